@@ -1,0 +1,1 @@
+"""Benchmarks behind `accompanist bench`: medians and percentiles, never asserted in tests."""

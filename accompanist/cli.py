@@ -1,0 +1,296 @@
+"""`accompanist <verb>`: the command line. Each verb imports what it needs when it runs, so the
+run-time verbs never load torch and start fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from accompanist.errors import AccompanistError
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a model from a corpus (needs the [train] extra)")
+    p.add_argument("family", choices=["seq2seq"], help="model family")
+    p.add_argument("--name", required=True, help="model name, e.g. chorale-alto")
+    p.add_argument("--pair", choices=["alto", "bass"], default="alto", help="soprano->alto or tenor->bass")
+    p.add_argument("--variant", default="bi-aligned",
+                   choices=["bi-aligned", "bi-faithful", "uni-aligned", "uni-faithful"],
+                   help="encoder direction and whether the decoder reads the encoder output at each step")
+    p.add_argument("--hidden", type=int, default=128, help="encoder units per direction (seed: 256)")
+    p.add_argument("--embed", type=int, default=64)
+    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--invert", action="store_true", help="also train on inverted pairs (seed's augmentation)")
+    p.add_argument("--transpose", default="-6:6", help="semitone shifts as lo:hi (hi exclusive), e.g. -6:6")
+    p.add_argument("--stride", type=int, default=16, help="steps between training windows of 32")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N chorale files (smoke tests)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this")
+    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/NAME)")
+    p.add_argument("--resume", action="store_true", help="go on from the run folder's last checkpoint")
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    try:
+        from accompanist.training import seq2seq_task
+    except ImportError as exc:
+        raise AccompanistError(
+            f"training needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
+        ) from None
+    from accompanist.data.pairs import PairDataConfig
+    from accompanist.models.seq2seq import Seq2SeqConfig
+    from accompanist.training.loop import TrainConfig
+
+    lo, hi = (int(x) for x in a.transpose.split(":"))
+    model_cfg = Seq2SeqConfig(hidden=a.hidden, bidirectional=a.variant.startswith("bi"),
+                              aligned=a.variant.endswith("aligned"), embed=a.embed, dropout=a.dropout)
+    data_cfg = PairDataConfig(pair=a.pair, invert=a.invert, transpositions=list(range(lo, hi)), stride=a.stride,
+                              limit=a.limit)
+    train_cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, patience=a.patience, seed=a.seed,
+                            threads=a.threads, max_minutes=a.max_minutes)
+    run_dir = a.out or Path("runs") / a.name
+    state = seq2seq_task.run(a.name, model_cfg, data_cfg, train_cfg, run_dir, resume=a.resume)
+    print(f"best held-out loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
+    print(f"export it with: accompanist export {run_dir}")
+    return 0
+
+
+def _add_sampling(p) -> None:
+    p.add_argument("--top-p", type=float, default=None,
+                   help="nucleus: sample only among the likeliest notes holding this much probability (1 = all)")
+    p.add_argument("--two-part", type=float, default=None,
+                   help="penalty on notes dissonant with the melody, in logits (0 = the seed's plain sampler)")
+
+
+def _add_harmonize(sub) -> None:
+    p = sub.add_parser("harmonize", help="write an accompaniment for a melody in a MIDI file")
+    p.add_argument("input", type=Path, help="MIDI file with the melody")
+    p.add_argument("-o", "--output", type=Path, required=True, help="two-track MIDI file to write")
+    p.add_argument("--model", default="chorale-alto", help="model name (see: accompanist models) or folder")
+    p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: the model's)")
+    p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable answer")
+    _add_sampling(p)
+    p.add_argument("--track", type=int, default=None, help="index of the melody track (default: first with notes)")
+    p.add_argument("--wav", type=Path, default=None, help="also render both parts to this WAV through FluidSynth")
+    p.add_argument("--soundfont", type=Path, default=None, help="SoundFont for --wav (default: the system's)")
+
+
+def cmd_harmonize(a: argparse.Namespace) -> int:
+    from accompanist.inference.harmonize import harmonize_file, print_warnings
+
+    r = harmonize_file(a.input, a.output, model=a.model, temperature=a.temperature, seed=a.seed, wav=a.wav,
+                       track=a.track, soundfont=a.soundfont, top_p=a.top_p, two_part=a.two_part)
+    print_warnings(r)
+    print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, "
+          f"{r.seconds:.2f} s)")
+    if r.wav_path:
+        print(f"wrote {r.wav_path}")
+    return 0
+
+
+def _add_demo(sub) -> None:
+    p = sub.add_parser("demo", help="harmonise the bundled demo melody and write MIDI and WAV")
+    p.add_argument("--out", type=Path, default=Path("accompanist-demo"), help="folder for the results")
+    p.add_argument("--model", default="chorale-alto")
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--soundfont", type=Path, default=None)
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    from accompanist.inference.harmonize import harmonize_file, print_warnings
+
+    demo = Path(__file__).resolve().parent / "assets" / "demo" / "demo_melody.mid"
+    a.out.mkdir(parents=True, exist_ok=True)
+    midi, wav = a.out / f"demo-{a.model}.mid", a.out / f"demo-{a.model}.wav"
+    r = harmonize_file(demo, midi, model=a.model, temperature=a.temperature, seed=a.seed, wav=wav,
+                       soundfont=a.soundfont)
+    print_warnings(r)
+    print(f"demo melody: {demo}")
+    print(f"accompanied by {r.model} at temperature {r.temperature} (seed {r.seed}):")
+    print(f"  MIDI: {midi.resolve()}")
+    print(f"  WAV:  {wav.resolve()}")
+    return 0
+
+
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", help="list the models that are installed")
+    p.add_argument("--json", action="store_true", help="print the cards' key facts as JSON")
+
+
+def cmd_models(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.inference.cards import find_models
+
+    models = find_models()
+    if a.json:
+        print(json.dumps({n: {"family": c.family, "folder": str(c.folder), "description": c.description,
+                              "metrics": c.data.get("metrics", {})} for n, c in models.items()}, indent=2))
+        return 0
+    for name, c in sorted(models.items()):
+        m = c.data.get("metrics", {})
+        fig = f"held-out loss {m['held_out_loss']:.3f}, accuracy {m['held_out_accuracy']:.3f}" if m else ""
+        print(f"{name:28s} {c.family:8s} {c.description}" + (f"\n{'':37s} {fig}" if fig else ""))
+    return 0
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="export a training run to ONNX with its model card (needs [train])")
+    p.add_argument("run", type=Path, help="run folder written by accompanist train")
+    p.add_argument("--name", default=None, help="model name (default: the run's)")
+    p.add_argument("--dest", type=Path, default=None, help="models folder (default: the user's models folder)")
+    p.add_argument("--top-p", type=float, default=1.0, help="default nucleus for the card (1 = the seed's sampler)")
+    p.add_argument("--two-part", type=float, default=0.0, help="default two-part penalty for the card (0 = off)")
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    try:
+        from accompanist.export.seq2seq_onnx import export_run
+    except ImportError as exc:
+        raise AccompanistError(
+            f"export needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
+        ) from None
+    from accompanist.inference.cards import search_path
+
+    if not (a.run / "best.pt").is_file():
+        raise AccompanistError(f"{a.run}: no best.pt in this folder; give a run folder written by accompanist train")
+    dest = a.dest or search_path()[-1]
+    dest.mkdir(parents=True, exist_ok=True)
+    folder = export_run(a.run, dest, a.name, top_p=a.top_p, two_part=a.two_part)
+    print(f"wrote {folder}")
+    return 0
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="harmony figures of models on held-out chorales and folk melodies, or of files")
+    p.add_argument("files", nargs="*", type=Path, help="two-track files from harmonize (instead of --model)")
+    p.add_argument("--model", action="append", default=None, help="model to evaluate (repeatable)")
+    p.add_argument("--set", dest="sets", action="append", choices=["chorales", "folk", "folk-val"], default=None,
+                   help="melody set (repeatable; default chorales and folk); folk-val is for tuning sampling")
+    _add_sampling(p)
+    p.add_argument("--temperature", type=float, action="append", default=None, help="repeatable; default 1.0 and 1.1")
+    p.add_argument("--n", type=int, default=100, help="number of folk melodies")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--voice", choices=["alto", "bass", "both"], default="both",
+                   help="Bach pairs to compare files against")
+    p.add_argument("--json", action="store_true", help="print every figure as JSON")
+    p.add_argument("--write-card", action="store_true",
+                   help="store the figures in each model's card (metrics.harmony)")
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.metrics import evaluate as ev
+
+    if a.files:
+        figures = ev.measure_files(a.files, a.voice)
+        print(json.dumps(figures, indent=2) if a.json else ev.table_header() + "\n" +
+              ev.format_row(f"{len(a.files)} files", figures) + "\n" + ev.bach_row(a.voice))
+        return 0
+    if not a.model:
+        raise AccompanistError("give two-track MIDI files or --model NAME to evaluate")
+    from accompanist.inference.cards import load_card
+    from accompanist.inference.seq2seq_runner import Seq2SeqRunner
+
+    results = []
+    lines = [ev.table_header()]
+    for name in a.model:
+        card = load_card(name, family="seq2seq")
+        runner = Seq2SeqRunner(card)
+        voice = card.defaults["voice"]
+        harmony = {}
+        for set_name in a.sets or ["chorales", "folk"]:
+            s = ev.chorale_set(card) if set_name == "chorales" else ev.folk_set(card, a.n, set_name == "folk-val")
+            if s.truth is not None and not any(r.get("set") == s.name and r.get("model") == "Bach" for r in results):
+                fig = ev.measure(s.melodies, s.truth, voice)
+                results.append({"model": "Bach", "set": s.name, "voice": voice, **fig})
+                lines.append(ev.format_row(f"Bach {voice}, {s.name}", fig))
+            for t in a.temperature or [1.0, 1.1]:
+                accs, secs = ev.accompany_set(runner, s.melodies, t, a.seed, top_p=a.top_p, two_part=a.two_part)
+                fig = ev.measure(s.melodies, accs, voice)
+                results.append({"model": name, "set": s.name, "temperature": t, "top_p": a.top_p or runner.top_p,
+                                "two_part": runner.two_part if a.two_part is None else a.two_part,
+                                "seconds": round(secs, 2), **fig})
+                harmony[f"{set_name}@{t}"] = {k: fig[k] for k in ev.COLUMNS}
+                lines.append(ev.format_row(f"{name} T={t}, {s.name}", fig))
+        if a.write_card:
+            from accompanist.export.card import write_card
+
+            card.data.setdefault("metrics", {})["harmony"] = {"seed": a.seed, "folk_rule": ev.folk_rule(), **harmony}
+            write_card(card.folder, card.data)
+    print(json.dumps(results, indent=2) if a.json else "\n".join(lines))
+    return 0
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="time the models: medians and percentiles")
+    p.add_argument("--model", default="chorale-alto")
+    p.add_argument("--runs", type=int, default=200)
+    p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.bench.seq2seq_bench import bench_seq2seq
+    from accompanist.inference.cards import load_card
+
+    r = bench_seq2seq(load_card(a.model, family="seq2seq"), runs=a.runs, torch_too=not a.no_torch)
+    if "torch_decoder_step" in r:
+        r["torch_over_ort_step"] = round(r["torch_decoder_step"]["median"] / r["ort_decoder_step"]["median"], 2)
+        r["torch_over_ort_harmonize_32"] = round(r["torch_harmonize_32"]["median"] / r["ort_harmonize_32"]["median"], 2)
+    if a.json:
+        print(json.dumps(r))
+        return 0
+    print(f"model {r['model']} on {r['machine']}, {r['threads']} thread")
+    for key, label in [("ort_harmonize_32", "ORT harmonise 32 steps"), ("ort_encoder_32", "ORT encoder, 32 steps"),
+                       ("ort_decoder_step", "ORT decoder step"), ("torch_harmonize_32", "torch eager harmonise 32"),
+                       ("torch_decoder_step", "torch eager decoder step")]:
+        if key in r:
+            s = r[key]
+            print(f"  {label:28s} median {s['median']:9.3f} {s['unit']}  p99 {s['p99']:9.3f} {s['unit']}"
+                  f"  ({s['runs']} runs)")
+    if "torch_over_ort_step" in r:
+        print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}, phrase x{r['torch_over_ort_harmonize_32']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accompanist", description="A real-time AI accompanist for MIDI keyboards.")
+    from accompanist import __version__
+
+    parser.add_argument("--version", action="version", version=f"accompanist {__version__}")
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for add in (_add_demo, _add_harmonize, _add_models, _add_eval, _add_bench, _add_train, _add_export):
+        add(sub)
+    return parser
+
+
+COMMANDS = {"demo": cmd_demo, "harmonize": cmd_harmonize, "models": cmd_models, "eval": cmd_eval,
+            "bench": cmd_bench, "train": cmd_train, "export": cmd_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.verb](args)
+    except AccompanistError as exc:
+        print(f"accompanist: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("accompanist: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

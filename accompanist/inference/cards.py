@@ -1,0 +1,118 @@
+"""Find models by their cards: the ones shipped in the package, then the user's own.
+
+A model is a folder holding ``card.json`` and the ONNX graphs it names. Shipped models live in
+``accompanist/assets/models``; the user's in ``<user data dir>/accompanist/models`` (or the
+folders listed in ACCOMPANIST_MODELS, separated by the OS path separator). A user's model with a
+shipped model's name takes its place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from accompanist.errors import AccompanistError
+
+SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "models"
+REQUIRED = ("name", "family", "description", "graphs", "io", "grid", "defaults")
+FAMILIES = ("seq2seq", "duet", "melody", "rl", "vrash")
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A parsed card and the folder its graphs live in."""
+
+    folder: Path
+    data: dict
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def family(self) -> str:
+        return self.data["family"]
+
+    @property
+    def description(self) -> str:
+        return self.data["description"]
+
+    @property
+    def defaults(self) -> dict:
+        return self.data["defaults"]
+
+    @property
+    def steps_per_beat(self) -> int:
+        return int(self.data["grid"]["steps_per_beat"])
+
+    def graph(self, role: str) -> Path:
+        path = self.folder / self.data["graphs"][role]
+        if not path.is_file():
+            raise AccompanistError(
+                f"model '{self.name}': graph file {path} is missing; reinstall or re-export the model"
+            )
+        return path
+
+
+def read_card(path: Path) -> ModelCard:
+    """Parse and check one card; a malformed card is an AccompanistError naming the file."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise AccompanistError(f"{path}: not a readable model card ({exc}); re-export the model") from None
+    if not isinstance(data, dict):
+        raise AccompanistError(f"{path}: a model card must be a JSON object; re-export the model")
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise AccompanistError(f"{path}: model card lacks {', '.join(missing)}; re-export the model")
+    if data["family"] not in FAMILIES:
+        raise AccompanistError(f"{path}: unknown model family '{data['family']}' (known: {', '.join(FAMILIES)})")
+    return ModelCard(path.parent, data)
+
+
+def search_path() -> list[Path]:
+    env = os.environ.get("ACCOMPANIST_MODELS")
+    if env:
+        user = [Path(p) for p in env.split(os.pathsep) if p]
+    else:
+        from platformdirs import user_data_dir
+
+        user = [Path(user_data_dir("accompanist")) / "models"]
+    return [SHIPPED, *user]
+
+
+def find_models() -> dict[str, ModelCard]:
+    """All models on the search path, by name; later folders override earlier ones."""
+    found: dict[str, ModelCard] = {}
+    for root in search_path():
+        if not root.is_dir():
+            continue
+        for card in sorted(root.glob("*/card.json")):
+            try:
+                c = read_card(card)
+            except AccompanistError:
+                continue  # one broken user model must not hide the others; `accompanist models` shows it
+            found[c.name] = c
+    return found
+
+
+def load_card(name: str, family: str | None = None) -> ModelCard:
+    """The card of a model by name (or a path to a model folder or card)."""
+    p = Path(name)
+    if p.suffix == ".json" and p.is_file():
+        card = read_card(p)
+    elif (p / "card.json").is_file():
+        card = read_card(p / "card.json")
+    else:
+        models = find_models()
+        if name not in models:
+            known = ", ".join(sorted(m for m, c in models.items() if family is None or c.family == family)) or "none"
+            raise AccompanistError(
+                f"unknown model '{name}'; known models: {known} (list them with: accompanist models)"
+            )
+        card = models[name]
+    if family is not None and card.family != family:
+        raise AccompanistError(f"model '{card.name}' is a {card.family} model; this needs a {family} model")
+    return card

@@ -1,0 +1,103 @@
+"""Run a seq2seq harmoniser exported as an encoder graph and a one-step decoder graph.
+
+Sampling has two optional refinements, both off in the seed's plain sampler: nucleus truncation
+(``top_p``, see sampling.py) and a two-part bias (``two_part``): a logit penalty on any note, or
+held note, that would sound a dissonant interval class (1, 2, 5, 6, 10, 11 semitones) against the
+melody at that step. The model learned Bach's alto, written above a tenor and a bass that make a
+fourth between soprano and alto sound consonant; our answer is heard as a duo, where (as in
+two-part species counterpoint) a bare fourth is a dissonance. The penalty is soft: passing notes
+and suspensions stay possible.
+
+A melody longer than the training window (32 steps) is covered by overlapping windows: each new
+window is encoded whole, its decoder is primed with the accompaniment already written for the
+overlap (fed as if it were the decoder's own output), and only then samples the rest. So every
+step is accompanied, the answer runs on without seams, and every window looks like training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accompanist.inference.cards import ModelCard
+from accompanist.inference.sampling import sample
+from accompanist.inference.session import open_session
+from accompanist.music.tokens import HOLD, START, sounding_pitches, window_at
+
+#: DISSONANT[pc] marks the note-on tokens 0..127 that sound a dissonance against a melody note of pitch class pc.
+_DISSONANT_IC = np.array([ic in (1, 2, 5, 6, 10, 11) for ic in range(12)])
+DISSONANT = np.stack([_DISSONANT_IC[(pc - np.arange(128)) % 12] for pc in range(12)])
+
+
+class Seq2SeqRunner:
+    def __init__(self, card: ModelCard, threads: int = 1):
+        if card.family != "seq2seq":
+            raise ValueError(f"{card.name} is not a seq2seq model")
+        self.card = card
+        self.encoder = open_session(card.graph("encoder"), threads)
+        self.decoder = open_session(card.graph("decoder_step"), threads)
+        self.aligned = "enc_t" in card.data["io"]["decoder_step"]["inputs"]
+        self.window = int(card.data["grid"].get("window", 32))
+        self.prime = int(card.data["grid"].get("prime", 8))
+        self.top_p = float(card.defaults.get("top_p", 1.0))
+        self.two_part = float(card.defaults.get("two_part", 0.0))
+
+    def decode(self, melody: np.ndarray, forced: np.ndarray, temperature: float,
+               rng: np.random.Generator, top_p: float = 1.0, two_part: float = 0.0) -> np.ndarray:
+        """Accompany ``melody`` (B, T); the first ``forced.shape[1]`` output steps are given."""
+        melody = np.ascontiguousarray(melody, dtype=np.int64)
+        b, t = melody.shape
+        mel_pitch = np.stack([sounding_pitches(m) for m in melody])
+        acc_pitch = np.full(b, -1)
+        enc_out, h, c = self.encoder.run(None, {"melody": melody})
+        out = np.empty((b, t), np.int64)
+        out[:, : forced.shape[1]] = forced
+        prev = np.full(b, START, np.int64)
+        for i in range(t):
+            feeds = {"prev": prev, "h": h, "c": c}
+            if self.aligned:
+                feeds["enc_t"] = enc_out[:, i]
+            logits, h, c = self.decoder.run(None, feeds)
+            if i >= forced.shape[1]:
+                if two_part:
+                    logits = self._bias(logits, mel_pitch[:, i], acc_pitch, two_part)
+                out[:, i] = sample(logits, temperature, rng, top_p)
+            prev = out[:, i]
+            acc_pitch = np.where(prev < 128, prev, np.where(prev == HOLD, acc_pitch, -1))
+        return out
+
+    @staticmethod
+    def _bias(logits: np.ndarray, mel: np.ndarray, acc: np.ndarray, penalty: float) -> np.ndarray:
+        logits = logits.copy()
+        for r in np.nonzero(mel >= 0)[0]:
+            logits[r, :128] -= penalty * DISSONANT[mel[r] % 12]
+            if acc[r] >= 0 and _DISSONANT_IC[(mel[r] - acc[r]) % 12]:
+                logits[r, HOLD] -= penalty
+        return logits
+
+    def harmonize(self, melody: np.ndarray, temperature: float = 1.0,
+                  rng: np.random.Generator | None = None, top_p: float | None = None,
+                  two_part: float | None = None) -> np.ndarray:
+        """An accompaniment token for every step of a melody of any length (1-D tokens).
+
+        ``top_p`` and ``two_part`` default to the model card's (the seed's plain sampler: 1 and 0)."""
+        top_p = self.top_p if top_p is None else top_p
+        two_part = self.two_part if two_part is None else two_part
+        rng = rng or np.random.default_rng()
+        melody = np.asarray(melody, np.int64)
+        n, w = len(melody), self.window
+        none = np.zeros((1, 0), np.int64)  # no forced steps
+        if n == 0:
+            return melody.copy()
+        if n <= w:
+            return self.decode(window_at(melody, 0, n)[None], none, temperature, rng, top_p, two_part)[0]
+        out = np.empty(n, np.int64)
+        out[:w] = self.decode(window_at(melody, 0, w)[None], none, temperature, rng, top_p, two_part)[0]
+        done = w
+        while done < n:
+            start = min(done - self.prime, n - w)
+            forced = window_at(out, start, done - start)
+            res = self.decode(window_at(melody, start, w)[None], forced[None], temperature, rng, top_p, two_part)[0]
+            out[done : start + w] = res[done - start :]
+            done = start + w
+        return out
+

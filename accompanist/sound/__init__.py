@@ -1,0 +1,1 @@
+"""Sound through FluidSynth: finding a SoundFont and rendering MIDI to audio."""

@@ -1,0 +1,1 @@
+"""The training loop shared by every model family: epochs, held-out metrics, checkpoints, resume."""

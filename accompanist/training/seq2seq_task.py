@@ -1,0 +1,42 @@
+"""Glue between the chorale pairs, the seq2seq model and the training loop."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from accompanist.data.chorales import load_chorales
+from accompanist.data.pairs import PairDataConfig, build_pairs
+from accompanist.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from accompanist.training.loop import RunState, TrainConfig, seed_everything, train
+
+
+def loss_fn(model: Seq2Seq, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
+    logits = model(batch["src"], batch["tgt_in"])
+    target = batch["tgt_out"]
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+    correct = int((logits.argmax(-1) == target).sum())
+    return loss, correct, target.numel()
+
+
+def run(name: str, model_cfg: Seq2SeqConfig, data_cfg: PairDataConfig, train_cfg: TrainConfig,
+        run_dir: Path, resume: bool = False) -> RunState:
+    chorales = load_chorales(limit=data_cfg.limit)
+    data = build_pairs(chorales, data_cfg)
+    seed_everything(train_cfg.seed)
+    model = Seq2Seq(model_cfg)
+    meta = {
+        "name": name,
+        "family": "seq2seq",
+        "model": model_cfg.to_dict(),
+        "data": data_cfg.describe(),
+        "counts": data.counts,
+        "data_hash": data.data_hash,
+        "test_chorales": data.test_names,
+        "train": asdict(train_cfg),
+    }
+    arrays = lambda p: {"src": p.src, "tgt_in": p.tgt_in, "tgt_out": p.tgt_out}  # noqa: E731
+    return train(model, loss_fn, arrays(data.train), arrays(data.test), run_dir, train_cfg, meta, resume=resume)
