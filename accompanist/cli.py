@@ -127,9 +127,11 @@ def _add_models(sub) -> None:
 def cmd_models(a: argparse.Namespace) -> int:
     import json
 
-    from accompanist.inference.cards import find_models
+    from accompanist.inference.cards import scan_models
 
-    models = find_models()
+    models, broken = scan_models()
+    for folder, exc in broken.items():
+        print(f"accompanist: warning: model folder '{folder}' skipped: {exc}", file=sys.stderr)
     if a.json:
         print(json.dumps({n: {"family": c.family, "folder": str(c.folder), "description": c.description,
                               "metrics": c.data.get("metrics", {})} for n, c in models.items()}, indent=2))

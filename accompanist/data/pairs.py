@@ -60,8 +60,9 @@ class PairData:
     test_names: list[str]
 
 
-def tune_groups(names: list[str], tunes: list[np.ndarray]) -> list[list[str]]:
-    """Names grouped so that chorales sharing a name or an identical tune are together."""
+def tune_groups(names: list[str], tunes: list[np.ndarray | None]) -> list[list[str]]:
+    """Names grouped so that chorales sharing a name or an identical tune are together (a tune of
+    None groups by name only)."""
     parent = list(range(len(names)))
 
     def root(i: int) -> int:
@@ -72,7 +73,7 @@ def tune_groups(names: list[str], tunes: list[np.ndarray]) -> list[list[str]]:
 
     first: dict[object, int] = {}
     for i, (n, t) in enumerate(zip(names, tunes, strict=True)):
-        for key in (("name", n), ("tune", _tune_key(t))):
+        for key in (("name", n),) if t is None else (("name", n), ("tune", _tune_key(t))):
             if key in first:
                 parent[root(i)] = root(first[key])
             else:
@@ -95,7 +96,7 @@ def _tune_key(tokens: np.ndarray) -> bytes:
 def split_names(names: list[str], fraction: float, seed: int, tunes: list[np.ndarray] | None = None) -> set[str]:
     """The held-out chorales: whole groups (see tune_groups) in a fixed-seed order until
     ``fraction`` of the chorales is held out."""
-    groups = tune_groups(names, tunes if tunes is not None else [np.array([i]) for i in range(len(names))])
+    groups = tune_groups(names, tunes if tunes is not None else [None] * len(names))
     rng = np.random.default_rng(seed)
     n_test = max(1, int(round(len(names) * fraction)))
     test: set[str] = set()

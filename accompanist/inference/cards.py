@@ -83,19 +83,27 @@ def search_path() -> list[Path]:
     return [SHIPPED, *user]
 
 
-def find_models() -> dict[str, ModelCard]:
-    """All models on the search path, by name; later folders override earlier ones."""
+def scan_models() -> tuple[dict[str, ModelCard], dict[str, AccompanistError]]:
+    """All models on the search path by name (later folders override earlier ones), and the
+    cards that could not be read, by folder name, so one broken model hides no other."""
     found: dict[str, ModelCard] = {}
+    broken: dict[str, AccompanistError] = {}
     for root in search_path():
         if not root.is_dir():
             continue
         for card in sorted(root.glob("*/card.json")):
             try:
                 c = read_card(card)
-            except AccompanistError:
-                continue  # one broken user model must not hide the others; `accompanist models` shows it
+            except AccompanistError as exc:
+                broken[card.parent.name] = exc
+                continue
             found[c.name] = c
-    return found
+    return found, broken
+
+
+def find_models() -> dict[str, ModelCard]:
+    """All readable models on the search path, by name."""
+    return scan_models()[0]
 
 
 def load_card(name: str, family: str | None = None) -> ModelCard:
@@ -106,7 +114,9 @@ def load_card(name: str, family: str | None = None) -> ModelCard:
     elif (p / "card.json").is_file():
         card = read_card(p / "card.json")
     else:
-        models = find_models()
+        models, broken = scan_models()
+        if name not in models and name in broken:
+            raise broken[name]
         if name not in models:
             known = ", ".join(sorted(m for m, c in models.items() if family is None or c.family == family)) or "none"
             raise AccompanistError(

@@ -16,6 +16,8 @@ from accompanist.music.midi_io import Part, Song, Track, note_events, read_midi,
 from accompanist.music.notes import notes_to_tokens, tokens_to_notes
 
 DEFAULT_MODEL = "chorale-alto"
+#: About three hours at 120 bpm: longer means a corrupt time value, not a melody.
+MAX_STEPS = 100_000
 
 
 @dataclass
@@ -73,11 +75,20 @@ def harmonize_file(
     for p in (out_path, Path(wav) if wav else None):
         if p is not None and not p.parent.exists():
             raise AccompanistError(f"{p.parent}: output folder does not exist; create it or choose another path")
+    if wav:
+        from accompanist.sound.soundfont import find_soundfont
+
+        find_soundfont(soundfont)  # fail before writing anything
     runner = runner or Seq2SeqRunner(load_card(model, family="seq2seq"))
     card = runner.card
     song = read_midi(in_path)
     mel_track = pick_melody_track(song, track)
     ticks_per_step = song.ticks_per_beat / card.steps_per_beat
+    last = max(n.end for n in mel_track.notes) / ticks_per_step
+    if last > MAX_STEPS:
+        beats = last / card.steps_per_beat
+        raise AccompanistError(f"{song.path}: the melody would last {beats:.0f} beats, longer than "
+                               f"{MAX_STEPS // card.steps_per_beat}; the file's timing is probably corrupt")
     melody, report = notes_to_tokens(mel_track.notes, ticks_per_step)
     warnings = list(report.warnings)
     if report.snapped:

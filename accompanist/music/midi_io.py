@@ -44,6 +44,8 @@ def read_midi(path: str | os.PathLike) -> Song:
     path = Path(path)
     if not path.is_file():
         raise AccompanistError(f"{path}: no such file; give the path of a .mid file")
+    if path.stat().st_size == 0:
+        raise AccompanistError(f"{path}: the file is empty; give a standard MIDI file")
     try:
         mf = mido.MidiFile(path, clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError, KeySignatureError) as exc:
@@ -154,3 +156,5 @@ def write_midi(
         os.replace(tmp, path)
     except OSError as exc:
         raise AccompanistError(f"{path}: cannot write the MIDI file ({exc.strerror})") from None
+    finally:
+        tmp.unlink(missing_ok=True)

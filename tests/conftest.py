@@ -1,0 +1,95 @@
+"""Shared fixtures: an isolated environment, tiny models trained through the real CLI, MIDI writers.
+
+Tests that need the tiny models (trained once per session, about ten seconds on two cores) are
+marked ``training`` automatically; ``pytest -m "not training"`` runs the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers import TINY_VARIANTS, melody_of_length, write_melody
+
+TRAINING_FIXTURES = {"tiny_training", "tiny_models", "tiny_runs", "use_tiny_models"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "training: needs the tiny models trained once per session (tiny_models)")
+    config.addinivalue_line("markers", "shipped: checks the models shipped in accompanist/assets/models")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.training)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_env(tmp_path_factory):
+    """A fresh cache folder and an empty user models folder for the whole session, so no test
+    depends on (or writes to) the developer's cache, models or SoundFont choice."""
+    root = tmp_path_factory.mktemp("env")
+    (root / "cache").mkdir()
+    (root / "no-user-models").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ACCOMPANIST_CACHE", str(root / "cache"))
+        mp.setenv("ACCOMPANIST_MODELS", str(root / "no-user-models"))
+        mp.delenv("ACCOMPANIST_SOUNDFONT", raising=False)
+        yield root
+
+
+@dataclass(frozen=True)
+class Tiny:
+    models: Path
+    runs: dict[str, Path]
+
+
+@pytest.fixture(scope="session")
+def tiny_training(tmp_path_factory, isolated_env) -> Tiny:
+    """Train and export two tiny seq2seq models through the real command-line code path."""
+    from accompanist.cli import main
+
+    root = tmp_path_factory.mktemp("tiny")
+    models = root / "models"
+    runs: dict[str, Path] = {}
+    for name, (variant, pair) in TINY_VARIANTS.items():
+        run = root / "runs" / name
+        rc = main(["train", "seq2seq", "--name", name, "--variant", variant, "--pair", pair, "--limit", "6",
+                   "--epochs", "1", "--hidden", "16", "--embed", "8", "--transpose", "0:2", "--out", str(run),
+                   "--threads", "1"])
+        assert rc == 0
+        assert main(["export", str(run), "--dest", str(models)]) == 0
+        runs[name] = run
+    return Tiny(models, runs)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_training) -> Path:
+    """The folder holding the exported tiny models (tiny-bi, tiny-uni), each with its card."""
+    yield tiny_training.models
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tiny_training) -> dict[str, Path]:
+    """The training run folders of the tiny models, by name."""
+    return tiny_training.runs
+
+
+@pytest.fixture
+def use_tiny_models(monkeypatch, tiny_models) -> Path:
+    """Point the model search path (and any subprocess) at the tiny models."""
+    monkeypatch.setenv("ACCOMPANIST_MODELS", str(tiny_models))
+    return tiny_models
+
+
+@pytest.fixture
+def melody_file(tmp_path):
+    """Write a melody file: ``melody_file(notes, name="x.mid", **write_melody options)``."""
+
+    def make(notes=None, name: str = "melody.mid", **kw) -> Path:
+        notes = notes if notes is not None else melody_of_length(64)
+        return write_melody(tmp_path / name, notes, **kw)
+
+    return make

@@ -1,0 +1,91 @@
+"""The models that ship in the package, and `accompanist demo` with them.
+
+No skips: a missing shipped model is a failure, since `make demo` and a fresh install rely on them.
+"""
+
+from __future__ import annotations
+
+import wave
+
+import mido
+import numpy as np
+import pytest
+from helpers import run_cli
+
+from accompanist.inference.cards import SHIPPED, find_models, load_card, read_card
+from accompanist.inference.harmonize import harmonize_file
+from accompanist.inference.seq2seq_runner import Seq2SeqRunner
+from accompanist.music.midi_io import read_midi
+from accompanist.music.tokens import HOLD
+
+pytestmark = pytest.mark.shipped
+
+SHIPPED_MODELS = ["chorale-alto", "chorale-bass", "chorale-alto-uni", "chorale-bass-uni"]
+DEMO = SHIPPED.parent / "demo" / "demo_melody.mid"
+
+
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
+def test_shipped_model_has_a_card_and_loads(name):
+    path = SHIPPED / name / "card.json"
+    assert path.is_file(), f"{path} is missing: export the model into accompanist/assets/models"
+    card = read_card(path)
+    assert card.name == name and card.family == "seq2seq"
+    voice = name.split("-")[1]
+    assert card.defaults["voice"] == voice
+    assert card.data["model"]["bidirectional"] is (not name.endswith("-uni"))
+    for role in ("encoder", "decoder_step"):
+        assert card.graph(role).stat().st_size > 0
+    # with no user models on the search path, the name finds the shipped folder
+    assert find_models()[name].folder == SHIPPED / name
+    runner = Seq2SeqRunner(load_card(name, family="seq2seq"))
+    assert runner.window == card.data["grid"]["window"]
+
+
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
+def test_shipped_model_card_carries_held_out_figures(name):
+    card = read_card(SHIPPED / name / "card.json").data
+    m = card["metrics"]
+    # A trained model beats guessing from the voice's token frequencies alone (entropy 1.31 nats for
+    # the alto, 1.48 for the bass over the chorales) and beats always answering HOLD (72 % and 70 %).
+    loss_bound, acc_bound = {"alto": (1.31, 0.72), "bass": (1.48, 0.70)}[card["defaults"]["voice"]]
+    assert 0 < m["held_out_loss"] < loss_bound
+    assert acc_bound < m["held_out_accuracy"] <= 1
+    assert m["onnx_parity_max_abs"] <= 1e-4
+    training = card["training"]
+    assert len(training["data_hash"]) == 64
+    assert training["counts"]["test_chorales"] >= 30 and training["data"]["limit"] is None
+    assert training["config"]["seed"] is not None and training["epochs_run"] >= 1
+    assert card["created_by"].startswith("accompanist ")
+
+
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
+def test_shipped_model_harmonises_the_demo_melody(name, tmp_path):
+    out = tmp_path / f"{name}.mid"
+    r = harmonize_file(DEMO, out, model=name, seed=0)
+    assert r.model == name
+    melody = read_midi(DEMO).note_tracks[0]
+    song = read_midi(out)
+    tracks = {t.name: t for t in song.tracks}
+    assert [(n.pitch, n.start, n.end, n.velocity) for n in tracks["melody"].notes] == \
+        [(n.pitch, n.start, n.end, n.velocity) for n in melody.notes]
+    acc = r.accompaniment
+    assert len(acc) == len(r.melody) and acc.min() >= 0 and acc.max() <= HOLD
+    assert len(tracks["accompaniment"].notes) >= 8
+    # a trained accompaniment lies below the melody on average
+    mel_mean = np.mean([n.pitch for n in melody.notes])
+    acc_mean = np.mean([n.pitch for n in tracks["accompaniment"].notes])
+    assert acc_mean < mel_mean
+
+
+def test_demo_writes_midi_and_wav_and_says_where(tmp_path):
+    out = tmp_path / "demo"
+    proc = run_cli("demo", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    midi, wav_path = out / "demo-chorale-alto.mid", out / "demo-chorale-alto.wav"
+    assert str(midi.resolve()) in proc.stdout and str(wav_path.resolve()) in proc.stdout
+    assert mido.MidiFile(midi).type == 1
+    with wave.open(str(wav_path)) as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
+        seconds = w.getnframes() / w.getframerate()
+    assert seconds == pytest.approx(mido.MidiFile(DEMO).length + 1.5, abs=0.1)
+    assert np.sqrt((audio**2).mean()) > 100
