@@ -15,9 +15,12 @@ def _add_train(sub) -> None:
     p.add_argument("family", choices=["seq2seq"], help="model family")
     p.add_argument("--name", required=True, help="model name, e.g. chorale-alto")
     p.add_argument("--pair", choices=["alto", "bass"], default="alto", help="soprano->alto or tenor->bass")
-    p.add_argument("--variant", default="bi-aligned",
-                   choices=["bi-aligned", "bi-faithful", "uni-aligned", "uni-faithful"],
-                   help="encoder direction and whether the decoder reads the encoder output at each step")
+    p.add_argument(
+        "--variant",
+        default="bi-aligned",
+        choices=["bi-aligned", "bi-faithful", "uni-aligned", "uni-faithful"],
+        help="encoder direction and whether the decoder reads the encoder output at each step",
+    )
     p.add_argument("--hidden", type=int, default=128, help="encoder units per direction (seed: 256)")
     p.add_argument("--embed", type=int, default=64)
     p.add_argument("--dropout", type=float, default=0.2)
@@ -48,12 +51,25 @@ def cmd_train(a: argparse.Namespace) -> int:
     from accompanist.training.loop import TrainConfig
 
     lo, hi = (int(x) for x in a.transpose.split(":"))
-    model_cfg = Seq2SeqConfig(hidden=a.hidden, bidirectional=a.variant.startswith("bi"),
-                              aligned=a.variant.endswith("aligned"), embed=a.embed, dropout=a.dropout)
-    data_cfg = PairDataConfig(pair=a.pair, invert=a.invert, transpositions=list(range(lo, hi)), stride=a.stride,
-                              limit=a.limit)
-    train_cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, patience=a.patience, seed=a.seed,
-                            threads=a.threads, max_minutes=a.max_minutes)
+    model_cfg = Seq2SeqConfig(
+        hidden=a.hidden,
+        bidirectional=a.variant.startswith("bi"),
+        aligned=a.variant.endswith("aligned"),
+        embed=a.embed,
+        dropout=a.dropout,
+    )
+    data_cfg = PairDataConfig(
+        pair=a.pair, invert=a.invert, transpositions=list(range(lo, hi)), stride=a.stride, limit=a.limit
+    )
+    train_cfg = TrainConfig(
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        lr=a.lr,
+        patience=a.patience,
+        seed=a.seed,
+        threads=a.threads,
+        max_minutes=a.max_minutes,
+    )
     run_dir = a.out or Path("runs") / a.name
     state = seq2seq_task.run(a.name, model_cfg, data_cfg, train_cfg, run_dir, resume=a.resume)
     print(f"best held-out loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
@@ -62,10 +78,18 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def _add_sampling(p) -> None:
-    p.add_argument("--top-p", type=float, default=None,
-                   help="nucleus: sample only among the likeliest notes holding this much probability (1 = all)")
-    p.add_argument("--two-part", type=float, default=None,
-                   help="penalty on notes dissonant with the melody, in logits (0 = the seed's plain sampler)")
+    p.add_argument(
+        "--top-p",
+        type=float,
+        default=None,
+        help="nucleus: sample only among the likeliest notes holding this much probability (1 = all)",
+    )
+    p.add_argument(
+        "--two-part",
+        type=float,
+        default=None,
+        help="penalty on notes dissonant with the melody, in logits (0 = the seed's plain sampler)",
+    )
 
 
 def _add_harmonize(sub) -> None:
@@ -84,11 +108,20 @@ def _add_harmonize(sub) -> None:
 def cmd_harmonize(a: argparse.Namespace) -> int:
     from accompanist.inference.harmonize import harmonize_file, print_warnings
 
-    r = harmonize_file(a.input, a.output, model=a.model, temperature=a.temperature, seed=a.seed, wav=a.wav,
-                       track=a.track, soundfont=a.soundfont, top_p=a.top_p, two_part=a.two_part)
+    r = harmonize_file(
+        a.input,
+        a.output,
+        model=a.model,
+        temperature=a.temperature,
+        seed=a.seed,
+        wav=a.wav,
+        track=a.track,
+        soundfont=a.soundfont,
+        top_p=a.top_p,
+        two_part=a.two_part,
+    )
     print_warnings(r)
-    print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, "
-          f"{r.seconds:.2f} s)")
+    print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
     if r.wav_path:
         print(f"wrote {r.wav_path}")
     return 0
@@ -109,8 +142,9 @@ def cmd_demo(a: argparse.Namespace) -> int:
     demo = Path(__file__).resolve().parent / "assets" / "demo" / "demo_melody.mid"
     a.out.mkdir(parents=True, exist_ok=True)
     midi, wav = a.out / f"demo-{a.model}.mid", a.out / f"demo-{a.model}.wav"
-    r = harmonize_file(demo, midi, model=a.model, temperature=a.temperature, seed=a.seed, wav=wav,
-                       soundfont=a.soundfont)
+    r = harmonize_file(
+        demo, midi, model=a.model, temperature=a.temperature, seed=a.seed, wav=wav, soundfont=a.soundfont
+    )
     print_warnings(r)
     print(f"demo melody: {demo}")
     print(f"accompanied by {r.model} at temperature {r.temperature} (seed {r.seed}):")
@@ -133,8 +167,20 @@ def cmd_models(a: argparse.Namespace) -> int:
     for folder, exc in broken.items():
         print(f"accompanist: warning: model folder '{folder}' skipped: {exc}", file=sys.stderr)
     if a.json:
-        print(json.dumps({n: {"family": c.family, "folder": str(c.folder), "description": c.description,
-                              "metrics": c.data.get("metrics", {})} for n, c in models.items()}, indent=2))
+        print(
+            json.dumps(
+                {
+                    n: {
+                        "family": c.family,
+                        "folder": str(c.folder),
+                        "description": c.description,
+                        "metrics": c.data.get("metrics", {}),
+                    }
+                    for n, c in models.items()
+                },
+                indent=2,
+            )
+        )
         return 0
     for name, c in sorted(models.items()):
         m = c.data.get("metrics", {})
@@ -174,17 +220,23 @@ def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="harmony figures of models on held-out chorales and folk melodies, or of files")
     p.add_argument("files", nargs="*", type=Path, help="two-track files from harmonize (instead of --model)")
     p.add_argument("--model", action="append", default=None, help="model to evaluate (repeatable)")
-    p.add_argument("--set", dest="sets", action="append", choices=["chorales", "folk", "folk-val"], default=None,
-                   help="melody set (repeatable; default chorales and folk); folk-val is for tuning sampling")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=["chorales", "folk", "folk-val"],
+        default=None,
+        help="melody set (repeatable; default chorales and folk); folk-val is for tuning sampling",
+    )
     _add_sampling(p)
     p.add_argument("--temperature", type=float, action="append", default=None, help="repeatable; default 1.0 and 1.1")
     p.add_argument("--n", type=int, default=100, help="number of folk melodies")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--voice", choices=["alto", "bass", "both"], default="both",
-                   help="Bach pairs to compare files against")
+    p.add_argument(
+        "--voice", choices=["alto", "bass", "both"], default="both", help="Bach pairs to compare files against"
+    )
     p.add_argument("--json", action="store_true", help="print every figure as JSON")
-    p.add_argument("--write-card", action="store_true",
-                   help="store the figures in each model's card (metrics.harmony)")
+    p.add_argument("--write-card", action="store_true", help="store the figures in each model's card (metrics.harmony)")
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -194,8 +246,15 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
     if a.files:
         figures = ev.measure_files(a.files, a.voice)
-        print(json.dumps(figures, indent=2) if a.json else ev.table_header() + "\n" +
-              ev.format_row(f"{len(a.files)} files", figures) + "\n" + ev.bach_row(a.voice))
+        print(
+            json.dumps(figures, indent=2)
+            if a.json
+            else ev.table_header()
+            + "\n"
+            + ev.format_row(f"{len(a.files)} files", figures)
+            + "\n"
+            + ev.bach_row(a.voice)
+        )
         return 0
     if not a.model:
         raise AccompanistError("give two-track MIDI files or --model NAME to evaluate")
@@ -218,9 +277,17 @@ def cmd_eval(a: argparse.Namespace) -> int:
             for t in a.temperature or [1.0, 1.1]:
                 accs, secs = ev.accompany_set(runner, s.melodies, t, a.seed, top_p=a.top_p, two_part=a.two_part)
                 fig = ev.measure(s.melodies, accs, voice)
-                results.append({"model": name, "set": s.name, "temperature": t, "top_p": a.top_p or runner.top_p,
-                                "two_part": runner.two_part if a.two_part is None else a.two_part,
-                                "seconds": round(secs, 2), **fig})
+                results.append(
+                    {
+                        "model": name,
+                        "set": s.name,
+                        "temperature": t,
+                        "top_p": a.top_p or runner.top_p,
+                        "two_part": runner.two_part if a.two_part is None else a.two_part,
+                        "seconds": round(secs, 2),
+                        **fig,
+                    }
+                )
                 harmony[f"{set_name}@{t}"] = {k: fig[k] for k in ev.COLUMNS}
                 lines.append(ev.format_row(f"{name} T={t}, {s.name}", fig))
         if a.write_card:
@@ -254,13 +321,19 @@ def cmd_bench(a: argparse.Namespace) -> int:
         print(json.dumps(r))
         return 0
     print(f"model {r['model']} on {r['machine']}, {r['threads']} thread")
-    for key, label in [("ort_harmonize_32", "ORT harmonise 32 steps"), ("ort_encoder_32", "ORT encoder, 32 steps"),
-                       ("ort_decoder_step", "ORT decoder step"), ("torch_harmonize_32", "torch eager harmonise 32"),
-                       ("torch_decoder_step", "torch eager decoder step")]:
+    for key, label in [
+        ("ort_harmonize_32", "ORT harmonise 32 steps"),
+        ("ort_encoder_32", "ORT encoder, 32 steps"),
+        ("ort_decoder_step", "ORT decoder step"),
+        ("torch_harmonize_32", "torch eager harmonise 32"),
+        ("torch_decoder_step", "torch eager decoder step"),
+    ]:
         if key in r:
             s = r[key]
-            print(f"  {label:28s} median {s['median']:9.3f} {s['unit']}  p99 {s['p99']:9.3f} {s['unit']}"
-                  f"  ({s['runs']} runs)")
+            print(
+                f"  {label:28s} median {s['median']:9.3f} {s['unit']}  p99 {s['p99']:9.3f} {s['unit']}"
+                f"  ({s['runs']} runs)"
+            )
     if "torch_over_ort_step" in r:
         print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}, phrase x{r['torch_over_ort_harmonize_32']}")
     return 0
@@ -277,8 +350,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"demo": cmd_demo, "harmonize": cmd_harmonize, "models": cmd_models, "eval": cmd_eval,
-            "bench": cmd_bench, "train": cmd_train, "export": cmd_export}
+COMMANDS = {
+    "demo": cmd_demo,
+    "harmonize": cmd_harmonize,
+    "models": cmd_models,
+    "eval": cmd_eval,
+    "bench": cmd_bench,
+    "train": cmd_train,
+    "export": cmd_export,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,34 +66,69 @@ def export_graphs(model: Seq2Seq, folder: Path) -> dict:
     mel = torch.randint(0, VOCAB, (2, 32))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model.encoder, (mel,), folder / "encoder.onnx", input_names=["melody"],
-                          output_names=["enc_out", "h0", "c0"], dynamo=False, opset_version=17,
-                          dynamic_axes={"melody": {0: "batch", 1: "steps"}, "enc_out": {0: "batch", 1: "steps"},
-                                        "h0": {1: "batch"}, "c0": {1: "batch"}})
+        torch.onnx.export(
+            model.encoder,
+            (mel,),
+            folder / "encoder.onnx",
+            input_names=["melody"],
+            output_names=["enc_out", "h0", "c0"],
+            dynamo=False,
+            opset_version=17,
+            dynamic_axes={
+                "melody": {0: "batch", 1: "steps"},
+                "enc_out": {0: "batch", 1: "steps"},
+                "h0": {1: "batch"},
+                "c0": {1: "batch"},
+            },
+        )
         step = DecoderStep(model.decoder).eval()
         d = cfg.dec_hidden
         prev = torch.full((2,), START, dtype=torch.long)
         h = torch.zeros(1, 2, d)
-        state_axes = {"h": {1: "batch"}, "c": {1: "batch"}, "h_out": {1: "batch"}, "c_out": {1: "batch"},
-                      "prev": {0: "batch"}, "logits": {0: "batch"}}
+        state_axes = {
+            "h": {1: "batch"},
+            "c": {1: "batch"},
+            "h_out": {1: "batch"},
+            "c_out": {1: "batch"},
+            "prev": {0: "batch"},
+            "logits": {0: "batch"},
+        }
         if cfg.aligned:
             args, names = (prev, torch.zeros(2, cfg.enc_out), h, h.clone()), ["prev", "enc_t", "h", "c"]
             state_axes["enc_t"] = {0: "batch"}
         else:
             step, args, names = _FaithfulStep(step).eval(), (prev, h, h.clone()), ["prev", "h", "c"]
-        torch.onnx.export(step, args, folder / "decoder_step.onnx", input_names=names,
-                          output_names=["logits", "h_out", "c_out"], dynamo=False, opset_version=17,
-                          dynamic_axes=state_axes)
+        torch.onnx.export(
+            step,
+            args,
+            folder / "decoder_step.onnx",
+            input_names=names,
+            output_names=["logits", "h_out", "c_out"],
+            dynamo=False,
+            opset_version=17,
+            dynamic_axes=state_axes,
+        )
     return {
-        "encoder": {"file": "encoder.onnx", "inputs": {"melody": ["batch", "steps", "int64"]},
-                    "outputs": {"enc_out": ["batch", "steps", cfg.enc_out], "h0": [1, "batch", d],
-                                "c0": [1, "batch", d]}},
-        "decoder_step": {"file": "decoder_step.onnx",
-                         "inputs": {n: s for n, s in {"prev": ["batch", "int64"],
-                                                      "enc_t": ["batch", cfg.enc_out] if cfg.aligned else None,
-                                                      "h": [1, "batch", d], "c": [1, "batch", d]}.items() if s},
-                         "outputs": {"logits": ["batch", VOCAB], "h_out": [1, "batch", d], "c_out": [1, "batch", d]},
-                         "state": {"h": "h_out", "c": "c_out"}},
+        "encoder": {
+            "file": "encoder.onnx",
+            "inputs": {"melody": ["batch", "steps", "int64"]},
+            "outputs": {"enc_out": ["batch", "steps", cfg.enc_out], "h0": [1, "batch", d], "c0": [1, "batch", d]},
+        },
+        "decoder_step": {
+            "file": "decoder_step.onnx",
+            "inputs": {
+                n: s
+                for n, s in {
+                    "prev": ["batch", "int64"],
+                    "enc_t": ["batch", cfg.enc_out] if cfg.aligned else None,
+                    "h": [1, "batch", d],
+                    "c": [1, "batch", d],
+                }.items()
+                if s
+            },
+            "outputs": {"logits": ["batch", VOCAB], "h_out": [1, "batch", d], "c_out": [1, "batch", d]},
+            "state": {"h": "h_out", "c": "c_out"},
+        },
     }
 
 
@@ -128,8 +163,9 @@ def check_parity(model: Seq2Seq, folder: Path, steps: int = 40, seed: int = 0) -
     return worst
 
 
-def export_run(run_dir: Path, dest_root: Path, name: str | None = None, top_p: float = 1.0,
-               two_part: float = 0.0) -> Path:
+def export_run(
+    run_dir: Path, dest_root: Path, name: str | None = None, top_p: float = 1.0, two_part: float = 0.0
+) -> Path:
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``top_p`` and
     ``two_part`` become the model's default sampling (1 and 0 are the seed's plain sampler)."""
     model, meta, ck = load_run(run_dir)
@@ -152,10 +188,15 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, top_p: f
         "io": io,
         "grid": {"steps_per_beat": STEPS_PER_BEAT, "window": meta["data"]["window"], "prime": 8},
         "vocabulary": {"size": VOCAB, "note_on": [0, 127], "rest": REST, "hold": HOLD, "start": START},
-        "model": {**cfg.to_dict(), "variant": cfg.variant,
-                  "parameters": sum(p.numel() for p in model.parameters())},
-        "defaults": {"temperature": 1.0, "top_p": top_p, "two_part": two_part, "channel": 1,
-                     "program": PROGRAMS[pair], "voice": pair},
+        "model": {**cfg.to_dict(), "variant": cfg.variant, "parameters": sum(p.numel() for p in model.parameters())},
+        "defaults": {
+            "temperature": 1.0,
+            "top_p": top_p,
+            "two_part": two_part,
+            "channel": 1,
+            "program": PROGRAMS[pair],
+            "voice": pair,
+        },
         "training": {
             "data": meta["data"],
             "counts": meta["counts"],
@@ -169,8 +210,11 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, top_p: f
             "machine": ck["last"].get("machine", ""),
             "history": state.get("history", []),
         },
-        "metrics": {"held_out_loss": round(best["test_loss"], 4), "held_out_accuracy": round(best["test_accuracy"], 4),
-                    "onnx_parity_max_abs": parity},
+        "metrics": {
+            "held_out_loss": round(best["test_loss"], 4),
+            "held_out_accuracy": round(best["test_accuracy"], 4),
+            "onnx_parity_max_abs": parity,
+        },
         "created_by": created_by(run_dir),
     }
     write_card(folder, card)

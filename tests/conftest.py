@@ -56,9 +56,32 @@ def tiny_training(tmp_path_factory, isolated_env) -> Tiny:
     runs: dict[str, Path] = {}
     for name, (variant, pair) in TINY_VARIANTS.items():
         run = root / "runs" / name
-        rc = main(["train", "seq2seq", "--name", name, "--variant", variant, "--pair", pair, "--limit", "6",
-                   "--epochs", "1", "--hidden", "16", "--embed", "8", "--transpose", "0:2", "--out", str(run),
-                   "--threads", "1"])
+        rc = main(
+            [
+                "train",
+                "seq2seq",
+                "--name",
+                name,
+                "--variant",
+                variant,
+                "--pair",
+                pair,
+                "--limit",
+                "6",
+                "--epochs",
+                "1",
+                "--hidden",
+                "16",
+                "--embed",
+                "8",
+                "--transpose",
+                "0:2",
+                "--out",
+                str(run),
+                "--threads",
+                "1",
+            ]
+        )
         assert rc == 0
         assert main(["export", str(run), "--dest", str(models)]) == 0
         runs[name] = run

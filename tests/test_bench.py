@@ -47,7 +47,8 @@ def test_bench_with_torch(use_tiny_models, capsys, model):
     check_summary(r["torch_harmonize_32"], 20)
     check_summary(r["torch_decoder_step"], 10)
     assert r["torch_over_ort_step"] == pytest.approx(
-        r["torch_decoder_step"]["median"] / r["ort_decoder_step"]["median"], rel=0.01, abs=0.01)
+        r["torch_decoder_step"]["median"] / r["ort_decoder_step"]["median"], rel=0.01, abs=0.01
+    )
     assert r["torch_over_ort_harmonize_32"] > 0
 
 

@@ -103,7 +103,8 @@ def test_user_model_overrides_a_shipped_name(tiny_models, tmp_path, monkeypatch)
     # a later folder on the path wins over an earlier one too
     copy_model(tiny_models / TINY_BI, user_b, "chorale-alto-b", description="b")
     (user_b / "chorale-alto-b" / "card.json").write_text(
-        json.dumps({**json.loads((user_b / "chorale-alto-b" / "card.json").read_text()), "name": "chorale-alto"}))
+        json.dumps({**json.loads((user_b / "chorale-alto-b" / "card.json").read_text()), "name": "chorale-alto"})
+    )
     assert load_card("chorale-alto").folder == user_b / "chorale-alto-b"
 
 

@@ -75,8 +75,9 @@ def test_split_keeps_chorales_with_the_same_tune_together():
 @pytest.mark.parametrize("invert", [False, True])
 def test_no_variant_of_a_held_out_chorale_is_trained_on(invert):
     chorales = signature_chorales()
-    cfg = PairDataConfig(pair="alto", test_fraction=0.25, split_seed=3, transpositions=list(range(-6, 6)),
-                         invert=invert)
+    cfg = PairDataConfig(
+        pair="alto", test_fraction=0.25, split_seed=3, transpositions=list(range(-6, 6)), invert=invert
+    )
     data = build_pairs(chorales, cfg)
     held = set(data.test_names)
     assert held == split_names(chorales.names, 0.25, 3, [v[0] for v in chorales.voices])

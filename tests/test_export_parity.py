@@ -28,8 +28,19 @@ def session(path):
 @pytest.mark.parametrize("name", NAMES)
 def test_card_has_every_field(tiny_models, tiny_runs, name):
     card = json.loads((tiny_models / name / "card.json").read_text())
-    for key in ("name", "family", "description", "graphs", "io", "grid", "vocabulary", "defaults", "training",
-                "metrics", "created_by"):
+    for key in (
+        "name",
+        "family",
+        "description",
+        "graphs",
+        "io",
+        "grid",
+        "vocabulary",
+        "defaults",
+        "training",
+        "metrics",
+        "created_by",
+    ):
         assert key in card, key
     variant, pair = TINY_VARIANTS[name]
     assert card["name"] == name and card["family"] == "seq2seq"
@@ -119,8 +130,22 @@ def test_teacher_forced_logits_match_torch(tiny_models, tiny_runs, name):
 
 def test_resume_continues_where_the_run_stopped(tiny_runs, tmp_path, capfd):
     """One epoch, then --resume to two, equals two epochs straight, figure for figure."""
-    args = ["train", "seq2seq", "--name", TINY_BI, "--limit", "6", "--hidden", "16", "--embed", "8",
-            "--transpose", "0:2", "--threads", "1"]
+    args = [
+        "train",
+        "seq2seq",
+        "--name",
+        TINY_BI,
+        "--limit",
+        "6",
+        "--hidden",
+        "16",
+        "--embed",
+        "8",
+        "--transpose",
+        "0:2",
+        "--threads",
+        "1",
+    ]
     resumed = tmp_path / "resumed"
     shutil.copytree(tiny_runs[TINY_BI], resumed)
     first = (resumed / "metrics.jsonl").read_text().splitlines()
@@ -138,8 +163,10 @@ def test_resume_continues_where_the_run_stopped(tiny_runs, tmp_path, capfd):
     assert main([*args, "--epochs", "2", "--out", str(straight)]) == 0
 
     def figures(run):
-        return [{k: v for k, v in json.loads(r).items() if k != "seconds"}
-                for r in (run / "metrics.jsonl").read_text().splitlines()]
+        return [
+            {k: v for k, v in json.loads(r).items() if k != "seconds"}
+            for r in (run / "metrics.jsonl").read_text().splitlines()
+        ]
 
     assert figures(resumed) == figures(straight)
     a = torch.load(resumed / "last.pt", weights_only=False)["model"]

@@ -159,10 +159,11 @@ def test_harmonize_loads_neither_torch_nor_music21(use_tiny_models, melody_file,
     assert proc.stdout.strip().splitlines()[-1] == "0 False False"
 
 
-def midi_bytes(division: int = 480, track: bytes = bytes([0, 0x90, 60, 80, 0x60, 0x80, 60, 0, 0, 0xFF, 0x2F, 0]),
-               fmt: int = 0) -> bytes:
+def midi_bytes(
+    division: int = 480, track: bytes = bytes([0, 0x90, 60, 80, 0x60, 0x80, 60, 0, 0, 0xFF, 0x2F, 0]), fmt: int = 0
+) -> bytes:
     """A hand-made standard MIDI file with one track."""
-    return (b"MThd" + struct.pack(">IHHH", 6, fmt, 1, division) + b"MTrk" + struct.pack(">I", len(track)) + track)
+    return b"MThd" + struct.pack(">IHHH", 6, fmt, 1, division) + b"MTrk" + struct.pack(">I", len(track)) + track
 
 
 NOTE_TRACK = bytes([0, 0x90, 60, 80, 0x60, 0x80, 60, 0])
@@ -172,15 +173,19 @@ BAD_FILES = {
     "random": (bytes(np.random.default_rng(0).integers(0, 256, 300, dtype=np.uint8)), "not a readable MIDI file"),
     "truncated": (midi_bytes()[:20], "not a readable MIDI file"),
     "empty": (b"", "not a readable MIDI file"),
-    "bad key signature": (midi_bytes(track=bytes([0, 0xFF, 0x59, 2, 1, 177]) + NOTE_TRACK + END),
-                          "not a readable MIDI file"),
+    "bad key signature": (
+        midi_bytes(track=bytes([0, 0xFF, 0x59, 2, 1, 177]) + NOTE_TRACK + END),
+        "not a readable MIDI file",
+    ),
     "no division": (midi_bytes(division=0), "ticks per beat"),
     "smpte division": (midi_bytes(division=0xE728), "ticks per beat"),
     "type 2": (midi_bytes(fmt=2), "type-2"),
     "no notes": (midi_bytes(track=bytes([0, 0xC0, 5, 0x60, 0xB0, 7, 100]) + END), "no notes"),
     # a note off 2**28 ticks (half a million beats) later: a corrupt time, not a melody to sit through
-    "corrupt time": (midi_bytes(track=bytes([0, 0x90, 60, 80, 0xFF, 0xFF, 0xFF, 0x7F, 0x80, 60, 0]) + END),
-                     "probably corrupt"),
+    "corrupt time": (
+        midi_bytes(track=bytes([0, 0x90, 60, 80, 0xFF, 0xFF, 0xFF, 0x7F, 0x80, 60, 0]) + END),
+        "probably corrupt",
+    ),
 }
 
 
@@ -199,15 +204,22 @@ def test_bad_requests_give_one_clean_line(use_tiny_models, melody_file, tmp_path
     out = tmp_path / "out.mid"
     line = assert_clean_error(run_cli("harmonize", src, "-o", out, "--model", "no-such-model"), "no-such-model")
     assert TINY_BI in line and TINY_UNI in line  # the error lists the models there are
-    assert_clean_error(run_cli("harmonize", src, "-o", tmp_path / "missing" / "out.mid", "--model", TINY_BI),
-                       str(tmp_path / "missing"), "does not exist")
-    assert_clean_error(run_cli("harmonize", tmp_path / "nope.mid", "-o", out, "--model", TINY_BI),
-                       str(tmp_path / "nope.mid"), "no such file")
+    assert_clean_error(
+        run_cli("harmonize", src, "-o", tmp_path / "missing" / "out.mid", "--model", TINY_BI),
+        str(tmp_path / "missing"),
+        "does not exist",
+    )
+    assert_clean_error(
+        run_cli("harmonize", tmp_path / "nope.mid", "-o", out, "--model", TINY_BI),
+        str(tmp_path / "nope.mid"),
+        "no such file",
+    )
     assert_clean_error(run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--track", "5"), "track 5")
-    assert_clean_error(run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--temperature", "-1"),
-                       "temperature")
-    assert_clean_error(run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--wav", tmp_path / "no" / "x.wav"),
-                       str(tmp_path / "no"))
+    assert_clean_error(run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--temperature", "-1"), "temperature")
+    assert_clean_error(
+        run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--wav", tmp_path / "no" / "x.wav"),
+        str(tmp_path / "no"),
+    )
     assert not out.exists()
 
 
@@ -221,8 +233,13 @@ def test_warnings_for_chords_and_other_tracks(use_tiny_models, tmp_path, capfd):
             lead.append(mido.Message("note_on", note=p, velocity=90, time=0))
         for j, p in enumerate(pitches):
             lead.append(mido.Message("note_off", note=p, velocity=0, time=480 if j == 0 else 0))
-    pad = mido.MidiTrack([mido.MetaMessage("track_name", name="pad"), mido.Message("note_on", note=48, velocity=50),
-                          mido.Message("note_off", note=48, velocity=0, time=1440)])
+    pad = mido.MidiTrack(
+        [
+            mido.MetaMessage("track_name", name="pad"),
+            mido.Message("note_on", note=48, velocity=50),
+            mido.Message("note_off", note=48, velocity=0, time=1440),
+        ]
+    )
     mf.tracks += [lead, pad]
     src = tmp_path / "chords.mid"
     mf.save(src)

@@ -19,8 +19,20 @@ from accompanist.metrics.harmony import (
 from accompanist.metrics.reference import bach_reference, bach_reference_info, reference_ic
 from accompanist.music.tokens import HOLD, REST
 
-KEYS = {"pieces", "steps", "coverage", "consonance", "in_key", "crossing", "onset_ratio", "range",
-        "distinct_pitches", "repetition", "ic_hist", "ic_overlap"}
+KEYS = {
+    "pieces",
+    "steps",
+    "coverage",
+    "consonance",
+    "in_key",
+    "crossing",
+    "onset_ratio",
+    "range",
+    "distinct_pitches",
+    "repetition",
+    "ic_hist",
+    "ic_overlap",
+}
 
 
 def seq(*notes: tuple[int | None, int]) -> np.ndarray:
@@ -33,8 +45,38 @@ def seq(*notes: tuple[int | None, int]) -> np.ndarray:
 
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71]
 # "Ode to joy", a folk-like C major tune, in quarter notes.
-ODE = [64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 64, 62, 62,
-       64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64, 62, 60, 60]
+ODE = [
+    64,
+    64,
+    65,
+    67,
+    67,
+    65,
+    64,
+    62,
+    60,
+    60,
+    62,
+    64,
+    64,
+    62,
+    62,
+    64,
+    64,
+    65,
+    67,
+    67,
+    65,
+    64,
+    62,
+    60,
+    60,
+    62,
+    64,
+    62,
+    60,
+    60,
+]
 
 
 def third_below(pitch: int) -> int:
@@ -229,8 +271,9 @@ def test_bach_reference_sits_near_the_published_figures():
     # The pooled pair weighs the two pairs' frames alike.
     alto, bass = bach_reference("alto"), bach_reference("bass")
     assert both["steps"] == alto["steps"] + bass["steps"]
-    assert min(alto["consonance"], bass["consonance"]) <= both["consonance"] <= max(alto["consonance"],
-                                                                                     bass["consonance"])
+    assert (
+        min(alto["consonance"], bass["consonance"]) <= both["consonance"] <= max(alto["consonance"], bass["consonance"])
+    )
 
 
 def test_reference_records_its_provenance():
@@ -247,7 +290,9 @@ def test_metrics_import_neither_torch_nor_music21():
     # Importing the package must not drag in the heavy extras (another test may have loaded them).
     import subprocess
 
-    code = ("import sys, accompanist.metrics.harmony, accompanist.metrics.reference as r; r.bach_reference('alto');"
-            "print('torch' in sys.modules, 'music21' in sys.modules)")
+    code = (
+        "import sys, accompanist.metrics.harmony, accompanist.metrics.reference as r; r.bach_reference('alto');"
+        "print('torch' in sys.modules, 'music21' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"

@@ -66,8 +66,9 @@ def test_shipped_model_harmonises_the_demo_melody(name, tmp_path):
     melody = read_midi(DEMO).note_tracks[0]
     song = read_midi(out)
     tracks = {t.name: t for t in song.tracks}
-    assert [(n.pitch, n.start, n.end, n.velocity) for n in tracks["melody"].notes] == \
-        [(n.pitch, n.start, n.end, n.velocity) for n in melody.notes]
+    assert [(n.pitch, n.start, n.end, n.velocity) for n in tracks["melody"].notes] == [
+        (n.pitch, n.start, n.end, n.velocity) for n in melody.notes
+    ]
     acc = r.accompaniment
     assert len(acc) == len(r.melody) and acc.min() >= 0 and acc.max() <= HOLD
     assert len(tracks["accompaniment"].notes) >= 8

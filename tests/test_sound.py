@@ -20,10 +20,12 @@ def two_notes(path, channel: int = 0, program: int | None = None):
     track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)])
     if program is not None:
         track.append(mido.Message("program_change", program=program, channel=channel))
-    track += [mido.Message("note_on", note=60, velocity=100, channel=channel, time=0),
-              mido.Message("note_off", note=60, velocity=0, channel=channel, time=480),
-              mido.Message("note_on", note=67, velocity=100, channel=channel, time=1440),
-              mido.Message("note_off", note=67, velocity=0, channel=channel, time=480)]
+    track += [
+        mido.Message("note_on", note=60, velocity=100, channel=channel, time=0),
+        mido.Message("note_off", note=60, velocity=0, channel=channel, time=480),
+        mido.Message("note_on", note=67, velocity=100, channel=channel, time=1440),
+        mido.Message("note_off", note=67, velocity=0, channel=channel, time=480),
+    ]
     mf.tracks.append(track)
     mf.save(path)
     return path
@@ -79,7 +81,17 @@ def test_wav_into_a_missing_folder_is_a_clean_error(tmp_path):
 
 def test_harmonize_with_a_missing_soundfont_gives_one_clean_line(use_tiny_models, melody_file, tmp_path):
     missing = tmp_path / "none.sf2"
-    proc = run_cli("harmonize", melody_file(), "-o", tmp_path / "o.mid", "--model", TINY_BI, "--wav",
-                   tmp_path / "o.wav", "--soundfont", missing)
+    proc = run_cli(
+        "harmonize",
+        melody_file(),
+        "-o",
+        tmp_path / "o.mid",
+        "--model",
+        TINY_BI,
+        "--wav",
+        tmp_path / "o.wav",
+        "--soundfont",
+        missing,
+    )
     assert_clean_error(proc, str(missing), "SoundFont not found")
     assert not (tmp_path / "o.wav").exists()

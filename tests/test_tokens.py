@@ -45,8 +45,11 @@ def write_file(path, tpb: int, notes, offs_as_note_on: bool, channel: int) -> No
     events = []
     for pitch, s, e, vel in notes:
         events.append((s * step, 1, mido.Message("note_on", note=pitch, velocity=vel, channel=channel)))
-        off = (mido.Message("note_on", note=pitch, velocity=0, channel=channel) if offs_as_note_on
-               else mido.Message("note_off", note=pitch, velocity=0, channel=channel))
+        off = (
+            mido.Message("note_on", note=pitch, velocity=0, channel=channel)
+            if offs_as_note_on
+            else mido.Message("note_off", note=pitch, velocity=0, channel=channel)
+        )
         events.append((e * step, 0, off))
     track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=600000, time=0)])
     now = 0

@@ -46,7 +46,8 @@ def bench_seq2seq(card: ModelCard, runs: int = 200, seed: int = 0, torch_too: bo
         "threads": 1,
         "ort_harmonize_32": summary(time_calls(lambda: runner.harmonize(phrase, 1.0, rng), runs), "ms"),
         "ort_encoder_32": summary(
-            time_calls(lambda: runner.encoder.run(None, {"melody": phrase[None]}), runs * 5), "us"),
+            time_calls(lambda: runner.encoder.run(None, {"melody": phrase[None]}), runs * 5), "us"
+        ),
         "ort_decoder_step": summary(time_calls(lambda: runner.decoder.run(None, feeds), runs * 10), "us"),
     }
     if torch_too:
@@ -84,7 +85,9 @@ def _torch_eager(card: ModelCard, phrase: np.ndarray, runs: int) -> dict:
         with torch.no_grad():
             step(prev, enc_t, h0, h0)
 
-    out = {"torch_version": torch.__version__,
-           "torch_harmonize_32": summary(time_calls(harmonize, max(runs // 4, 20)), "ms"),
-           "torch_decoder_step": summary(time_calls(one_step, runs * 2), "us")}
+    out = {
+        "torch_version": torch.__version__,
+        "torch_harmonize_32": summary(time_calls(harmonize, max(runs // 4, 20)), "ms"),
+        "torch_decoder_step": summary(time_calls(one_step, runs * 2), "us"),
+    }
     return out

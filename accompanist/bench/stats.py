@@ -24,6 +24,11 @@ def summary(seconds: np.ndarray, unit: str = "ms") -> dict:
     """median, p90, p99 and max in the given unit (ms or us), and the number of runs."""
     scale = {"ms": 1e3, "us": 1e6}[unit]
     s = np.asarray(seconds) * scale
-    return {"unit": unit, "runs": len(s), "median": round(float(np.median(s)), 4),
-            "p90": round(float(np.percentile(s, 90)), 4), "p99": round(float(np.percentile(s, 99)), 4),
-            "max": round(float(s.max()), 4)}
+    return {
+        "unit": unit,
+        "runs": len(s),
+        "median": round(float(np.median(s)), 4),
+        "p90": round(float(np.percentile(s, 90)), 4),
+        "p99": round(float(np.percentile(s, 99)), 4),
+        "max": round(float(s.max()), 4),
+    }

@@ -82,8 +82,13 @@ def load_chorales(limit: int | None = None, processes: int | None = None, progre
     paths = sorted(str(p) for p in m21.corpus.getComposer("bach"))
     if limit is not None:
         paths = paths[:limit]
-    key = cache.key_of(music21=m21.__version__, files=[p.rsplit("/", 1)[-1] for p in paths], rule=SELECTION_RULE,
-                       grid=STEPS_PER_BEAT, v=2)
+    key = cache.key_of(
+        music21=m21.__version__,
+        files=[p.rsplit("/", 1)[-1] for p in paths],
+        rule=SELECTION_RULE,
+        grid=STEPS_PER_BEAT,
+        v=2,
+    )
     hit = cache.load("chorales", key)
     if hit is not None:
         names = [str(n) for n in hit["names"]]
@@ -112,6 +117,9 @@ def load_chorales(limit: int | None = None, processes: int | None = None, progre
         voices.append(v)
     lengths = np.array([v.shape[1] for v in voices], dtype=np.int64)
     flat = np.concatenate([v.reshape(-1) for v in voices]) if voices else np.zeros(0, np.int64)
-    cache.save("chorales", key, {"names": np.array(names), "lengths": lengths, "tokens": flat,
-                                 "source_files": np.array(len(paths))})
+    cache.save(
+        "chorales",
+        key,
+        {"names": np.array(names), "lengths": lengths, "tokens": flat, "source_files": np.array(len(paths))},
+    )
     return Chorales(names, voices, len(paths))

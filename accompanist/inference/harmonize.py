@@ -87,16 +87,21 @@ def harmonize_file(
     last = max(n.end for n in mel_track.notes) / ticks_per_step
     if last > MAX_STEPS:
         beats = last / card.steps_per_beat
-        raise AccompanistError(f"{song.path}: the melody would last {beats:.0f} beats, longer than "
-                               f"{MAX_STEPS // card.steps_per_beat}; the file's timing is probably corrupt")
+        raise AccompanistError(
+            f"{song.path}: the melody would last {beats:.0f} beats, longer than "
+            f"{MAX_STEPS // card.steps_per_beat}; the file's timing is probably corrupt"
+        )
     melody, report = notes_to_tokens(mel_track.notes, ticks_per_step)
     warnings = list(report.warnings)
     if report.snapped:
-        warnings.append(f"{report.snapped} of {report.notes_in} melody notes were off the 16th grid and were snapped "
-                        "(the melody track is written unchanged)")
+        warnings.append(
+            f"{report.snapped} of {report.notes_in} melody notes were off the 16th grid and were snapped "
+            "(the melody track is written unchanged)"
+        )
     if len(song.note_tracks) > 1:
-        warnings.append(f"{len(song.note_tracks)} tracks have notes; accompanying '{mel_track.name}' "
-                        "(choose another with --track)")
+        warnings.append(
+            f"{len(song.note_tracks)} tracks have notes; accompanying '{mel_track.name}' (choose another with --track)"
+        )
     temperature = card.defaults.get("temperature", 1.0) if temperature is None else temperature
     if temperature < 0:
         raise AccompanistError(f"temperature {temperature} is negative; use 0 (most likely notes) or more")
@@ -119,8 +124,9 @@ def harmonize_file(
 
         wav_path = Path(wav)
         render_to_wav(out_path, wav_path, soundfont)
-    return HarmonizeResult(out_path, wav_path, card.name, temperature, seed, melody, acc, warnings,
-                           time.perf_counter() - t0)
+    return HarmonizeResult(
+        out_path, wav_path, card.name, temperature, seed, melody, acc, warnings, time.perf_counter() - t0
+    )
 
 
 def print_warnings(result: HarmonizeResult) -> None:

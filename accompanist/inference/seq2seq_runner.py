@@ -41,8 +41,15 @@ class Seq2SeqRunner:
         self.top_p = float(card.defaults.get("top_p", 1.0))
         self.two_part = float(card.defaults.get("two_part", 0.0))
 
-    def decode(self, melody: np.ndarray, forced: np.ndarray, temperature: float,
-               rng: np.random.Generator, top_p: float = 1.0, two_part: float = 0.0) -> np.ndarray:
+    def decode(
+        self,
+        melody: np.ndarray,
+        forced: np.ndarray,
+        temperature: float,
+        rng: np.random.Generator,
+        top_p: float = 1.0,
+        two_part: float = 0.0,
+    ) -> np.ndarray:
         """Accompany ``melody`` (B, T); the first ``forced.shape[1]`` output steps are given."""
         melody = np.ascontiguousarray(melody, dtype=np.int64)
         b, t = melody.shape
@@ -74,9 +81,14 @@ class Seq2SeqRunner:
                 logits[r, HOLD] -= penalty
         return logits
 
-    def harmonize(self, melody: np.ndarray, temperature: float = 1.0,
-                  rng: np.random.Generator | None = None, top_p: float | None = None,
-                  two_part: float | None = None) -> np.ndarray:
+    def harmonize(
+        self,
+        melody: np.ndarray,
+        temperature: float = 1.0,
+        rng: np.random.Generator | None = None,
+        top_p: float | None = None,
+        two_part: float | None = None,
+    ) -> np.ndarray:
         """An accompaniment token for every step of a melody of any length (1-D tokens).
 
         ``top_p`` and ``two_part`` default to the model card's (the seed's plain sampler: 1 and 0)."""
@@ -100,4 +112,3 @@ class Seq2SeqRunner:
             out[done : start + w] = res[done - start :]
             done = start + w
         return out
-

@@ -18,8 +18,17 @@ from accompanist.music.midi_io import read_midi
 from accompanist.music.notes import notes_to_tokens
 
 #: The figures a report table shows, in order, with the Bach reference beside them.
-COLUMNS = ("coverage", "consonance", "in_key", "crossing", "onset_ratio", "range", "distinct_pitches",
-           "repetition", "ic_overlap")
+COLUMNS = (
+    "coverage",
+    "consonance",
+    "in_key",
+    "crossing",
+    "onset_ratio",
+    "range",
+    "distinct_pitches",
+    "repetition",
+    "ic_overlap",
+)
 
 
 @dataclass
@@ -40,8 +49,12 @@ def chorale_set(card: ModelCard) -> EvalSet:
     chorales = load_chorales()
     mi, ai = (VOICES.index(v) for v in PAIRS[card.defaults["voice"]])
     rows = [v for n, v in zip(chorales.names, chorales.voices, strict=True) if n in test]
-    return EvalSet(f"held-out chorales ({len(rows)})", [r[mi] for r in rows],
-                   "the chorales the model's card lists as held out", [r[ai] for r in rows])
+    return EvalSet(
+        f"held-out chorales ({len(rows)})",
+        [r[mi] for r in rows],
+        "the chorales the model's card lists as held out",
+        [r[ai] for r in rows],
+    )
 
 
 def folk_set(card: ModelCard, n: int = 100, validation: bool = False) -> EvalSet:
@@ -59,8 +72,9 @@ def folk_set(card: ModelCard, n: int = 100, validation: bool = False) -> EvalSet
     return EvalSet(f"{label} ({len(tunes)})", tunes, RULE.replace(SOURCE, source))
 
 
-def accompany_set(runner: Seq2SeqRunner, melodies: list[np.ndarray], temperature: float,
-                  seed: int, **sampling: float | None) -> tuple[list[np.ndarray], float]:
+def accompany_set(
+    runner: Seq2SeqRunner, melodies: list[np.ndarray], temperature: float, seed: int, **sampling: float | None
+) -> tuple[list[np.ndarray], float]:
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     out = [runner.harmonize(m, temperature, rng, **sampling) for m in melodies]
@@ -92,9 +106,17 @@ def format_row(label: str, figures: dict) -> str:
     cells = []
     for c in COLUMNS:
         v = figures.get(c)
-        cells.append("-" if v is None or (isinstance(v, float) and np.isnan(v)) else
-                     (f"{100 * v:.1f} %" if c == "crossing" else f"{v:.3g}" if c in ("range", "distinct_pitches")
-                      else f"{v:.3f}"))
+        cells.append(
+            "-"
+            if v is None or (isinstance(v, float) and np.isnan(v))
+            else (
+                f"{100 * v:.1f} %"
+                if c == "crossing"
+                else f"{v:.3g}"
+                if c in ("range", "distinct_pitches")
+                else f"{v:.3f}"
+            )
+        )
     return f"| {label} | " + " | ".join(cells) + " |"
 
 

@@ -97,6 +97,7 @@ def read_midi(path: str | os.PathLike) -> Song:
 def _to_delta(events: list[tuple[int, mido.Message]]) -> mido.MidiTrack:
     track = mido.MidiTrack()
     now = 0
+
     # Note offs sort before note ons at the same tick so a repeated pitch re-strikes cleanly.
     def order(e: tuple[int, mido.Message]) -> tuple[int, int]:
         msg = e[1]

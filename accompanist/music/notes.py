@@ -57,9 +57,7 @@ def notes_to_tokens(
         by_step[qs] = n
         ends[qs] = qe
     if report.chord_notes_dropped:
-        report.warnings.append(
-            f"{report.chord_notes_dropped} chord notes were dropped: the melody keeps the top note"
-        )
+        report.warnings.append(f"{report.chord_notes_dropped} chord notes were dropped: the melody keeps the top note")
     last = max(ends.values(), default=0)
     n_steps = last if length is None else length
     tokens = np.full(n_steps, REST, dtype=np.int64)
@@ -93,8 +91,13 @@ def tokens_to_notes(
             continue
         if pitch is not None:
             notes.append(
-                Note(pitch, offset_ticks + round(start * ticks_per_step), offset_ticks + round(i * ticks_per_step),
-                     int(vel[start]), channel)
+                Note(
+                    pitch,
+                    offset_ticks + round(start * ticks_per_step),
+                    offset_ticks + round(i * ticks_per_step),
+                    int(vel[start]),
+                    channel,
+                )
             )
             pitch = None
         if t < 128:

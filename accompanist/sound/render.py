@@ -26,13 +26,18 @@ def load_fluidsynth():
             "and the Python binding (pip install pyfluidsynth)"
         ) from None
     if not hasattr(fluidsynth, "Synth"):
-        raise AccompanistError("the 'fluidsynth' module found is not pyfluidsynth; pip uninstall fluidsynth, then "
-                               "pip install pyfluidsynth")
+        raise AccompanistError(
+            "the 'fluidsynth' module found is not pyfluidsynth; pip uninstall fluidsynth, then pip install pyfluidsynth"
+        )
     return fluidsynth
 
 
-def render_midi(midi_path: str | os.PathLike, soundfont: str | os.PathLike | None = None,
-                sample_rate: int = SAMPLE_RATE, gain: float = 0.5) -> np.ndarray:
+def render_midi(
+    midi_path: str | os.PathLike,
+    soundfont: str | os.PathLike | None = None,
+    sample_rate: int = SAMPLE_RATE,
+    gain: float = 0.5,
+) -> np.ndarray:
     """Audio of a MIDI file as int16 stereo samples, shape (n, 2)."""
     fs = load_fluidsynth()
     sf = find_soundfont(soundfont)
@@ -81,8 +86,9 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = SAM
     os.replace(tmp, path)
 
 
-def render_to_wav(midi_path: str | os.PathLike, wav_path: str | os.PathLike,
-                  soundfont: str | os.PathLike | None = None) -> float:
+def render_to_wav(
+    midi_path: str | os.PathLike, wav_path: str | os.PathLike, soundfont: str | os.PathLike | None = None
+) -> float:
     """Render and write; returns the length in seconds."""
     audio = render_midi(midi_path, soundfont)
     write_wav(wav_path, audio)

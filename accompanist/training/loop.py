@@ -110,8 +110,9 @@ def train(
         state = RunState(**ck["state"])
         rng.bit_generator.state = ck["numpy_rng"]
         torch.set_rng_state(ck["torch_rng"])
-        print(f"resuming {run_dir} after epoch {state.epoch} (best held-out loss {state.best_loss:.4f})",
-              file=sys.stderr)
+        print(
+            f"resuming {run_dir} after epoch {state.epoch} (best held-out loss {state.best_loss:.4f})", file=sys.stderr
+        )
     elif not resume:
         (run_dir / "metrics.jsonl").unlink(missing_ok=True)
     state.stopped = ""
@@ -120,8 +121,14 @@ def train(
     while state.epoch < cfg.epochs:
         t0 = time.perf_counter()
         n_batches = math.ceil(len(next(iter(train_arrays.values()))) / cfg.batch_size)
-        bar = tqdm(batches(train_arrays, cfg.batch_size, rng), total=n_batches, disable=not show,
-                   desc=f"epoch {state.epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
+        bar = tqdm(
+            batches(train_arrays, cfg.batch_size, rng),
+            total=n_batches,
+            disable=not show,
+            desc=f"epoch {state.epoch + 1}/{cfg.epochs}",
+            unit="batch",
+            leave=False,
+        )
         run_loss = seen = 0.0
         for b in bar:
             loss, _, n = loss_fn(model, b)
@@ -136,20 +143,37 @@ def train(
         state.epoch += 1
         dt = time.perf_counter() - t0
         state.seconds += dt
-        row = {"epoch": state.epoch, "train_loss": round(run_loss / max(seen, 1), 5), "test_loss": round(test_loss, 5),
-               "test_accuracy": round(test_acc, 5), "seconds": round(dt, 1)}
+        row = {
+            "epoch": state.epoch,
+            "train_loss": round(run_loss / max(seen, 1), 5),
+            "test_loss": round(test_loss, 5),
+            "test_accuracy": round(test_acc, 5),
+            "seconds": round(dt, 1),
+        }
         state.history.append(row)
         with open(run_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
         improved = test_loss < state.best_loss - 1e-4
         if improved:
             state.best_loss, state.best_epoch, state.bad_epochs = test_loss, state.epoch, 0
-            torch.save({"model": model.state_dict(), "meta": meta, "epoch": state.epoch,
-                        "test_loss": test_loss, "test_accuracy": test_acc}, run_dir / "best.pt")
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "meta": meta,
+                    "epoch": state.epoch,
+                    "test_loss": test_loss,
+                    "test_accuracy": test_acc,
+                },
+                run_dir / "best.pt",
+            )
         else:
             state.bad_epochs += 1
-        print(f"epoch {state.epoch}: train loss {row['train_loss']:.4f}  held-out loss {test_loss:.4f}  "
-              f"accuracy {test_acc:.3f}  {dt:.0f} s{'  *' if improved else ''}", file=sys.stderr, flush=True)
+        print(
+            f"epoch {state.epoch}: train loss {row['train_loss']:.4f}  held-out loss {test_loss:.4f}  "
+            f"accuracy {test_acc:.3f}  {dt:.0f} s{'  *' if improved else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
         if state.bad_epochs >= cfg.patience:
             state.stopped = f"early stop: no better held-out loss for {cfg.patience} epochs"
         elif cfg.max_minutes and (time.perf_counter() - started) / 60 >= cfg.max_minutes:
@@ -166,9 +190,19 @@ def train(
 
 def _save_last(path: Path, model, opt, state: RunState, rng, meta: dict, cfg: TrainConfig) -> None:
     tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": asdict(state),
-                "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "meta": meta,
-                "train_config": asdict(cfg), "machine": machine()}, tmp)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "state": asdict(state),
+            "numpy_rng": rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+            "meta": meta,
+            "train_config": asdict(cfg),
+            "machine": machine(),
+        },
+        tmp,
+    )
     tmp.replace(path)
 
 

@@ -22,8 +22,14 @@ def loss_fn(model: Seq2Seq, batch: dict[str, torch.Tensor]) -> tuple[torch.Tenso
     return loss, correct, target.numel()
 
 
-def run(name: str, model_cfg: Seq2SeqConfig, data_cfg: PairDataConfig, train_cfg: TrainConfig,
-        run_dir: Path, resume: bool = False) -> RunState:
+def run(
+    name: str,
+    model_cfg: Seq2SeqConfig,
+    data_cfg: PairDataConfig,
+    train_cfg: TrainConfig,
+    run_dir: Path,
+    resume: bool = False,
+) -> RunState:
     chorales = load_chorales(limit=data_cfg.limit)
     data = build_pairs(chorales, data_cfg)
     seed_everything(train_cfg.seed)
