@@ -90,6 +90,12 @@ def _add_sampling(p) -> None:
         default=None,
         help="penalty on notes dissonant with the melody, in logits (0 = the seed's plain sampler)",
     )
+    p.add_argument(
+        "--key-lock",
+        type=float,
+        default=None,
+        help="penalty on notes outside the melody's key, in logits (0 = off)",
+    )
 
 
 def _add_harmonize(sub) -> None:
@@ -119,6 +125,7 @@ def cmd_harmonize(a: argparse.Namespace) -> int:
         soundfont=a.soundfont,
         top_p=a.top_p,
         two_part=a.two_part,
+        key_lock=a.key_lock,
     )
     print_warnings(r)
     print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
@@ -196,6 +203,7 @@ def _add_export(sub) -> None:
     p.add_argument("--dest", type=Path, default=None, help="models folder (default: the user's models folder)")
     p.add_argument("--top-p", type=float, default=1.0, help="default nucleus for the card (1 = the seed's sampler)")
     p.add_argument("--two-part", type=float, default=0.0, help="default two-part penalty for the card (0 = off)")
+    p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
 
 
 def cmd_export(a: argparse.Namespace) -> int:
@@ -211,7 +219,7 @@ def cmd_export(a: argparse.Namespace) -> int:
         raise AccompanistError(f"{a.run}: no best.pt in this folder; give a run folder written by accompanist train")
     dest = a.dest or search_path()[-1]
     dest.mkdir(parents=True, exist_ok=True)
-    folder = export_run(a.run, dest, a.name, top_p=a.top_p, two_part=a.two_part)
+    folder = export_run(a.run, dest, a.name, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock)
     print(f"wrote {folder}")
     return 0
 
@@ -275,7 +283,9 @@ def cmd_eval(a: argparse.Namespace) -> int:
                 results.append({"model": "Bach", "set": s.name, "voice": voice, **fig})
                 lines.append(ev.format_row(f"Bach {voice}, {s.name}", fig))
             for t in a.temperature or [1.0, 1.1]:
-                accs, secs = ev.accompany_set(runner, s.melodies, t, a.seed, top_p=a.top_p, two_part=a.two_part)
+                accs, secs = ev.accompany_set(
+                    runner, s.melodies, t, a.seed, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock
+                )
                 fig = ev.measure(s.melodies, accs, voice)
                 results.append(
                     {
@@ -284,6 +294,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
                         "temperature": t,
                         "top_p": a.top_p or runner.top_p,
                         "two_part": runner.two_part if a.two_part is None else a.two_part,
+                        "key_lock": runner.key_lock if a.key_lock is None else a.key_lock,
                         "seconds": round(secs, 2),
                         **fig,
                     }

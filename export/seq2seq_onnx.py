@@ -164,10 +164,16 @@ def check_parity(model: Seq2Seq, folder: Path, steps: int = 40, seed: int = 0) -
 
 
 def export_run(
-    run_dir: Path, dest_root: Path, name: str | None = None, top_p: float = 1.0, two_part: float = 0.0
+    run_dir: Path,
+    dest_root: Path,
+    name: str | None = None,
+    top_p: float = 1.0,
+    two_part: float = 0.0,
+    key_lock: float = 0.0,
 ) -> Path:
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``top_p`` and
-    ``two_part`` become the model's default sampling (1 and 0 are the seed's plain sampler)."""
+    ``two_part`` and ``key_lock`` become the model's default sampling (1, 0 and 0 are the seed's
+    plain sampler)."""
     model, meta, ck = load_run(run_dir)
     name = name or meta["name"]
     folder = dest_root / name
@@ -193,11 +199,13 @@ def export_run(
             "temperature": 1.0,
             "top_p": top_p,
             "two_part": two_part,
+            "key_lock": key_lock,
             "channel": 1,
             "program": PROGRAMS[pair],
             "voice": pair,
         },
         "training": {
+            "command": meta.get("command", ""),
             "data": meta["data"],
             "counts": meta["counts"],
             "data_hash": meta["data_hash"],

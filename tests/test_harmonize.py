@@ -172,7 +172,7 @@ BAD_FILES = {
     "corrupt": (b"MThd\x00\x00\x00\x06 this is not a MIDI file at all", "not a readable MIDI file"),
     "random": (bytes(np.random.default_rng(0).integers(0, 256, 300, dtype=np.uint8)), "not a readable MIDI file"),
     "truncated": (midi_bytes()[:20], "not a readable MIDI file"),
-    "empty": (b"", "not a readable MIDI file"),
+    "empty": (b"", "the file is empty"),
     "bad key signature": (
         midi_bytes(track=bytes([0, 0xFF, 0x59, 2, 1, 177]) + NOTE_TRACK + END),
         "not a readable MIDI file",

@@ -65,6 +65,7 @@ def harmonize_file(
     runner: Seq2SeqRunner | None = None,
     top_p: float | None = None,
     two_part: float | None = None,
+    key_lock: float | None = None,
 ) -> HarmonizeResult:
     """Accompany the melody of ``in_path`` and write a type-1 file with tracks ``melody`` and
     ``accompaniment``; the melody's own events are copied unchanged."""
@@ -108,7 +109,7 @@ def harmonize_file(
     rng = np.random.default_rng(seed)
     if top_p is not None and not 0 < top_p <= 1:
         raise AccompanistError(f"--top-p {top_p} is outside (0, 1]; use 1 to sample from every note")
-    acc = runner.harmonize(melody, temperature, rng, top_p=top_p, two_part=two_part)
+    acc = runner.harmonize(melody, temperature, rng, top_p=top_p, two_part=two_part, key_lock=key_lock)
     channels = {n.channel for n in mel_track.notes}
     channel = free_channel(int(card.defaults.get("channel", 1)), channels)
     velocity = int(np.clip(np.mean([n.velocity for n in mel_track.notes]) * 0.85, 30, 120))

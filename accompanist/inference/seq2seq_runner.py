@@ -8,6 +8,11 @@ fourth between soprano and alto sound consonant; our answer is heard as a duo, w
 two-part species counterpoint) a bare fourth is a dissonance. The penalty is soft: passing notes
 and suspensions stay possible.
 
+A third, ``key_lock``, penalises note-ons outside the melody's key (Krumhansl-Kessler, estimated
+from the whole melody, which loop and offline modes always have). The chorale models modulate
+and borrow as Bach does; over a folk tune the model often hears another mode than the tune's,
+and a player who wants the answer in their key can say so.
+
 A melody longer than the training window (32 steps) is covered by overlapping windows: each new
 window is encoded whole, its decoder is primed with the accompaniment already written for the
 overlap (fed as if it were the decoder's own output), and only then samples the rest. So every
@@ -21,6 +26,7 @@ import numpy as np
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
+from accompanist.music.keys import find_key
 from accompanist.music.tokens import HOLD, START, sounding_pitches, window_at
 
 #: DISSONANT[pc] marks the note-on tokens 0..127 that sound a dissonance against a melody note of pitch class pc.
@@ -40,6 +46,7 @@ class Seq2SeqRunner:
         self.prime = int(card.data["grid"].get("prime", 8))
         self.top_p = float(card.defaults.get("top_p", 1.0))
         self.two_part = float(card.defaults.get("two_part", 0.0))
+        self.key_lock = float(card.defaults.get("key_lock", 0.0))
 
     def decode(
         self,
@@ -49,8 +56,10 @@ class Seq2SeqRunner:
         rng: np.random.Generator,
         top_p: float = 1.0,
         two_part: float = 0.0,
+        out_of_key: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Accompany ``melody`` (B, T); the first ``forced.shape[1]`` output steps are given."""
+        """Accompany ``melody`` (B, T); the first ``forced.shape[1]`` output steps are given.
+        ``out_of_key`` is a (130,) penalty taken from every sampled step's logits."""
         melody = np.ascontiguousarray(melody, dtype=np.int64)
         b, t = melody.shape
         mel_pitch = np.stack([sounding_pitches(m) for m in melody])
@@ -67,6 +76,8 @@ class Seq2SeqRunner:
             if i >= forced.shape[1]:
                 if two_part:
                     logits = self._bias(logits, mel_pitch[:, i], acc_pitch, two_part)
+                if out_of_key is not None:
+                    logits = logits - out_of_key
                 out[:, i] = sample(logits, temperature, rng, top_p)
             prev = out[:, i]
             acc_pitch = np.where(prev < 128, prev, np.where(prev == HOLD, acc_pitch, -1))
@@ -88,27 +99,43 @@ class Seq2SeqRunner:
         rng: np.random.Generator | None = None,
         top_p: float | None = None,
         two_part: float | None = None,
+        key_lock: float | None = None,
     ) -> np.ndarray:
         """An accompaniment token for every step of a melody of any length (1-D tokens).
 
-        ``top_p`` and ``two_part`` default to the model card's (the seed's plain sampler: 1 and 0)."""
+        ``top_p``, ``two_part`` and ``key_lock`` default to the model card's (the seed's plain
+        sampler: 1, 0 and 0)."""
         top_p = self.top_p if top_p is None else top_p
         two_part = self.two_part if two_part is None else two_part
+        key_lock = self.key_lock if key_lock is None else key_lock
         rng = rng or np.random.default_rng()
         melody = np.asarray(melody, np.int64)
         n, w = len(melody), self.window
         none = np.zeros((1, 0), np.int64)  # no forced steps
+        penalty = key_penalty(melody, key_lock) if key_lock else None
+        go = dict(top_p=top_p, two_part=two_part, out_of_key=penalty)
         if n == 0:
             return melody.copy()
         if n <= w:
-            return self.decode(window_at(melody, 0, n)[None], none, temperature, rng, top_p, two_part)[0]
+            return self.decode(window_at(melody, 0, n)[None], none, temperature, rng, **go)[0]
         out = np.empty(n, np.int64)
-        out[:w] = self.decode(window_at(melody, 0, w)[None], none, temperature, rng, top_p, two_part)[0]
+        out[:w] = self.decode(window_at(melody, 0, w)[None], none, temperature, rng, **go)[0]
         done = w
         while done < n:
             start = min(done - self.prime, n - w)
             forced = window_at(out, start, done - start)
-            res = self.decode(window_at(melody, start, w)[None], forced[None], temperature, rng, top_p, two_part)[0]
+            res = self.decode(window_at(melody, start, w)[None], forced[None], temperature, rng, **go)[0]
             out[done : start + w] = res[done - start :]
             done = start + w
         return out
+
+
+def key_penalty(melody: np.ndarray, strength: float) -> np.ndarray | None:
+    """A (130,) logit penalty: ``strength`` on note-ons outside the melody's key, 0 elsewhere."""
+    key = find_key(melody)
+    if key is None:
+        return None
+    pcs = np.arange(128) % 12
+    out = np.zeros(130)
+    out[:128] = strength * ~np.isin(pcs, list(key.pitch_classes))
+    return out

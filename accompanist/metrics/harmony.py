@@ -25,87 +25,31 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from accompanist.music.tokens import VOCAB, sounding_pitches
+from accompanist.music.keys import (
+    KK_MAJOR,
+    KK_MINOR,
+    MAJOR_SCALE,
+    MINOR_SCALE,
+    Key,
+    check_tokens,
+    find_key,
+    pitch_class_histogram,
+)
+from accompanist.music.tokens import sounding_pitches
+
+__all__ = ["KK_MAJOR", "KK_MINOR", "MAJOR_SCALE", "MINOR_SCALE", "Key", "find_key", "pitch_class_histogram"]
 
 #: (melody - accompaniment) mod 12 that count as consonant.
 CONSONANT_IC = frozenset({0, 3, 4, 7, 8, 9})
 
-#: Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-
-#: Scale degrees counted as "in key": the major scale; in minor the natural minor plus the leading
-#: tone (8 pitch classes), since a minor-key cadence always raises the 7th. This definition reproduces
-#: the published Bach figure (0.90 over both pairs); adding the raised 6th as well (9 pitch classes,
-#: melodic minor) gives 0.92, and the natural minor alone 0.88.
-MAJOR_SCALE = frozenset({0, 2, 4, 5, 7, 9, 11})
-MINOR_SCALE = frozenset({0, 2, 3, 5, 7, 8, 10, 11})
-
 #: A run of more than this many consecutive same-pitch notes is "repetitive" (RL-tuner's rule).
 MAX_REPEATS = 4
-
-_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-
-
-@dataclass(frozen=True)
-class Key:
-    """A key: tonic pitch class (0 = C) and mode."""
-
-    tonic: int
-    minor: bool
-
-    @property
-    def pitch_classes(self) -> frozenset[int]:
-        """Pitch classes counted as in this key."""
-        scale = MINOR_SCALE if self.minor else MAJOR_SCALE
-        return frozenset((self.tonic + d) % 12 for d in scale)
-
-    @property
-    def name(self) -> str:
-        return f"{_NAMES[self.tonic]} {'minor' if self.minor else 'major'}"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def _check(tokens: np.ndarray) -> np.ndarray:
-    t = np.asarray(tokens)
-    if t.ndim != 1:
-        raise ValueError(f"expected a 1-d token array, got shape {t.shape}")
-    t = t.astype(np.int64)
-    if len(t) and (t.min() < 0 or t.max() >= VOCAB):
-        raise ValueError(f"tokens must lie in 0..{VOCAB - 1}")
-    return t
-
-
-def pitch_class_histogram(tokens: np.ndarray) -> np.ndarray:
-    """Steps each pitch class sounds (duration-weighted, as Krumhansl-Kessler key finding expects)."""
-    p = sounding_pitches(_check(tokens))
-    return np.bincount(p[p >= 0] % 12, minlength=12).astype(np.float64)
-
-
-def find_key(tokens: np.ndarray) -> Key | None:
-    """Krumhansl-Kessler key of a voice: the major or minor profile, rotated to each of the 12 tonics,
-    that correlates best with its duration-weighted pitch-class histogram. None when the voice has
-    fewer than two pitch classes (the correlation is undefined, or any key containing it ties)."""
-    hist = pitch_class_histogram(tokens)
-    if np.count_nonzero(hist) < 2:
-        return None
-    h = hist - hist.mean()
-    best, best_r = None, -np.inf
-    for minor, profile in ((False, KK_MAJOR), (True, KK_MINOR)):
-        for tonic in range(12):
-            prof = np.roll(profile, tonic) - profile.mean()
-            r = float(h @ prof / np.sqrt((h @ h) * (prof @ prof)))
-            if r > best_r:
-                best, best_r = Key(tonic, minor), r
-    return best
 
 
 def repeated_notes(tokens: np.ndarray, max_repeats: int = MAX_REPEATS) -> int:
     """Notes that belong to a run of more than ``max_repeats`` consecutive notes of one pitch with no
     rest between them (the RL-tuner penalises these as monotony)."""
-    t = _check(tokens)
+    t = check_tokens(tokens)
     idx = np.flatnonzero(t < 128)
     if len(idx) <= max_repeats:
         return 0
@@ -162,8 +106,8 @@ class PairStats:
 def pair_stats(melody: np.ndarray, accompaniment: np.ndarray, key: Key | None = None) -> PairStats:
     """Counts of one piece. ``key`` overrides the melody's Krumhansl-Kessler key (for example when
     the melody is too short to find one)."""
-    mel = _check(melody)
-    acc = _check(accompaniment)
+    mel = check_tokens(melody)
+    acc = check_tokens(accompaniment)
     if len(mel) != len(acc):
         raise ValueError(f"melody and accompaniment differ in length: {len(mel)} != {len(acc)}")
     mp = sounding_pitches(mel)

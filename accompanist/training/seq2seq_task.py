@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -35,6 +37,7 @@ def run(
     seed_everything(train_cfg.seed)
     model = Seq2Seq(model_cfg)
     meta = {
+        "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "name": name,
         "family": "seq2seq",
         "model": model_cfg.to_dict(),
