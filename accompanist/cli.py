@@ -139,7 +139,7 @@ def _add_demo(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("accompanist-demo"), help="folder for the results")
     p.add_argument("--model", default="chorale-alto")
     p.add_argument("--temperature", type=float, default=None)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--soundfont", type=Path, default=None)
 
 
