@@ -278,7 +278,9 @@ def cmd_eval(a: argparse.Namespace) -> int:
         harmony = {}
         for set_name in a.sets or ["chorales", "folk"]:
             s = ev.chorale_set(card) if set_name == "chorales" else ev.folk_set(card, a.n, set_name == "folk-val")
-            if s.truth is not None and not any(r.get("set") == s.name and r.get("model") == "Bach" for r in results):
+            if s.truth is not None and not any(
+                r["model"] == "Bach" and r["set"] == s.name and r["voice"] == voice for r in results
+            ):
                 fig = ev.measure(s.melodies, s.truth, voice)
                 results.append({"model": "Bach", "set": s.name, "voice": voice, **fig})
                 lines.append(ev.format_row(f"Bach {voice}, {s.name}", fig))
@@ -304,7 +306,13 @@ def cmd_eval(a: argparse.Namespace) -> int:
         if a.write_card:
             from accompanist.export.card import write_card
 
-            card.data.setdefault("metrics", {})["harmony"] = {"seed": a.seed, "folk_rule": ev.folk_rule(), **harmony}
+            sampling = {"top_p": runner.top_p, "two_part": runner.two_part, "key_lock": runner.key_lock}
+            card.data.setdefault("metrics", {})["harmony"] = {
+                "seed": a.seed,
+                "sampling": sampling,
+                "folk_rule": ev.folk_rule(),
+                **harmony,
+            }
             write_card(card.folder, card.data)
     print(json.dumps(results, indent=2) if a.json else "\n".join(lines))
     return 0
