@@ -10,6 +10,17 @@ from pathlib import Path
 from accompanist.errors import AccompanistError
 
 
+def _shift_range(text: str) -> tuple[int, int]:
+    """'lo:hi' -> (lo, hi); argparse turns the ValueError into a usage line."""
+    try:
+        lo, hi = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not lo:hi, e.g. -6:6") from None
+    if hi <= lo:
+        raise argparse.ArgumentTypeError(f"'{text}' is empty: hi must be above lo")
+    return lo, hi
+
+
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model from a corpus (needs the [train] extra)")
     p.add_argument("family", choices=["seq2seq"], help="model family")
@@ -25,7 +36,9 @@ def _add_train(sub) -> None:
     p.add_argument("--embed", type=int, default=64)
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--invert", action="store_true", help="also train on inverted pairs (seed's augmentation)")
-    p.add_argument("--transpose", default="-6:6", help="semitone shifts as lo:hi (hi exclusive), e.g. -6:6")
+    p.add_argument(
+        "--transpose", type=_shift_range, default="-6:6", help="semitone shifts as lo:hi (hi exclusive), e.g. -6:6"
+    )
     p.add_argument("--stride", type=int, default=16, help="steps between training windows of 32")
     p.add_argument("--limit", type=int, default=None, help="use only the first N chorale files (smoke tests)")
     p.add_argument("--epochs", type=int, default=30)
@@ -50,7 +63,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     from accompanist.models.seq2seq import Seq2SeqConfig
     from accompanist.training.loop import TrainConfig
 
-    lo, hi = (int(x) for x in a.transpose.split(":"))
+    lo, hi = a.transpose
     model_cfg = Seq2SeqConfig(
         hidden=a.hidden,
         bidirectional=a.variant.startswith("bi"),
@@ -250,8 +263,12 @@ def _add_eval(sub) -> None:
 def cmd_eval(a: argparse.Namespace) -> int:
     import json
 
+    from accompanist.inference.sampling import check_sampling
     from accompanist.metrics import evaluate as ev
 
+    for t in a.temperature or []:
+        check_sampling(t)
+    check_sampling(None, a.top_p, two_part=a.two_part, key_lock=a.key_lock)
     if a.files:
         figures = ev.measure_files(a.files, a.voice)
         print(
@@ -306,13 +323,15 @@ def cmd_eval(a: argparse.Namespace) -> int:
         if a.write_card:
             from accompanist.export.card import write_card
 
-            sampling = {"top_p": runner.top_p, "two_part": runner.two_part, "key_lock": runner.key_lock}
-            card.data.setdefault("metrics", {})["harmony"] = {
-                "seed": a.seed,
-                "sampling": sampling,
-                "folk_rule": ev.folk_rule(),
-                **harmony,
+            sampling = {
+                "top_p": runner.top_p if a.top_p is None else a.top_p,
+                "two_part": runner.two_part if a.two_part is None else a.two_part,
+                "key_lock": runner.key_lock if a.key_lock is None else a.key_lock,
             }
+            stored = card.data.setdefault("metrics", {}).setdefault("harmony", {})
+            if stored.get("sampling", sampling) != sampling or stored.get("seed", a.seed) != a.seed:
+                stored.clear()  # figures from other settings must not sit beside these
+            stored.update({"seed": a.seed, "sampling": sampling, "folk_rule": ev.folk_rule(), **harmony})
             write_card(card.folder, card.data)
     print(json.dumps(results, indent=2) if a.json else "\n".join(lines))
     return 0

@@ -11,6 +11,7 @@ import numpy as np
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import load_card
+from accompanist.inference.sampling import check_sampling
 from accompanist.inference.seq2seq_runner import Seq2SeqRunner
 from accompanist.music.midi_io import Part, Song, Track, note_events, read_midi, write_midi
 from accompanist.music.notes import notes_to_tokens, tokens_to_notes
@@ -18,6 +19,8 @@ from accompanist.music.notes import notes_to_tokens, tokens_to_notes
 DEFAULT_MODEL = "chorale-alto"
 #: About three hours at 120 bpm: longer means a corrupt time value, not a melody.
 MAX_STEPS = 100_000
+#: MIDI channel 10 (9 from zero) is General MIDI percussion: never part of a melody.
+DRUM_CHANNEL = 9
 
 
 @dataclass
@@ -84,15 +87,18 @@ def harmonize_file(
     card = runner.card
     song = read_midi(in_path)
     mel_track = pick_melody_track(song, track)
+    pitched = [n for n in mel_track.notes if n.channel != DRUM_CHANNEL]
+    if not pitched:
+        raise AccompanistError(f"{song.path}: track '{mel_track.name}' holds only drums; choose another with --track")
     ticks_per_step = song.ticks_per_beat / card.steps_per_beat
-    last = max(n.end for n in mel_track.notes) / ticks_per_step
+    last = max(n.end for n in pitched) / ticks_per_step
     if last > MAX_STEPS:
         beats = last / card.steps_per_beat
         raise AccompanistError(
             f"{song.path}: the melody would last {beats:.0f} beats, longer than "
             f"{MAX_STEPS // card.steps_per_beat}; the file's timing is probably corrupt"
         )
-    melody, report = notes_to_tokens(mel_track.notes, ticks_per_step)
+    melody, report = notes_to_tokens(pitched, ticks_per_step)
     warnings = list(report.warnings)
     if report.snapped:
         warnings.append(
@@ -103,12 +109,9 @@ def harmonize_file(
         warnings.append(
             f"{len(song.note_tracks)} tracks have notes; accompanying '{mel_track.name}' (choose another with --track)"
         )
+    check_sampling(temperature, top_p, two_part=two_part, key_lock=key_lock)
     temperature = card.defaults.get("temperature", 1.0) if temperature is None else temperature
-    if temperature < 0:
-        raise AccompanistError(f"temperature {temperature} is negative; use 0 (most likely notes) or more")
     rng = np.random.default_rng(seed)
-    if top_p is not None and not 0 < top_p <= 1:
-        raise AccompanistError(f"--top-p {top_p} is outside (0, 1]; use 1 to sample from every note")
     acc = runner.harmonize(melody, temperature, rng, top_p=top_p, two_part=two_part, key_lock=key_lock)
     channels = {n.channel for n in mel_track.notes}
     channel = free_channel(int(card.defaults.get("channel", 1)), channels)

@@ -8,7 +8,23 @@ wrong note every few bars at T = 1) is cut while the choice among plausible note
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from accompanist.errors import AccompanistError
+
+
+def check_sampling(temperature: float | None = None, top_p: float | None = None, **penalties: float | None) -> None:
+    """One clear error for settings that would sample nonsense (NaN, no token left, rewards for
+    dissonance); None means "the model's default" and passes."""
+    if temperature is not None and not (math.isfinite(temperature) and temperature >= 0):
+        raise AccompanistError(f"temperature {temperature} must be a number >= 0 (0 takes the likeliest note)")
+    if top_p is not None and not (math.isfinite(top_p) and 0 < top_p <= 1):
+        raise AccompanistError(f"top-p {top_p} must lie in (0, 1]; 1 samples from every note")
+    for name, value in penalties.items():
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise AccompanistError(f"{name.replace('_', '-')} {value} must be a number >= 0 (0 turns it off)")
 
 
 def probabilities(logits: np.ndarray, temperature: float, top_p: float = 1.0) -> np.ndarray:
@@ -34,6 +50,7 @@ def sample(logits: np.ndarray, temperature: float, rng: np.random.Generator, top
     if temperature <= 0:
         return logits.argmax(-1)
     p = probabilities(logits, temperature, top_p)
-    u = rng.random((p.shape[0], 1))
-    idx = (p.cumsum(-1) < u).sum(-1)
-    return np.minimum(idx, p.shape[-1] - 1)
+    c = p.cumsum(-1)
+    # scale u by the row's total so rounding can never draw past the last token with mass
+    u = rng.random(p.shape[0]) * c[:, -1]
+    return np.array([np.searchsorted(row, x, side="right") for row, x in zip(c, u, strict=True)])

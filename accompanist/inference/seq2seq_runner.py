@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
@@ -44,6 +45,10 @@ class Seq2SeqRunner:
         self.aligned = "enc_t" in card.data["io"]["decoder_step"]["inputs"]
         self.window = int(card.data["grid"].get("window", 32))
         self.prime = int(card.data["grid"].get("prime", 8))
+        if not 0 <= self.prime < self.window:
+            raise AccompanistError(
+                f"model '{card.name}': grid prime {self.prime} must lie in 0..{self.window - 1}; re-export the model"
+            )
         self.top_p = float(card.defaults.get("top_p", 1.0))
         self.two_part = float(card.defaults.get("two_part", 0.0))
         self.key_lock = float(card.defaults.get("key_lock", 0.0))

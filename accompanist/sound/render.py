@@ -78,12 +78,17 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = SAM
     if not path.parent.exists():
         raise AccompanistError(f"{path.parent}: output folder does not exist; create it or choose another path")
     tmp = path.with_name(path.name + ".tmp")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(np.ascontiguousarray(audio, dtype="<i2").tobytes())
-    os.replace(tmp, path)
+    try:
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(sample_rate)
+            w.writeframes(np.ascontiguousarray(audio, dtype="<i2").tobytes())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise AccompanistError(f"{path}: cannot write the WAV file ({exc.strerror})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def render_to_wav(

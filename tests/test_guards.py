@@ -1,0 +1,56 @@
+"""Settings and inputs that would give silent nonsense get one clear error instead."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from helpers import TINY_BI, assert_clean_error, melody_of_length, run_cli, write_melody
+
+from accompanist.errors import AccompanistError
+from accompanist.inference.cards import read_card
+from accompanist.inference.seq2seq_runner import Seq2SeqRunner
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        (["--temperature", "nan"], "temperature"),
+        (["--top-p", "0"], "top-p"),
+        (["--two-part", "-1"], "two-part"),
+        (["--key-lock", "inf"], "key-lock"),
+    ],
+)
+def test_bad_sampling_settings_are_refused(flags, needle, tmp_path, use_tiny_models):
+    src = write_melody(tmp_path / "m.mid", melody_of_length(40))
+    proc = run_cli("harmonize", src, "-o", tmp_path / "o.mid", "--model", TINY_BI, *flags)
+    assert_clean_error(proc, needle)
+    assert not (tmp_path / "o.mid").exists()
+
+
+def test_eval_refuses_an_empty_nucleus(tmp_path):
+    assert_clean_error(run_cli("eval", "--model", "chorale-alto", "--top-p", "0"), "top-p")
+
+
+def test_a_drum_only_track_is_not_a_melody(tmp_path, use_tiny_models):
+    src = write_melody(tmp_path / "drums.mid", melody_of_length(40), channel=9)
+    assert_clean_error(run_cli("harmonize", src, "-o", tmp_path / "o.mid", "--model", TINY_BI), "drums")
+
+
+def test_wav_into_a_folder_is_a_clean_error(tmp_path, use_tiny_models):
+    src = write_melody(tmp_path / "m.mid", melody_of_length(40))
+    (tmp_path / "taken.wav").mkdir()
+    proc = run_cli("harmonize", src, "-o", tmp_path / "o.mid", "--model", TINY_BI, "--wav", tmp_path / "taken.wav")
+    assert_clean_error(proc, "cannot write the WAV")
+    assert not (tmp_path / "taken.wav.tmp").exists()
+
+
+def test_a_card_whose_prime_fills_the_window_is_refused(tmp_path, tiny_models):
+    folder = tmp_path / "bad"
+    shutil.copytree(tiny_models / TINY_BI, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["grid"]["prime"] = card["grid"]["window"]
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(AccompanistError, match="prime"):
+        Seq2SeqRunner(read_card(folder / "card.json"))
