@@ -40,6 +40,18 @@ def _add_train(sub) -> None:
         "--transpose", type=_shift_range, default="-6:6", help="semitone shifts as lo:hi (hi exclusive), e.g. -6:6"
     )
     p.add_argument("--stride", type=int, default=16, help="steps between training windows of 32")
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of chorales held out for early stopping (0: stop on the test chorales)",
+    )
+    p.add_argument(
+        "--no-tail-window",
+        dest="tail_window",
+        action="store_false",
+        help="no extra window ending on each chorale's last step (the shipped 0.1 models' rule)",
+    )
     p.add_argument("--limit", type=int, default=None, help="use only the first N chorale files (smoke tests)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=128)
@@ -72,7 +84,13 @@ def cmd_train(a: argparse.Namespace) -> int:
         dropout=a.dropout,
     )
     data_cfg = PairDataConfig(
-        pair=a.pair, invert=a.invert, transpositions=list(range(lo, hi)), stride=a.stride, limit=a.limit
+        pair=a.pair,
+        invert=a.invert,
+        transpositions=list(range(lo, hi)),
+        stride=a.stride,
+        limit=a.limit,
+        val_fraction=a.val_fraction,
+        tail_window=a.tail_window,
     )
     train_cfg = TrainConfig(
         epochs=a.epochs,
@@ -85,7 +103,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     )
     run_dir = a.out or Path("runs") / a.name
     state = seq2seq_task.run(a.name, model_cfg, data_cfg, train_cfg, run_dir, resume=a.resume)
-    print(f"best held-out loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
+    print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
     print(f"export it with: accompanist export {run_dir}")
     return 0
 

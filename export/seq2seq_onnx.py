@@ -210,6 +210,7 @@ def export_run(
             "counts": meta["counts"],
             "data_hash": meta["data_hash"],
             "test_chorales": meta["test_chorales"],
+            "val_chorales": meta.get("val_chorales", []),
             "config": meta["train"],
             "epochs_run": state.get("epoch"),
             "best_epoch": best["epoch"],
@@ -221,6 +222,7 @@ def export_run(
         "metrics": {
             "held_out_loss": round(best["test_loss"], 4),
             "held_out_accuracy": round(best["test_accuracy"], 4),
+            "validation_loss": round(best["val_loss"], 4),
             "onnx_parity_max_abs": parity,
         },
         "created_by": created_by(run_dir),

@@ -81,8 +81,9 @@ def test_no_variant_of_a_held_out_chorale_is_trained_on(invert):
     data = build_pairs(chorales, cfg)
     held = set(data.test_names)
     assert held == split_names(chorales.names, 0.25, 3, [v[0] for v in chorales.voices])
-    kept = [n for n in chorales.names if n not in held]
-    assert held and kept and held.isdisjoint(kept)
+    val = set(data.val_names)
+    kept = [n for n in chorales.names if n not in held and n not in val]
+    assert held and val and kept and held.isdisjoint(kept) and val.isdisjoint(held) and val.isdisjoint(kept)
     sig = {name: k + 1 for k, name in enumerate(chorales.names)}
 
     train_sigs = [signatures(s) for s in data.train.src]
@@ -90,18 +91,23 @@ def test_no_variant_of_a_held_out_chorale_is_trained_on(invert):
     trained = {next(iter(s)) for s in train_sigs}
     assert trained == {sig[n] for n in kept}
     assert trained.isdisjoint(sig[n] for n in held)
+    assert trained.isdisjoint(sig[n] for n in val)
 
-    # held-out windows are the untouched originals, cut without overlap
+    # held-out windows are the untouched originals, cut without overlap, plus one ending on the last step
     allowed = {62 + sig[n] for n in held} | {62}
     assert set(data.test.src[data.test.src < 128].tolist()) <= allowed
     by_name = dict(zip(chorales.names, chorales.voices, strict=True))
-    assert len(data.test) == sum(by_name[n].shape[1] // cfg.window for n in held)
+
+    def n_windows(length: int, stride: int) -> int:
+        return (length - 32) // stride + 1 + (1 if (length - 32) % stride else 0)
+
+    assert len(data.test) == sum(n_windows(by_name[n].shape[1], cfg.window) for n in held)
 
     counts = data.counts
     assert counts["test_chorales"] == len(held) and counts["train_chorales"] == len(kept)
     assert counts["chorales"] == N_CHORALES and counts["chorale_files"] == N_CHORALES + 2
     assert counts["train_windows"] == len(data.train) and counts["test_windows"] == len(data.test)
-    expected_train = sum(((by_name[n].shape[1] - 32) // 16 + 1) for n in kept) * 12 * (2 if invert else 1)
+    expected_train = sum(n_windows(by_name[n].shape[1], 16) for n in kept) * 12 * (2 if invert else 1)
     assert len(data.train) == expected_train
 
 

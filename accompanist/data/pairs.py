@@ -26,12 +26,16 @@ class PairDataConfig:
 
     pair: str = "alto"  #: "alto" (soprano -> alto) or "bass" (tenor -> bass)
     test_fraction: float = 0.1
+    #: carved from the training chorales, for early stopping; the test set only reports
+    val_fraction: float = 0.1
     split_seed: int = 0
     window: int = 32
     stride: int = 16
     transpositions: list[int] = field(default_factory=lambda: list(range(-6, 6)))
     invert: bool = False
     limit: int | None = None  #: first N chorale files only (tests)
+    #: add a last window ending on the final step, so cadences are trained on and scored
+    tail_window: bool = True
 
     def describe(self) -> dict:
         d = asdict(self)
@@ -54,10 +58,12 @@ class PairArrays:
 @dataclass
 class PairData:
     train: PairArrays
+    val: PairArrays
     test: PairArrays
     counts: dict
     data_hash: str
     test_names: list[str]
+    val_names: list[str] = field(default_factory=list)
 
 
 def tune_groups(names: list[str], tunes: list[np.ndarray | None]) -> list[list[str]]:
@@ -128,11 +134,13 @@ def invert_pair(mel: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return mel_i, transpose(acc_i, shift)
 
 
-def windows(mel: np.ndarray, acc: np.ndarray, size: int, stride: int) -> PairArrays:
+def windows(mel: np.ndarray, acc: np.ndarray, size: int, stride: int, tail: bool = False) -> PairArrays:
     """Cut a pair into windows; a window that opens on a held note starts that note instead, so
-    every window is self-contained."""
+    every window is self-contained. With ``tail`` a last window ends on the final step."""
     n = len(mel)
     starts = list(range(0, max(n - size, 0) + 1, stride)) if n >= size else []
+    if tail and starts and starts[-1] != n - size:
+        starts.append(n - size)
     src, tin, tout = [], [], []
     for s in starts:
         m = window_at(mel, s, size)
@@ -156,13 +164,21 @@ def _cat(parts: list[PairArrays], size: int) -> PairArrays:
 
 def build_pairs(chorales: Chorales, cfg: PairDataConfig) -> PairData:
     mi, ai = (VOICES.index(v) for v in PAIRS[cfg.pair])
-    test_names = split_names(chorales.names, cfg.test_fraction, cfg.split_seed, [v[0] for v in chorales.voices])
+    tunes = [v[0] for v in chorales.voices]
+    test_names = split_names(chorales.names, cfg.test_fraction, cfg.split_seed, tunes)
+    val_names: set[str] = set()
+    if cfg.val_fraction > 0:
+        rest = [(n, t) for n, t in zip(chorales.names, tunes, strict=True) if n not in test_names]
+        share = cfg.val_fraction * len(chorales.names) / max(len(rest), 1)
+        val_names = split_names([n for n, _ in rest], share, cfg.split_seed + 1, [t for _, t in rest])
+    val_parts = []
     train_parts, test_parts = [], []
     skipped_range = 0
     for name, v in zip(chorales.names, chorales.voices, strict=True):
         mel, acc = v[mi], v[ai]
-        if name in test_names:
-            test_parts.append(windows(mel, acc, cfg.window, cfg.window))
+        if name in test_names or name in val_names:
+            parts = test_parts if name in test_names else val_parts
+            parts.append(windows(mel, acc, cfg.window, cfg.window, cfg.tail_window))
             continue
         variants = [(mel, acc)]
         if cfg.invert:
@@ -174,17 +190,22 @@ def build_pairs(chorales: Chorales, cfg: PairDataConfig) -> PairData:
                 except ValueError:
                     skipped_range += 1
                     continue
-                train_parts.append(windows(mt, at, cfg.window, cfg.stride))
+                train_parts.append(windows(mt, at, cfg.window, cfg.stride, cfg.tail_window))
     train = _cat(train_parts, cfg.window)
     test = _cat(test_parts, cfg.window)
+    val = _cat(val_parts, cfg.window)
     counts = {
         "chorale_files": chorales.source_files,
         "chorales": len(chorales.names),
-        "train_chorales": sum(n not in test_names for n in chorales.names),
+        "train_chorales": sum(n not in test_names and n not in val_names for n in chorales.names),
+        "val_chorales": sum(n in val_names for n in chorales.names),
         "test_chorales": sum(n in test_names for n in chorales.names),
         "train_windows": len(train),
+        "val_windows": len(val),
         "test_windows": len(test),
         "variants_out_of_range": skipped_range,
     }
-    digest = cache.data_hash({"src": train.src, "tgt": train.tgt_out, "tsrc": test.src, "ttgt": test.tgt_out})
-    return PairData(train, test, counts, digest, sorted(test_names))
+    digest = cache.data_hash(
+        {"src": train.src, "tgt": train.tgt_out, "vsrc": val.src, "tsrc": test.src, "ttgt": test.tgt_out}
+    )
+    return PairData(train, val, test, counts, digest, sorted(test_names), sorted(val_names))

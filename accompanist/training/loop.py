@@ -1,9 +1,9 @@
-"""A plain epoch loop: shuffled batches, held-out loss and accuracy each epoch, early stopping,
+"""A plain epoch loop: shuffled batches, validation loss and accuracy each epoch, early stopping,
 a JSON-lines log, and checkpoints that let a run stopped at any epoch go on where it left off.
 
 Files in the run folder:
     last.pt        everything to resume (model, optimiser, epoch, best, RNG states)
-    best.pt        the weights with the lowest held-out loss, and the configs that made them
+    best.pt        the weights with the lowest validation loss, and the configs that made them
     metrics.jsonl  one line per epoch
 """
 
@@ -32,7 +32,7 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 128
     lr: float = 1e-3
-    patience: int = 3  #: epochs without a better held-out loss before stopping
+    patience: int = 3  #: epochs without a better validation loss before stopping
     clip: float = 5.0
     seed: int = 0
     threads: int = 2
@@ -65,7 +65,7 @@ def batches(arrays: dict[str, np.ndarray], size: int, rng: np.random.Generator |
 
 
 def evaluate(model: nn.Module, loss_fn: LossFn, arrays: dict[str, np.ndarray], batch_size: int) -> tuple[float, float]:
-    """Mean held-out loss per counted token, and token accuracy."""
+    """Mean loss per counted token, and token accuracy, over a held-out set."""
     model.eval()
     total = correct = count = 0.0
     with torch.no_grad():
@@ -82,7 +82,7 @@ def train(
     model: nn.Module,
     loss_fn: LossFn,
     train_arrays: dict[str, np.ndarray],
-    test_arrays: dict[str, np.ndarray],
+    val_arrays: dict[str, np.ndarray],
     run_dir: Path,
     cfg: TrainConfig,
     meta: dict,
@@ -111,7 +111,8 @@ def train(
         rng.bit_generator.state = ck["numpy_rng"]
         torch.set_rng_state(ck["torch_rng"])
         print(
-            f"resuming {run_dir} after epoch {state.epoch} (best held-out loss {state.best_loss:.4f})", file=sys.stderr
+            f"resuming {run_dir} after epoch {state.epoch} (best validation loss {state.best_loss:.4f})",
+            file=sys.stderr,
         )
     elif not resume:
         (run_dir / "metrics.jsonl").unlink(missing_ok=True)
@@ -139,43 +140,43 @@ def train(
             run_loss += loss.item() * n
             seen += n
             bar.set_postfix(loss=f"{run_loss / seen:.3f}")
-        test_loss, test_acc = evaluate(model, loss_fn, test_arrays, cfg.batch_size)
+        val_loss, val_acc = evaluate(model, loss_fn, val_arrays, cfg.batch_size)
         state.epoch += 1
         dt = time.perf_counter() - t0
         state.seconds += dt
         row = {
             "epoch": state.epoch,
             "train_loss": round(run_loss / max(seen, 1), 5),
-            "test_loss": round(test_loss, 5),
-            "test_accuracy": round(test_acc, 5),
+            "val_loss": round(val_loss, 5),
+            "val_accuracy": round(val_acc, 5),
             "seconds": round(dt, 1),
         }
         state.history.append(row)
         with open(run_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
-        improved = test_loss < state.best_loss - 1e-4
+        improved = val_loss < state.best_loss - 1e-4
         if improved:
-            state.best_loss, state.best_epoch, state.bad_epochs = test_loss, state.epoch, 0
+            state.best_loss, state.best_epoch, state.bad_epochs = val_loss, state.epoch, 0
             torch.save(
                 {
                     "model": model.state_dict(),
                     "meta": meta,
                     "epoch": state.epoch,
-                    "test_loss": test_loss,
-                    "test_accuracy": test_acc,
+                    "val_loss": val_loss,
+                    "val_accuracy": val_acc,
                 },
                 run_dir / "best.pt",
             )
         else:
             state.bad_epochs += 1
         print(
-            f"epoch {state.epoch}: train loss {row['train_loss']:.4f}  held-out loss {test_loss:.4f}  "
-            f"accuracy {test_acc:.3f}  {dt:.0f} s{'  *' if improved else ''}",
+            f"epoch {state.epoch}: train loss {row['train_loss']:.4f}  validation loss {val_loss:.4f}  "
+            f"accuracy {val_acc:.3f}  {dt:.0f} s{'  *' if improved else ''}",
             file=sys.stderr,
             flush=True,
         )
         if state.bad_epochs >= cfg.patience:
-            state.stopped = f"early stop: no better held-out loss for {cfg.patience} epochs"
+            state.stopped = f"early stop: no better validation loss for {cfg.patience} epochs"
         elif cfg.max_minutes and (time.perf_counter() - started) / 60 >= cfg.max_minutes:
             state.stopped = f"time limit of {cfg.max_minutes} min reached; run again with --resume to go on"
         _save_last(last, model, opt, state, rng, meta, cfg)

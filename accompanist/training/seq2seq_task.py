@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from accompanist.data.chorales import load_chorales
 from accompanist.data.pairs import PairDataConfig, build_pairs
 from accompanist.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from accompanist.training.loop import RunState, TrainConfig, seed_everything, train
+from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
 
 
 def loss_fn(model: Seq2Seq, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
@@ -45,7 +45,22 @@ def run(
         "counts": data.counts,
         "data_hash": data.data_hash,
         "test_chorales": data.test_names,
+        "val_chorales": data.val_names,
         "train": asdict(train_cfg),
     }
     arrays = lambda p: {"src": p.src, "tgt_in": p.tgt_in, "tgt_out": p.tgt_out}  # noqa: E731
-    return train(model, loss_fn, arrays(data.train), arrays(data.test), run_dir, train_cfg, meta, resume=resume)
+    # early stopping watches the validation chorales; the test chorales only report, at the end
+    select = data.val if len(data.val) else data.test
+    state = train(model, loss_fn, arrays(data.train), arrays(select), run_dir, train_cfg, meta, resume=resume)
+    score_best(run_dir, model, arrays(data.test), train_cfg.batch_size)
+    return state
+
+
+def score_best(run_dir: Path, model: Seq2Seq, test_arrays: dict, batch_size: int) -> None:
+    """Add the test chorales' loss and accuracy to best.pt, measured once on the chosen weights."""
+    best_path = run_dir / "best.pt"
+    best = torch.load(best_path, weights_only=False)
+    model.load_state_dict(best["model"])
+    best["test_loss"], best["test_accuracy"] = evaluate(model, loss_fn, test_arrays, batch_size)
+    torch.save(best, best_path)
+    print(f"test chorales: loss {best['test_loss']:.4f}, accuracy {best['test_accuracy']:.3f}", file=sys.stderr)
