@@ -7,7 +7,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libfluidsynth3 timgm6mb-soundfont jackd2 libegl1 libgl1 libfontconfig1 libxkbcommon0 \
+APT_PACKAGES := python3-venv libfluidsynth3 timgm6mb-soundfont jackd2 libegl1 libgl1 libfontconfig1 libxkbcommon0 \
                 libglib2.0-0 libdbus-1-3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

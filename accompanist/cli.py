@@ -310,9 +310,10 @@ def cmd_eval(a: argparse.Namespace) -> int:
         card = load_card(name, family="seq2seq")
         runner = Seq2SeqRunner(card)
         voice = card.defaults["voice"]
-        harmony = {}
+        harmony, rules = {}, {}
         for set_name in a.sets or ["chorales", "folk"]:
             s = ev.chorale_set(card) if set_name == "chorales" else ev.folk_set(card, a.n, set_name == "folk-val")
+            rules[set_name] = s.rule
             if s.truth is not None and not any(
                 r["model"] == "Bach" and r["set"] == s.name and r["voice"] == voice for r in results
             ):
@@ -349,7 +350,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
             stored = card.data.setdefault("metrics", {}).setdefault("harmony", {})
             if stored.get("sampling", sampling) != sampling or stored.get("seed", a.seed) != a.seed:
                 stored.clear()  # figures from other settings must not sit beside these
-            stored.update({"seed": a.seed, "sampling": sampling, "folk_rule": ev.folk_rule(), **harmony})
+            stored.update({"seed": a.seed, "sampling": sampling, "folk_rule": rules.get("folk"), **harmony})
             write_card(card.folder, card.data)
     print(json.dumps(results, indent=2) if a.json else "\n".join(lines))
     return 0

@@ -128,9 +128,3 @@ def bach_row(voice: str) -> str:
     ref = dict(bach_reference(voice))
     ref["ic_overlap"] = 1.0
     return format_row(f"Bach ({voice})", ref)
-
-
-def folk_rule() -> str:
-    from accompanist.data.folk import RULE
-
-    return RULE
