@@ -21,40 +21,10 @@ def _shift_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-def _add_train(sub) -> None:
-    p = sub.add_parser("train", help="train a model from a corpus (needs the [train] extra)")
-    p.add_argument("family", choices=["seq2seq"], help="model family")
+def _common_train(p) -> None:
     p.add_argument("--name", required=True, help="model name, e.g. chorale-alto")
-    p.add_argument("--pair", choices=["alto", "bass"], default="alto", help="soprano->alto or tenor->bass")
-    p.add_argument(
-        "--variant",
-        default="bi-aligned",
-        choices=["bi-aligned", "bi-faithful", "uni-aligned", "uni-faithful"],
-        help="encoder direction and whether the decoder reads the encoder output at each step",
-    )
-    p.add_argument("--hidden", type=int, default=128, help="encoder units per direction (seed: 256)")
-    p.add_argument("--embed", type=int, default=64)
-    p.add_argument("--dropout", type=float, default=0.2)
-    p.add_argument("--invert", action="store_true", help="also train on inverted pairs (seed's augmentation)")
-    p.add_argument(
-        "--transpose", type=_shift_range, default="-6:6", help="semitone shifts as lo:hi (hi exclusive), e.g. -6:6"
-    )
-    p.add_argument("--stride", type=int, default=16, help="steps between training windows of 32")
-    p.add_argument(
-        "--val-fraction",
-        type=float,
-        default=0.1,
-        help="share of chorales held out for early stopping (0: stop on the test chorales)",
-    )
-    p.add_argument(
-        "--no-tail-window",
-        dest="tail_window",
-        action="store_false",
-        help="no extra window ending on each chorale's last step (the shipped 0.1 models' rule)",
-    )
-    p.add_argument("--limit", type=int, default=None, help="use only the first N chorale files (smoke tests)")
     p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=None, help="(default: 128 seq2seq, 64 duet chunks)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
@@ -62,49 +32,128 @@ def _add_train(sub) -> None:
     p.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/NAME)")
     p.add_argument("--resume", action="store_true", help="go on from the run folder's last checkpoint")
+    p.add_argument(
+        "--transpose", type=_shift_range, default="-6:6", help="semitone shifts as lo:hi (hi exclusive), e.g. -6:6"
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of pieces held out for early stopping (0: stop on the test pieces)",
+    )
+    p.add_argument("--limit", type=int, default=None, help="use only the first N pieces or files (smoke tests)")
 
 
-def cmd_train(a: argparse.Namespace) -> int:
-    try:
-        from accompanist.training import seq2seq_task
-    except ImportError as exc:
-        raise AccompanistError(
-            f"training needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
-        ) from None
-    from accompanist.data.pairs import PairDataConfig
-    from accompanist.models.seq2seq import Seq2SeqConfig
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a model from a corpus (needs the [train] extra)")
+    fam = p.add_subparsers(dest="family", required=True, metavar="{seq2seq,duet}")
+    s = fam.add_parser("seq2seq", help="the phrase harmoniser of seed 001 (loop mode, harmonize)")
+    _common_train(s)
+    s.add_argument("--pair", choices=["alto", "bass"], default="alto", help="soprano->alto or tenor->bass")
+    s.add_argument(
+        "--variant",
+        default="bi-aligned",
+        choices=["bi-aligned", "bi-faithful", "uni-aligned", "uni-faithful"],
+        help="encoder direction and whether the decoder reads the encoder output at each step",
+    )
+    s.add_argument("--hidden", type=int, default=128, help="encoder units per direction (seed: 256)")
+    s.add_argument("--embed", type=int, default=64)
+    s.add_argument("--dropout", type=float, default=0.2)
+    s.add_argument("--invert", action="store_true", help="also train on inverted pairs (seed's augmentation)")
+    s.add_argument("--stride", type=int, default=16, help="steps between training windows of 32")
+    s.add_argument(
+        "--no-tail-window",
+        dest="tail_window",
+        action="store_false",
+        help="no extra window ending on each chorale's last step (the shipped 0.1 models' rule)",
+    )
+    d = fam.add_parser("duet", help="the streaming duet model of seed 000 (duet mode, accompanist duet)")
+    _common_train(d)
+    d.add_argument(
+        "--data",
+        default="chorales",
+        help="'chorales' (soprano -> alto+tenor+bass), a shard folder (accompanist data) or a folder of MIDI files",
+    )
+    d.add_argument(
+        "--variant", choices=["stateful", "window"], default="stateful", help="carried state or the seed's window"
+    )
+    d.add_argument("--window", type=int, default=4, help="steps the window variant reads (seed: 4)")
+    d.add_argument(
+        "--sizes", default="128,64,128,128", help="melody LSTM 1, 2, accompaniment LSTM 1, 2 (seed: 84,32,84,32)"
+    )
+    d.add_argument("--dropout", type=float, default=0.1)
+    d.add_argument("--steps-per-beat", type=int, default=4, help="grid (4 = 16ths; the seed: 2)")
+    d.add_argument("--chunk", type=int, default=128, help="steps per training chunk of the stateful variant")
+    d.add_argument("--repeats", type=int, default=4, help="passes over the pieces per epoch, each freshly transposed")
+
+
+def _train_config(a: argparse.Namespace, batch_size: int):
     from accompanist.training.loop import TrainConfig
 
-    lo, hi = a.transpose
-    model_cfg = Seq2SeqConfig(
-        hidden=a.hidden,
-        bidirectional=a.variant.startswith("bi"),
-        aligned=a.variant.endswith("aligned"),
-        embed=a.embed,
-        dropout=a.dropout,
-    )
-    data_cfg = PairDataConfig(
-        pair=a.pair,
-        invert=a.invert,
-        transpositions=list(range(lo, hi)),
-        stride=a.stride,
-        limit=a.limit,
-        val_fraction=a.val_fraction,
-        tail_window=a.tail_window,
-    )
-    train_cfg = TrainConfig(
+    return TrainConfig(
         epochs=a.epochs,
-        batch_size=a.batch_size,
+        batch_size=a.batch_size or batch_size,
         lr=a.lr,
         patience=a.patience,
         seed=a.seed,
         threads=a.threads,
         max_minutes=a.max_minutes,
     )
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    try:
+        from accompanist.training import duet_task, seq2seq_task
+    except ImportError as exc:
+        raise AccompanistError(
+            f"training needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
+        ) from None
+    lo, hi = a.transpose
     run_dir = a.out or Path("runs") / a.name
-    state = seq2seq_task.run(a.name, model_cfg, data_cfg, train_cfg, run_dir, resume=a.resume)
-    print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
-    print(f"export it with: accompanist export {run_dir}")
+    if a.family == "duet":
+        from accompanist.data.duet_data import DuetDataConfig
+        from accompanist.models.duet import DuetConfig
+
+        try:
+            m1, m2, a1, a2 = (int(x) for x in a.sizes.split(","))
+        except ValueError:
+            raise AccompanistError(f"--sizes '{a.sizes}' must be four whole numbers, e.g. 128,64,128,128") from None
+        model_cfg = DuetConfig(a.variant, a.window, m1, m2, a1, a2, a.dropout)
+        data_cfg = DuetDataConfig(
+            source=a.data,
+            steps_per_beat=a.steps_per_beat,
+            chunk=a.chunk,
+            transpositions=list(range(lo, hi)),
+            repeats=a.repeats,
+            val_fraction=a.val_fraction,
+            limit=a.limit,
+        )
+        batch = 64 if a.variant == "stateful" else 256
+        state = duet_task.run(a.name, model_cfg, data_cfg, _train_config(a, batch), run_dir, resume=a.resume)
+    else:
+        from accompanist.data.pairs import PairDataConfig
+        from accompanist.models.seq2seq import Seq2SeqConfig
+
+        model_cfg = Seq2SeqConfig(
+            hidden=a.hidden,
+            bidirectional=a.variant.startswith("bi"),
+            aligned=a.variant.endswith("aligned"),
+            embed=a.embed,
+            dropout=a.dropout,
+        )
+        data_cfg = PairDataConfig(
+            pair=a.pair,
+            invert=a.invert,
+            transpositions=list(range(lo, hi)),
+            stride=a.stride,
+            limit=a.limit,
+            val_fraction=a.val_fraction,
+            tail_window=a.tail_window,
+        )
+        state = seq2seq_task.run(a.name, model_cfg, data_cfg, _train_config(a, 128), run_dir, resume=a.resume)
+    if int(__import__("os").environ.get("RANK", "0")) == 0:
+        print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
+        print(f"export it with: accompanist export {run_dir}")
     return 0
 
 
@@ -157,6 +206,41 @@ def cmd_harmonize(a: argparse.Namespace) -> int:
         top_p=a.top_p,
         two_part=a.two_part,
         key_lock=a.key_lock,
+    )
+    print_warnings(r)
+    print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
+    if r.wav_path:
+        print(f"wrote {r.wav_path}")
+    return 0
+
+
+def _add_duet(sub) -> None:
+    p = sub.add_parser("duet", help="play the duet model against a recorded melody, step by step as live")
+    p.add_argument("input", type=Path, help="MIDI file with the melody")
+    p.add_argument("-o", "--output", type=Path, required=True, help="two-track MIDI file to write")
+    p.add_argument("--model", default="duet-chorale", help="duet model name (see: accompanist models) or folder")
+    p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: the model's)")
+    p.add_argument("--max-notes", type=int, default=None, help="cap on simultaneous notes (default: the model's)")
+    p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable answer")
+    p.add_argument("--track", type=int, default=None, help="index of the melody track (default: first with notes)")
+    p.add_argument("--wav", type=Path, default=None, help="also render both parts to this WAV through FluidSynth")
+    p.add_argument("--soundfont", type=Path, default=None, help="SoundFont for --wav (default: the system's)")
+
+
+def cmd_duet(a: argparse.Namespace) -> int:
+    from accompanist.inference.duet_play import duet_file
+    from accompanist.inference.harmonize import print_warnings
+
+    r = duet_file(
+        a.input,
+        a.output,
+        model=a.model,
+        temperature=a.temperature,
+        seed=a.seed,
+        max_notes=a.max_notes,
+        wav=a.wav,
+        track=a.track,
+        soundfont=a.soundfont,
     )
     print_warnings(r)
     print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
@@ -235,11 +319,14 @@ def _add_export(sub) -> None:
     p.add_argument("--top-p", type=float, default=1.0, help="default nucleus for the card (1 = the seed's sampler)")
     p.add_argument("--two-part", type=float, default=0.0, help="default two-part penalty for the card (0 = off)")
     p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
+    p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
 
 
 def cmd_export(a: argparse.Namespace) -> int:
     try:
-        from accompanist.export.seq2seq_onnx import export_run
+        import torch
+
+        from accompanist.export import duet_onnx, seq2seq_onnx
     except ImportError as exc:
         raise AccompanistError(
             f"export needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
@@ -248,9 +335,13 @@ def cmd_export(a: argparse.Namespace) -> int:
 
     if not (a.run / "best.pt").is_file():
         raise AccompanistError(f"{a.run}: no best.pt in this folder; give a run folder written by accompanist train")
+    family = torch.load(a.run / "best.pt", weights_only=False)["meta"].get("family", "seq2seq")
     dest = a.dest or search_path()[-1]
     dest.mkdir(parents=True, exist_ok=True)
-    folder = export_run(a.run, dest, a.name, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock)
+    if family == "duet":
+        folder = duet_onnx.export_run(a.run, dest, a.name, max_notes=a.max_notes)
+    else:
+        folder = seq2seq_onnx.export_run(a.run, dest, a.name, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock)
     print(f"wrote {folder}")
     return 0
 
@@ -276,6 +367,7 @@ def _add_eval(sub) -> None:
     )
     p.add_argument("--json", action="store_true", help="print every figure as JSON")
     p.add_argument("--write-card", action="store_true", help="store the figures in each model's card (metrics.harmony)")
+    p.add_argument("--plots", default=None, help="duet models: folder for the Yang & Lerch PNG plots")
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -307,7 +399,21 @@ def cmd_eval(a: argparse.Namespace) -> int:
     results = []
     lines = [ev.table_header()]
     for name in a.model:
-        card = load_card(name, family="seq2seq")
+        card = load_card(name)
+        if card.family == "duet":
+            from accompanist.metrics.duet_eval import evaluate_duet
+
+            duet_lines, rows, figures = evaluate_duet(card, a.temperature or [1.0], a.n, a.seed, a.plots)
+            lines += ["", *duet_lines]
+            results += rows
+            if a.write_card:
+                from accompanist.export.card import write_card
+
+                card.data.setdefault("metrics", {}).update(figures)
+                write_card(card.folder, card.data)
+            continue
+        if card.family != "seq2seq":
+            raise AccompanistError(f"model '{name}': no evaluation for the {card.family} family yet")
         runner = Seq2SeqRunner(card)
         voice = card.defaults["voice"]
         harmony, rules = {}, {}
@@ -367,32 +473,51 @@ def _add_bench(sub) -> None:
 def cmd_bench(a: argparse.Namespace) -> int:
     import json
 
-    from accompanist.bench.seq2seq_bench import bench_seq2seq
     from accompanist.inference.cards import load_card
 
-    r = bench_seq2seq(load_card(a.model, family="seq2seq"), runs=a.runs, torch_too=not a.no_torch)
-    if "torch_decoder_step" in r:
-        r["torch_over_ort_step"] = round(r["torch_decoder_step"]["median"] / r["ort_decoder_step"]["median"], 2)
-        r["torch_over_ort_harmonize_32"] = round(r["torch_harmonize_32"]["median"] / r["ort_harmonize_32"]["median"], 2)
+    card = load_card(a.model)
+    if card.family == "duet":
+        from accompanist.bench.duet_bench import bench_duet
+
+        r = bench_duet(card, runs=a.runs, torch_too=not a.no_torch)
+        rows = [
+            ("ort_step", "ORT step"),
+            ("ort_step_and_sample", "ORT step + sampling"),
+            ("torch_step", "torch eager step"),
+        ]
+    elif card.family == "seq2seq":
+        from accompanist.bench.seq2seq_bench import bench_seq2seq
+
+        r = bench_seq2seq(card, runs=a.runs, torch_too=not a.no_torch)
+        if "torch_decoder_step" in r:
+            r["torch_over_ort_step"] = round(r["torch_decoder_step"]["median"] / r["ort_decoder_step"]["median"], 2)
+            r["torch_over_ort_harmonize_32"] = round(
+                r["torch_harmonize_32"]["median"] / r["ort_harmonize_32"]["median"], 2
+            )
+        rows = [
+            ("ort_harmonize_32", "ORT harmonise 32 steps"),
+            ("ort_encoder_32", "ORT encoder, 32 steps"),
+            ("ort_decoder_step", "ORT decoder step"),
+            ("torch_harmonize_32", "torch eager harmonise 32"),
+            ("torch_decoder_step", "torch eager decoder step"),
+        ]
+    else:
+        raise AccompanistError(f"model '{card.name}': no benchmark for the {card.family} family yet")
     if a.json:
         print(json.dumps(r))
         return 0
     print(f"model {r['model']} on {r['machine']}, {r['threads']} thread")
-    for key, label in [
-        ("ort_harmonize_32", "ORT harmonise 32 steps"),
-        ("ort_encoder_32", "ORT encoder, 32 steps"),
-        ("ort_decoder_step", "ORT decoder step"),
-        ("torch_harmonize_32", "torch eager harmonise 32"),
-        ("torch_decoder_step", "torch eager decoder step"),
-    ]:
+    for key, label in rows:
         if key in r:
             s = r[key]
             print(
                 f"  {label:28s} median {s['median']:9.3f} {s['unit']}  p99 {s['p99']:9.3f} {s['unit']}"
                 f"  ({s['runs']} runs)"
             )
-    if "torch_over_ort_step" in r:
+    if "torch_over_ort_harmonize_32" in r:
         print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}, phrase x{r['torch_over_ort_harmonize_32']}")
+    elif "torch_over_ort_step" in r:
+        print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}")
     return 0
 
 
@@ -402,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"accompanist {__version__}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    for add in (_add_demo, _add_harmonize, _add_models, _add_eval, _add_bench, _add_train, _add_export):
+    for add in (_add_demo, _add_harmonize, _add_duet, _add_models, _add_eval, _add_bench, _add_train, _add_export):
         add(sub)
     return parser
 
@@ -410,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {
     "demo": cmd_demo,
     "harmonize": cmd_harmonize,
+    "duet": cmd_duet,
     "models": cmd_models,
     "eval": cmd_eval,
     "bench": cmd_bench,

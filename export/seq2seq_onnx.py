@@ -13,7 +13,6 @@ a bidirectional LSTM to the example length. Parity is checked at several lengths
 
 from __future__ import annotations
 
-import shlex
 import sys
 import time
 import warnings
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from accompanist.export.card import write_card
+from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
 
 from accompanist.models.seq2seq import DecoderStep, Seq2Seq, Seq2SeqConfig
 from accompanist.music.tokens import HOLD, REST, START, STEPS_PER_BEAT, VOCAB
@@ -47,17 +46,12 @@ class _FaithfulStep(torch.nn.Module):
 
 
 def load_run(run_dir: Path) -> tuple[Seq2Seq, dict, dict]:
-    best = run_dir / "best.pt"
-    if not best.exists():
-        raise FileNotFoundError(f"{best} not found: train first (accompanist train ...)")
-    ck = torch.load(best, weights_only=False)
-    meta = ck["meta"]
+    best, last = load_checkpoints(run_dir)
+    meta = best["meta"]
     model = Seq2Seq(Seq2SeqConfig(**meta["model"]))
-    model.load_state_dict(ck["model"])
+    model.load_state_dict(best["model"])
     model.eval()
-    last = run_dir / "last.pt"
-    extra = torch.load(last, weights_only=False) if last.exists() else {}
-    return model, meta, {"best": ck, "last": extra}
+    return model, meta, {"best": best, "last": last}
 
 
 def export_graphs(model: Seq2Seq, folder: Path) -> dict:
@@ -184,7 +178,6 @@ def export_run(
         raise RuntimeError(f"ONNX parity failed: max |logit diff| {parity:.2e} > 1e-4")
     cfg = model.cfg
     pair = meta["data"]["pair"]
-    state = ck["last"].get("state", {})
     best = ck["best"]
     card = {
         "name": name,
@@ -204,21 +197,11 @@ def export_run(
             "program": PROGRAMS[pair],
             "voice": pair,
         },
-        "training": {
-            "command": meta.get("command", ""),
-            "data": meta["data"],
-            "counts": meta["counts"],
-            "data_hash": meta["data_hash"],
-            "test_chorales": meta["test_chorales"],
-            "val_chorales": meta.get("val_chorales", []),
-            "config": meta["train"],
-            "epochs_run": state.get("epoch"),
-            "best_epoch": best["epoch"],
-            "stopped": state.get("stopped"),
-            "wall_seconds": round(state.get("seconds", 0.0), 1),
-            "machine": ck["last"].get("machine", ""),
-            "history": state.get("history", []),
-        },
+        "training": training_section(
+            best,
+            ck["last"],
+            {"test_chorales": meta["test_chorales"], "val_chorales": meta.get("val_chorales", [])},
+        ),
         "metrics": {
             "held_out_loss": round(best["test_loss"], 4),
             "held_out_accuracy": round(best["test_accuracy"], 4),
@@ -230,10 +213,3 @@ def export_run(
     write_card(folder, card)
     print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
     return folder
-
-
-def created_by(run_dir: Path) -> str:
-    """The command line that made this export, as the user typed it where we can tell."""
-    if sys.argv[1:2] == ["export"]:
-        return "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    return f"accompanist export {run_dir}"

@@ -162,15 +162,22 @@ def _cat(parts: list[PairArrays], size: int) -> PairArrays:
     return PairArrays(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("src", "tgt_in", "tgt_out")))
 
 
+def chorale_split(chorales: Chorales, test_fraction: float, val_fraction: float, seed: int) -> tuple[set, set]:
+    """Test and validation chorale names, by soprano tune group (see split_names); every model
+    family uses this, so all are scored on the same held-out chorales."""
+    tunes = [v[0] for v in chorales.voices]
+    test_names = split_names(chorales.names, test_fraction, seed, tunes)
+    val_names: set[str] = set()
+    if val_fraction > 0:
+        rest = [(n, t) for n, t in zip(chorales.names, tunes, strict=True) if n not in test_names]
+        share = val_fraction * len(chorales.names) / max(len(rest), 1)
+        val_names = split_names([n for n, _ in rest], share, seed + 1, [t for _, t in rest])
+    return test_names, val_names
+
+
 def build_pairs(chorales: Chorales, cfg: PairDataConfig) -> PairData:
     mi, ai = (VOICES.index(v) for v in PAIRS[cfg.pair])
-    tunes = [v[0] for v in chorales.voices]
-    test_names = split_names(chorales.names, cfg.test_fraction, cfg.split_seed, tunes)
-    val_names: set[str] = set()
-    if cfg.val_fraction > 0:
-        rest = [(n, t) for n, t in zip(chorales.names, tunes, strict=True) if n not in test_names]
-        share = cfg.val_fraction * len(chorales.names) / max(len(rest), 1)
-        val_names = split_names([n for n, _ in rest], share, cfg.split_seed + 1, [t for _, t in rest])
+    test_names, val_names = chorale_split(chorales, cfg.test_fraction, cfg.val_fraction, cfg.split_seed)
     val_parts = []
     train_parts, test_parts = [], []
     skipped_range = 0

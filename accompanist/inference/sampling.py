@@ -54,3 +54,37 @@ def sample(logits: np.ndarray, temperature: float, rng: np.random.Generator, top
     # scale u by the row's total so rounding can never draw past the last token with mass
     u = rng.random(p.shape[0]) * c[:, -1]
     return np.array([np.searchsorted(row, x, side="right") for row, x in zip(c, u, strict=True)])
+
+
+def sample_roll_step(
+    logits: np.ndarray,
+    prev_frame: np.ndarray,
+    temperature: float,
+    rng: np.random.Generator,
+    max_notes: int = 4,
+) -> np.ndarray:
+    """One polyphonic step (2, 84) uint8 from the duet model's 168 logits (sounding, onset).
+
+    Each pitch sounds with probability sigmoid(z / T), the same temperature on the logits as the
+    harmoniser's softmax, so a panel's temperature means one thing for both families; T = 0
+    takes every pitch above even odds. If more than ``max_notes`` pitches come up, the likeliest
+    stay. A pitch that sounded the step before and sounds again is re-struck only if its onset
+    is drawn too; a pitch that was silent always starts with an onset.
+    """
+    n = len(prev_frame)
+    z_frame, z_onset = logits[:n].astype(np.float64), logits[n:].astype(np.float64)
+    if temperature <= 0:
+        frame, onset = z_frame > 0, z_onset > 0
+    else:
+        p_frame = 1.0 / (1.0 + np.exp(-z_frame / temperature))
+        p_onset = 1.0 / (1.0 + np.exp(-z_onset / temperature))
+        frame, onset = rng.random(n) < p_frame, rng.random(n) < p_onset
+    if max_notes > 0 and frame.sum() > max_notes:
+        keep = np.argsort(-np.where(frame, z_frame, -np.inf))[:max_notes]
+        frame = np.zeros(n, bool)
+        frame[keep] = True
+    was = np.asarray(prev_frame).astype(bool)
+    out = np.zeros((2, n), np.uint8)
+    out[0] = frame
+    out[1] = frame & (~was | onset)
+    return out

@@ -66,8 +66,28 @@ def repeated_notes(tokens: np.ndarray, max_repeats: int = MAX_REPEATS) -> int:
     return count + (run if run > max_repeats else 0)
 
 
+class Counts:
+    """Frozen dataclasses of counts that add field by field (tuples element-wise), so a set's
+    figures pool every piece's raw counts."""
+
+    def __add__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        values = {}
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            values[f.name] = tuple(x + y for x, y in zip(a, b, strict=True)) if isinstance(a, tuple) else a + b
+        return type(self)(**values)
+
+    def __radd__(self, other: object):
+        # Lets sum(list_of_stats) start from 0.
+        if other == 0:
+            return self
+        return NotImplemented
+
+
 @dataclass(frozen=True)
-class PairStats:
+class PairStats(Counts):
     """Raw counts of one piece (or, once added, of a set of pieces): everything :func:`summarize`
     needs, so that pooled figures weigh each step or note once."""
 
@@ -86,21 +106,6 @@ class PairStats:
     range_sum: int = 0  #: sum over pieces with accompaniment notes of (highest - lowest) pitch
     ranged_pieces: int = 0  #: pieces with at least one accompaniment note
     distinct_sum: int = 0  #: sum over pieces of the number of distinct accompaniment pitches
-
-    def __add__(self, other: PairStats) -> PairStats:
-        if not isinstance(other, PairStats):
-            return NotImplemented
-        values = {}
-        for f in fields(self):
-            a, b = getattr(self, f.name), getattr(other, f.name)
-            values[f.name] = tuple(x + y for x, y in zip(a, b, strict=True)) if isinstance(a, tuple) else a + b
-        return PairStats(**values)
-
-    def __radd__(self, other: object) -> PairStats:
-        # Lets sum(list_of_stats) start from 0.
-        if other == 0:
-            return self
-        return NotImplemented
 
 
 def pair_stats(melody: np.ndarray, accompaniment: np.ndarray, key: Key | None = None) -> PairStats:

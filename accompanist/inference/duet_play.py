@@ -1,0 +1,61 @@
+"""Melody file in, two-track file out, with the duet model: `accompanist duet`.
+
+The model plays against the recorded melody step by step exactly as the live engine's duet mode
+does: at each step it hears the player's real notes of the step that just closed and its own
+last step, and answers the next step. It never sees a melody note before that note is played.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from accompanist.errors import AccompanistError
+from accompanist.inference.cards import load_card
+from accompanist.inference.duet_runner import DuetRunner
+from accompanist.inference.harmonize import HarmonizeResult
+from accompanist.inference.sampling import check_sampling
+from accompanist.inference.two_track import accompaniment_voice, check_outputs, read_melody, write_two_tracks
+from accompanist.music import roll
+
+DEFAULT_DUET_MODEL = "duet-chorale"
+
+
+def duet_file(
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    model: str = DEFAULT_DUET_MODEL,
+    temperature: float | None = None,
+    seed: int | None = None,
+    max_notes: int | None = None,
+    wav: str | os.PathLike | None = None,
+    track: int | None = None,
+    soundfont: str | os.PathLike | None = None,
+    runner: DuetRunner | None = None,
+) -> HarmonizeResult:
+    """Accompany the melody of ``in_path`` with a duet model; the file layout is harmonize's."""
+    t0 = time.perf_counter()
+    out_path = Path(out_path)
+    check_outputs(out_path, wav)
+    if wav:
+        from accompanist.sound.soundfont import find_soundfont
+
+        find_soundfont(soundfont)
+    check_sampling(temperature)
+    if max_notes is not None and max_notes < 1:
+        raise AccompanistError(f"max-notes {max_notes} must be at least 1")
+    runner = runner or DuetRunner(load_card(model, family="duet"))
+    card = runner.card
+    mel = read_melody(in_path, track, card.steps_per_beat)
+    melody = roll.notes_to_roll(mel.notes, mel.ticks_per_step)
+    temperature = card.defaults.get("temperature", 1.0) if temperature is None else temperature
+    acc = runner.accompany(melody, temperature, np.random.default_rng(seed), max_notes)
+    channel, velocity = accompaniment_voice(mel, card)
+    acc_notes = roll.roll_to_notes(acc, mel.ticks_per_step, velocity=velocity, channel=channel)
+    wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont)
+    return HarmonizeResult(
+        out_path, wav_path, card.name, temperature, seed, melody, acc, mel.warnings, time.perf_counter() - t0
+    )

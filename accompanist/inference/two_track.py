@@ -1,0 +1,109 @@
+"""The file side shared by every offline verb: read a melody from a MIDI file onto a model's grid,
+and write the melody (unchanged) and the accompaniment as a two-track file, optionally as WAV."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from accompanist.errors import AccompanistError
+from accompanist.inference.cards import ModelCard
+from accompanist.music.midi_io import Part, Song, Track, note_events, read_midi, write_midi
+from accompanist.music.notes import Note
+
+#: About three hours at 120 bpm: longer means a corrupt time value, not a melody.
+MAX_STEPS = 100_000
+#: MIDI channel 10 (9 from zero) is General MIDI percussion: never part of a melody.
+DRUM_CHANNEL = 9
+
+
+@dataclass
+class MelodyInput:
+    song: Song
+    track: Track
+    notes: list[Note]  #: the pitched notes of the melody track, in ticks
+    ticks_per_step: float
+    warnings: list[str] = field(default_factory=list)
+
+
+def pick_melody_track(song: Song, track: int | None) -> Track:
+    """The given track index, or else the first track with notes."""
+    tracks = song.note_tracks
+    if not tracks:
+        raise AccompanistError(f"{song.path}: the file has no notes; give a MIDI file with a melody in it")
+    if track is None:
+        return tracks[0]
+    if not 0 <= track < len(song.tracks) or not song.tracks[track].notes:
+        with_notes = [i for i, t in enumerate(song.tracks) if t.notes]
+        raise AccompanistError(f"{song.path}: track {track} has no notes; tracks with notes: {with_notes}")
+    return song.tracks[track]
+
+
+def check_outputs(*paths: str | os.PathLike | None) -> None:
+    """Fail before any work if a file could not be written where asked."""
+    for p in paths:
+        if p is not None and not Path(p).parent.exists():
+            raise AccompanistError(f"{Path(p).parent}: output folder does not exist; create it or choose another path")
+
+
+def read_melody(in_path: str | os.PathLike, track: int | None, steps_per_beat: int) -> MelodyInput:
+    song = read_midi(in_path)
+    mel_track = pick_melody_track(song, track)
+    pitched = [n for n in mel_track.notes if n.channel != DRUM_CHANNEL]
+    if not pitched:
+        raise AccompanistError(f"{song.path}: track '{mel_track.name}' holds only drums; choose another with --track")
+    ticks_per_step = song.ticks_per_beat / steps_per_beat
+    last = max(n.end for n in pitched) / ticks_per_step
+    if last > MAX_STEPS:
+        raise AccompanistError(
+            f"{song.path}: the melody would last {last / steps_per_beat:.0f} beats, longer than "
+            f"{MAX_STEPS // steps_per_beat}; the file's timing is probably corrupt"
+        )
+    warnings = []
+    if len(song.note_tracks) > 1:
+        warnings.append(
+            f"{len(song.note_tracks)} tracks have notes; accompanying '{mel_track.name}' (choose another with --track)"
+        )
+    return MelodyInput(song, mel_track, pitched, ticks_per_step, warnings)
+
+
+def free_channel(wanted: int, taken: set[int]) -> int:
+    for ch in [wanted, *range(16)]:
+        if ch not in taken and ch != DRUM_CHANNEL:
+            return ch
+    return wanted
+
+
+def accompaniment_voice(mel: MelodyInput, card: ModelCard) -> tuple[int, int]:
+    """Channel (the card's, unless the melody uses it) and a velocity a little under the melody's."""
+    channel = free_channel(int(card.defaults.get("channel", 1)), {n.channel for n in mel.track.notes})
+    velocity = int(np.clip(np.mean([n.velocity for n in mel.track.notes]) * 0.85, 30, 120))
+    return channel, velocity
+
+
+def write_two_tracks(
+    out_path: Path,
+    mel: MelodyInput,
+    accompaniment: list[Note],
+    card: ModelCard,
+    channel: int,
+    wav: str | os.PathLike | None = None,
+    soundfont: str | os.PathLike | None = None,
+) -> Path | None:
+    """Tracks 'melody' (its events copied unchanged) and 'accompaniment'; the WAV path if asked."""
+    parts = [
+        Part("melody", list(mel.track.events)),
+        Part(
+            "accompaniment", note_events(accompaniment), program=int(card.defaults.get("program", 0)), channel=channel
+        ),
+    ]
+    write_midi(out_path, mel.song.ticks_per_beat, parts, mel.song.time_meta)
+    if not wav:
+        return None
+    from accompanist.sound.render import render_to_wav
+
+    render_to_wav(out_path, Path(wav), soundfont)
+    return Path(wav)

@@ -1,0 +1,98 @@
+"""Harmony figures of a monophonic melody and a polyphonic accompaniment (the duet model's rolls).
+
+The same figures as ``harmony.py``, counted the way a chord must be: ``coverage`` is still the
+share of melody steps with any accompaniment under them, but ``consonance``, ``crossing`` and the
+interval-class histogram count every (step, accompaniment pitch) pair against the melody note of
+that step, and ``in_key`` every accompaniment onset. ``polyphony`` is the mean number of
+accompaniment pitches sounding where the melody sounds and the accompaniment does (Bach's alto,
+tenor and bass: about 2.9). The reference for all of them is the chorales' own soprano against
+their alto, tenor and bass, measured the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from accompanist.metrics.harmony import CONSONANT_IC, Counts, _ratio
+from accompanist.music import roll
+from accompanist.music.keys import Key, check_tokens, find_key
+from accompanist.music.tokens import sounding_pitches
+
+
+@dataclass(frozen=True)
+class PolyStats(Counts):
+    pieces: int = 0
+    steps: int = 0
+    melody_steps: int = 0
+    covered_steps: int = 0  #: melody sounds and at least one accompaniment pitch does
+    pairs: int = 0  #: (step, accompaniment pitch) with the melody sounding
+    consonant_pairs: int = 0
+    crossing_pairs: int = 0  #: accompaniment pitch strictly above the melody
+    ic_counts: tuple[int, ...] = (0,) * 12
+    melody_onsets: int = 0
+    accompaniment_onsets: int = 0
+    keyed_notes: int = 0
+    in_key_notes: int = 0
+    range_sum: int = 0
+    ranged_pieces: int = 0
+    distinct_sum: int = 0
+
+
+def poly_stats(melody: np.ndarray, accompaniment: np.ndarray, key: Key | None = None) -> PolyStats:
+    """Counts of one piece: melody as tokens (steps,), accompaniment as a roll (steps, 2, 84)."""
+    mel = check_tokens(melody)
+    acc = np.asarray(accompaniment)
+    if len(mel) != len(acc):
+        raise ValueError(f"melody and accompaniment differ in length: {len(mel)} != {len(acc)}")
+    mp = sounding_pitches(mel)
+    frames = acc[:, roll.FRAME].astype(bool)
+    steps, pitches = np.nonzero(frames[mp >= 0])
+    mel_at = mp[mp >= 0][steps]
+    acc_pitch = pitches + roll.PITCH_LO
+    ic = np.bincount((mel_at - acc_pitch) % 12, minlength=12)
+    _, onset_pitches = np.nonzero(acc[:, roll.ONSET] & acc[:, roll.FRAME])
+    notes = onset_pitches + roll.PITCH_LO
+    key = key if key is not None else find_key(mel)
+    has = len(notes) > 0
+    return PolyStats(
+        pieces=1,
+        steps=len(mel),
+        melody_steps=int((mp >= 0).sum()),
+        covered_steps=int(frames[mp >= 0].any(axis=1).sum()),
+        pairs=len(steps),
+        consonant_pairs=int(sum(ic[i] for i in CONSONANT_IC)),
+        crossing_pairs=int((acc_pitch > mel_at).sum()),
+        ic_counts=tuple(int(c) for c in ic),
+        melody_onsets=int((mel < 128).sum()),
+        accompaniment_onsets=len(notes),
+        keyed_notes=len(notes) if key is not None else 0,
+        in_key_notes=int(sum(int(p % 12 in key.pitch_classes) for p in notes)) if key is not None else 0,
+        range_sum=int(notes.max() - notes.min()) if has else 0,
+        ranged_pieces=int(has),
+        distinct_sum=len(np.unique(notes)),
+    )
+
+
+def summarize_poly(stats: Sequence[PolyStats], reference_ic: Sequence[float] | None = None) -> dict:
+    """Pooled figures (keys as ``harmony.summarize``, plus ``polyphony``)."""
+    t = sum(stats, PolyStats())
+    ic = np.asarray(t.ic_counts, dtype=np.float64)
+    ic_hist = ic / ic.sum() if ic.sum() else np.full(12, np.nan)
+    overlap = None if reference_ic is None else float(np.minimum(ic_hist, np.asarray(reference_ic)).sum())
+    return {
+        "pieces": t.pieces,
+        "steps": t.steps,
+        "coverage": _ratio(t.covered_steps, t.melody_steps),
+        "consonance": _ratio(t.consonant_pairs, t.pairs),
+        "in_key": _ratio(t.in_key_notes, t.keyed_notes),
+        "crossing": _ratio(t.crossing_pairs, t.pairs),
+        "onset_ratio": _ratio(t.accompaniment_onsets, t.melody_onsets),
+        "range": _ratio(t.range_sum, t.ranged_pieces),
+        "distinct_pitches": _ratio(t.distinct_sum, t.pieces),
+        "polyphony": _ratio(t.pairs, t.covered_steps),
+        "ic_hist": [float(x) for x in ic_hist],
+        "ic_overlap": overlap,
+    }

@@ -1,0 +1,135 @@
+"""DuetHLSTM: a hierarchical LSTM over two piano-roll tracks (seed 000_9f59dc63433bbc4a.txt).
+
+The seed's hierarchy, as its authors' code built it (REFERENCE.md):
+
+    melody steps -> melody LSTM 1 -> melody LSTM 2 -> dense -> next melody step
+                         |
+                         v
+                    accompaniment LSTM 1 --+
+    accompaniment steps -------------------+-> accompaniment LSTM 2 -> dense -> next accompaniment step
+
+Sigmoid outputs and binary cross-entropy: a step of a track is a set of sounding pitches, so each
+pitch is its own yes/no question (the paper's text says "softmax"; its code and its loss are
+multi-label sigmoid, which is right).
+
+Two variants, the same layers:
+
+* ``window`` (the seed): the model reads the last ``window`` steps (4, as in the paper) of both
+  tracks from a zero state and predicts the next step.
+* ``stateful`` (ours, for the live engine): the LSTMs carry their state from step to step, so
+  the model remembers the whole session instead of half a bar; one step in, one step out.
+
+Departures from the seed, and why:
+
+* Each track carries two planes of 84 pitches, sounding and onset (``accompanist.music.roll``),
+  in and out: with sounding alone a repeated note cannot be told from a held one, and the
+  live engine must know when to strike a key again.
+* Layer sizes are configurable (the seed: 84, 32, 84, 32); our defaults are larger because the
+  duet model is the live engine's only source of harmony in duet mode, and still well under a
+  millisecond a step in ONNX Runtime.
+* Dropout between layers; the seed had none and trained 50 epochs on far more data.
+* The melody head is trained as in the seed (the hierarchy learns from both tracks), but at
+  play time only the accompaniment head is read: the melody is the player's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from accompanist.music.roll import N_PITCHES
+
+#: Two planes (sounding, onset) of 84 pitches per track.
+STEP = 2 * N_PITCHES
+
+
+@dataclass
+class DuetConfig:
+    variant: str = "stateful"  #: "stateful" (ours, live) or "window" (the seed)
+    window: int = 4  #: steps read by the window variant (the seed: 4, half a bar)
+    mel1: int = 128  #: melody LSTM 1 (the seed: 84)
+    mel2: int = 64  #: melody LSTM 2 (the seed: 32)
+    acc1: int = 128  #: accompaniment LSTM 1 (the seed: 84)
+    acc2: int = 128  #: accompaniment LSTM 2 (the seed: 32)
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.variant not in ("stateful", "window"):
+            raise ValueError(f"unknown duet variant {self.variant!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def state_size(self) -> int:
+        """Length of the flat state vector of one step: (h, c) of the four LSTMs."""
+        return 2 * (self.mel1 + self.mel2 + self.acc1 + self.acc2)
+
+
+State = tuple[tuple[torch.Tensor, torch.Tensor], ...]
+
+
+class DuetHLSTM(nn.Module):
+    def __init__(self, cfg: DuetConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.mel1 = nn.LSTM(STEP, cfg.mel1, batch_first=True)
+        self.mel2 = nn.LSTM(cfg.mel1, cfg.mel2, batch_first=True)
+        self.acc1 = nn.LSTM(cfg.mel1, cfg.acc1, batch_first=True)
+        self.acc2 = nn.LSTM(cfg.acc1 + STEP, cfg.acc2, batch_first=True)
+        self.mel_out = nn.Linear(cfg.mel2, STEP)
+        self.acc_out = nn.Linear(cfg.acc2, STEP)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def run(
+        self, mel: torch.Tensor, acc: torch.Tensor, state: State | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """Read (B, T, 168) of both tracks; logits for the step after each one, (B, T, 168) each,
+        and the state after the last step."""
+        s = state or (None, None, None, None)
+        m1, s1 = self.mel1(mel, s[0])
+        m1d = self.drop(m1)
+        m2, s2 = self.mel2(m1d, s[1])
+        a1, s3 = self.acc1(m1d, s[2])
+        a2, s4 = self.acc2(torch.cat([self.drop(a1), acc], dim=-1), s[3])
+        return self.mel_out(self.drop(m2)), self.acc_out(self.drop(a2)), (s1, s2, s3, s4)
+
+    def forward(self, mel: torch.Tensor, acc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training: stateful reads whole chunks (logits at every step); window reads (B, W, 168)
+        windows from a zero state and returns the last step's logits, (B, 168)."""
+        mel_logits, acc_logits, _ = self.run(mel, acc)
+        if self.cfg.variant == "window":
+            return mel_logits[:, -1], acc_logits[:, -1]
+        return mel_logits, acc_logits
+
+
+class DuetStep(nn.Module):
+    """One step of the stateful model with its state as one flat vector, for ONNX export:
+    (mel (1, 168), acc (1, 168), state (1, S)) -> (acc logits, mel logits, new state)."""
+
+    def __init__(self, model: DuetHLSTM):
+        super().__init__()
+        self.model = model
+        c = model.cfg
+        self.sizes = [c.mel1, c.mel1, c.mel2, c.mel2, c.acc1, c.acc1, c.acc2, c.acc2]
+
+    def forward(self, mel: torch.Tensor, acc: torch.Tensor, state: torch.Tensor):
+        parts = torch.split(state, self.sizes, dim=1)
+        s = tuple((parts[2 * i].unsqueeze(0), parts[2 * i + 1].unsqueeze(0)) for i in range(4))
+        mel_logits, acc_logits, new = self.model.run(mel.unsqueeze(1), acc.unsqueeze(1), s)
+        flat = torch.cat([t.squeeze(0) for pair in new for t in pair], dim=1)
+        return acc_logits[:, 0], mel_logits[:, 0], flat
+
+
+class DuetWindow(nn.Module):
+    """The window variant for export: (mel (1, W, 168), acc (1, W, 168)) -> (acc logits, mel logits)."""
+
+    def __init__(self, model: DuetHLSTM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, mel: torch.Tensor, acc: torch.Tensor):
+        mel_logits, acc_logits, _ = self.model.run(mel, acc)
+        return acc_logits[:, -1], mel_logits[:, -1]

@@ -1,0 +1,136 @@
+"""Glue between the two-track rolls, DuetHLSTM and the training loop (alone or under torchrun)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from accompanist.data.duet_data import DuetBatches, DuetData, DuetDataConfig, load_duet_data
+from accompanist.models.duet import DuetConfig, DuetHLSTM
+from accompanist.training.loop import Dist, RunState, TrainConfig, evaluate, init_distributed, seed_everything, train
+
+#: Weight of the melody head's loss: the seed trains both tracks' heads as equals.
+MELODY_WEIGHT = 1.0
+
+
+def _split(model: torch.nn.Module, batch: dict[str, torch.Tensor]):
+    """Logits, targets and mask of the steps the model is scored on, as (N, 168) rows."""
+    mel, acc, mask = batch["mel"], batch["acc"], batch["mask"]
+    cfg = model.module.cfg if hasattr(model, "module") else model.cfg
+    if cfg.variant == "window":
+        mel_logits, acc_logits = model(mel[:, :-1], acc[:, :-1])
+        return mel_logits, acc_logits, mel[:, -1], acc[:, -1], mask[:, -1]
+    mel_logits, acc_logits = model(mel[:, :-1], acc[:, :-1])
+    keep = mask[:, 1:].reshape(-1) > 0
+    flat = lambda x: x.reshape(-1, x.shape[-1])[keep]  # noqa: E731
+    return flat(mel_logits), flat(acc_logits), flat(mel[:, 1:]), flat(acc[:, 1:]), mask[:, 1:].reshape(-1)[keep]
+
+
+def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
+    """Binary cross-entropy summed over a step's 168 outputs per track, averaged over steps;
+    'correct' counts steps whose thresholded accompaniment chord is exactly right."""
+    mel_logits, acc_logits, mel_t, acc_t, _ = _split(model, batch)
+    n = len(acc_t)
+    bce = lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="sum") / max(n, 1)  # noqa: E731
+    loss = bce(acc_logits, acc_t) + MELODY_WEIGHT * bce(mel_logits, mel_t)
+    frames = acc_logits[:, :84] > 0
+    correct = int((frames == (acc_t[:, :84] > 0.5)).all(dim=1).sum())
+    return loss, correct, n
+
+
+def held_out_scores(model: DuetHLSTM, data: DuetBatches, batch_size: int = 256) -> dict:
+    """Accompaniment BCE per step (nats over 168 outputs), sounding-note F1 and onset F1 at a
+    0.5 threshold, and exact-chord accuracy, on a held-out set."""
+    model.eval()
+    tot = {"bce": 0.0, "n": 0, "exact": 0, "tp": 0, "fp": 0, "fn": 0, "otp": 0, "ofp": 0, "ofn": 0}
+    with torch.no_grad():
+        for b in data.batches(batch_size, None):
+            _, acc_logits, _, acc_t, _ = _split(model, b)
+            n = len(acc_t)
+            tot["bce"] += float(F.binary_cross_entropy_with_logits(acc_logits, acc_t, reduction="sum"))
+            tot["n"] += n
+            pred, true = acc_logits > 0, acc_t > 0.5
+            tot["exact"] += int((pred[:, :84] == true[:, :84]).all(dim=1).sum())
+            for pre, sl in (("", slice(0, 84)), ("o", slice(84, 168))):
+                p, t = pred[:, sl], true[:, sl]
+                tot[pre + "tp"] += int((p & t).sum())
+                tot[pre + "fp"] += int((p & ~t).sum())
+                tot[pre + "fn"] += int((~p & t).sum())
+    f1 = lambda tp, fp, fn: 2 * tp / max(2 * tp + fp + fn, 1)  # noqa: E731
+    n = max(tot["n"], 1)
+    return {
+        "accompaniment_bce_per_step": round(tot["bce"] / n, 4),
+        "frame_f1": round(f1(tot["tp"], tot["fp"], tot["fn"]), 4),
+        "onset_f1": round(f1(tot["otp"], tot["ofp"], tot["ofn"]), 4),
+        "exact_chord_accuracy": round(tot["exact"] / n, 4),
+        "steps": tot["n"],
+    }
+
+
+def batches_of(data: DuetData, model_cfg: DuetConfig, data_cfg: DuetDataConfig) -> dict[str, DuetBatches]:
+    mk = lambda p, tr, rep: DuetBatches(p, model_cfg.variant, model_cfg.window, data_cfg.chunk, tr, rep)  # noqa: E731
+    return {
+        "train": mk(data.train, data_cfg.transpositions, data_cfg.repeats),
+        "val": mk(data.val if len(data.val) else data.test, [0], 1),
+        "test": mk(data.test, [0], 1),
+    }
+
+
+def run(
+    name: str,
+    model_cfg: DuetConfig,
+    data_cfg: DuetDataConfig,
+    train_cfg: TrainConfig,
+    run_dir: Path,
+    resume: bool = False,
+) -> RunState:
+    d = init_distributed()
+    data = load_duet_data(data_cfg)
+    seed_everything(train_cfg.seed)  # the same initial weights on every rank
+    model = DuetHLSTM(model_cfg)
+    meta = {
+        "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "name": name,
+        "family": "duet",
+        "model": model_cfg.to_dict(),
+        "data": data_cfg.describe() | {"rule": data.rule},
+        "counts": data.counts,
+        "data_hash": data.data_hash,
+        "test_pieces": data.test.names,
+        "val_pieces": data.val.names,
+        "train": asdict(train_cfg),
+        "world_size": d.world,
+    }
+    b = batches_of(data, model_cfg, data_cfg)
+    if d.main:
+        print(
+            f"duet data: {len(data.train)} training pieces ({data.train.steps} steps), {len(data.val)} validation, "
+            f"{len(data.test)} test; {len(b['train'])} training samples x {data_cfg.repeats} a pass",
+            file=sys.stderr,
+        )
+    state = train(model, loss_fn, b["train"], b["val"], run_dir, train_cfg, meta, resume=resume, d=d)
+    if d.main:
+        score_best(run_dir, model, b, train_cfg.batch_size, d)
+    return state
+
+
+def score_best(run_dir: Path, model: DuetHLSTM, b: dict[str, DuetBatches], batch_size: int, d: Dist) -> None:
+    """Add the test pieces' scores to best.pt, measured once on the chosen weights."""
+    best_path = run_dir / "best.pt"
+    best = torch.load(best_path, weights_only=False)
+    model.load_state_dict(best["model"])
+    model.to("cpu")
+    best["test_loss"], best["test_accuracy"] = evaluate(model, loss_fn, b["test"], batch_size)
+    best["test_scores"] = held_out_scores(model, b["test"], batch_size)
+    torch.save(best, best_path)
+    s = best["test_scores"]
+    print(
+        f"test pieces: accompaniment BCE {s['accompaniment_bce_per_step']:.3f} a step, frame F1 {s['frame_f1']:.3f}, "
+        f"onset F1 {s['onset_f1']:.3f}, exact chords {s['exact_chord_accuracy']:.3f}",
+        file=sys.stderr,
+    )

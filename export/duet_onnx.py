@@ -1,0 +1,162 @@
+"""Export a trained duet run as one ONNX graph, check parity over 500 recurrent steps, write the card.
+
+Graphs:
+    stateful: duet_step.onnx    mel (B, 168), acc (B, 168), state (B, S) -> acc_logits (B, 168),
+                                mel_logits (B, 168), state_out (B, S)
+    window:   duet_window.onnx  mel (B, W, 168), acc (B, W, 168) -> acc_logits (B, 168), mel_logits (B, 168)
+Each 168 is the sounding plane then the onset plane of 84 pitches (MIDI 24..107). The state is one
+flat vector, (h, c) of the four LSTMs, so a runner only keeps and passes one array. Sampling
+stays outside the graph, as for the harmoniser.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+
+from accompanist.models.duet import STEP, DuetConfig, DuetHLSTM, DuetStep, DuetWindow
+from accompanist.music.roll import N_PITCHES, PITCH_HI, PITCH_LO
+
+PARITY_STEPS = 500
+GRAPH = {"stateful": "duet_step", "window": "duet_window"}
+
+
+def load_run(run_dir: Path) -> tuple[DuetHLSTM, dict, dict]:
+    best, last = load_checkpoints(run_dir)
+    model = DuetHLSTM(DuetConfig(**best["meta"]["model"]))
+    model.load_state_dict(best["model"])
+    model.eval()
+    return model, best, last
+
+
+def export_graph(model: DuetHLSTM, folder: Path) -> dict:
+    cfg = model.cfg
+    folder.mkdir(parents=True, exist_ok=True)
+    role = GRAPH[cfg.variant]
+    out_names = ["acc_logits", "mel_logits"]
+    axes = {n: {0: "batch"} for n in ("mel", "acc", *out_names)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if cfg.variant == "stateful":
+            args = (torch.zeros(2, STEP), torch.zeros(2, STEP), torch.zeros(2, cfg.state_size))
+            names, out_names = ["mel", "acc", "state"], [*out_names, "state_out"]
+            axes |= {"state": {0: "batch"}, "state_out": {0: "batch"}}
+            module = DuetStep(model).eval()
+        else:
+            args = (torch.zeros(2, cfg.window, STEP), torch.zeros(2, cfg.window, STEP))
+            names = ["mel", "acc"]
+            module = DuetWindow(model).eval()
+        torch.onnx.export(
+            module,
+            args,
+            folder / f"{role}.onnx",
+            input_names=names,
+            output_names=out_names,
+            dynamo=False,
+            opset_version=17,
+            dynamic_axes=axes,
+        )
+    if cfg.variant == "stateful":
+        spec = {
+            "inputs": {"mel": ["batch", STEP], "acc": ["batch", STEP], "state": ["batch", cfg.state_size]},
+            "outputs": {
+                "acc_logits": ["batch", STEP],
+                "mel_logits": ["batch", STEP],
+                "state_out": ["batch", cfg.state_size],
+            },
+            "state": {"state": "state_out"},
+            "state_size": cfg.state_size,
+        }
+    else:
+        w = cfg.window
+        spec = {
+            "inputs": {"mel": ["batch", w, STEP], "acc": ["batch", w, STEP]},
+            "outputs": {"acc_logits": ["batch", STEP], "mel_logits": ["batch", STEP]},
+            "window": w,
+        }
+    return {role: {"file": f"{role}.onnx", **spec}}
+
+
+def check_parity(model: DuetHLSTM, folder: Path, steps: int = PARITY_STEPS, seed: int = 0) -> float:
+    """Largest |logit difference| between ORT and torch over ``steps`` recurrent steps (batch 1
+    and 3), both sides fed the same random sparse rolls and their own carried state."""
+    import onnxruntime as ort
+
+    cfg = model.cfg
+    role = GRAPH[cfg.variant]
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(folder / f"{role}.onnx"), opts, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for b in (1, 3):
+        x = (rng.random((steps, 2, b, STEP)) < 0.03).astype(np.float32)
+        if cfg.variant == "stateful":
+            state = np.zeros((b, cfg.state_size), np.float32)
+            t_state = torch.zeros(b, cfg.state_size)
+            step = DuetStep(model).eval()
+            for t in range(steps):
+                acc_l, mel_l, state = sess.run(None, {"mel": x[t, 0], "acc": x[t, 1], "state": state})
+                with torch.no_grad():
+                    ta, tm, t_state = step(torch.from_numpy(x[t, 0]), torch.from_numpy(x[t, 1]), t_state)
+                worst = max(worst, float(np.abs(acc_l - ta.numpy()).max()), float(np.abs(mel_l - tm.numpy()).max()))
+            worst = max(worst, float(np.abs(state - t_state.numpy()).max()))
+        else:
+            w = cfg.window
+            for t in range(0, steps - w, 7):
+                mel = np.ascontiguousarray(x[t : t + w, 0].transpose(1, 0, 2))
+                acc = np.ascontiguousarray(x[t : t + w, 1].transpose(1, 0, 2))
+                acc_l, mel_l = sess.run(None, {"mel": mel, "acc": acc})
+                with torch.no_grad():
+                    ta, tm = DuetWindow(model)(torch.from_numpy(mel), torch.from_numpy(acc))
+                worst = max(worst, float(np.abs(acc_l - ta.numpy()).max()), float(np.abs(mel_l - tm.numpy()).max()))
+    return worst
+
+
+DESCRIPTION = "Chorale harmony that answers your melody step by step, in three voices (duet LSTM)"
+
+
+def export_run(run_dir: Path, dest_root: Path, name: str | None = None, max_notes: int = 4, program: int = 48) -> Path:
+    """Export ``run_dir``'s best weights to ``dest_root/name`` with a card."""
+    model, best, last = load_run(run_dir)
+    meta = best["meta"]
+    name = name or meta["name"]
+    folder = dest_root / name
+    t0 = time.perf_counter()
+    io = export_graph(model, folder)
+    parity = check_parity(model, folder)
+    if parity > 1e-4:
+        raise RuntimeError(f"ONNX parity failed: max |logit diff| {parity:.2e} > 1e-4")
+    cfg = model.cfg
+    card = {
+        "name": name,
+        "family": "duet",
+        "description": DESCRIPTION + f", {cfg.variant} variant",
+        "graphs": {role: spec["file"] for role, spec in io.items()},
+        "io": io,
+        "grid": {"steps_per_beat": meta["data"]["steps_per_beat"], "planes": ["sounding", "onset"]},
+        "pitch_range": {"low": PITCH_LO, "high": PITCH_HI, "size": N_PITCHES},
+        "model": {**cfg.to_dict(), "parameters": sum(p.numel() for p in model.parameters())},
+        "defaults": {"temperature": 1.0, "max_notes": max_notes, "channel": 1, "program": program},
+        "training": training_section(
+            best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta.get("val_pieces", [])}
+        ),
+        "metrics": {
+            "held_out_loss": round(best["test_loss"], 4),
+            "held_out_accuracy": round(best["test_accuracy"], 4),
+            "held_out": best.get("test_scores", {}),
+            "validation_loss": round(best["val_loss"], 4),
+            "onnx_parity_max_abs": parity,
+            "onnx_parity_steps": PARITY_STEPS,
+        },
+        "created_by": created_by(run_dir),
+    }
+    write_card(folder, card)
+    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    return folder
