@@ -85,7 +85,10 @@ def export_graph(model: DuetHLSTM, folder: Path) -> dict:
 
 def check_parity(model: DuetHLSTM, folder: Path, steps: int = PARITY_STEPS, seed: int = 0) -> float:
     """Largest |logit difference| between ORT and torch over ``steps`` recurrent steps (batch 1
-    and 3), both sides fed the same random sparse rolls and their own carried state."""
+    and 3), both sides fed the same random sparse rolls and their own carried state, so any
+    drift of the state shows in the logits. (The state itself is not compared in absolute
+    terms: random input drives some cells far past anything music does, to |c| in the hundreds,
+    where float32 rounding alone differs by 1e-4.)"""
     import onnxruntime as ort
 
     cfg = model.cfg
@@ -106,7 +109,6 @@ def check_parity(model: DuetHLSTM, folder: Path, steps: int = PARITY_STEPS, seed
                 with torch.no_grad():
                     ta, tm, t_state = step(torch.from_numpy(x[t, 0]), torch.from_numpy(x[t, 1]), t_state)
                 worst = max(worst, float(np.abs(acc_l - ta.numpy()).max()), float(np.abs(mel_l - tm.numpy()).max()))
-            worst = max(worst, float(np.abs(state - t_state.numpy()).max()))
         else:
             w = cfg.window
             for t in range(0, steps - w, 7):

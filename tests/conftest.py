@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import TINY_VARIANTS, melody_of_length, write_melody
+from helpers import TINY_DUETS, TINY_VARIANTS, melody_of_length, write_melody
 
 TRAINING_FIXTURES = {"tiny_training", "tiny_models", "tiny_runs", "use_tiny_models"}
 
@@ -48,7 +48,7 @@ class Tiny:
 
 @pytest.fixture(scope="session")
 def tiny_training(tmp_path_factory, isolated_env) -> Tiny:
-    """Train and export two tiny seq2seq models through the real command-line code path."""
+    """Train and export two tiny seq2seq and two tiny duet models through the real command-line code path."""
     from accompanist.cli import main
 
     root = tmp_path_factory.mktemp("tiny")
@@ -85,12 +85,19 @@ def tiny_training(tmp_path_factory, isolated_env) -> Tiny:
         assert rc == 0
         assert main(["export", str(run), "--dest", str(models)]) == 0
         runs[name] = run
+    for name, variant in TINY_DUETS.items():
+        run = root / "runs" / name
+        args = ["train", "duet", "--name", name, "--variant", variant, "--limit", "6", "--epochs", "1"]
+        args += ["--sizes", "16,8,16,16", "--chunk", "32", "--repeats", "1", "--transpose", "0:2"]
+        assert main([*args, "--out", str(run), "--threads", "1"]) == 0
+        assert main(["export", str(run), "--dest", str(models)]) == 0
+        runs[name] = run
     return Tiny(models, runs)
 
 
 @pytest.fixture(scope="session")
 def tiny_models(tiny_training) -> Path:
-    """The folder holding the exported tiny models (tiny-bi, tiny-uni), each with its card."""
+    """The folder holding the exported tiny models (tiny-bi, tiny-uni, tiny-duet, tiny-duet-window)."""
     yield tiny_training.models
 
 

@@ -12,6 +12,9 @@ import mido
 TINY_BI = "tiny-bi"  # bi-aligned, soprano -> alto
 TINY_UNI = "tiny-uni"  # uni-faithful, tenor -> bass
 TINY_VARIANTS = {TINY_BI: ("bi-aligned", "alto"), TINY_UNI: ("uni-faithful", "bass")}
+TINY_DUET = "tiny-duet"  # stateful
+TINY_DUET_WINDOW = "tiny-duet-window"  # the seed's 4-step window
+TINY_DUETS = {TINY_DUET: "stateful", TINY_DUET_WINDOW: "window"}
 
 
 def write_melody(
@@ -97,3 +100,45 @@ def assert_clean_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
     for n in needles:
         assert n in lines[0], (n, lines[0])
     return lines[0]
+
+
+def write_band_song(path: Path, seed: int, bars: int = 4, ticks_per_beat: int = 96) -> Path:
+    """A small band file: 'Melody' (flute, one line), 'Piano' (triads each half bar), 'Bass' and
+    'Drums' (channel 10), in 4/4, as the MIDI-folder pipeline expects to meet them."""
+    import random
+
+    rng = random.Random(seed)
+    q = ticks_per_beat
+    mf = mido.MidiFile(type=1, ticks_per_beat=q)
+    mf.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000, time=0)]))
+
+    def track(name: str, program: int | None, channel: int, notes: list[tuple[int, int, int]]) -> None:
+        events = []
+        for pitch, start, end in notes:
+            events += [(start, 1, pitch, 90), (end, 0, pitch, 0)]
+        msgs = [mido.MetaMessage("track_name", name=name, time=0)]
+        if program is not None:
+            msgs.append(mido.Message("program_change", program=program, channel=channel, time=0))
+        now = 0
+        for t, on, pitch, vel in sorted(events, key=lambda e: (e[0], e[1])):
+            kind = "note_on" if on else "note_off"
+            msgs.append(mido.Message(kind, note=pitch, velocity=vel, channel=channel, time=t - now))
+            now = t
+        mf.tracks.append(mido.MidiTrack(msgs))
+
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    melody, t = [], 0
+    while t < bars * 4 * q:
+        length = rng.choice([q // 2, q, q, 2 * q])
+        melody.append((rng.choice(scale) + 12, t, t + length))
+        t += length
+    roots = [rng.choice([48, 53, 55, 57]) for _ in range(bars * 2)]
+    chords = [(r + k, i * 2 * q, (i + 1) * 2 * q) for i, r in enumerate(roots) for k in (0, 4, 7)]
+    bass = [(r - 12, i * 2 * q, (i + 1) * 2 * q) for i, r in enumerate(roots)]
+    drums = [(36 if b % 2 == 0 else 38, b * q, b * q + q // 4) for b in range(bars * 4)]
+    track("Melody", 73, 0, melody)
+    track("Piano", 0, 1, chords)
+    track("Bass", 33, 2, bass)
+    track("Drums", None, 9, drums)
+    mf.save(path)
+    return path

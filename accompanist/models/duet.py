@@ -27,6 +27,11 @@ Departures from the seed, and why:
 * Layer sizes are configurable (the seed: 84, 32, 84, 32); our defaults are larger because the
   duet model is the live engine's only source of harmony in duet mode, and still well under a
   millisecond a step in ONNX Runtime.
+* Each head also reads the step just played, a linear skip past the LSTMs. Most grid steps of
+  an accompaniment continue the chord before them; without the skip the LSTMs must learn that
+  identity through their gates, and on the chorales training sat for thousands of updates
+  near the "predict how often each pitch sounds" plateau (measured: loss 19 after 150 updates
+  without, 16 with).
 * Dropout between layers; the seed had none and trained 50 epochs on far more data.
 * The melody head is trained as in the seed (the hierarchy learns from both tracks), but at
   play time only the accompaniment head is read: the melody is the player's.
@@ -79,8 +84,9 @@ class DuetHLSTM(nn.Module):
         self.mel2 = nn.LSTM(cfg.mel1, cfg.mel2, batch_first=True)
         self.acc1 = nn.LSTM(cfg.mel1, cfg.acc1, batch_first=True)
         self.acc2 = nn.LSTM(cfg.acc1 + STEP, cfg.acc2, batch_first=True)
-        self.mel_out = nn.Linear(cfg.mel2, STEP)
-        self.acc_out = nn.Linear(cfg.acc2, STEP)
+        # The heads also read the step just played (a skip past the LSTMs): see the docstring.
+        self.mel_out = nn.Linear(cfg.mel2 + STEP, STEP)
+        self.acc_out = nn.Linear(cfg.acc2 + STEP, STEP)
         self.drop = nn.Dropout(cfg.dropout)
 
     def run(
@@ -94,15 +100,20 @@ class DuetHLSTM(nn.Module):
         m2, s2 = self.mel2(m1d, s[1])
         a1, s3 = self.acc1(m1d, s[2])
         a2, s4 = self.acc2(torch.cat([self.drop(a1), acc], dim=-1), s[3])
-        return self.mel_out(self.drop(m2)), self.acc_out(self.drop(a2)), (s1, s2, s3, s4)
+        mel_logits = self.mel_out(torch.cat([self.drop(m2), mel], dim=-1))
+        acc_logits = self.acc_out(torch.cat([self.drop(a2), acc], dim=-1))
+        return mel_logits, acc_logits, (s1, s2, s3, s4)
 
-    def forward(self, mel: torch.Tensor, acc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training: stateful reads whole chunks (logits at every step); window reads (B, W, 168)
-        windows from a zero state and returns the last step's logits, (B, 168)."""
-        mel_logits, acc_logits, _ = self.run(mel, acc)
+    def forward(
+        self, mel: torch.Tensor, acc: torch.Tensor, state: State | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, State]:
+        """Training: stateful reads whole chunks from ``state`` (logits at every step); window
+        reads (B, W, 168) windows from a zero state and returns the last step's logits, (B, 168).
+        Both also return the state after the last step read."""
+        mel_logits, acc_logits, new = self.run(mel, acc, None if self.cfg.variant == "window" else state)
         if self.cfg.variant == "window":
-            return mel_logits[:, -1], acc_logits[:, -1]
-        return mel_logits, acc_logits
+            return mel_logits[:, -1], acc_logits[:, -1], new
+        return mel_logits, acc_logits, new
 
 
 class DuetStep(nn.Module):

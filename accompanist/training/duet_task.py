@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from accompanist.data.duet_data import DuetBatches, DuetData, DuetDataConfig, load_duet_data
+from accompanist.data.duet_data import DuetBatches, DuetData, DuetDataConfig, StreamBatches, load_duet_data
 from accompanist.models.duet import DuetConfig, DuetHLSTM
 from accompanist.training.loop import Dist, RunState, TrainConfig, evaluate, init_distributed, seed_everything, train
 
@@ -18,29 +18,39 @@ from accompanist.training.loop import Dist, RunState, TrainConfig, evaluate, ini
 MELODY_WEIGHT = 1.0
 
 
-def _split(model: torch.nn.Module, batch: dict[str, torch.Tensor]):
-    """Logits, targets and mask of the steps the model is scored on, as (N, 168) rows."""
+def _split(model: torch.nn.Module, batch: dict[str, torch.Tensor], state=None):
+    """Logits, targets and mask of the steps the model is scored on, as (N, 168) rows, and the
+    state after the chunk."""
     mel, acc, mask = batch["mel"], batch["acc"], batch["mask"]
     cfg = model.module.cfg if hasattr(model, "module") else model.cfg
+    mel_logits, acc_logits, new = model(mel[:, :-1], acc[:, :-1], state)
     if cfg.variant == "window":
-        mel_logits, acc_logits = model(mel[:, :-1], acc[:, :-1])
-        return mel_logits, acc_logits, mel[:, -1], acc[:, -1], mask[:, -1]
-    mel_logits, acc_logits = model(mel[:, :-1], acc[:, :-1])
+        return mel_logits, acc_logits, mel[:, -1], acc[:, -1], mask[:, -1], new
     keep = mask[:, 1:].reshape(-1) > 0
     flat = lambda x: x.reshape(-1, x.shape[-1])[keep]  # noqa: E731
-    return flat(mel_logits), flat(acc_logits), flat(mel[:, 1:]), flat(acc[:, 1:]), mask[:, 1:].reshape(-1)[keep]
+    return flat(mel_logits), flat(acc_logits), flat(mel[:, 1:]), flat(acc[:, 1:]), mask[:, 1:].reshape(-1)[keep], new
 
 
-def loss_fn(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
+class DuetLoss:
     """Binary cross-entropy summed over a step's 168 outputs per track, averaged over steps;
-    'correct' counts steps whose thresholded accompaniment chord is exactly right."""
-    mel_logits, acc_logits, mel_t, acc_t, _ = _split(model, batch)
-    n = len(acc_t)
-    bce = lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="sum") / max(n, 1)  # noqa: E731
-    loss = bce(acc_logits, acc_t) + MELODY_WEIGHT * bce(mel_logits, mel_t)
-    frames = acc_logits[:, :84] > 0
-    correct = int((frames == (acc_t[:, :84] > 0.5)).all(dim=1).sum())
-    return loss, correct, n
+    'correct' counts steps whose thresholded accompaniment chord is exactly right.
+
+    In training on streams it carries the LSTM state from one chunk to the next (detached, so
+    gradients stop at the chunk's start) while a batch says ``carry``."""
+
+    def __init__(self) -> None:
+        self.state = None
+
+    def __call__(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
+        carry = "carry" in batch and bool(batch["carry"])
+        mel_logits, acc_logits, mel_t, acc_t, _, new = _split(model, batch, self.state if carry else None)
+        self.state = tuple((h.detach(), c.detach()) for h, c in new) if "carry" in batch else None
+        n = len(acc_t)
+        bce = lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="sum") / max(n, 1)  # noqa: E731
+        loss = bce(acc_logits, acc_t) + MELODY_WEIGHT * bce(mel_logits, mel_t)
+        frames = acc_logits[:, :84] > 0
+        correct = int((frames == (acc_t[:, :84] > 0.5)).all(dim=1).sum())
+        return loss, correct, n
 
 
 def held_out_scores(model: DuetHLSTM, data: DuetBatches, batch_size: int = 256) -> dict:
@@ -50,7 +60,7 @@ def held_out_scores(model: DuetHLSTM, data: DuetBatches, batch_size: int = 256) 
     tot = {"bce": 0.0, "n": 0, "exact": 0, "tp": 0, "fp": 0, "fn": 0, "otp": 0, "ofp": 0, "ofn": 0}
     with torch.no_grad():
         for b in data.batches(batch_size, None):
-            _, acc_logits, _, acc_t, _ = _split(model, b)
+            _, acc_logits, _, acc_t, _, _ = _split(model, b)
             n = len(acc_t)
             tot["bce"] += float(F.binary_cross_entropy_with_logits(acc_logits, acc_t, reduction="sum"))
             tot["n"] += n
@@ -72,13 +82,19 @@ def held_out_scores(model: DuetHLSTM, data: DuetBatches, batch_size: int = 256) 
     }
 
 
-def batches_of(data: DuetData, model_cfg: DuetConfig, data_cfg: DuetDataConfig) -> dict[str, DuetBatches]:
-    mk = lambda p, tr, rep: DuetBatches(p, model_cfg.variant, model_cfg.window, data_cfg.chunk, tr, rep)  # noqa: E731
-    return {
-        "train": mk(data.train, data_cfg.transpositions, data_cfg.repeats),
-        "val": mk(data.val if len(data.val) else data.test, [0], 1),
-        "test": mk(data.test, [0], 1),
-    }
+def batches_of(data: DuetData, model_cfg: DuetConfig, data_cfg: DuetDataConfig, world: int = 1) -> dict:
+    """Training batches (streams for the stateful variant, windows for the seed's), and
+    validation and test batches that read every held-out piece whole from a zero state."""
+    if model_cfg.variant == "stateful":
+        train = StreamBatches(data.train, data_cfg.chunk, data_cfg.transpositions, data_cfg.repeats, world)
+    else:
+        train = DuetBatches(data.train, "window", model_cfg.window, 0, data_cfg.transpositions, data_cfg.repeats)
+
+    def held(p):
+        longest = max((p.length(i) for i in range(len(p))), default=1)
+        return DuetBatches(p, model_cfg.variant, model_cfg.window, longest, [0], 1)
+
+    return {"train": train, "val": held(data.val if len(data.val) else data.test), "test": held(data.test)}
 
 
 def run(
@@ -90,7 +106,12 @@ def run(
     resume: bool = False,
 ) -> RunState:
     d = init_distributed()
+    # rank 0 builds any missing cache (chorales, MIDI-folder shards) while the others wait
+    if not d.main:
+        torch.distributed.barrier()
     data = load_duet_data(data_cfg)
+    if d.main and d.world > 1:
+        torch.distributed.barrier()
     seed_everything(train_cfg.seed)  # the same initial weights on every rank
     model = DuetHLSTM(model_cfg)
     meta = {
@@ -106,14 +127,14 @@ def run(
         "train": asdict(train_cfg),
         "world_size": d.world,
     }
-    b = batches_of(data, model_cfg, data_cfg)
+    b = batches_of(data, model_cfg, data_cfg, d.world)
     if d.main:
         print(
             f"duet data: {len(data.train)} training pieces ({data.train.steps} steps), {len(data.val)} validation, "
-            f"{len(data.test)} test; {len(b['train'])} training samples x {data_cfg.repeats} a pass",
+            f"{len(data.test)} test; {b['train'].num_batches(train_cfg.batch_size)} batches an epoch",
             file=sys.stderr,
         )
-    state = train(model, loss_fn, b["train"], b["val"], run_dir, train_cfg, meta, resume=resume, d=d)
+    state = train(model, DuetLoss(), b["train"], b["val"], run_dir, train_cfg, meta, resume=resume, d=d)
     if d.main:
         score_best(run_dir, model, b, train_cfg.batch_size, d)
     return state
@@ -125,7 +146,7 @@ def score_best(run_dir: Path, model: DuetHLSTM, b: dict[str, DuetBatches], batch
     best = torch.load(best_path, weights_only=False)
     model.load_state_dict(best["model"])
     model.to("cpu")
-    best["test_loss"], best["test_accuracy"] = evaluate(model, loss_fn, b["test"], batch_size)
+    best["test_loss"], best["test_accuracy"] = evaluate(model, DuetLoss(), b["test"], batch_size)
     best["test_scores"] = held_out_scores(model, b["test"], batch_size)
     torch.save(best, best_path)
     s = best["test_scores"]
