@@ -294,6 +294,30 @@ def cmd_data(a: argparse.Namespace) -> int:
     return 0
 
 
+def _add_ports(sub) -> None:
+    p = sub.add_parser("ports", help="list the MIDI input and output ports")
+    p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_ports(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.live.ports import list_ports
+
+    ports = list_ports(a.api)
+    if a.json:
+        print(json.dumps({"api": ports.api, "inputs": ports.inputs, "outputs": ports.outputs}))
+        return 0
+    print(f"MIDI API: {ports.api}")
+    for kind, names in (("inputs", ports.inputs), ("outputs", ports.outputs)):
+        print(f"{kind}:")
+        for n in names or ["(none)"]:
+            print(f"  {n}")
+    print("pass a name or a unique part of it to --in/--out, or 'virtual' for a port of our own")
+    return 0
+
+
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="harmonise the bundled demo melody and write MIDI and WAV")
     p.add_argument("--out", type=Path, default=Path("accompanist-demo"), help="folder for the results")
@@ -352,6 +376,12 @@ def cmd_models(a: argparse.Namespace) -> int:
     for name, c in sorted(models.items()):
         m = c.data.get("metrics", {})
         fig = f"held-out loss {m['held_out_loss']:.3f}, accuracy {m['held_out_accuracy']:.3f}" if m else ""
+        if m and c.family == "duet" and m.get("held_out"):
+            h = m["held_out"]
+            fig = (
+                f"held-out BCE {h['accompaniment_bce_per_step']:.2f} a step, sounding-note F1 {h['frame_f1']:.3f}, "
+                f"onset F1 {h['onset_f1']:.3f}"
+            )
         print(f"{name:28s} {c.family:8s} {c.description}" + (f"\n{'':37s} {fig}" if fig else ""))
     return 0
 
@@ -577,6 +607,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_harmonize,
         _add_duet,
         _add_data,
+        _add_ports,
         _add_models,
         _add_eval,
         _add_bench,
@@ -592,6 +623,7 @@ COMMANDS = {
     "harmonize": cmd_harmonize,
     "duet": cmd_duet,
     "data": cmd_data,
+    "ports": cmd_ports,
     "models": cmd_models,
     "eval": cmd_eval,
     "bench": cmd_bench,

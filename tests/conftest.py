@@ -123,3 +123,40 @@ def melody_file(tmp_path):
         return write_melody(tmp_path / name, notes, **kw)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def jack_server(tmp_path_factory):
+    """A real JACK server with the dummy driver (no sound card), period 64, under a name of its
+    own so a developer's running JACK is never touched; killed at the end of the session."""
+    import os
+    import shutil
+    import subprocess
+    import time
+
+    if not shutil.which("jackd"):
+        pytest.fail("jackd is not installed: run make test (it installs jackd2)")
+    name = f"acc-test-{os.getpid()}"
+    log = tmp_path_factory.mktemp("jack") / "jackd.log"
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            ["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JACK_DEFAULT_SERVER", name)
+        mp.setenv("JACK_NO_START_SERVER", "1")
+        ok = subprocess.run(["jack_wait", "-w", "-t", "10"], capture_output=True, env=dict(os.environ)).returncode == 0
+        if not ok or proc.poll() is not None:
+            proc.kill()
+            pytest.fail(f"jackd did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+        yield name
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -1,0 +1,1 @@
+"""The real-time engine: clock, ports, input quantiser, modes, scheduler, recorder, synth."""

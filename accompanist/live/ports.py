@@ -1,0 +1,159 @@
+"""MIDI ports: list them, find one by a piece of its name, open it (or a virtual one) on the API
+the user asked for, and turn every way that can fail into one readable line.
+
+Ports are mido ports over python-rtmidi. ``api`` is ``jack``, ``alsa`` or ``auto``; ``auto``
+takes the platform's own MIDI system (CoreMIDI on macOS, Windows MultiMedia on Windows) and on
+Linux ALSA where its sequencer exists, else a running JACK server. A port is named exactly, or
+by a case-insensitive substring that matches one port only; ``virtual`` makes a port of our own
+(named ``accompanist``) that a DAW or another program connects to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from accompanist.errors import AccompanistError
+
+#: our names for the rtmidi APIs (as mido spells them)
+APIS = {
+    "jack": "UNIX_JACK",
+    "alsa": "LINUX_ALSA",
+    "coremidi": "MACOSX_CORE",
+    "winmm": "WINDOWS_MM",
+}
+CLIENT = "accompanist"
+VIRTUAL = "virtual"
+LOOPMIDI = (
+    "this system cannot create virtual MIDI ports; create one with loopMIDI "
+    "(https://www.tobias-erichsen.de/software/loopmidi.html) and pass its name with --in/--out"
+)
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence what ALSA and JACK's C libraries print on stderr while we probe them: we report
+    the failure ourselves, in one line."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def _rtmidi_api(api: str):
+    import rtmidi
+
+    return getattr(rtmidi, f"API_{APIS[api]}")
+
+
+def _usable(api: str) -> bool:
+    import rtmidi
+
+    if _rtmidi_api(api) not in rtmidi.get_compiled_api():
+        return False
+    try:
+        with quiet_native_stderr():
+            rtmidi.MidiIn(rtapi=_rtmidi_api(api)).delete()
+        return True
+    except rtmidi.RtMidiError:
+        return False
+
+
+def resolve_api(api: str = "auto") -> str:
+    """The API to use, checked: a server that is not running is a clear error, not a crash."""
+    if api not in ("auto", *APIS):
+        raise AccompanistError(f"unknown MIDI API '{api}'; use one of: auto, {', '.join(APIS)}")
+    if api != "auto":
+        if not _usable(api):
+            hint = {
+                "jack": "start the JACK server first (e.g. jackd -d alsa, or qjackctl)",
+                "alsa": "this system has no ALSA sequencer (/dev/snd/seq); try --api jack",
+            }.get(api, "this API is not available on this system")
+            raise AccompanistError(f"MIDI API '{api}' is not available: {hint}")
+        return api
+    candidates = {"darwin": ["coremidi"], "win32": ["winmm"]}.get(sys.platform, ["alsa", "jack"])
+    for c in candidates:
+        if _usable(c):
+            return c
+    raise AccompanistError(
+        "no MIDI system is available: on Linux load the ALSA sequencer (snd-seq) or start a JACK server"
+    )
+
+
+@dataclass(frozen=True)
+class PortList:
+    api: str
+    inputs: list[str]
+    outputs: list[str]
+
+
+def list_ports(api: str = "auto") -> PortList:
+    import mido
+
+    api = resolve_api(api)
+    backend = mido.Backend(f"mido.backends.rtmidi/{APIS[api]}")
+    with quiet_native_stderr():
+        return PortList(api, list(backend.get_input_names()), list(backend.get_output_names()))
+
+
+def find_port(wanted: str, names: list[str], kind: str) -> str:
+    """The one port named ``wanted`` exactly, or else the one whose name holds it (any case)."""
+    if wanted in names:
+        return wanted
+    hits = [n for n in names if wanted.lower() in n.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        have = ", ".join(repr(n) for n in names) or "none"
+        raise AccompanistError(f"no MIDI {kind} port matches '{wanted}'; {kind} ports: {have} (see: accompanist ports)")
+    raise AccompanistError(f"'{wanted}' matches {len(hits)} {kind} ports ({', '.join(map(repr, hits))}); say which")
+
+
+def open_input(wanted: str, api: str = "auto", callback: Callable | None = None, client_name: str = CLIENT):
+    """An input port by name, substring or ``virtual``; ``callback`` gets every message on
+    rtmidi's own thread (keep it to a timestamp and a queue put)."""
+    return _open("input", wanted, api, client_name, callback)
+
+
+def open_output(wanted: str, api: str = "auto", client_name: str = CLIENT):
+    return _open("output", wanted, api, client_name, None)
+
+
+def _open(kind: str, wanted: str, api: str, client_name: str, callback: Callable | None):
+    import mido
+    import rtmidi
+
+    api = resolve_api(api)
+    backend = mido.Backend(f"mido.backends.rtmidi/{APIS[api]}")
+    opener = backend.open_input if kind == "input" else backend.open_output
+    kw = {"callback": callback} if kind == "input" and callback is not None else {}
+    if wanted == VIRTUAL:
+        if api == "winmm":
+            raise AccompanistError(LOOPMIDI)
+        try:
+            with quiet_native_stderr():
+                return opener(f"{client_name}-{'in' if kind == 'input' else 'out'}", virtual=True,
+                              client_name=client_name, **kw)  # fmt: skip
+        except (OSError, rtmidi.RtMidiError, NotImplementedError) as exc:
+            raise AccompanistError(f"cannot create a virtual MIDI {kind} port ({exc}); {LOOPMIDI}") from None
+    with quiet_native_stderr():
+        names = backend.get_input_names() if kind == "input" else backend.get_output_names()
+    name = find_port(wanted, names, kind)
+    try:
+        with quiet_native_stderr():
+            return opener(name, **kw)
+    except (OSError, rtmidi.RtMidiError) as exc:
+        raise AccompanistError(f"cannot open MIDI {kind} port '{name}' ({exc}); is it in use or gone?") from None
