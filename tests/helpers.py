@@ -142,3 +142,32 @@ def write_band_song(path: Path, seed: int, bars: int = 4, ticks_per_beat: int = 
     track("Drums", None, 9, drums)
     mf.save(path)
     return path
+
+
+class Listener:
+    """Collects what arrives at a polled MIDI input (accompanist.live.ports.MidiInput) from a
+    thread of its own, as (arrival time, message)."""
+
+    def __init__(self, port):
+        import threading
+        import time
+
+        self.port, self.heard = port, []
+        self._stop = threading.Event()
+
+        def run() -> None:
+            while not self._stop.is_set():
+                got = port.poll(time.perf_counter())
+                self.heard += got
+                if not got:
+                    time.sleep(0.0005)
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def close(self) -> list:
+        self._stop.set()
+        self._thread.join(2)
+        self.heard += self.port.poll(__import__("time").perf_counter())
+        self.port.close()
+        return self.heard

@@ -4,13 +4,12 @@ and real messages through real ports."""
 from __future__ import annotations
 
 import json
-import queue
 import subprocess
 import time
 
 import mido
 import pytest
-from helpers import assert_clean_error, run_cli
+from helpers import Listener, assert_clean_error, run_cli
 
 from accompanist.errors import AccompanistError
 from accompanist.live.ports import find_port, list_ports, open_input, open_output
@@ -46,29 +45,25 @@ def _wait_connected(port: str, timeout: float = 3.0) -> None:
 
 
 def test_a_player_port_found_by_substring_carries_every_message(jack_server):
-    got: queue.Queue = queue.Queue()
     player = open_output("virtual", api="jack", client_name="player")
     try:
         ports = list_ports("jack")
         assert ports.api == "jack"
         source = find_port("PLAYER", ports.inputs, "input")  # a player's output is our input
-        inp = open_input("PLAYER", api="jack", callback=lambda m: got.put((time.perf_counter(), m)))
-        try:
-            _wait_connected(source)
-            sent = [mido.Message("note_on", note=60 + i, velocity=90) for i in range(20)]
-            sent += [mido.Message("note_off", note=60 + i) for i in range(20)]
-            for m in sent:
-                player.send(m)
-            received = []
-            end = time.monotonic() + 3
-            while len(received) < len(sent) and time.monotonic() < end:
-                try:
-                    received.append(got.get(timeout=0.1)[1])
-                except queue.Empty:
-                    pass
-            assert received == sent
-        finally:
-            inp.close()
+        listener = Listener(open_input("PLAYER", api="jack", client_name="rx"))
+        _wait_connected(source)
+        sent = [mido.Message("note_on", note=60 + i, velocity=90) for i in range(20)]
+        sent += [mido.Message("note_off", note=60 + i) for i in range(20)]
+        t0 = time.perf_counter()
+        for m in sent:
+            player.send(m)
+        end = time.monotonic() + 3
+        while len(listener.heard) < len(sent) and time.monotonic() < end:
+            time.sleep(0.01)
+        heard = listener.close()
+        assert [m for _, m in heard] == sent
+        assert all(t0 - 0.001 < t < t0 + 0.5 for t, _ in heard)
+        assert [t for t, _ in heard] == sorted(t for t, _ in heard)
     finally:
         player.close()
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+import mido
 
 from accompanist.errors import AccompanistError
 
@@ -101,8 +103,6 @@ class PortList:
 
 
 def list_ports(api: str = "auto") -> PortList:
-    import mido
-
     api = resolve_api(api)
     backend = mido.Backend(f"mido.backends.rtmidi/{APIS[api]}")
     with quiet_native_stderr():
@@ -122,38 +122,98 @@ def find_port(wanted: str, names: list[str], kind: str) -> str:
     raise AccompanistError(f"'{wanted}' matches {len(hits)} {kind} ports ({', '.join(map(repr, hits))}); say which")
 
 
-def open_input(wanted: str, api: str = "auto", callback: Callable | None = None, client_name: str = CLIENT):
-    """An input port by name, substring or ``virtual``; ``callback`` gets every message on
-    rtmidi's own thread (keep it to a timestamp and a queue put)."""
-    return _open("input", wanted, api, client_name, callback)
+class MidiInput:
+    """An input port that we poll instead of being called back.
+
+    rtmidi stamps and queues every message on its own (JACK's or ALSA's) thread, in C++; we
+    collect them from our own thread. A Python callback there would need the GIL inside JACK's
+    process cycle, and any Python thread holding it (5 ms by default) makes the whole JACK graph
+    late: seen here as dropped and repeated MIDI events on other clients' ports.
+    """
+
+    def __init__(self, rt, name: str):
+        self._rt, self.name = rt, name
+        self.closed = False
+
+    def poll(self, now: float) -> list[tuple[float, mido.Message]]:
+        """Every message waiting, each with its arrival time, reconstructed from rtmidi's
+        inter-message deltas back from ``now`` (the latest is taken to have arrived now).
+        Bytes that are not a valid MIDI message are dropped here."""
+        raw = []
+        while (item := self._rt.get_message()) is not None:
+            raw.append(item)
+        out: list[tuple[float, mido.Message]] = []
+        t = now
+        for data, delta in reversed(raw):
+            try:
+                out.append((t, mido.Message.from_bytes(data)))
+            except (ValueError, TypeError):
+                pass
+            t -= delta
+        out.reverse()
+        return out
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._rt.close_port()
+            self._rt.delete()
+
+
+def open_input(wanted: str, api: str = "auto", client_name: str = CLIENT) -> MidiInput:
+    """An input port by name, substring or ``virtual``, to poll (see MidiInput)."""
+    import rtmidi
+
+    api = resolve_api(api)
+    try:
+        with quiet_native_stderr():
+            rt = rtmidi.MidiIn(rtapi=_rtmidi_api(api), name=client_name, queue_size_limit=4096)
+    except rtmidi.RtMidiError as exc:
+        raise AccompanistError(f"cannot open MIDI input ({exc})") from None
+    rt.ignore_types(sysex=True, timing=False, active_sense=True)
+    try:
+        if wanted == VIRTUAL:
+            if api == "winmm":
+                raise AccompanistError(LOOPMIDI)
+            try:
+                with quiet_native_stderr():
+                    rt.open_virtual_port(f"{client_name}-in")
+            except (rtmidi.RtMidiError, NotImplementedError) as exc:
+                raise AccompanistError(f"cannot create a virtual MIDI input port ({exc}); {LOOPMIDI}") from None
+            return MidiInput(rt, f"{client_name}:{client_name}-in")
+        names = rt.get_ports()
+        name = find_port(wanted, names, "input")
+        try:
+            with quiet_native_stderr():
+                rt.open_port(names.index(name), f"{client_name}-in")
+        except rtmidi.RtMidiError as exc:
+            raise AccompanistError(f"cannot open MIDI input port '{name}' ({exc}); is it in use or gone?") from None
+        return MidiInput(rt, name)
+    except BaseException:
+        rt.delete()
+        raise
 
 
 def open_output(wanted: str, api: str = "auto", client_name: str = CLIENT):
-    return _open("output", wanted, api, client_name, None)
-
-
-def _open(kind: str, wanted: str, api: str, client_name: str, callback: Callable | None):
-    import mido
+    """A mido output port by name, substring or ``virtual``. Sending only writes to rtmidi's
+    C++ ring buffer: no Python runs on JACK's thread."""
     import rtmidi
 
     api = resolve_api(api)
     backend = mido.Backend(f"mido.backends.rtmidi/{APIS[api]}")
-    opener = backend.open_input if kind == "input" else backend.open_output
-    kw = {"callback": callback} if kind == "input" and callback is not None else {}
     if wanted == VIRTUAL:
         if api == "winmm":
             raise AccompanistError(LOOPMIDI)
         try:
             with quiet_native_stderr():
-                return opener(f"{client_name}-{'in' if kind == 'input' else 'out'}", virtual=True,
-                              client_name=client_name, **kw)  # fmt: skip
+                return backend.open_output(f"{client_name}-out", virtual=True, client_name=client_name)
         except (OSError, rtmidi.RtMidiError, NotImplementedError) as exc:
-            raise AccompanistError(f"cannot create a virtual MIDI {kind} port ({exc}); {LOOPMIDI}") from None
+            raise AccompanistError(f"cannot create a virtual MIDI output port ({exc}); {LOOPMIDI}") from None
     with quiet_native_stderr():
-        names = backend.get_input_names() if kind == "input" else backend.get_output_names()
-    name = find_port(wanted, names, kind)
+        names = backend.get_output_names()
+    name = find_port(wanted, names, "output")
     try:
         with quiet_native_stderr():
-            return opener(name, **kw)
+            return backend.open_output(name)
     except (OSError, rtmidi.RtMidiError) as exc:
-        raise AccompanistError(f"cannot open MIDI {kind} port '{name}' ({exc}); is it in use or gone?") from None
+        raise AccompanistError(f"cannot open MIDI output port '{name}' ({exc}); is it in use or gone?") from None

@@ -1,0 +1,124 @@
+"""Where the grid's steps fall in time: an internal tempo, or the DAW's MIDI clock.
+
+Times are ``time.perf_counter()`` seconds. A clock answers one question, ``boundary(k)``: when
+does step k begin. The engine's clock thread sleeps until those times; nothing else decides time.
+
+Internal: a tempo in bpm and a start time; a tempo change takes effect at the next step boundary,
+re-anchored there, so no step already planned moves. External: the DAW sends 24 clock ticks a
+quarter note, with Start, Stop, Continue and Song Position Pointer; the clock keeps the time of
+the last tick and a smoothed tick interval, and predicts step boundaries from them, so steps land
+on the DAW's 16ths even when single ticks jitter.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+TICKS_PER_BEAT = 24  #: MIDI clock
+
+
+@dataclass
+class InternalClock:
+    """A steady grid: ``steps_per_beat`` steps a beat at ``bpm``, step 0 at ``start``."""
+
+    bpm: float
+    steps_per_beat: int
+    start: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 20 <= self.bpm <= 400:
+            raise ValueError(f"tempo {self.bpm} bpm is outside 20..400")
+        self._anchor_step = 0
+        self._anchor_time = self.start
+        self._lock = threading.Lock()
+
+    @property
+    def step_seconds(self) -> float:
+        return 60.0 / self.bpm / self.steps_per_beat
+
+    def boundary(self, k: int) -> float:
+        with self._lock:
+            return self._anchor_time + (k - self._anchor_step) * self.step_seconds
+
+    def set_tempo(self, bpm: float, from_step: int) -> None:
+        """Change tempo from step ``from_step`` on (the engine passes the next unplanned step)."""
+        if not 20 <= bpm <= 400:
+            raise ValueError(f"tempo {bpm} bpm is outside 20..400")
+        with self._lock:
+            t = self._anchor_time + (from_step - self._anchor_step) * self.step_seconds
+            self._anchor_step, self._anchor_time, self.bpm = from_step, t, bpm
+
+    def step_at(self, t: float) -> int:
+        """The step sounding at time t (floor)."""
+        with self._lock:
+            return self._anchor_step + int((t - self._anchor_time) // self.step_seconds)
+
+
+class ExternalClock:
+    """Follows MIDI clock. ``tick(t)`` for every 0xF8 at time t; ``start(t)``, ``stop()``,
+    ``resume(t)`` and ``song_position(beats16)`` for the transport messages.
+
+    The tick interval is smoothed with an exponential average (weight ``alpha`` per tick);
+    a boundary is predicted as the last tick's time plus the ticks still to come times the
+    smoothed interval, so a step lands where the DAW's tick for it will fall."""
+
+    def __init__(self, steps_per_beat: int, alpha: float = 0.1, initial_bpm: float = 120.0):
+        if TICKS_PER_BEAT % steps_per_beat:
+            raise ValueError(f"{steps_per_beat} steps a beat do not divide MIDI clock's 24 ticks")
+        self.steps_per_beat = steps_per_beat
+        self.ticks_per_step = TICKS_PER_BEAT // steps_per_beat
+        self.alpha = alpha
+        self.interval = 60.0 / initial_bpm / TICKS_PER_BEAT
+        self.running = False
+        self.ticks = 0  #: ticks since song position 0
+        self.last_tick: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 / (self.interval * TICKS_PER_BEAT)
+
+    def start(self, t: float) -> None:
+        with self._lock:
+            self.ticks, self.running, self.last_tick = 0, True, None
+            self._start_time = t
+
+    def resume(self, t: float) -> None:
+        with self._lock:
+            self.running, self.last_tick = True, None
+            self._start_time = t
+
+    def stop(self) -> None:
+        with self._lock:
+            self.running = False
+
+    def song_position(self, sixteenths: int) -> None:
+        """Song Position Pointer: MIDI beats (16ths) since the song's start."""
+        with self._lock:
+            self.ticks = sixteenths * 6
+            self.last_tick = None
+
+    def tick(self, t: float) -> None:
+        with self._lock:
+            if not self.running:
+                return
+            # the first tick after Start, Continue or a song position is the position itself
+            if self.last_tick is not None:
+                dt = t - self.last_tick
+                # a tick after a long gap (transport hiccup, a busy DAW) must not wreck the tempo
+                if 0 < dt < 4 * self.interval:
+                    self.interval += self.alpha * (dt - self.interval)
+                self.ticks += 1
+            self.last_tick = t
+
+    def boundary(self, k: int) -> float:
+        """Predicted start of step k (steps since song position 0)."""
+        with self._lock:
+            base = self.last_tick if self.last_tick is not None else getattr(self, "_start_time", 0.0)
+            return base + (k * self.ticks_per_step - self.ticks) * self.interval
+
+    def step_at(self, t: float) -> int:
+        with self._lock:
+            base = self.last_tick if self.last_tick is not None else getattr(self, "_start_time", 0.0)
+            return int((self.ticks + (t - base) / self.interval) // self.ticks_per_step)

@@ -1,0 +1,473 @@
+"""The engine: the one face the command line, the control panel and the tests hold.
+
+    engine = Engine(Settings(mode="duet", inp="virtual", out="virtual"))
+    engine.start(); ...; engine.stop()
+    engine.set(temperature=0.9); engine.panic(); engine.lock(True); engine.refresh(); engine.clear()
+    events = engine.subscribe()      # a queue of dicts: what happened, as it happened
+
+Threads, and what each owns:
+
+* rtmidi stamps and queues input messages on its own thread, in C++ (``ports.MidiInput``).
+* the input worker collects them every half millisecond: MIDI clock goes to the external
+  clock, notes and the pedal to the quantiser (``quantize.py``), everything to the recorder.
+* the clock thread owns time: it sleeps to each step's close (``boundary(k + 1) - early``),
+  closes the step and hands it to the model worker; it never waits for the model.
+* the model worker runs the mode (``modes.py``) and plans the answer at ``boundary(k + 1)``;
+  an answer not ready by then is a missed deadline: counted, shown, and the accompaniment holds
+  what it was playing for that step. The grid never moves.
+* the output scheduler (``output.py``) sends each planned message at its time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from accompanist.errors import AccompanistError
+from accompanist.inference.cards import ModelCard, load_card
+from accompanist.inference.sampling import check_sampling
+from accompanist.live.clock import ExternalClock, InternalClock
+from accompanist.live.modes import DuetMode, LoopMode
+from accompanist.live.output import PortSink, Scheduler, Sink
+from accompanist.live.quantize import InputQuantizer
+from accompanist.live.recorder import Recorder
+from accompanist.music import roll
+
+DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto"}
+METRONOME_CHANNEL = 9
+#: an answer must be planned at least this long before its boundary to be sent on time
+SEND_MARGIN = 0.0005
+#: seconds between looks at the input port
+POLL = 0.0005
+
+
+@dataclass
+class Settings:
+    mode: str = "duet"  #: "duet" (streaming, duet model) or "loop" (pass by pass, seq2seq)
+    model: str | None = None  #: default: duet-chorale for duet, chorale-alto for loop
+    inp: str = "virtual"  #: input port name, unique substring, or "virtual"
+    out: str | None = "virtual"  #: output port, "virtual", or None for no MIDI out
+    api: str = "auto"
+    bpm: float = 120.0
+    beats_per_bar: int = 4
+    bars: int = 2  #: loop mode: bars a pass
+    clock: str = "internal"  #: "internal" or "external" (follow the DAW's MIDI clock)
+    temperature: float | None = None  #: default: the model card's
+    max_notes: int | None = None  #: duet: cap on simultaneous notes (default: the card's)
+    channel: int = 1  #: 0-based MIDI channel of the answer
+    program: int | None = None  #: default: the card's
+    synth: bool = False  #: FluidSynth sound as well as (or instead of) MIDI out
+    soundfont: str | None = None
+    record: Path | None = None  #: default: a dated file in ./accompanist-sessions
+    early: float = 0.03  #: seconds before a boundary that a note already counts for it
+    count_in: int = 0  #: bars of metronome before the model listens
+    metronome: bool = False
+    seed: int | None = None
+    client_name: str = "accompanist"
+
+
+@dataclass
+class Stats:
+    steps: int = 0
+    missed: int = 0
+    late_inputs: int = 0
+    inference: list[float] = field(default_factory=list)  #: seconds per answer
+    answer_lead: list[float] = field(default_factory=list)  #: seconds from plan to boundary
+
+
+class Engine:
+    def __init__(self, settings: Settings, sinks: list[Sink] | None = None):
+        s = settings
+        if s.mode not in DEFAULT_MODELS:
+            raise AccompanistError(f"unknown mode '{s.mode}'; use duet or loop")
+        check_sampling(s.temperature)
+        if not 0 <= s.channel <= 15:
+            raise AccompanistError(f"channel {s.channel} must be 0..15")
+        self.settings = s
+        self.card = self._card(s.mode, s.model)
+        self.steps_per_beat = self.card.steps_per_beat
+        self.stats = Stats()
+        self._events: list[queue.Queue] = []
+        self._work: queue.Queue = queue.Queue()
+        self._qlock = threading.Lock()
+        self._mode_lock = threading.Lock()
+        self._running = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._extra_sinks = sinks or []
+        self.in_port = self.out_port = None
+        self.synth = None
+        self.recorder: Recorder | None = None
+        self.rng = np.random.default_rng(s.seed)
+        self._sounding: set[int] = set()  #: answer pitches (roll index) sounding, as planned
+        self._locked = False
+
+    # --- the face ---------------------------------------------------------------------------
+
+    def subscribe(self, maxsize: int = 10000) -> queue.Queue:
+        q: queue.Queue = queue.Queue(maxsize)
+        self._events.append(q)
+        return q
+
+    def start(self) -> None:
+        s = self.settings
+        from accompanist.live.ports import open_input, open_output
+
+        # Hand the GIL between threads every 0.5 ms instead of 5: rtmidi's callback runs on
+        # JACK's process thread, and a cycle must not wait on a Python thread for 5 ms.
+        sys.setswitchinterval(0.0005)
+        self.in_port = open_input(s.inp, s.api, client_name=s.client_name)
+        sinks: list[Sink] = list(self._extra_sinks)
+        try:
+            if s.out is not None:
+                self.out_port = open_output(s.out, s.api, client_name=s.client_name)
+                sinks.append(PortSink(self.out_port))
+            if s.synth:
+                from accompanist.live.synth import LiveSynth
+
+                self.synth = LiveSynth(s.soundfont)
+                sinks.append(self.synth)
+        except BaseException:
+            self._close_ports()
+            raise
+        self.output = Scheduler(sinks, on_error=self._error, on_sent=self._sent)
+        self._setup_mode()
+        start = time.perf_counter() + 0.2  # the first boundary, a moment away for the threads to start
+        self.clock = (
+            InternalClock(s.bpm, self.steps_per_beat, start)
+            if s.clock == "internal"
+            else ExternalClock(self.steps_per_beat, initial_bpm=s.bpm)
+        )
+        path = s.record or Path("accompanist-sessions") / f"session-{datetime.now():%Y%m%d-%H%M%S}.mid"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.recorder = Recorder(path, s.bpm, start, self.program, s.channel)
+        self.recorder.write()
+        self.quantizer = InputQuantizer(self.clock.step_at, s.early)
+        self._running.set()
+        self.output.start()
+        for target, name in (
+            (self._input_worker, "input"),
+            (self._clock_thread, "clock"),
+            (self._model_worker, "model"),
+        ):
+            t = threading.Thread(target=target, name=f"accompanist-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        self._emit(
+            "started",
+            input=getattr(self.in_port, "name", s.inp),
+            output=getattr(self.out_port, "name", None),
+            record=str(path.resolve()),
+            mode=s.mode,
+            model=self.card.name,
+        )
+
+    def stop(self) -> None:
+        """Stop everything; every sounding note is released (and CC 123 sent); the recording
+        is written a last time."""
+        if not self._running.is_set():
+            return
+        self._running.clear()
+        self._work.put(None)
+        for t in self._threads:
+            t.join(2)
+        self.output.stop()
+        if self.recorder:
+            self.recorder.write()
+        self._close_ports()
+        self._emit("stopped", **self.figures())
+
+    def panic(self) -> None:
+        self.output.panic()
+        with self._mode_lock:
+            self._sounding.clear()
+            if isinstance(self.mode, DuetMode):
+                self.mode.played(roll.empty(1)[0])
+        self._emit("panic")
+
+    def set(self, **changes) -> None:
+        """Change settings while playing: temperature, max_notes, bpm (internal clock), channel,
+        program, model. Sounding notes are released first where the change would strand them."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(Settings)}
+        if unknown:
+            raise AccompanistError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if "temperature" in changes:
+            check_sampling(changes["temperature"])
+        release = {"temperature", "model", "channel", "program", "mode"} & set(changes)
+        if release and self._running.is_set():
+            self.panic()
+        self.settings = dataclasses.replace(self.settings, **changes)
+        if "bpm" in changes and isinstance(getattr(self, "clock", None), InternalClock):
+            self.clock.set_tempo(changes["bpm"], self.stats.steps + 2)
+        if {"model", "mode", "temperature", "max_notes"} & set(changes):
+            self.card = self._card(self.settings.mode, self.settings.model)
+            with self._mode_lock:
+                self._setup_mode()
+        self._emit("settings", **{k: str(v) for k, v in changes.items()})
+
+    def lock(self, on: bool = True) -> None:
+        self._locked = on
+        if isinstance(getattr(self, "mode", None), LoopMode):
+            self.mode.locked = on
+        self._emit("lock", on=on)
+
+    def refresh(self) -> None:
+        """Loop mode: re-sample the accompaniment of the last pass for the next one."""
+        if isinstance(self.mode, LoopMode):
+            with self._mode_lock:
+                self._pending_refresh = True
+        self._emit("refresh")
+
+    def clear(self) -> None:
+        """Start over: forget the recorded pass and the answer; release what sounds."""
+        self.panic()
+        with self._mode_lock:
+            self.mode.reset()
+        self._emit("clear")
+
+    def figures(self) -> dict:
+        """Timing so far: medians and percentiles in milliseconds, counts."""
+
+        def pct(xs: list[float], q: float) -> float | None:
+            return round(float(np.percentile(np.asarray(xs) * 1e3, q)), 3) if xs else None
+
+        err = list(self.output.errors) if hasattr(self, "output") else []
+        return {
+            "steps": self.stats.steps,
+            "missed_deadlines": self.stats.missed,
+            "late_inputs": self.quantizer.late if hasattr(self, "quantizer") else 0,
+            "inference_ms_median": pct(self.stats.inference, 50),
+            "inference_ms_p99": pct(self.stats.inference, 99),
+            "output_error_ms_median": pct([abs(e) for e in err], 50),
+            "output_error_ms_p99": pct([abs(e) for e in err], 99),
+            "output_error_ms_max": pct([abs(e) for e in err], 100),
+            "messages_out": self.output.sent if hasattr(self, "output") else 0,
+        }
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _card(mode: str, model: str | None) -> ModelCard:
+        family = "duet" if mode == "duet" else "seq2seq"
+        return load_card(model or DEFAULT_MODELS[mode], family=family)
+
+    @property
+    def program(self) -> int:
+        s = self.settings
+        return int(s.program if s.program is not None else self.card.defaults.get("program", 0))
+
+    def _setup_mode(self) -> None:
+        s = self.settings
+        t = float(self.card.defaults.get("temperature", 1.0) if s.temperature is None else s.temperature)
+        if s.mode == "duet":
+            cap = int(self.card.defaults.get("max_notes", 4) if s.max_notes is None else s.max_notes)
+            self.mode = DuetMode(self.card, t, cap, self.rng)
+        else:
+            self.mode = LoopMode(self.card, t, s.bars * s.beats_per_bar * self.steps_per_beat, self.rng)
+            self.mode.locked = self._locked
+        self._pending_refresh = False
+        self._sounding = set()
+        if hasattr(self, "output"):
+            self.output.at(time.perf_counter(), self._program_change())
+
+    def _program_change(self) -> mido.Message:
+        return mido.Message("program_change", channel=self.settings.channel, program=self.program)
+
+    def _close_ports(self) -> None:
+        for p in (self.in_port, self.out_port):
+            if p is not None:
+                try:
+                    p.close()
+                except Exception:
+                    pass
+        if self.synth is not None:
+            self.synth.close()
+
+    # --- threads ----------------------------------------------------------------------------
+
+    def _input_worker(self) -> None:
+        """Collect the player's messages every half millisecond (see ports.MidiInput for why
+        we poll), then: MIDI clock to the external clock, notes and pedal to the quantiser,
+        everything to the recorder."""
+        ext = self.clock if isinstance(self.clock, ExternalClock) else None
+        while self._running.is_set():
+            batch = self.in_port.poll(time.perf_counter())
+            if not batch:
+                time.sleep(POLL)
+                continue
+            for t, msg in batch:
+                try:
+                    kind = msg.type
+                    if kind in ("clock", "start", "stop", "continue", "songpos"):
+                        if ext is not None:
+                            _transport(ext, kind, t, msg)
+                        continue
+                    with self._qlock:
+                        self.quantizer.feed(t, msg)
+                    self.recorder.played(t, msg)
+                    if kind in ("note_on", "note_off"):
+                        vel = msg.velocity if kind == "note_on" else 0
+                        self._emit("note_in", note=msg.note, velocity=vel, t=t)
+                except Exception as exc:  # a strange message is reported, never fatal
+                    self._error(f"input message {msg!r} skipped: {exc}")
+
+    def _clock_thread(self) -> None:
+        s = self.settings
+        k = 0
+        steps_per_bar = s.beats_per_bar * self.steps_per_beat
+        count_in = s.count_in * steps_per_bar
+        self.output.at(time.perf_counter(), self._program_change())
+        while self._running.is_set():
+            if isinstance(self.clock, ExternalClock) and not self.clock.running:
+                time.sleep(0.002)
+                continue
+            close = self.clock.boundary(k + 1) - s.early
+            if not self._sleep_until(close):
+                return
+            with self._qlock:
+                closed = self.quantizer.close(k)
+            if s.metronome or k + 1 < count_in:
+                if (k + 1) % self.steps_per_beat == 0:
+                    accent = (k + 1) % steps_per_bar == 0
+                    self._click(self.clock.boundary(k + 1), accent)
+            if k >= count_in:
+                self._work.put((k - count_in, closed, self.clock.boundary(k + 1), k))
+            if (k + 1) % steps_per_bar == 0:
+                threading.Thread(target=self._write_recording, daemon=True).start()
+            self.stats.steps = k + 1
+            self._emit("step", step=k, count_in=k < count_in)
+            k += 1
+
+    def _sleep_until(self, t: float) -> bool:
+        while self._running.is_set():
+            left = t - time.perf_counter()
+            if left <= 0:
+                return True
+            time.sleep(min(left, 0.05))
+        return False
+
+    def _click(self, t: float, accent: bool) -> None:
+        note = 76 if accent else 77  # GM hi / lo wood block
+        self.output.at(t, mido.Message("note_on", channel=METRONOME_CHANNEL, note=note, velocity=100 if accent else 70))
+        self.output.at(t + 0.05, mido.Message("note_off", channel=METRONOME_CHANNEL, note=note, velocity=0))
+
+    def _model_worker(self) -> None:
+        while self._running.is_set():
+            item = self._work.get()
+            if item is None:
+                return
+            index, closed, deadline, k = item
+            try:
+                with self._mode_lock:
+                    if isinstance(self.mode, DuetMode):
+                        self._duet_step(closed, deadline)
+                    else:
+                        self._loop_step(index, closed, k)
+            except Exception as exc:  # the session goes on; the step is lost, and said so
+                self._error(f"step {k}: {type(exc).__name__}: {exc}")
+
+    def _duet_step(self, closed, deadline: float) -> None:
+        t0 = time.perf_counter()
+        step = self.mode.answer(closed.roll)
+        t1 = time.perf_counter()
+        self.stats.inference.append(t1 - t0)
+        self.stats.answer_lead.append(deadline - t1)
+        if t1 > deadline - SEND_MARGIN:
+            self.stats.missed += 1
+            self._emit("missed", step=closed.step + 1, late_ms=round((t1 - deadline) * 1e3, 3))
+            held = roll.empty(1)[0]
+            held[roll.FRAME, list(self._sounding)] = 1
+            self.mode.played(held)
+            return
+        self.mode.played(step)
+        self._plan_step(deadline, step, self._velocity())
+
+    def _loop_step(self, index: int, closed, k: int) -> None:
+        mode: LoopMode = self.mode
+        n = mode.pass_steps
+        mode.hear(index % n, closed.roll)
+        if index % n != n - 1:
+            return
+        t0 = time.perf_counter()
+        steps = mode.close_pass(fresh=self._pending_refresh)
+        self._pending_refresh = False
+        t1 = time.perf_counter()
+        first = self.clock.boundary(k + 1)
+        self.stats.inference.append(t1 - t0)
+        self.stats.answer_lead.append(first - t1)
+        self._emit(
+            "pass", index=index // n, harmonise_ms=round((t1 - t0) * 1e3, 3), lead_ms=round((first - t1) * 1e3, 3)
+        )
+        if t1 > first - SEND_MARGIN:
+            self.stats.missed += 1
+            self._emit("missed", step=k + 1, late_ms=round((t1 - first) * 1e3, 3))
+        if steps is None:
+            return
+        vel = self._velocity()
+        for i, step in enumerate(steps):
+            t = self.clock.boundary(k + 1 + i)
+            if t < t1:
+                continue  # late: that step is skipped, the rest of the pass stays on the grid
+            self._plan_step(t, step, vel)
+        self._plan_step(self.clock.boundary(k + 1 + n), roll.empty(1)[0], vel)  # the pass ends clean
+
+    def _plan_step(self, t: float, step: np.ndarray, velocity: int) -> None:
+        """Messages at time t that take the answer from what sounds to ``step``: releases
+        first, then strikes (the scheduler keeps their order at equal times)."""
+        ch = self.settings.channel
+        frame = set(np.flatnonzero(step[roll.FRAME]).tolist())
+        onset = set(np.flatnonzero(step[roll.ONSET] & step[roll.FRAME]).tolist())
+        for p in sorted(self._sounding - frame | (onset & self._sounding)):
+            self.output.at(t, mido.Message("note_off", channel=ch, note=p + roll.PITCH_LO, velocity=0))
+        for p in sorted(onset | (frame - self._sounding)):
+            self.output.at(t, mido.Message("note_on", channel=ch, note=p + roll.PITCH_LO, velocity=velocity))
+        self._sounding = frame
+
+    def _velocity(self) -> int:
+        return int(np.clip(self.quantizer.velocity * 0.85, 25, 120))
+
+    def _write_recording(self) -> None:
+        try:
+            self.recorder.write()
+        except Exception as exc:
+            self._error(f"recording not written: {exc}")
+
+    def _sent(self, t: float, msg: mido.Message) -> None:
+        if self.recorder is not None and msg.channel != METRONOME_CHANNEL:
+            self.recorder.answered(t, msg)
+
+    def _error(self, text: str) -> None:
+        self._emit("error", text=text)
+
+    def _emit(self, kind: str, **data) -> None:
+        ev = {"type": kind, "time": time.perf_counter(), **data}
+        for q in self._events:
+            try:
+                q.put_nowait(ev)
+            except queue.Full:  # a listener that does not read must not stall the engine
+                try:
+                    q.get_nowait()
+                    q.put_nowait(ev)
+                except (queue.Empty, queue.Full):
+                    pass
+
+
+def _transport(ext: ExternalClock, kind: str, t: float, msg: mido.Message) -> None:
+    if kind == "clock":
+        ext.tick(t)
+    elif kind == "start":
+        ext.start(t)
+    elif kind == "stop":
+        ext.stop()
+    elif kind == "continue":
+        ext.resume(t)
+    else:
+        ext.song_position(msg.pos)

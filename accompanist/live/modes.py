@@ -1,0 +1,111 @@
+"""What the engine plays, step by step (duet) or pass by pass (loop): where the model is called.
+
+A mode never touches time or ports. It receives closed melody steps from the engine and hands
+back rolls of accompaniment to sound at given steps; the engine's scheduler turns them into
+messages at the clock's boundaries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accompanist.inference.cards import ModelCard
+from accompanist.inference.duet_runner import DuetRunner
+from accompanist.inference.sampling import sample_roll_step
+from accompanist.music import roll
+from accompanist.music.tokens import HOLD, REST
+
+
+class DuetMode:
+    """Streaming (seed 000): as each step closes, the model hears the player's real step and its
+    own last step, and answers the next one."""
+
+    family = "duet"
+
+    def __init__(self, card: ModelCard, temperature: float, max_notes: int, rng: np.random.Generator):
+        self.runner = DuetRunner(card)
+        self.temperature, self.max_notes, self.rng = temperature, max_notes, rng
+        self.last = roll.empty(1)[0]  #: what the accompaniment really played at the last step
+
+    def answer(self, melody_step: np.ndarray) -> np.ndarray:
+        logits = self.runner.step(melody_step, self.last)
+        return sample_roll_step(logits, self.last[roll.FRAME], self.temperature, self.rng, self.max_notes)
+
+    def played(self, step: np.ndarray) -> None:
+        """What sounded (the answer, or a held continuation after a missed deadline)."""
+        self.last = step
+
+    def reset(self) -> None:
+        self.runner.reset()
+        self.last = roll.empty(1)[0]
+
+
+def melody_tokens(rolls: np.ndarray) -> np.ndarray:
+    """The player's steps as the harmoniser's monophonic tokens: the top note struck at a step,
+    else the top note still held (a hold if it was already the melody), else a rest."""
+    out = np.full(len(rolls), REST, np.int64)
+    current = -1
+    for i, step in enumerate(rolls):
+        struck = np.flatnonzero(step[roll.ONSET])
+        held = np.flatnonzero(step[roll.FRAME])
+        if len(struck):
+            current = int(struck.max()) + roll.PITCH_LO
+            out[i] = current
+        elif len(held) and int(held.max()) + roll.PITCH_LO == current:
+            out[i] = HOLD
+        elif len(held):
+            current = int(held.max()) + roll.PITCH_LO
+            out[i] = current
+        else:
+            current = -1
+    return out
+
+
+def tokens_to_steps(tokens: np.ndarray) -> np.ndarray:
+    """Accompaniment tokens as roll steps (steps, 2, 84)."""
+    from accompanist.music.notes import tokens_to_notes
+
+    return roll.notes_to_roll(tokens_to_notes(tokens, 1.0), 1.0, len(tokens))
+
+
+class LoopMode:
+    """Loop (seed 001): the player loops a pass of N steps; when a pass closes, the model
+    harmonises the whole pass and its answer plays during the next pass, while that one is
+    recorded. Locked, the answer stays; refresh re-samples the last pass; clear starts over."""
+
+    family = "seq2seq"
+
+    def __init__(self, card: ModelCard, temperature: float, pass_steps: int, rng: np.random.Generator):
+        from accompanist.inference.seq2seq_runner import Seq2SeqRunner
+
+        self.runner = Seq2SeqRunner(card)
+        self.temperature, self.pass_steps, self.rng = temperature, pass_steps, rng
+        self.melody = roll.empty(pass_steps)
+        self.last_pass: np.ndarray | None = None
+        self.answer_steps: np.ndarray | None = None
+        self.locked = False
+
+    def hear(self, index: int, melody_step: np.ndarray) -> None:
+        self.melody[index] = melody_step
+
+    def close_pass(self, fresh: bool = False) -> np.ndarray | None:
+        """The accompaniment (pass_steps, 2, 84) for the next pass, or None if there is nothing
+        to play (an empty first pass). Locked, the last answer plays again unless ``fresh``."""
+        self.last_pass = self.melody.copy()
+        self.melody = roll.empty(self.pass_steps)
+        if self.locked and not fresh and self.answer_steps is not None:
+            return self.answer_steps
+        return self._harmonise()
+
+    def _harmonise(self) -> np.ndarray | None:
+        if self.last_pass is None or not self.last_pass[:, roll.FRAME].any():
+            self.answer_steps = None
+            return None
+        tokens = melody_tokens(self.last_pass)
+        acc = self.runner.harmonize(tokens, self.temperature, self.rng)
+        self.answer_steps = tokens_to_steps(acc)
+        return self.answer_steps
+
+    def reset(self) -> None:
+        self.melody = roll.empty(self.pass_steps)
+        self.last_pass = self.answer_steps = None

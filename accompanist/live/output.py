@@ -1,0 +1,136 @@
+"""Where the answer leaves: a scheduler thread that sends each planned message at its time, to a
+MIDI port and/or FluidSynth, and remembers what sounds so that every note it starts, it stops.
+
+Waiting is a sleep to about a millisecond before the due time, then a short spin on
+``perf_counter``: a plain sleep on a busy 2-core machine wakes late by a millisecond or more.
+The spin yields the GIL at every turn: rtmidi's input callback runs on JACK's process thread and
+needs the GIL, and a JACK cycle held up by it was seen to drop and repeat MIDI events on other
+clients' ports (eight copies of one note-off where eight different messages were sent).
+Every send records its error against the due time; the engine reports their percentiles.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+
+import mido
+
+SPIN = 0.0012  #: seconds before the due time to stop sleeping and spin
+ALL_NOTES_OFF = 123
+
+
+class Sink:
+    """Somewhere messages go: a mido output port, a FluidSynth, or a test's list."""
+
+    def send(self, msg: mido.Message) -> None: ...
+
+
+class PortSink(Sink):
+    def __init__(self, port):
+        self.port = port
+
+    def send(self, msg: mido.Message) -> None:
+        self.port.send(msg)
+
+
+class Scheduler:
+    """Planned messages in time order; ``sinks`` get each at its due time."""
+
+    def __init__(
+        self,
+        sinks: list[Sink],
+        on_error: Callable[[str], None] | None = None,
+        on_sent: Callable[[float, mido.Message], None] | None = None,
+    ):
+        self.sinks = sinks
+        self.on_error = on_error or (lambda s: None)
+        self.on_sent = on_sent or (lambda t, m: None)
+        self._heap: list[tuple[float, int, mido.Message]] = []
+        self._seq = itertools.count()
+        self._cv = threading.Condition()
+        self._stop = False
+        self.sounding: dict[tuple[int, int], int] = {}  #: (channel, note) -> times struck
+        self.channels: set[int] = set()
+        self.errors: list[float] = []  #: seconds late (negative: early) per message sent
+        self.sent = 0
+        self._thread = threading.Thread(target=self._run, name="accompanist-output", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def at(self, t: float, msg: mido.Message) -> None:
+        with self._cv:
+            heapq.heappush(self._heap, (t, next(self._seq), msg))
+            self._cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._stop and not self._heap:
+                    self._cv.wait()
+                if self._stop:
+                    return
+                due = self._heap[0][0]
+                wait = due - time.perf_counter() - SPIN
+                if wait > 0:
+                    self._cv.wait(wait)
+                    continue  # something earlier may have arrived
+            while time.perf_counter() < due:
+                time.sleep(0)  # spin, but hand the GIL over: JACK's process thread may be waiting for it
+            with self._cv:
+                if not self._heap or self._heap[0][0] != due:
+                    continue
+                _, _, msg = heapq.heappop(self._heap)
+            self._send(msg, due)
+
+    def _send(self, msg: mido.Message, due: float | None = None) -> None:
+        for s in self.sinks:
+            try:
+                s.send(msg)
+            except Exception as exc:  # a port that went away must not kill the output thread
+                self.on_error(f"sending to {type(s).__name__} failed: {exc}")
+        now = time.perf_counter()
+        if due is not None:
+            self.errors.append(now - due)
+        self.sent += 1
+        self.on_sent(due if due is not None else now, msg)
+        if msg.type == "note_on" and msg.velocity > 0:
+            key = (msg.channel, msg.note)
+            self.sounding[key] = self.sounding.get(key, 0) + 1
+            self.channels.add(msg.channel)
+        elif msg.type in ("note_on", "note_off"):
+            key = (msg.channel, msg.note)
+            if self.sounding.get(key, 0) > 1:
+                self.sounding[key] -= 1
+            else:
+                self.sounding.pop(key, None)
+
+    def cancel_after(self, t: float) -> None:
+        """Drop planned note-ons from time t on (note-offs stay, so nothing is left hanging)."""
+        with self._cv:
+            self._heap = [e for e in self._heap if e[0] < t or e[2].type != "note_on" or e[2].velocity == 0]
+            heapq.heapify(self._heap)
+
+    def panic(self) -> None:
+        """Now: forget every plan, release every sounding note, and send All Notes Off (CC 123)
+        on every channel used."""
+        with self._cv:
+            self._heap.clear()
+            sounding = list(self.sounding)
+        for ch, note in sounding:
+            self._send(mido.Message("note_off", channel=ch, note=note, velocity=0))
+        self.sounding.clear()
+        for ch in sorted(self.channels):
+            self._send(mido.Message("control_change", channel=ch, control=ALL_NOTES_OFF, value=0))
+
+    def stop(self) -> None:
+        self.panic()
+        with self._cv:
+            self._stop = True
+            self._cv.notify()
+        if self._thread.is_alive():
+            self._thread.join(2)

@@ -1,0 +1,111 @@
+"""The player's notes onto grid steps: where a MIDI message becomes a step of the melody roll.
+
+The rule: a note belongs to the step whose window holds its time, where step k's window is
+``[boundary(k) - early, boundary(k + 1) - early)``. So a note played a little after a boundary
+belongs to the step that just began, and one played up to ``early`` seconds before a boundary
+(a player anticipating the beat) belongs to the step that begins there. Step k closes at
+``boundary(k + 1) - early``: that is when the model hears it, and its answer for step k + 1 has
+until ``boundary(k + 1)`` to be ready.
+
+A note sounds from its step to the step its release falls in (at least one step). While the
+sustain pedal (CC 64 >= 64) is down, releases wait for the pedal. A message that arrives for a
+step already closed is late: it is counted and moved to the step still open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mido
+import numpy as np
+
+from accompanist.music import roll
+
+SUSTAIN = 64
+
+
+@dataclass
+class ClosedStep:
+    step: int
+    roll: np.ndarray  #: (2, 84) uint8: sounding and onset planes
+    velocities: list[int] = field(default_factory=list)  #: of the step's onsets
+
+
+class InputQuantizer:
+    def __init__(self, step_at, early: float = 0.03):
+        """``step_at(t)``: the clock's step at time t (floor)."""
+        self.step_at, self.early = step_at, early
+        self.held: dict[int, int] = {}  #: pitch -> step it began
+        self.ending: dict[int, tuple[int, int]] = {}  #: released: pitch -> (begin, end step)
+        self.onsets: dict[int, dict[int, int]] = {}  #: step -> {pitch: velocity}
+        self.pedal = False
+        self.pedalled: set[int] = set()  #: released while the pedal was down
+        self.closed = -1  #: last closed step
+        self.late = 0
+        self.velocity = 80.0  #: recent dynamics, an average over the last notes
+
+    def _step(self, t: float) -> int:
+        k = self.step_at(t + self.early)
+        if k <= self.closed:
+            self.late += 1
+            return self.closed + 1
+        return k
+
+    def feed(self, t: float, msg: mido.Message) -> None:
+        """One message from the player, stamped at arrival; anything but notes and the pedal
+        passes by."""
+        kind = msg.type
+        if kind == "note_on" and msg.velocity > 0:
+            k = self._step(t)
+            p = roll.fold_pitch(msg.note) - roll.PITCH_LO
+            if p in self.held:  # struck again without a release: the old one ends here
+                self._end(p, k)
+            self.held[p] = k
+            self.pedalled.discard(p)
+            self.onsets.setdefault(k, {})[p] = msg.velocity
+            self.velocity += 0.25 * (msg.velocity - self.velocity)
+        elif kind == "note_off" or (kind == "note_on" and msg.velocity == 0):
+            p = roll.fold_pitch(msg.note) - roll.PITCH_LO
+            if p not in self.held:
+                return
+            if self.pedal:
+                self.pedalled.add(p)
+            else:
+                self._end(p, self._step(t))
+        elif kind == "control_change" and msg.control == SUSTAIN:
+            down = msg.value >= 64
+            if self.pedal and not down:
+                k = self._step(t)
+                for p in self.pedalled:
+                    if p in self.held:
+                        self._end(p, k)
+                self.pedalled.clear()
+            self.pedal = down
+
+    def _end(self, p: int, k: int) -> None:
+        begin = self.held.pop(p)
+        self.ending[p] = (begin, max(k, begin + 1))
+
+    def close(self, k: int) -> ClosedStep:
+        """Step k's melody as a roll step; steps must be closed in order."""
+        out = roll.empty(1)[0]
+        for p, begin in self.held.items():
+            if begin <= k:
+                out[roll.FRAME, p] = 1
+        for p, (begin, end) in list(self.ending.items()):
+            if begin <= k < end:
+                out[roll.FRAME, p] = 1
+            if end <= k + 1:
+                del self.ending[p]
+        struck = self.onsets.pop(k, {})
+        for p in struck:
+            out[roll.ONSET, p] = out[roll.FRAME, p] = 1
+        self.closed = k
+        return ClosedStep(k, out, list(struck.values()))
+
+    def reset(self) -> None:
+        """Forget every note (a new take): held keys start again at their next strike."""
+        self.held.clear()
+        self.ending.clear()
+        self.onsets.clear()
+        self.pedalled.clear()

@@ -1,0 +1,193 @@
+"""The live engine through a real JACK server: a scripted player plays into the engine's input
+port, a listener records what comes out of its output port, both on real MIDI ports."""
+
+from __future__ import annotations
+
+import queue
+import random
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import mido
+import numpy as np
+import pytest
+from helpers import TINY_BI, TINY_DUET, Listener
+
+from accompanist.live.engine import Engine, Settings
+from accompanist.live.ports import find_port, list_ports, open_input, open_output
+
+BPM = 240  # 16ths of 62.5 ms: a quick test, and a tighter deadline than a musician's tempo
+
+
+def _wait_connections(timeout: float = 3.0, want: int = 2) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        out = subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout
+        if sum(1 for line in out.splitlines() if line.startswith("   ")) >= 2 * want:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"JACK connections not made: {out}")
+
+
+class Rig:
+    """A player port, an engine, and a listener on the engine's output."""
+
+    def __init__(self, tmp_path, **settings):
+        self.player = open_output("virtual", api="jack", client_name="player")
+        kw = {"inp": "player", "out": "virtual", "api": "jack", "bpm": BPM, "seed": 0}
+        kw.update(settings)
+        self.engine = Engine(Settings(record=tmp_path / "session.mid", client_name="acc", **kw))
+        self.events = self.engine.subscribe()
+        self.engine.start()
+        source = find_port("acc-out", list_ports("jack").inputs, "input")
+        self.listener = Listener(open_input(source, api="jack", client_name="listener"))
+        _wait_connections()
+
+    def play(self, steps: int, pattern=(60, 64, 67, 72)) -> None:
+        """Quarter notes on the beat (every 4 steps), released after 3 steps."""
+        clock = self.engine.clock
+        k0 = clock.step_at(time.perf_counter()) + 2
+        for i in range(0, steps, 4):
+            note = pattern[(i // 4) % len(pattern)]
+            _sleep_to(clock.boundary(k0 + i))
+            self.player.send(mido.Message("note_on", note=note, velocity=90))
+            _sleep_to(clock.boundary(k0 + i + 3))
+            self.player.send(mido.Message("note_off", note=note, velocity=0))
+
+    def stop(self) -> list[tuple[float, mido.Message]]:
+        self.engine.stop()
+        time.sleep(0.2)
+        out = self.listener.close()
+        self.player.close()
+        return out
+
+
+def _sleep_to(t: float) -> None:
+    while (left := t - time.perf_counter()) > 0:
+        time.sleep(min(left, 0.002))
+
+
+def _no_stuck_notes(msgs: list[mido.Message]) -> None:
+    on: Counter = Counter()
+    for m in msgs:
+        if m.type == "note_on" and m.velocity > 0:
+            on[(m.channel, m.note)] += 1
+        elif m.type in ("note_on", "note_off") and on[(m.channel, m.note)] > 0:
+            on[(m.channel, m.note)] -= 1
+    assert not +on, f"notes left sounding: {+on}"
+
+
+def _on_grid(rig: Rig, heard: list[tuple[float, mido.Message]], tolerance: float = 0.006) -> int:
+    """Every note-on the listener heard arrived within ``tolerance`` of a step boundary."""
+    clock = rig.engine.clock
+    n = 0
+    for t, m in heard:
+        if m.type == "note_on" and m.velocity > 0 and m.channel == rig.engine.settings.channel:
+            k = round((t - clock.boundary(0)) / clock.step_seconds)
+            assert abs(t - clock.boundary(k)) < tolerance, (t - clock.boundary(k), m)
+            n += 1
+    return n
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_duet_mode_answers_on_the_grid_and_records_both_parts(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0)
+    rig.play(48)
+    heard = rig.stop()
+    assert _on_grid(rig, heard) > 5
+    _no_stuck_notes([m for _, m in heard])
+    assert any(m.type == "control_change" and m.control == 123 for _, m in heard)
+    fig = rig.engine.figures()
+    assert fig["missed_deadlines"] == 0 and fig["steps"] >= 48
+    song = mido.MidiFile(tmp_path / "session.mid")
+    names = {next((x.name for x in t if x.type == "track_name"), ""): t for t in song.tracks}
+    assert sum(1 for m in names["player"] if m.type == "note_on" and m.velocity) == 12
+    assert sum(1 for m in names["accompaniment"] if m.type == "note_on" and m.velocity) > 5
+    started = [e for e in _drain(rig.events) if e["type"] == "started"]
+    assert started and started[0]["record"].endswith("session.mid")
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_loop_mode_plays_each_pass_back_during_the_next(tmp_path):
+    rig = Rig(tmp_path, mode="loop", model=TINY_BI, bars=1)
+    rig.play(16 * 3)
+    heard = rig.stop()
+    assert _on_grid(rig, heard) > 3
+    _no_stuck_notes([m for _, m in heard])
+    passes = [e for e in _drain(rig.events) if e["type"] == "pass"]
+    assert len(passes) >= 2
+    assert all(p["lead_ms"] > 0 for p in passes)  # each pass harmonised before the next began
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_panic_model_switch_and_a_hostile_stream_leave_nothing_sounding(tmp_path):
+    import rtmidi
+
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0)
+    raw = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK)
+    raw.open_virtual_port("raw")
+    src = find_port("raw", list_ports("jack").inputs, "input")
+    subprocess.run(["jack_connect", src, find_port("acc", [p for p in _jack_inputs()], "input")], check=False)
+    rng = random.Random(1)
+    stop = threading.Event()
+
+    def hostile() -> None:
+        while not stop.is_set():
+            r = rng.random()
+            if r < 0.3:
+                raw.send_message([0x90, rng.randrange(128), rng.randrange(1, 128)])  # never released
+            elif r < 0.4:
+                raw.send_message([0xF0, 0x7D, 1, 2, 3, 0xF7])  # sysex
+            elif r < 0.5:
+                for _ in range(24):
+                    raw.send_message([0xF8])  # a burst of clock
+            elif r < 0.6:
+                raw.send_message([0xB0, 64, rng.choice([0, 127])])  # the pedal
+            elif r < 0.7:
+                raw.send_message([0x90, 200, 255])  # data bytes out of range
+            elif r < 0.8:
+                raw.send_message([0xE0, rng.randrange(128), rng.randrange(128)])
+            else:
+                raw.send_message([0x80, rng.randrange(128), 0])
+            time.sleep(0.002)
+
+    t = threading.Thread(target=hostile, daemon=True)
+    t.start()
+    time.sleep(1.0)
+    rig.engine.panic()
+    time.sleep(0.5)
+    rig.engine.set(model=TINY_DUET, temperature=2.0)
+    time.sleep(0.5)
+    stop.set()
+    t.join()
+    raw.delete()
+    heard = rig.stop()
+    _no_stuck_notes([m for _, m in heard])
+    assert rig.engine.figures()["steps"] > 20  # it kept running through all of it
+    assert not [e for e in _drain(rig.events) if e["type"] == "error" and "step" in e.get("text", "")]
+
+
+def _jack_inputs() -> list[str]:
+    out = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout
+    return [line.strip() for line in out.splitlines() if "acc" in line and "in" in line]
+
+
+def _drain(q: queue.Queue) -> list[dict]:
+    out = []
+    while not q.empty():
+        out.append(q.get())
+    return out
+
+
+def test_engine_refuses_bad_settings_clearly(use_tiny_models):
+    from accompanist.errors import AccompanistError
+
+    with pytest.raises(AccompanistError, match="unknown mode"):
+        Engine(Settings(mode="karaoke"))
+    with pytest.raises(AccompanistError, match="seq2seq model"):
+        Engine(Settings(mode="duet", model=TINY_BI))
+    with pytest.raises(AccompanistError, match="temperature"):
+        Engine(Settings(mode="duet", model=TINY_DUET, temperature=float("nan")))
+    assert np.isfinite(Engine(Settings(mode="duet", model=TINY_DUET)).steps_per_beat)
