@@ -318,6 +318,99 @@ def cmd_ports(a: argparse.Namespace) -> int:
     return 0
 
 
+def _add_live(sub) -> None:
+    p = sub.add_parser("live", help="play live: listen on a MIDI input, answer on a MIDI output (Ctrl-C stops)")
+    p.add_argument("--in", dest="inp", default="virtual", help="input port name, unique part of it, or 'virtual'")
+    p.add_argument("--out", default="virtual", help="output port name, unique part of it, or 'virtual'")
+    p.add_argument("--no-midi-out", action="store_true", help="no MIDI output (with --synth: sound only)")
+    p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
+    p.add_argument("--mode", choices=["duet", "loop"], default="duet", help="duet: step by step; loop: pass by pass")
+    p.add_argument("--model", default=None, help="default: duet-chorale (duet), chorale-alto (loop)")
+    p.add_argument("--bpm", type=float, default=120.0)
+    p.add_argument("--beats-per-bar", type=int, default=4)
+    p.add_argument("--bars", type=int, default=2, help="loop mode: bars a pass")
+    p.add_argument("--clock", choices=["internal", "external"], default="internal", help="external: follow MIDI clock")
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--max-notes", type=int, default=None, help="duet: cap on simultaneous notes")
+    p.add_argument("--channel", type=int, default=2, help="MIDI channel of the answer, 1-16 (default 2)")
+    p.add_argument("--program", type=int, default=None, help="General MIDI program 0-127 (default: the model's)")
+    p.add_argument("--synth", action="store_true", help="also play the answer through FluidSynth")
+    p.add_argument("--soundfont", default=None)
+    p.add_argument("--record", type=Path, default=None, help="session file (default: accompanist-sessions/...)")
+    p.add_argument("--metronome", action="store_true")
+    p.add_argument("--count-in", type=int, default=0, help="bars of metronome before the model listens")
+    p.add_argument("--seed", type=int, default=None)
+
+
+def cmd_live(a: argparse.Namespace) -> int:
+    import queue
+    import signal
+
+    from accompanist.live.engine import Engine, Settings
+
+    if not 1 <= a.channel <= 16:
+        raise AccompanistError(f"--channel {a.channel} must be 1..16")
+    if a.program is not None and not 0 <= a.program <= 127:
+        raise AccompanistError(f"--program {a.program} must be 0..127")
+    settings = Settings(
+        mode=a.mode,
+        model=a.model,
+        inp=a.inp,
+        out=None if a.no_midi_out else a.out,
+        api=a.api,
+        bpm=a.bpm,
+        beats_per_bar=a.beats_per_bar,
+        bars=a.bars,
+        clock=a.clock,
+        temperature=a.temperature,
+        max_notes=a.max_notes,
+        channel=a.channel - 1,
+        program=a.program,
+        synth=a.synth,
+        soundfont=a.soundfont,
+        record=a.record,
+        metronome=a.metronome,
+        count_in=a.count_in,
+        seed=a.seed,
+    )
+    engine = Engine(settings)
+    events = engine.subscribe()
+    engine.start()
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    try:
+        while not stop["now"]:
+            try:
+                ev = events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            kind = ev["type"]
+            if kind == "started":
+                print(f"accompanist live: {ev['mode']} mode, model {ev['model']}, {a.bpm:g} bpm")
+                print(f"  listening on: {ev['input']}")
+                print(f"  answering on: {ev['output'] or '(no MIDI out)'}" + ("  + FluidSynth" if a.synth else ""))
+                print(f"  recording to: {ev['record']}")
+                print("  Ctrl-C stops", flush=True)
+            elif kind in ("error", "missed", "port"):
+                print(
+                    f"accompanist: {kind}: "
+                    + ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time")),
+                    file=sys.stderr,
+                )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.stop()
+    f = engine.figures()
+    print(
+        f"stopped after {f['steps']} steps: all notes released; missed deadlines {f['missed_deadlines']}, "
+        f"inference median {f['inference_ms_median']} ms (p99 {f['inference_ms_p99']}), "
+        f"output timing error p99 {f['output_error_ms_p99']} ms"
+    )
+    print(f"recording: {engine.recorder.path.resolve()}")
+    return 0
+
+
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="harmonise the bundled demo melody and write MIDI and WAV")
     p.add_argument("--out", type=Path, default=Path("accompanist-demo"), help="folder for the results")
@@ -608,6 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_duet,
         _add_data,
         _add_ports,
+        _add_live,
         _add_models,
         _add_eval,
         _add_bench,
@@ -624,6 +718,7 @@ COMMANDS = {
     "duet": cmd_duet,
     "data": cmd_data,
     "ports": cmd_ports,
+    "live": cmd_live,
     "models": cmd_models,
     "eval": cmd_eval,
     "bench": cmd_bench,

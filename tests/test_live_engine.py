@@ -191,3 +191,43 @@ def test_engine_refuses_bad_settings_clearly(use_tiny_models):
     with pytest.raises(AccompanistError, match="temperature"):
         Engine(Settings(mode="duet", model=TINY_DUET, temperature=float("nan")))
     assert np.isfinite(Engine(Settings(mode="duet", model=TINY_DUET)).steps_per_beat)
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_live_verb_starts_prints_its_ports_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import sys
+
+    record = tmp_path / "take.mid"
+    cmd = [sys.executable, "-m", "accompanist.cli", "live", "--in", "virtual", "--out", "virtual"]
+    cmd += ["--mode", "duet", "--model", TINY_DUET, "--temperature", "3", "--api", "jack", "--record", str(record)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        lines = [proc.stdout.readline() for _ in range(5)]
+        assert "duet mode" in lines[0] and "accompanist" in lines[1] and str(record) in lines[3], lines
+        player = open_output("virtual", api="jack", client_name="player")
+        listener = Listener(open_input("accompanist-out", api="jack", client_name="ear"))
+        subprocess.run(["jack_connect", "player:player-out", "accompanist:accompanist-in"], check=True)
+        _wait_connections()
+        for i in range(12):
+            player.send(mido.Message("note_on", note=60 + i % 5, velocity=80))
+            time.sleep(0.12)
+            player.send(mido.Message("note_off", note=60 + i % 5))
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    heard = listener.close()
+    player.close()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "all notes released" in out
+    _no_stuck_notes([m for _, m in heard])
+    assert any(m.type == "note_on" and m.velocity for _, m in heard)
+    song = mido.MidiFile(record)
+    assert [next((x.name for x in t if x.type == "track_name"), "") for t in song.tracks][1:] == [
+        "player",
+        "accompaniment",
+    ]
