@@ -631,8 +631,12 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
 
 def _add_bench(sub) -> None:
-    p = sub.add_parser("bench", help="time the models: medians and percentiles")
-    p.add_argument("--model", default="chorale-alto")
+    p = sub.add_parser("bench", help="time a model, or the live engine (bench live): medians and percentiles")
+    p.add_argument("what", nargs="?", choices=["model", "live"], default="model", help="model (default) or live")
+    p.add_argument("--model", default=None, help="default: chorale-alto (model), duet-chorale (live)")
+    p.add_argument("--seconds", type=float, default=20.0, help="live: seconds of playing, for each of the two runs")
+    p.add_argument("--bpm", type=float, default=120.0, help="live: tempo")
+    p.add_argument("--temperature", type=float, default=None, help="live: sampling temperature")
     p.add_argument("--runs", type=int, default=200)
     p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -643,7 +647,9 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
     from accompanist.inference.cards import load_card
 
-    card = load_card(a.model)
+    if a.what == "live":
+        return _bench_live(a)
+    card = load_card(a.model or "chorale-alto")
     if card.family == "duet":
         from accompanist.bench.duet_bench import bench_duet
 
@@ -686,6 +692,35 @@ def cmd_bench(a: argparse.Namespace) -> int:
         print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}, phrase x{r['torch_over_ort_harmonize_32']}")
     elif "torch_over_ort_step" in r:
         print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}")
+    return 0
+
+
+def _bench_live(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.bench.live_bench import bench_live
+
+    r = bench_live(a.model, a.seconds, a.bpm, a.temperature)
+    if a.json:
+        print(json.dumps(r))
+        return 0
+    e, n = r["engine"], r["naive_sleep_loop"]
+
+    def row(label: str, f: dict) -> str:
+        if not f.get("n"):
+            return f"  {label:34s} (nothing measured)"
+        return (
+            f"  {label:34s} median {f['median_ms']:8.3f} ms  p99 {f['p99_ms']:8.3f} ms  "
+            f"max {f['max_ms']:8.3f} ms  (n={f['n']})"
+        )
+
+    print(f"live bench: duet mode, model {e['model']}, {r['bpm']:g} bpm, {r['seconds']:g} s; {r['jack']}")
+    print(row("output timing error (engine)", e["output_error"]))
+    print(row("input-to-engine delay", e["input_delay"]))
+    print(row("inference per step", e["inference"]))
+    print(f"  missed deadlines {e['missed_deadlines']} of {e['steps']} steps; late inputs {e['late_inputs']}")
+    print(row("output timing error (naive loop)", n["output_error"]))
+    print(f"  naive sleep loop / engine, p99 timing error: x{r['naive_over_engine_p99']}")
     return 0
 
 

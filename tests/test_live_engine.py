@@ -208,7 +208,7 @@ def test_live_verb_starts_prints_its_ports_and_stops_cleanly_on_ctrl_c(tmp_path)
         assert "duet mode" in lines[0] and "accompanist" in lines[1] and str(record) in lines[3], lines
         player = open_output("virtual", api="jack", client_name="player")
         listener = Listener(open_input("accompanist-out", api="jack", client_name="ear"))
-        subprocess.run(["jack_connect", "player:player-out", "accompanist:accompanist-in"], check=True)
+        subprocess.run(["jack_connect", "player-out:out", "accompanist-in:in"], check=True)
         _wait_connections()
         for i in range(12):
             player.send(mido.Message("note_on", note=60 + i % 5, velocity=80))

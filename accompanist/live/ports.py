@@ -4,8 +4,9 @@ the user asked for, and turn every way that can fail into one readable line.
 Ports are mido ports over python-rtmidi. ``api`` is ``jack``, ``alsa`` or ``auto``; ``auto``
 takes the platform's own MIDI system (CoreMIDI on macOS, Windows MultiMedia on Windows) and on
 Linux ALSA where its sequencer exists, else a running JACK server. A port is named exactly, or
-by a case-insensitive substring that matches one port only; ``virtual`` makes a port of our own
-(named ``accompanist``) that a DAW or another program connects to.
+by a case-insensitive substring that matches one port only; ``virtual`` makes ports of our own
+that a DAW or another program connects to: ``accompanist-in:in`` and ``accompanist-out:out``
+(each rtmidi port is a client of its own, and two clients cannot share a name).
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def open_input(wanted: str, api: str = "auto", client_name: str = CLIENT) -> Mid
     api = resolve_api(api)
     try:
         with quiet_native_stderr():
-            rt = rtmidi.MidiIn(rtapi=_rtmidi_api(api), name=client_name, queue_size_limit=4096)
+            rt = rtmidi.MidiIn(rtapi=_rtmidi_api(api), name=f"{client_name}-in", queue_size_limit=4096)
     except rtmidi.RtMidiError as exc:
         raise AccompanistError(f"cannot open MIDI input ({exc})") from None
     rt.ignore_types(sysex=True, timing=False, active_sense=True)
@@ -177,15 +178,15 @@ def open_input(wanted: str, api: str = "auto", client_name: str = CLIENT) -> Mid
                 raise AccompanistError(LOOPMIDI)
             try:
                 with quiet_native_stderr():
-                    rt.open_virtual_port(f"{client_name}-in")
+                    rt.open_virtual_port("in")
             except (rtmidi.RtMidiError, NotImplementedError) as exc:
                 raise AccompanistError(f"cannot create a virtual MIDI input port ({exc}); {LOOPMIDI}") from None
-            return MidiInput(rt, f"{client_name}:{client_name}-in")
+            return MidiInput(rt, f"{client_name}-in:in")
         names = rt.get_ports()
         name = find_port(wanted, names, "input")
         try:
             with quiet_native_stderr():
-                rt.open_port(names.index(name), f"{client_name}-in")
+                rt.open_port(names.index(name), "in")
         except rtmidi.RtMidiError as exc:
             raise AccompanistError(f"cannot open MIDI input port '{name}' ({exc}); is it in use or gone?") from None
         return MidiInput(rt, name)
@@ -206,7 +207,7 @@ def open_output(wanted: str, api: str = "auto", client_name: str = CLIENT):
             raise AccompanistError(LOOPMIDI)
         try:
             with quiet_native_stderr():
-                return backend.open_output(f"{client_name}-out", virtual=True, client_name=client_name)
+                return backend.open_output("out", virtual=True, client_name=f"{client_name}-out")
         except (OSError, rtmidi.RtMidiError, NotImplementedError) as exc:
             raise AccompanistError(f"cannot create a virtual MIDI output port ({exc}); {LOOPMIDI}") from None
     with quiet_native_stderr():

@@ -1,0 +1,242 @@
+"""`accompanist bench live`: the engine in duet mode against a JACK loopback, and a naive loop.
+
+A rig process (``live_rig.py``) plays a known melody into the engine's input port and stamps what
+arrives from its output port. We report, from those stamps and the engine's own figures:
+
+* output timing error: arrival of each answer note-on minus the grid time it was planned for
+  (so JACK's period and the port-to-port latency are included), median, p99 and max;
+* input-to-engine delay: the engine's stamp of each player note-on minus the rig's send stamp;
+* inference time per step and missed deadlines;
+* the same timing for a naive loop, run in this process against a second rig: read the input,
+  run the model, send the answer, then ``sleep(step length)`` (how simple duet scripts keep time,
+  so every step's work and every wake-up's lateness pushes the rest of the session later),
+  and the ratio of its p99 error to the engine's.
+
+Without a JACK server we start one (dummy driver, period 64, 48 kHz) and stop it afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from accompanist.errors import AccompanistError
+
+
+def _pct(xs: list[float]) -> dict:
+    if not xs:
+        return {"n": 0}  # nothing measured
+    a = np.abs(np.asarray(xs)) * 1e3
+    return {
+        "n": len(a),
+        "median_ms": round(float(np.median(a)), 3),
+        "p99_ms": round(float(np.percentile(a, 99)), 3),
+        "max_ms": round(float(a.max()), 3),
+    }
+
+
+def ensure_jack(period: int = 64) -> subprocess.Popen | None:
+    """None if a JACK server answers; else a dummy-driver server we started (stop it after)."""
+    from accompanist.live.ports import resolve_api
+
+    try:
+        resolve_api("jack")
+        return None
+    except AccompanistError:
+        pass
+    if not shutil.which("jackd"):
+        raise AccompanistError("bench live needs JACK: install jackd2 (Debian: apt-get install jackd2)") from None
+    proc = subprocess.Popen(
+        ["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", str(period)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    if subprocess.run(["jack_wait", "-w", "-t", "10"], capture_output=True).returncode != 0:
+        proc.kill()
+        raise AccompanistError("could not start a JACK server (jackd -d dummy); start one yourself and retry")
+    time.sleep(0.3)
+    return proc
+
+
+def _connect(src: str, dst: str) -> None:
+    r = subprocess.run(["jack_connect", src, dst], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AccompanistError(f"jack_connect {src} {dst} failed: {r.stderr.strip()}")
+
+
+class Rig:
+    def __init__(self, name: str, seconds: float, bpm: float):
+        cmd = [sys.executable, "-m", "accompanist.bench.live_rig", "--name", name]
+        cmd += ["--seconds", str(seconds), "--bpm", str(bpm), "--lead-in", "1.0"]
+        self.name = name
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise AccompanistError(f"bench rig did not start: {self.proc.stderr.read()[-500:]}")
+
+    def wire(self, engine_client: str) -> None:
+        _connect(f"{self.name}-player-out:out", f"{engine_client}-in:in")
+        _connect(f"{engine_client}-out:out", f"{self.name}-ear-in:in")
+
+    def result(self, timeout: float) -> dict:
+        out, err = self.proc.communicate(timeout=timeout)
+        if self.proc.returncode != 0:
+            raise AccompanistError(f"bench rig failed: {err[-500:]}")
+        return json.loads(out.strip().splitlines()[-1])
+
+
+def _errors(planned: list[float], heard: list) -> list[float]:
+    """Arrival minus plan, note-on by note-on, in order (JACK loses and reorders nothing)."""
+    arrivals = [h[0] for h in heard if h[1] == "note_on" and h[3]]
+    n = min(len(planned), len(arrivals))
+    return [arrivals[i] - planned[i] for i in range(n)]
+
+
+def run_engine(model: str | None, seconds: float, bpm: float, temperature: float | None) -> dict:
+    from accompanist.live.engine import Engine, Settings
+
+    client = "accompanist-bench"
+    rig = Rig("rig", seconds, bpm)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = Engine(
+            Settings(
+                mode="duet",
+                model=model,
+                inp="virtual",
+                out="virtual",
+                api="jack",
+                bpm=bpm,
+                temperature=temperature,
+                record=Path(tmp) / "bench.mid",
+                client_name=client,
+                seed=0,
+            )
+        )
+        events = engine.subscribe(100000)
+        planned: list[float] = []
+        engine.start()
+        inner = engine.output.on_sent
+
+        def trace(t: float, msg) -> None:
+            if msg.type == "note_on" and msg.velocity > 0 and msg.channel == engine.settings.channel:
+                planned.append(t)
+            inner(t, msg)
+
+        engine.output.on_sent = trace
+        rig.wire(client)
+        data = rig.result(seconds + 30)
+        engine.stop()
+    ins = []
+    while not events.empty():
+        ev = events.get()
+        if ev["type"] == "note_in" and ev["velocity"] > 0:
+            ins.append(ev["t"])
+    sent = [s[0] for s in data["sent"]]
+    n = min(len(sent), len(ins))
+    fig = engine.figures()
+    return {
+        "model": engine.card.name,
+        "steps": fig["steps"],
+        "output_error": _pct(_errors(planned, data["heard"])),
+        "input_delay": _pct([ins[i] - sent[i] for i in range(n)]),
+        "inference": _pct(engine.stats.inference),
+        "missed_deadlines": fig["missed_deadlines"],
+        "late_inputs": fig["late_inputs"],
+        "player_notes": len(sent),
+    }
+
+
+def run_naive(model: str | None, seconds: float, bpm: float, temperature: float | None) -> dict:
+    """read, infer, send, sleep(step): the loop most duet scripts use."""
+    import mido
+
+    from accompanist.inference.cards import load_card
+    from accompanist.inference.duet_runner import DuetRunner
+    from accompanist.inference.sampling import sample_roll_step
+    from accompanist.live.engine import DEFAULT_MODELS
+    from accompanist.live.ports import open_input, open_output
+    from accompanist.music import roll
+
+    card = load_card(model or DEFAULT_MODELS["duet"], family="duet")
+    runner = DuetRunner(card)
+    temp = float(card.defaults.get("temperature", 1.0) if temperature is None else temperature)
+    cap = int(card.defaults.get("max_notes", 4))
+    client = "naive-bench"
+    rig = Rig("rig2", seconds, bpm)
+    inp = open_input("virtual", "jack", client_name=client)
+    out = open_output("virtual", "jack", client_name=client)
+    rig.wire(client)
+    rng = np.random.default_rng(0)
+    step_len = 60.0 / bpm / card.steps_per_beat
+    held: set[int] = set()
+    last = roll.empty(1)[0]
+    sounding: set[int] = set()
+    planned: list[float] = []
+    t0 = time.perf_counter()
+    k = 0
+    while time.perf_counter() - t0 < seconds + 2.0:
+        mel = roll.empty(1)[0]
+        for _, m in inp.poll(time.perf_counter()):
+            if m.type == "note_on" and m.velocity:
+                p = roll.fold_pitch(m.note) - roll.PITCH_LO
+                held.add(p)
+                mel[roll.ONSET, p] = 1
+            elif m.type in ("note_on", "note_off"):
+                held.discard(roll.fold_pitch(m.note) - roll.PITCH_LO)
+        mel[roll.FRAME, list(held)] = 1
+        mel[roll.FRAME] |= mel[roll.ONSET]
+        step = sample_roll_step(runner.step(mel, last), last[roll.FRAME], temp, rng, cap)
+        frame = set(np.flatnonzero(step[roll.FRAME]).tolist())
+        onset = set(np.flatnonzero(step[roll.ONSET]).tolist())
+        for p in sounding - frame | (onset & sounding):
+            out.send(mido.Message("note_off", channel=1, note=p + roll.PITCH_LO))
+        for p in onset | (frame - sounding):
+            out.send(mido.Message("note_on", channel=1, note=p + roll.PITCH_LO, velocity=80))
+            planned.append(t0 + k * step_len)  # the grid this step belongs to
+        sounding, last = frame, step
+        time.sleep(step_len)
+        k += 1
+    for p in sounding:
+        out.send(mido.Message("note_off", channel=1, note=p + roll.PITCH_LO))
+    data = rig.result(30)
+    inp.close()
+    out.close()
+    return {"steps": k, "output_error": _pct(_errors(planned, data["heard"]))}
+
+
+def bench_live(
+    model: str | None = None, seconds: float = 20.0, bpm: float = 120.0, temperature: float | None = None
+) -> dict:
+    jack = ensure_jack()
+    env_note = "started a JACK server (dummy driver, period 64)" if jack else "used the running JACK server"
+    try:
+        engine = run_engine(model, seconds, bpm, temperature)
+        naive = run_naive(model, seconds, bpm, temperature)
+    finally:
+        if jack is not None:
+            from accompanist.live.ports import quiet_native_stderr
+
+            with quiet_native_stderr():  # libjack's threads lament the server they lose
+                jack.terminate()
+                jack.wait(5)
+                time.sleep(0.3)
+    ratio = None
+    e, n = engine["output_error"].get("p99_ms"), naive["output_error"].get("p99_ms")
+    if e and n:
+        ratio = round(n / e, 1)
+    return {
+        "bpm": bpm,
+        "seconds": seconds,
+        "jack": env_note,
+        "machine": f"{os.cpu_count()} cores",
+        "engine": engine,
+        "naive_sleep_loop": naive,
+        "naive_over_engine_p99": ratio,
+    }
