@@ -223,6 +223,12 @@ def _add_duet(sub) -> None:
     p.add_argument("--model", default="duet-chorale", help="duet model name (see: accompanist models) or folder")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: the model's)")
     p.add_argument("--max-notes", type=int, default=None, help="cap on simultaneous notes (default: the model's)")
+    p.add_argument(
+        "--key-lock", type=float, default=None, help="penalty on notes outside the key heard so far (0 = off)"
+    )
+    p.add_argument(
+        "--two-part", type=float, default=None, help="penalty on dissonance with the held melody note (0 = off)"
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable answer")
     p.add_argument("--track", type=int, default=None, help="index of the melody track (default: first with notes)")
     p.add_argument("--wav", type=Path, default=None, help="also render both parts to this WAV through FluidSynth")
@@ -240,6 +246,8 @@ def cmd_duet(a: argparse.Namespace) -> int:
         temperature=a.temperature,
         seed=a.seed,
         max_notes=a.max_notes,
+        key_lock=a.key_lock,
+        two_part=a.two_part,
         wav=a.wav,
         track=a.track,
         soundfont=a.soundfont,
@@ -507,7 +515,9 @@ def cmd_export(a: argparse.Namespace) -> int:
     dest = a.dest or search_path()[-1]
     dest.mkdir(parents=True, exist_ok=True)
     if family == "duet":
-        folder = duet_onnx.export_run(a.run, dest, a.name, max_notes=a.max_notes)
+        folder = duet_onnx.export_run(
+            a.run, dest, a.name, max_notes=a.max_notes, key_lock=a.key_lock, two_part=a.two_part
+        )
     else:
         folder = seq2seq_onnx.export_run(a.run, dest, a.name, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock)
     print(f"wrote {folder}")
@@ -565,7 +575,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
     from accompanist.inference.seq2seq_runner import Seq2SeqRunner
 
     results = []
-    lines = [ev.table_header()]
+    lines: list[str] = []
     for name in a.model:
         card = load_card(name)
         if card.family == "duet":
@@ -582,6 +592,8 @@ def cmd_eval(a: argparse.Namespace) -> int:
             continue
         if card.family != "seq2seq":
             raise AccompanistError(f"model '{name}': no evaluation for the {card.family} family yet")
+        if ev.table_header() not in lines:
+            lines.insert(0, ev.table_header())
         runner = Seq2SeqRunner(card)
         voice = card.defaults["voice"]
         harmony, rules = {}, {}

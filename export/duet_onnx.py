@@ -124,8 +124,17 @@ def check_parity(model: DuetHLSTM, folder: Path, steps: int = PARITY_STEPS, seed
 DESCRIPTION = "Chorale harmony that answers your melody step by step, in three voices (duet LSTM)"
 
 
-def export_run(run_dir: Path, dest_root: Path, name: str | None = None, max_notes: int = 4, program: int = 48) -> Path:
-    """Export ``run_dir``'s best weights to ``dest_root/name`` with a card."""
+def export_run(
+    run_dir: Path,
+    dest_root: Path,
+    name: str | None = None,
+    max_notes: int = 4,
+    program: int = 48,
+    key_lock: float = 0.0,
+    two_part: float = 0.0,
+) -> Path:
+    """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``max_notes``,
+    ``key_lock`` and ``two_part`` become the model's default sampling (see duet_priors)."""
     model, best, last = load_run(run_dir)
     meta = best["meta"]
     name = name or meta["name"]
@@ -145,7 +154,14 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, max_note
         "grid": {"steps_per_beat": meta["data"]["steps_per_beat"], "planes": ["sounding", "onset"]},
         "pitch_range": {"low": PITCH_LO, "high": PITCH_HI, "size": N_PITCHES},
         "model": {**cfg.to_dict(), "parameters": sum(p.numel() for p in model.parameters())},
-        "defaults": {"temperature": 1.0, "max_notes": max_notes, "channel": 1, "program": program},
+        "defaults": {
+            "temperature": 1.0,
+            "max_notes": max_notes,
+            "key_lock": key_lock,
+            "two_part": two_part,
+            "channel": 1,
+            "program": program,
+        },
         "training": training_section(
             best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta.get("val_pieces", [])}
         ),

@@ -90,3 +90,28 @@ def test_demo_writes_midi_and_wav_and_says_where(tmp_path):
         seconds = w.getnframes() / w.getframerate()
     assert seconds == pytest.approx(mido.MidiFile(DEMO).length + 1.5, abs=0.1)
     assert np.sqrt((audio**2).mean()) > 100
+
+
+def test_shipped_duet_model_card_and_answer():
+    """duet-chorale: its card says how it was made and how well it did, and it answers the demo
+    melody polyphonically, on the grid, as the live engine would."""
+    from accompanist.inference.duet_runner import DuetRunner
+    from accompanist.music import roll
+
+    card = read_card(SHIPPED / "duet-chorale" / "card.json")
+    assert card.family == "duet" and card.steps_per_beat == 4
+    m = card.data["metrics"]
+    assert m["onnx_parity_max_abs"] <= 1e-4 and m["onnx_parity_steps"] == 500
+    held = m["held_out"]
+    # better than silence (predicting no note at all: F1 0) and than the chorales' base rate
+    assert held["frame_f1"] > 0.7 and held["exact_chord_accuracy"] > 0.5
+    assert len(card.data["training"]["data_hash"]) == 64 and card.data["training"]["test_pieces"]
+    folk = m["harmony"]["folk@1.0"]
+    assert 2.0 <= folk["polyphony"] <= 3.5
+    runner = DuetRunner(load_card("duet-chorale", family="duet"))
+    song = read_midi(DEMO)
+    notes = song.note_tracks[0].notes
+    melody = roll.notes_to_roll(notes, song.ticks_per_beat / 4)
+    acc = runner.accompany(melody, 1.0, np.random.default_rng(0))
+    sounding = roll.polyphony(acc)[roll.polyphony(melody) > 0]
+    assert 1.5 < sounding.mean() <= 4

@@ -35,6 +35,8 @@ def duet_file(
     track: int | None = None,
     soundfont: str | os.PathLike | None = None,
     runner: DuetRunner | None = None,
+    key_lock: float | None = None,
+    two_part: float | None = None,
 ) -> HarmonizeResult:
     """Accompany the melody of ``in_path`` with a duet model; the file layout is harmonize's."""
     t0 = time.perf_counter()
@@ -44,7 +46,7 @@ def duet_file(
         from accompanist.sound.soundfont import find_soundfont
 
         find_soundfont(soundfont)
-    check_sampling(temperature)
+    check_sampling(temperature, key_lock=key_lock, two_part=two_part)
     if max_notes is not None and max_notes < 1:
         raise AccompanistError(f"max-notes {max_notes} must be at least 1")
     runner = runner or DuetRunner(load_card(model, family="duet"))
@@ -52,7 +54,7 @@ def duet_file(
     mel = read_melody(in_path, track, card.steps_per_beat)
     melody = roll.notes_to_roll(mel.notes, mel.ticks_per_step)
     temperature = card.defaults.get("temperature", 1.0) if temperature is None else temperature
-    acc = runner.accompany(melody, temperature, np.random.default_rng(seed), max_notes)
+    acc = runner.accompany(melody, temperature, np.random.default_rng(seed), max_notes, key_lock, two_part)
     channel, velocity = accompaniment_voice(mel, card)
     acc_notes = roll.roll_to_notes(acc, mel.ticks_per_step, velocity=velocity, channel=channel)
     wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont)

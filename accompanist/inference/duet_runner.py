@@ -12,6 +12,7 @@ import numpy as np
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
+from accompanist.inference.duet_priors import MelodyContext
 from accompanist.inference.sampling import sample_roll_step
 from accompanist.inference.session import open_session
 from accompanist.music import roll
@@ -51,16 +52,34 @@ class DuetRunner:
             logits, _ = self.session.run(None, {"mel": self.mel_win, "acc": self.acc_win})
         return logits[0]
 
+    def sampling(self, max_notes: int | None, key_lock: float | None, two_part: float | None) -> tuple:
+        """The card's defaults where a setting is None."""
+        d = self.card.defaults
+        return (
+            int(d.get("max_notes", 4) if max_notes is None else max_notes),
+            float(d.get("key_lock", 0.0) if key_lock is None else key_lock),
+            float(d.get("two_part", 0.0) if two_part is None else two_part),
+        )
+
     def accompany(
-        self, melody: np.ndarray, temperature: float, rng: np.random.Generator, max_notes: int | None = None
+        self,
+        melody: np.ndarray,
+        temperature: float,
+        rng: np.random.Generator,
+        max_notes: int | None = None,
+        key_lock: float | None = None,
+        two_part: float | None = None,
     ) -> np.ndarray:
         """Play against a whole recorded melody roll (steps, 2, 84) exactly as live: at each step
         the model reads the melody's real step and its own last step and answers the next one.
         The first step is silent: the model has heard nothing yet."""
-        cap = int(self.card.defaults.get("max_notes", 4)) if max_notes is None else max_notes
+        cap, key_lock, two_part = self.sampling(max_notes, key_lock, two_part)
         self.reset()
+        heard = MelodyContext()
         out = roll.empty(len(melody))
         for t in range(len(melody) - 1):
             logits = self.step(melody[t], out[t])
-            out[t + 1] = sample_roll_step(logits, out[t, roll.FRAME], temperature, rng, cap)
+            heard.hear(melody[t])
+            bias = heard.bias(key_lock, two_part)
+            out[t + 1] = sample_roll_step(logits, out[t, roll.FRAME], temperature, rng, cap, bias)
         return out

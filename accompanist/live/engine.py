@@ -63,6 +63,8 @@ class Settings:
     clock: str = "internal"  #: "internal" or "external" (follow the DAW's MIDI clock)
     temperature: float | None = None  #: default: the model card's
     max_notes: int | None = None  #: duet: cap on simultaneous notes (default: the card's)
+    key_lock: float | None = None  #: duet: penalty on notes outside the melody's key (default: the card's)
+    two_part: float | None = None  #: duet: penalty on dissonance with the held melody note (default: the card's)
     channel: int = 1  #: 0-based MIDI channel of the answer
     program: int | None = None  #: default: the card's
     synth: bool = False  #: FluidSynth sound as well as (or instead of) MIDI out
@@ -207,7 +209,7 @@ class Engine:
         self.settings = dataclasses.replace(self.settings, **changes)
         if "bpm" in changes and isinstance(getattr(self, "clock", None), InternalClock):
             self.clock.set_tempo(changes["bpm"], self.stats.steps + 2)
-        if {"model", "mode", "temperature", "max_notes"} & set(changes):
+        if {"model", "mode", "temperature", "max_notes", "key_lock", "two_part"} & set(changes):
             self.card = self._card(self.settings.mode, self.settings.model)
             with self._mode_lock:
                 self._setup_mode()
@@ -268,8 +270,7 @@ class Engine:
         s = self.settings
         t = float(self.card.defaults.get("temperature", 1.0) if s.temperature is None else s.temperature)
         if s.mode == "duet":
-            cap = int(self.card.defaults.get("max_notes", 4) if s.max_notes is None else s.max_notes)
-            self.mode = DuetMode(self.card, t, cap, self.rng)
+            self.mode = DuetMode(self.card, t, self.rng, s.max_notes, s.key_lock, s.two_part)
         else:
             self.mode = LoopMode(self.card, t, s.bars * s.beats_per_bar * self.steps_per_beat, self.rng)
             self.mode.locked = self._locked

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from accompanist.inference.cards import ModelCard
+from accompanist.inference.duet_priors import MelodyContext
 from accompanist.inference.duet_runner import DuetRunner
 from accompanist.inference.sampling import sample_roll_step
 from accompanist.music import roll
@@ -22,14 +23,26 @@ class DuetMode:
 
     family = "duet"
 
-    def __init__(self, card: ModelCard, temperature: float, max_notes: int, rng: np.random.Generator):
+    def __init__(
+        self,
+        card: ModelCard,
+        temperature: float,
+        rng: np.random.Generator,
+        max_notes: int | None = None,
+        key_lock: float | None = None,
+        two_part: float | None = None,
+    ):
         self.runner = DuetRunner(card)
-        self.temperature, self.max_notes, self.rng = temperature, max_notes, rng
+        self.temperature, self.rng = temperature, rng
+        self.max_notes, self.key_lock, self.two_part = self.runner.sampling(max_notes, key_lock, two_part)
+        self.heard = MelodyContext()
         self.last = roll.empty(1)[0]  #: what the accompaniment really played at the last step
 
     def answer(self, melody_step: np.ndarray) -> np.ndarray:
         logits = self.runner.step(melody_step, self.last)
-        return sample_roll_step(logits, self.last[roll.FRAME], self.temperature, self.rng, self.max_notes)
+        self.heard.hear(melody_step)
+        bias = self.heard.bias(self.key_lock, self.two_part)
+        return sample_roll_step(logits, self.last[roll.FRAME], self.temperature, self.rng, self.max_notes, bias)
 
     def played(self, step: np.ndarray) -> None:
         """What sounded (the answer, or a held continuation after a missed deadline)."""
@@ -37,6 +50,7 @@ class DuetMode:
 
     def reset(self) -> None:
         self.runner.reset()
+        self.heard.reset()
         self.last = roll.empty(1)[0]
 
 

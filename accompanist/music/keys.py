@@ -67,7 +67,12 @@ def find_key(tokens: np.ndarray) -> Key | None:
     """Krumhansl-Kessler key of a voice: the major or minor profile, rotated to each of the 12 tonics,
     that correlates best with its duration-weighted pitch-class histogram. None when the voice has
     fewer than two pitch classes (the correlation is undefined, or any key containing it ties)."""
-    hist = pitch_class_histogram(tokens)
+    return key_of_histogram(pitch_class_histogram(tokens))
+
+
+def key_of_histogram(hist: np.ndarray) -> Key | None:
+    """The Krumhansl-Kessler key of a duration-weighted pitch-class histogram (see find_key)."""
+    hist = np.asarray(hist, dtype=np.float64)
     if np.count_nonzero(hist) < 2:
         return None
     h = hist - hist.mean()
