@@ -423,6 +423,7 @@ def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="harmonise the bundled demo melody and write MIDI and WAV")
     p.add_argument("--out", type=Path, default=Path("accompanist-demo"), help="folder for the results")
     p.add_argument("--model", default="chorale-alto")
+    p.add_argument("--duet", default="duet-chorale", help="duet model for the second demo ('' for none)")
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--soundfont", type=Path, default=None)
@@ -442,6 +443,14 @@ def cmd_demo(a: argparse.Namespace) -> int:
     print(f"accompanied by {r.model} at temperature {r.temperature} (seed {r.seed}):")
     print(f"  MIDI: {midi.resolve()}")
     print(f"  WAV:  {wav.resolve()}")
+    if a.duet:
+        from accompanist.inference.duet_play import duet_file
+
+        dmidi, dwav = a.out / f"demo-{a.duet}.mid", a.out / f"demo-{a.duet}.wav"
+        d = duet_file(demo, dmidi, model=a.duet, seed=a.seed, wav=dwav, soundfont=a.soundfont)
+        print(f"answered step by step by {d.model} (as in live duet mode):")
+        print(f"  MIDI: {dmidi.resolve()}")
+        print(f"  WAV:  {dwav.resolve()}")
     return 0
 
 

@@ -90,6 +90,10 @@ def test_demo_writes_midi_and_wav_and_says_where(tmp_path):
         seconds = w.getnframes() / w.getframerate()
     assert seconds == pytest.approx(mido.MidiFile(DEMO).length + 1.5, abs=0.1)
     assert np.sqrt((audio**2).mean()) > 100
+    duet = out / "demo-duet-chorale.mid"
+    assert str(duet.resolve()) in proc.stdout and (out / "demo-duet-chorale.wav").stat().st_size > 1000
+    names = [next((m.name for m in t if m.type == "track_name"), "") for t in mido.MidiFile(duet).tracks]
+    assert names == ["conductor", "melody", "accompaniment"]
 
 
 def test_shipped_duet_model_card_and_answer():
