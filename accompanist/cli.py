@@ -658,6 +658,7 @@ def _add_bench(sub) -> None:
     p.add_argument("--seconds", type=float, default=20.0, help="live: seconds of playing, for each of the two runs")
     p.add_argument("--bpm", type=float, default=120.0, help="live: tempo")
     p.add_argument("--temperature", type=float, default=None, help="live: sampling temperature")
+    p.add_argument("--soak", type=float, default=None, help="live: instead, N minutes against a random player")
     p.add_argument("--runs", type=int, default=200)
     p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -719,8 +720,12 @@ def cmd_bench(a: argparse.Namespace) -> int:
 def _bench_live(a: argparse.Namespace) -> int:
     import json
 
-    from accompanist.bench.live_bench import bench_live
+    from accompanist.bench.live_bench import bench_live, soak
 
+    if a.soak:
+        r = soak(a.model, a.soak, a.bpm)
+        print(json.dumps(r) if a.json else "\n".join(f"  {k}: {v}" for k, v in r.items()))
+        return 0
     r = bench_live(a.model, a.seconds, a.bpm, a.temperature)
     if a.json:
         print(json.dumps(r))

@@ -73,9 +73,9 @@ def _connect(src: str, dst: str) -> None:
 
 
 class Rig:
-    def __init__(self, name: str, seconds: float, bpm: float):
+    def __init__(self, name: str, seconds: float, bpm: float, random: bool = False):
         cmd = [sys.executable, "-m", "accompanist.bench.live_rig", "--name", name]
-        cmd += ["--seconds", str(seconds), "--bpm", str(bpm), "--lead-in", "1.0"]
+        cmd += ["--seconds", str(seconds), "--bpm", str(bpm), "--lead-in", "1.0"] + (["--random"] if random else [])
         self.name = name
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if self.proc.stdout.readline().strip() != "ready":
@@ -84,6 +84,11 @@ class Rig:
     def wire(self, engine_client: str) -> None:
         _connect(f"{self.name}-player-out:out", f"{engine_client}-in:in")
         _connect(f"{engine_client}-out:out", f"{self.name}-ear-in:in")
+
+    def played(self) -> None:
+        """Wait until the rig has played its last note (it goes on listening a moment)."""
+        while (line := self.proc.stdout.readline()) and line.strip() != "played":
+            pass
 
     def result(self, timeout: float) -> dict:
         out, err = self.proc.communicate(timeout=timeout)
@@ -131,8 +136,9 @@ def run_engine(model: str | None, seconds: float, bpm: float, temperature: float
 
         engine.output.on_sent = trace
         rig.wire(client)
-        data = rig.result(seconds + 30)
+        rig.played()
         engine.stop()
+        data = rig.result(30)
     ins = []
     while not events.empty():
         ev = events.get()
@@ -205,6 +211,7 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
         k += 1
     for p in sounding:
         out.send(mido.Message("note_off", channel=1, note=p + roll.PITCH_LO))
+    rig.played()
     data = rig.result(30)
     inp.close()
     out.close()
@@ -239,4 +246,76 @@ def bench_live(
         "engine": engine,
         "naive_sleep_loop": naive,
         "naive_over_engine_p99": ratio,
+    }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def soak(model: str | None, minutes: float, bpm: float = 120.0) -> dict:
+    """Duet mode against a random player for ``minutes``: missed deadlines, memory over time
+    (resident set of this process, sampled every 10 s after the first minute's warm-up), and
+    notes left sounding at the listener when it ends."""
+    import threading
+
+    from accompanist.live.engine import Engine, Settings
+
+    jack = ensure_jack()
+    try:
+        seconds = minutes * 60
+        rig = Rig("soak", seconds, bpm, random=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = Engine(
+                Settings(mode="duet", model=model, inp="virtual", out="virtual", api="jack", bpm=bpm,
+                         record=Path(tmp) / "soak.mid", client_name="accompanist-soak", seed=0)
+            )  # fmt: skip
+            engine.start()
+            rig.wire("accompanist-soak")
+            rss: list[tuple[float, float]] = []
+            stop = threading.Event()
+
+            def sample() -> None:
+                t0 = time.perf_counter()
+                while not stop.wait(10):
+                    rss.append((time.perf_counter() - t0, _rss_mb()))
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            rig.played()
+            engine.stop()
+            stop.set()
+            data = rig.result(60)
+            recording_mb = (Path(tmp) / "soak.mid").stat().st_size / 2**20
+    finally:
+        if jack is not None:
+            from accompanist.live.ports import quiet_native_stderr
+
+            with quiet_native_stderr():
+                jack.terminate()
+                jack.wait(5)
+                time.sleep(0.3)
+    on: dict[int, int] = {}
+    for _, kind, note, vel in data["heard"]:
+        if kind == "note_on" and vel:
+            on[note] = on.get(note, 0) + 1
+        elif kind in ("note_on", "note_off") and on.get(note, 0) > 0:
+            on[note] -= 1
+    fig = engine.figures()
+    after_warmup = [m for t, m in rss if t >= 60] or [m for _, m in rss]
+    return {
+        "minutes": minutes,
+        "steps": fig["steps"],
+        "missed_deadlines": fig["missed_deadlines"],
+        "missed_share": round(fig["missed_deadlines"] / max(fig["steps"], 1), 5),
+        "player_notes": len(data["sent"]),
+        "answer_notes": sum(1 for h in data["heard"] if h[1] == "note_on" and h[3]),
+        "stuck_notes": sum(1 for v in on.values() if v > 0),
+        "rss_mb_first": round(after_warmup[0], 1) if after_warmup else None,
+        "rss_mb_last": round(after_warmup[-1], 1) if after_warmup else None,
+        "rss_growth_mb": round(after_warmup[-1] - after_warmup[0], 1) if after_warmup else None,
+        "recording_mb": round(recording_mb, 2),
+        "inference_ms_p99": fig["inference_ms_p99"],
+        "output_error_ms_p99": fig["output_error_ms_p99"],
     }

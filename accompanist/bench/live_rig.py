@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bpm", type=float, default=120.0)
     p.add_argument("--api", default="jack")
     p.add_argument("--lead-in", type=float, default=1.0, help="seconds to wait for connections")
+    p.add_argument("--random", action="store_true", help="a random player: notes, chords and the pedal, any time")
     a = p.parse_args(argv)
     player = open_output("virtual", a.api, client_name=f"{a.name}-player")
     ear = open_input("virtual", a.api, client_name=f"{a.name}-ear")
@@ -48,24 +49,56 @@ def main(argv: list[str] | None = None) -> int:
     eighth = 30.0 / a.bpm
     sent = []
     start = time.perf_counter()
-    i = 0
-    nxt = start
-    while nxt - start < a.seconds:
-        pitch, length = MELODY[i % len(MELODY)]
-        _sleep_to(nxt)
-        player.send(mido.Message("note_on", note=pitch, velocity=70 + (i * 7) % 40))
-        sent.append((time.perf_counter(), pitch))
-        _sleep_to(nxt + length * eighth * 0.9)
-        player.send(mido.Message("note_off", note=pitch, velocity=0))
-        nxt += length * eighth
-        i += 1
-    time.sleep(1.0)  # the answer's last notes and the engine's release
+    if a.random:
+        sent = _random_player(player, a.seconds, eighth)
+    else:
+        i = 0
+        nxt = start
+        while nxt - start < a.seconds:
+            pitch, length = MELODY[i % len(MELODY)]
+            _sleep_to(nxt)
+            player.send(mido.Message("note_on", note=pitch, velocity=70 + (i * 7) % 40))
+            sent.append((time.perf_counter(), pitch))
+            _sleep_to(nxt + length * eighth * 0.9)
+            player.send(mido.Message("note_off", note=pitch, velocity=0))
+            nxt += length * eighth
+            i += 1
+    print("played", flush=True)  # the bench stops the engine now; we hear its releases
+    time.sleep(1.5)
     stop.set()
     t.join(1)
     player.close()
     ear.close()
     print(json.dumps({"sent": sent, "heard": heard}), flush=True)
     return 0
+
+
+def _random_player(player, seconds: float, eighth: float) -> list:
+    """Off the grid, in chords and runs, with the pedal: everything released by the end."""
+    import random
+
+    rng = random.Random(0)
+    sent, held = [], set()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        r = rng.random()
+        if r < 0.55 or not held:
+            for _ in range(1 if rng.random() < 0.8 else rng.randint(2, 4)):
+                p = rng.randint(48, 84)
+                player.send(mido.Message("note_on", note=p, velocity=rng.randint(20, 127)))
+                sent.append((time.perf_counter(), p))
+                held.add(p)
+        elif r < 0.9:
+            p = rng.choice(sorted(held))
+            player.send(mido.Message("note_off", note=p, velocity=0))
+            held.discard(p)
+        else:
+            player.send(mido.Message("control_change", control=64, value=rng.choice([0, 127])))
+        time.sleep(rng.uniform(0.2, 2.0) * eighth)
+    for p in held:
+        player.send(mido.Message("note_off", note=p, velocity=0))
+    player.send(mido.Message("control_change", control=64, value=0))
+    return sent
 
 
 def _sleep_to(t: float) -> None:
