@@ -1,0 +1,120 @@
+"""The clock and the input quantiser, on synthetic time: the rules that decide where a note lands."""
+
+from __future__ import annotations
+
+import mido
+import numpy as np
+import pytest
+
+from accompanist.live.clock import ExternalClock, InternalClock
+from accompanist.live.quantize import InputQuantizer
+from accompanist.music import roll
+
+STEP = 0.125  # 16ths at 120 bpm
+
+
+def on(note: int, vel: int = 90) -> mido.Message:
+    return mido.Message("note_on", note=note, velocity=vel)
+
+
+def off(note: int) -> mido.Message:
+    return mido.Message("note_off", note=note)
+
+
+def pedal(down: bool) -> mido.Message:
+    return mido.Message("control_change", control=64, value=127 if down else 0)
+
+
+def quantizer(early: float = 0.03) -> InputQuantizer:
+    clock = InternalClock(120, 4, start=10.0)
+    return InputQuantizer(clock.step_at, early)
+
+
+def pitches(step, plane=roll.FRAME) -> list[int]:
+    return (np.flatnonzero(step.roll[plane]) + roll.PITCH_LO).tolist()
+
+
+def test_internal_clock_boundaries_and_tempo_change_from_a_step():
+    c = InternalClock(120, 4, start=10.0)
+    assert c.boundary(0) == 10.0 and c.boundary(8) == pytest.approx(11.0)
+    assert c.step_at(10.0 + 3.5 * STEP) == 3
+    c.set_tempo(60, from_step=8)
+    assert c.boundary(8) == pytest.approx(11.0)  # nothing planned before the change moves
+    assert c.boundary(9) == pytest.approx(11.25)
+    with pytest.raises(ValueError):
+        InternalClock(1000, 4)
+
+
+def test_a_note_a_little_late_belongs_to_the_step_that_began_and_a_little_early_to_the_next():
+    q = quantizer(early=0.03)
+    q.feed(10.0 + 2 * STEP + 0.01, on(60))  # 10 ms after boundary 2: step 2
+    q.feed(10.0 + 4 * STEP - 0.02, on(64))  # 20 ms before boundary 4: step 4
+    q.feed(10.0 + 6 * STEP - 0.05, on(67))  # 50 ms before boundary 6: step 5, too early to anticipate
+    steps = [q.close(k) for k in range(7)]
+    assert pitches(steps[2], roll.ONSET) == [60]
+    assert pitches(steps[4], roll.ONSET) == [64]
+    assert pitches(steps[5], roll.ONSET) == [67]
+    assert pitches(steps[3], roll.ONSET) == [] and pitches(steps[3]) == [60]  # held
+
+
+def test_release_ends_the_note_and_a_repeat_is_a_new_onset():
+    q = quantizer()
+    q.feed(10.0, on(60))
+    q.feed(10.0 + 2 * STEP, off(60))
+    q.feed(10.0 + 2 * STEP + 0.001, on(60))
+    s = [q.close(k) for k in range(4)]
+    assert [pitches(x) for x in s] == [[60], [60], [60], [60]]
+    assert [pitches(x, roll.ONSET) for x in s] == [[60], [], [60], []]
+
+
+def test_a_short_note_inside_one_step_still_sounds_there():
+    q = quantizer()
+    q.feed(10.0 + STEP + 0.01, on(62))
+    q.feed(10.0 + STEP + 0.03, off(62))
+    s = [q.close(k) for k in range(3)]
+    assert [pitches(x) for x in s] == [[], [62], []]
+
+
+def test_the_sustain_pedal_holds_released_notes_until_it_lifts():
+    q = quantizer()
+    q.feed(10.0, pedal(True))
+    q.feed(10.0, on(60))
+    q.feed(10.0 + STEP, off(60))
+    q.feed(10.0 + 3 * STEP, pedal(False))
+    s = [q.close(k) for k in range(5)]
+    assert [pitches(x) for x in s] == [[60], [60], [60], [], []]
+
+
+def test_a_message_for_a_closed_step_is_late_counted_and_moved_on():
+    q = quantizer()
+    for k in range(3):
+        q.close(k)
+    q.feed(10.0 + STEP, on(65))  # its step (1) is closed
+    assert q.late == 1
+    assert pitches(q.close(3), roll.ONSET) == [65]
+
+
+def test_velocity_follows_the_player():
+    q = quantizer()
+    for i in range(12):
+        q.feed(10.0 + i * STEP, on(60 + i, vel=30))
+    assert q.velocity < 40
+
+
+def test_external_clock_follows_ticks_and_song_position():
+    c = ExternalClock(4, initial_bpm=100)
+    tick = 60 / 120 / 24  # the DAW plays 120 bpm
+    c.start(0.0)
+    rng = np.random.default_rng(0)
+    for i in range(24 * 8):
+        c.tick(1.0 + i * tick + rng.normal(0, 0.0003))  # jittered ticks
+    assert c.bpm == pytest.approx(120, rel=0.01)
+    last = 1.0 + (24 * 8 - 1) * tick
+    # step 32 (a 16th is 6 ticks) starts at tick 192: one tick after the last one seen
+    assert c.boundary(32) == pytest.approx(last + tick, abs=0.002)
+    c.stop()
+    c.song_position(64)  # 64 sixteenths = 16 beats
+    c.resume(5.0)
+    c.tick(5.0)
+    assert c.boundary(64) == pytest.approx(5.0, abs=1e-9)
+    assert c.boundary(65) == pytest.approx(5.0 + 6 * c.interval)
