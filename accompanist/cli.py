@@ -180,21 +180,36 @@ def _add_sampling(p) -> None:
     )
 
 
-def _add_harmonize(sub) -> None:
-    p = sub.add_parser("harmonize", help="write an accompaniment for a melody in a MIDI file")
+def _add_file_verb(p, model: str) -> None:
+    """The options every melody-file-in, two-track-file-out verb shares."""
     p.add_argument("input", type=Path, help="MIDI file with the melody")
     p.add_argument("-o", "--output", type=Path, required=True, help="two-track MIDI file to write")
-    p.add_argument("--model", default="chorale-alto", help="model name (see: accompanist models) or folder")
+    p.add_argument("--model", default=model, help="model name (see: accompanist models) or folder")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: the model's)")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable answer")
-    _add_sampling(p)
     p.add_argument("--track", type=int, default=None, help="index of the melody track (default: first with notes)")
     p.add_argument("--wav", type=Path, default=None, help="also render both parts to this WAV through FluidSynth")
     p.add_argument("--soundfont", type=Path, default=None, help="SoundFont for --wav (default: the system's)")
 
 
+def _report(r) -> int:
+    from accompanist.inference.harmonize import print_warnings
+
+    print_warnings(r)
+    print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
+    if r.wav_path:
+        print(f"wrote {r.wav_path}")
+    return 0
+
+
+def _add_harmonize(sub) -> None:
+    p = sub.add_parser("harmonize", help="write an accompaniment for a melody in a MIDI file")
+    _add_file_verb(p, "chorale-alto")
+    _add_sampling(p)
+
+
 def cmd_harmonize(a: argparse.Namespace) -> int:
-    from accompanist.inference.harmonize import harmonize_file, print_warnings
+    from accompanist.inference.harmonize import harmonize_file
 
     r = harmonize_file(
         a.input,
@@ -209,19 +224,12 @@ def cmd_harmonize(a: argparse.Namespace) -> int:
         two_part=a.two_part,
         key_lock=a.key_lock,
     )
-    print_warnings(r)
-    print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
-    if r.wav_path:
-        print(f"wrote {r.wav_path}")
-    return 0
+    return _report(r)
 
 
 def _add_duet(sub) -> None:
     p = sub.add_parser("duet", help="play the duet model against a recorded melody, step by step as live")
-    p.add_argument("input", type=Path, help="MIDI file with the melody")
-    p.add_argument("-o", "--output", type=Path, required=True, help="two-track MIDI file to write")
-    p.add_argument("--model", default="duet-chorale", help="duet model name (see: accompanist models) or folder")
-    p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: the model's)")
+    _add_file_verb(p, "duet-chorale")
     p.add_argument("--max-notes", type=int, default=None, help="cap on simultaneous notes (default: the model's)")
     p.add_argument(
         "--key-lock", type=float, default=None, help="penalty on notes outside the key heard so far (0 = off)"
@@ -229,15 +237,10 @@ def _add_duet(sub) -> None:
     p.add_argument(
         "--two-part", type=float, default=None, help="penalty on dissonance with the held melody note (0 = off)"
     )
-    p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable answer")
-    p.add_argument("--track", type=int, default=None, help="index of the melody track (default: first with notes)")
-    p.add_argument("--wav", type=Path, default=None, help="also render both parts to this WAV through FluidSynth")
-    p.add_argument("--soundfont", type=Path, default=None, help="SoundFont for --wav (default: the system's)")
 
 
 def cmd_duet(a: argparse.Namespace) -> int:
     from accompanist.inference.duet_play import duet_file
-    from accompanist.inference.harmonize import print_warnings
 
     r = duet_file(
         a.input,
@@ -252,11 +255,7 @@ def cmd_duet(a: argparse.Namespace) -> int:
         track=a.track,
         soundfont=a.soundfont,
     )
-    print_warnings(r)
-    print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
-    if r.wav_path:
-        print(f"wrote {r.wav_path}")
-    return 0
+    return _report(r)
 
 
 def _add_data(sub) -> None:
@@ -747,6 +746,11 @@ def _bench_live(a: argparse.Namespace) -> int:
     print(f"  missed deadlines {e['missed_deadlines']} of {e['steps']} steps; late inputs {e['late_inputs']}")
     print(row("output timing error (naive loop)", n["output_error"]))
     print(f"  naive sleep loop / engine, p99 timing error: x{r['naive_over_engine_p99']}")
+    lp = r["loop_mode"]
+    print(f"loop mode, model {lp['model']} ({r['seconds']:g} s):")
+    print(row("output timing error (loop)", lp["output_error"]))
+    print(row("harmonise a pass", lp.get("harmonise_pass", {})))
+    print(f"  least time left before the next pass began: {lp.get('lead_before_next_pass_ms_min')} ms")
     return 0
 
 

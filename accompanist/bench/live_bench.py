@@ -104,7 +104,7 @@ def _errors(planned: list[float], heard: list) -> list[float]:
     return [arrivals[i] - planned[i] for i in range(n)]
 
 
-def run_engine(model: str | None, seconds: float, bpm: float, temperature: float | None) -> dict:
+def run_engine(model: str | None, seconds: float, bpm: float, temperature: float | None, mode: str = "duet") -> dict:
     from accompanist.live.engine import Engine, Settings
 
     client = "accompanist-bench"
@@ -112,7 +112,7 @@ def run_engine(model: str | None, seconds: float, bpm: float, temperature: float
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(
             Settings(
-                mode="duet",
+                mode=mode,
                 model=model,
                 inp="virtual",
                 out="virtual",
@@ -139,15 +139,23 @@ def run_engine(model: str | None, seconds: float, bpm: float, temperature: float
         rig.played()
         engine.stop()
         data = rig.result(30)
-    ins = []
+    ins, passes = [], []
     while not events.empty():
         ev = events.get()
         if ev["type"] == "note_in" and ev["velocity"] > 0:
             ins.append(ev["t"])
+        elif ev["type"] == "pass":
+            passes.append(ev)
     sent = [s[0] for s in data["sent"]]
     n = min(len(sent), len(ins))
     fig = engine.figures()
+    extra = {}
+    if mode == "loop":  # how long each pass took to harmonise, and how much of the step was left
+        extra["harmonise_pass"] = _pct([p["harmonise_ms"] / 1e3 for p in passes])
+        extra["lead_before_next_pass_ms_min"] = min((p["lead_ms"] for p in passes), default=None)
     return {
+        **extra,
+        "mode": mode,
         "model": engine.card.name,
         "steps": fig["steps"],
         "output_error": _pct(_errors(planned, data["heard"])),
@@ -219,13 +227,18 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
 
 
 def bench_live(
-    model: str | None = None, seconds: float = 20.0, bpm: float = 120.0, temperature: float | None = None
+    model: str | None = None,
+    seconds: float = 20.0,
+    bpm: float = 120.0,
+    temperature: float | None = None,
+    loop_model: str | None = None,
 ) -> dict:
     jack = ensure_jack()
     env_note = "started a JACK server (dummy driver, period 64)" if jack else "used the running JACK server"
     try:
         engine = run_engine(model, seconds, bpm, temperature)
         naive = run_naive(model, seconds, bpm, temperature)
+        loop = run_engine(loop_model, seconds, bpm, temperature, mode="loop")
     finally:
         if jack is not None:
             from accompanist.live.ports import quiet_native_stderr
@@ -245,6 +258,7 @@ def bench_live(
         "machine": f"{os.cpu_count()} cores",
         "engine": engine,
         "naive_sleep_loop": naive,
+        "loop_mode": loop,
         "naive_over_engine_p99": ratio,
     }
 

@@ -182,6 +182,9 @@ class Engine:
         for t in self._threads:
             t.join(2)
         self.output.stop()
+        # the releases sit in rtmidi's ring buffer until JACK's next cycles carry them out;
+        # closing the port at once would drop them (seen: notes left sounding at the listener)
+        time.sleep(0.05)
         if self.recorder:
             self.recorder.write()
         self._close_ports()

@@ -52,6 +52,9 @@ class Scheduler:
         self._heap: list[tuple[float, int, mido.Message]] = []
         self._seq = itertools.count()
         self._cv = threading.Condition()
+        #: held while a message goes out and ``sounding`` follows it, so a panic from another
+        #: thread never reads ``sounding`` between a note-on leaving and its being counted
+        self._send_lock = threading.RLock()
         self._stop = False
         self.sounding: dict[tuple[int, int], int] = {}  #: (channel, note) -> times struck
         self.channels: set[int] = set()
@@ -88,6 +91,10 @@ class Scheduler:
             self._send(msg, due)
 
     def _send(self, msg: mido.Message, due: float | None = None) -> None:
+        with self._send_lock:
+            self._send_locked(msg, due)
+
+    def _send_locked(self, msg: mido.Message, due: float | None) -> None:
         for s in self.sinks:
             try:
                 s.send(msg)
@@ -120,17 +127,19 @@ class Scheduler:
         on every channel used."""
         with self._cv:
             self._heap.clear()
-            sounding = list(self.sounding)
-        for ch, note in sounding:
-            self._send(mido.Message("note_off", channel=ch, note=note, velocity=0))
-        self.sounding.clear()
-        for ch in sorted(self.channels):
-            self._send(mido.Message("control_change", channel=ch, control=ALL_NOTES_OFF, value=0))
+        with self._send_lock:
+            for ch, note in list(self.sounding):
+                self._send_locked(mido.Message("note_off", channel=ch, note=note, velocity=0), None)
+            self.sounding.clear()
+            for ch in sorted(self.channels):
+                self._send_locked(mido.Message("control_change", channel=ch, control=ALL_NOTES_OFF, value=0), None)
 
     def stop(self) -> None:
-        self.panic()
+        """Stop the output thread, then release everything (nothing can go out after that)."""
         with self._cv:
             self._stop = True
+            self._heap.clear()
             self._cv.notify()
         if self._thread.is_alive():
             self._thread.join(2)
+        self.panic()
