@@ -54,13 +54,18 @@ def ensure_jack(period: int = 64) -> subprocess.Popen | None:
         pass
     if not shutil.which("jackd"):
         raise AccompanistError("bench live needs JACK: install jackd2 (Debian: apt-get install jackd2)") from None
-    proc = subprocess.Popen(
-        ["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", str(period)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    if subprocess.run(["jack_wait", "-w", "-t", "10"], capture_output=True).returncode != 0:
+    # realtime scheduling where the system grants it, else a plain process
+    for rt in (["-R", "-P", "70"], ["--no-realtime"]):
+        proc = subprocess.Popen(
+            ["jackd", *rt, "-d", "dummy", "-r", "48000", "-p", str(period)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if subprocess.run(["jack_wait", "-w", "-t", "10"], capture_output=True).returncode == 0 and proc.poll() is None:
+            break
         proc.kill()
+        proc.wait()
+    else:
         raise AccompanistError("could not start a JACK server (jackd -d dummy); start one yourself and retry")
     time.sleep(0.3)
     return proc

@@ -101,6 +101,7 @@ class Engine:
         self._events: list[queue.Queue] = []
         self._work: queue.Queue = queue.Queue()
         self._qlock = threading.Lock()
+        self._port_lock = threading.Lock()  #: held while the input port is polled or swapped
         self._mode_lock = threading.Lock()
         self._running = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -159,6 +160,7 @@ class Engine:
             (self._input_worker, "input"),
             (self._clock_thread, "clock"),
             (self._model_worker, "model"),
+            (self._port_watch, "ports"),
         ):
             t = threading.Thread(target=target, name=f"accompanist-{name}", daemon=True)
             t.start()
@@ -303,7 +305,8 @@ class Engine:
         everything to the recorder."""
         ext = self.clock if isinstance(self.clock, ExternalClock) else None
         while self._running.is_set():
-            batch = self.in_port.poll(time.perf_counter())
+            with self._port_lock:
+                batch = self.in_port.poll(time.perf_counter())
             if not batch:
                 time.sleep(POLL)
                 continue
@@ -349,6 +352,49 @@ class Engine:
             self.stats.steps = k + 1
             self._emit("step", step=k, count_in=k < count_in)
             k += 1
+
+    def _port_watch(self) -> None:
+        """Every half second: is each port we opened by name still there? A port that goes is
+        reported and everything sounding is released; the engine plays on, and reopens the port
+        when it comes back. Virtual ports are ours and cannot go."""
+        from accompanist.live.ports import VIRTUAL, open_input, open_output, output_targets
+
+        s = self.settings
+        lost = {"input": False, "output": False}
+        in_name = getattr(self.in_port, "name", None)
+        out_name = getattr(self.out_port, "name", None)
+        while self._running.is_set():
+            time.sleep(0.5)
+            try:
+                if s.inp != VIRTUAL and in_name:
+                    with self._port_lock:
+                        here = in_name in self.in_port.sources()
+                    if not here and not lost["input"]:
+                        lost["input"] = True
+                        self.panic()
+                        self._emit("port", port=in_name, direction="input", state="lost")
+                    elif here and lost["input"]:
+                        new = open_input(in_name, s.api, client_name=s.client_name)
+                        with self._port_lock:
+                            old, self.in_port = self.in_port, new
+                        old.close()
+                        lost["input"] = False
+                        self._emit("port", port=in_name, direction="input", state="back")
+                if self.out_port is not None and s.out not in (None, VIRTUAL) and out_name:
+                    here = out_name in output_targets(self.out_port)
+                    if not here and not lost["output"]:
+                        lost["output"] = True
+                        self.panic()  # the synth, if any, still hears it; the port cannot
+                        self._emit("port", port=out_name, direction="output", state="lost")
+                    elif here and lost["output"]:
+                        new = open_output(out_name, s.api, client_name=s.client_name)
+                        self.output.replace_port(self.out_port, new)
+                        old, self.out_port = self.out_port, new
+                        old.close()
+                        lost["output"] = False
+                        self._emit("port", port=out_name, direction="output", state="back")
+            except Exception as exc:  # a port that flickers must not end the session
+                self._error(f"port watch: {exc}")
 
     def _sleep_until(self, t: float) -> bool:
         while self._running.is_set():

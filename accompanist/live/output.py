@@ -116,6 +116,13 @@ class Scheduler:
             else:
                 self.sounding.pop(key, None)
 
+    def replace_port(self, old, new) -> None:
+        """Send to ``new`` from now on wherever ``old`` was a sink (a port that came back)."""
+        with self._send_lock:
+            for sink in self.sinks:
+                if isinstance(sink, PortSink) and sink.port is old:
+                    sink.port = new
+
     def cancel_after(self, t: float) -> None:
         """Drop planned note-ons from time t on (note-offs stay, so nothing is left hanging)."""
         with self._cv:

@@ -160,6 +160,15 @@ class MidiInput:
             self._rt.close_port()
             self._rt.delete()
 
+    def sources(self) -> list[str]:
+        """The ports this input could connect to now (cheap: asks our own client)."""
+        return [] if self.closed else list(self._rt.get_ports())
+
+
+def output_targets(port) -> list[str]:
+    """The ports a mido rtmidi output could connect to now, asked of its own client."""
+    return list(port._rt.get_ports())
+
 
 def open_input(wanted: str, api: str = "auto", client_name: str = CLIENT) -> MidiInput:
     """An input port by name, substring or ``virtual``, to poll (see MidiInput)."""
