@@ -743,7 +743,10 @@ def _bench_live(a: argparse.Namespace) -> int:
     print(row("output timing error (engine)", e["output_error"]))
     print(row("input-to-engine delay", e["input_delay"]))
     print(row("inference per step", e["inference"]))
-    print(f"  missed deadlines {e['missed_deadlines']} of {e['steps']} steps; late inputs {e['late_inputs']}")
+    print(
+        f"  missed deadlines {e['missed_deadlines']} of {e['steps']} steps; late inputs {e['late_inputs']}; "
+        f"answer notes lost on the way to the listener {e['lost_at_listener']}"
+    )
     print(row("output timing error (naive loop)", n["output_error"]))
     print(f"  naive sleep loop / engine, p99 timing error: x{r['naive_over_engine_p99']}")
     lp = r["loop_mode"]

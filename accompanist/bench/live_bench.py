@@ -102,11 +102,24 @@ class Rig:
         return json.loads(out.strip().splitlines()[-1])
 
 
-def _errors(planned: list[float], heard: list) -> list[float]:
-    """Arrival minus plan, note-on by note-on, in order (JACK loses and reorders nothing)."""
-    arrivals = [h[0] for h in heard if h[1] == "note_on" and h[3]]
-    n = min(len(planned), len(arrivals))
-    return [arrivals[i] - planned[i] for i in range(n)]
+def _errors(planned: list[tuple[float, int, float]], heard: list) -> tuple[list[float], int]:
+    """Arrival minus grid time for each planned note-on ``(sent or due time, note, grid time)``,
+    matched to the arrival of the same note nearest its send time (within 50 ms); and how many
+    found no arrival. Matching by note and time, not by order: a JACK cycle that runs late can
+    drop an event, and one lost note must not shift every later pairing by a step."""
+    arrivals: dict[int, list[float]] = {}
+    for t, kind, note, vel in heard:
+        if kind == "note_on" and vel:
+            arrivals.setdefault(note, []).append(t)
+    errors, lost = [], 0
+    for sent, note, grid in planned:
+        cands = arrivals.get(note, [])
+        best = min(range(len(cands)), key=lambda i: abs(cands[i] - sent), default=None)
+        if best is None or not -0.005 < cands[best] - sent < 0.05:
+            lost += 1
+            continue
+        errors.append(cands.pop(best) - grid)
+    return errors, lost
 
 
 def run_engine(model: str | None, seconds: float, bpm: float, temperature: float | None, mode: str = "duet") -> dict:
@@ -130,13 +143,13 @@ def run_engine(model: str | None, seconds: float, bpm: float, temperature: float
             )
         )
         events = engine.subscribe(100000)
-        planned: list[float] = []
+        planned: list[tuple[float, int, float]] = []
         engine.start()
         inner = engine.output.on_sent
 
         def trace(t: float, msg) -> None:
             if msg.type == "note_on" and msg.velocity > 0 and msg.channel == engine.settings.channel:
-                planned.append(t)
+                planned.append((t, msg.note, t))
             inner(t, msg)
 
         engine.output.on_sent = trace
@@ -154,6 +167,7 @@ def run_engine(model: str | None, seconds: float, bpm: float, temperature: float
     sent = [s[0] for s in data["sent"]]
     n = min(len(sent), len(ins))
     fig = engine.figures()
+    errors, lost = _errors(planned, data["heard"])
     extra = {}
     if mode == "loop":  # how long each pass took to harmonise, and how much of the step was left
         extra["harmonise_pass"] = _pct([p["harmonise_ms"] / 1e3 for p in passes])
@@ -163,7 +177,8 @@ def run_engine(model: str | None, seconds: float, bpm: float, temperature: float
         "mode": mode,
         "model": engine.card.name,
         "steps": fig["steps"],
-        "output_error": _pct(_errors(planned, data["heard"])),
+        "output_error": _pct(errors),
+        "lost_at_listener": lost,
         "input_delay": _pct([ins[i] - sent[i] for i in range(n)]),
         "inference": _pct(engine.stats.inference),
         "missed_deadlines": fig["missed_deadlines"],
@@ -197,7 +212,7 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
     held: set[int] = set()
     last = roll.empty(1)[0]
     sounding: set[int] = set()
-    planned: list[float] = []
+    planned: list[tuple[float, int, float]] = []
     t0 = time.perf_counter()
     k = 0
     while time.perf_counter() - t0 < seconds + 2.0:
@@ -218,7 +233,7 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
             out.send(mido.Message("note_off", channel=1, note=p + roll.PITCH_LO))
         for p in onset | (frame - sounding):
             out.send(mido.Message("note_on", channel=1, note=p + roll.PITCH_LO, velocity=80))
-            planned.append(t0 + k * step_len)  # the grid this step belongs to
+            planned.append((time.perf_counter(), p + roll.PITCH_LO, t0 + k * step_len))  # its grid time
         sounding, last = frame, step
         time.sleep(step_len)
         k += 1
@@ -228,7 +243,8 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
     data = rig.result(30)
     inp.close()
     out.close()
-    return {"steps": k, "output_error": _pct(_errors(planned, data["heard"]))}
+    errors, lost = _errors(planned, data["heard"])
+    return {"steps": k, "output_error": _pct(errors), "lost_at_listener": lost}
 
 
 def bench_live(
