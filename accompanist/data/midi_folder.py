@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from accompanist.data import cache
-from accompanist.data.shards import FORMAT_VERSION, MANIFEST, Manifest, ShardWriter, read_manifest
+from accompanist.data.shards import FORMAT_VERSION, Manifest, ShardWriter, prepare_out, reusable, swap_in
 from accompanist.data.track_pick import PickRule, pick_tracks
 from accompanist.errors import AccompanistError
 from accompanist.music import roll as rolls
@@ -210,24 +210,6 @@ def _gated(items: Iterable, gate: threading.Semaphore, stop: threading.Event) ->
         yield item
 
 
-def _ours(name: str) -> bool:
-    """A file a shard build writes: shards, the manifest, or a temporary file of either."""
-    return name.startswith("shard-") or name == MANIFEST or (name.startswith(".") and name.endswith(".tmp"))
-
-
-def _prepare_out(out: Path) -> None:
-    """Refuse to replace a folder that is not a shard folder: it may be the user's own."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise AccompanistError(f"{out}: exists and is not a folder; choose another output folder")
-    foreign = [n for n in (p.name for p in out.iterdir()) if not _ours(n)]
-    if foreign:
-        raise AccompanistError(
-            f"{out}: not a shard folder (it holds {foreign[0]!r}); choose an empty or new output folder"
-        )
-
-
 def build_midi_folder(
     src: Path,
     out: Path,
@@ -251,17 +233,12 @@ def build_midi_folder(
     if not files:
         raise AccompanistError(f"{src}: no .mid or .midi files in this folder or below it")
     key = build_key(files, rule, piece, shard_steps)
-    if (out / MANIFEST).is_file():
-        try:
-            old = read_manifest(out)
-        except AccompanistError:
-            old = None  # damaged: rebuilt below
-        if old is not None and old.key == key:
-            old.reused = True
-            if progress:
-                print(f"reusing shards in {out} ({old.total_pieces} pieces)", file=sys.stderr)
-            return old
-    _prepare_out(out)
+    old = reusable(out, key)
+    if old is not None:
+        if progress:
+            print(f"reusing shards in {out} ({old.total_pieces} pieces)", file=sys.stderr)
+        return old
+    prepare_out(out)
 
     processes = max(1, processes or os.cpu_count() or 1)
     # Batches big enough to keep inter-process traffic low, small enough to share the tail out.
@@ -342,7 +319,7 @@ def build_midi_folder(
             "processes": processes,
         }
         manifest = writer.close(counts)
-        _swap_in(tmp, out)
+        swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -380,13 +357,3 @@ def _clear_stale(out: Path) -> None:
         except OSError:
             continue  # someone else's process: not ours to judge
         shutil.rmtree(p, ignore_errors=True)
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Put the finished build in place of out. The old one is renamed aside, not deleted, until
-    the new one is in place: a crash between the two renames leaves both on disk."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    if out.exists():
-        os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)

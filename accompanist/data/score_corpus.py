@@ -20,7 +20,7 @@ from pathlib import Path
 
 from accompanist.data import cache
 from accompanist.data.midi_folder import PieceRule, song_to_piece
-from accompanist.data.shards import MANIFEST, Manifest, ShardWriter, read_manifest
+from accompanist.data.shards import Manifest, ShardWriter, prepare_out, reusable, swap_in
 from accompanist.data.track_pick import PickRule
 from accompanist.errors import AccompanistError
 from accompanist.music.midi_io import Song, Track
@@ -102,14 +102,10 @@ def build_music21_corpus(
     piece = PieceRule(steps_per_beat)
     paths = corpus_paths(name)[:limit]
     key = cache.key_of(m21=_music21().__version__, name=name, n=len(paths), rule=rule.describe(), piece=piece)
-    if (out / MANIFEST).is_file():
-        try:
-            old = read_manifest(out)
-        except AccompanistError:
-            old = None
-        if old is not None and old.key == key:
-            old.reused = True
-            return old
+    old = reusable(out, key)
+    if old is not None:
+        return old
+    prepare_out(out)
     meta = {"kind": "music21", "key": key, "source": PREFIX + name, "rule": rule.describe()}
     tmp = out.parent / f".{out.name}.building-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -128,8 +124,7 @@ def build_music21_corpus(
     seconds = time.perf_counter() - t0
     counts = {"files_found": len(paths), "files_used": used, "skipped": dict(sorted(skipped.items()))}
     manifest = writer.close(counts | {"seconds": round(seconds, 1)})
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(tmp, out)
+    swap_in(tmp, out)
     manifest.folder = out
     if progress:
         print(f"wrote {out}: {used} of {len(paths)} scores of music21 '{name}' in {seconds:.0f} s", file=sys.stderr)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -322,3 +323,49 @@ def transpose_range(*parts: np.ndarray) -> tuple[int, int]:
     if not len(idx):
         return 0, 0
     return -int(idx[0]), rolls.N_PITCHES - 1 - int(idx[-1])
+
+
+# --- a build's life: reuse what is there, never overwrite a folder that is not ours, swap in ---
+
+
+def reusable(out: Path, key: str) -> Manifest | None:
+    """The manifest in ``out`` if it was built with ``key`` (marked ``reused``); a damaged or
+    different one is None, to be rebuilt."""
+    if not (Path(out) / MANIFEST).is_file():
+        return None
+    try:
+        old = read_manifest(Path(out))
+    except AccompanistError:
+        return None
+    if old.key != key:
+        return None
+    old.reused = True
+    return old
+
+
+def _ours(name: str) -> bool:
+    """A file a shard build writes: shards, the manifest, or a temporary file of either."""
+    return name.startswith("shard-") or name == MANIFEST or (name.startswith(".") and name.endswith(".tmp"))
+
+
+def prepare_out(out: Path) -> None:
+    """Refuse to replace a folder that is not a shard folder: it may be the user's own."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise AccompanistError(f"{out}: exists and is not a folder; choose another output folder")
+    foreign = [n for n in (p.name for p in out.iterdir()) if not _ours(n)]
+    if foreign:
+        raise AccompanistError(
+            f"{out}: not a shard folder (it holds {foreign[0]!r}); choose an empty or new output folder"
+        )
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Put the finished build in place of out. The old one is renamed aside, not deleted, until
+    the new one is in place: a crash between the two renames leaves both on disk."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)

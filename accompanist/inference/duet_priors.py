@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from accompanist.metrics.harmony import DISSONANT_IC
 from accompanist.music import roll
 from accompanist.music.keys import key_of_histogram
 
-_DISSONANT_IC = np.array([ic in (1, 2, 5, 6, 10, 11) for ic in range(12)])
 _PC = (np.arange(roll.N_PITCHES) + roll.PITCH_LO) % 12
 #: steps of melody heard before the key is trusted (a 4/4 bar of 16ths)
 MIN_STEPS = 16
@@ -46,7 +46,7 @@ class MelodyContext:
             if key is not None:
                 out -= key_lock * ~np.isin(_PC, list(key.pitch_classes))
         if two_part > 0 and self.top >= 0:
-            out -= two_part * _DISSONANT_IC[(self.top - (np.arange(roll.N_PITCHES) + roll.PITCH_LO)) % 12]
+            out -= two_part * DISSONANT_IC[(self.top - (np.arange(roll.N_PITCHES) + roll.PITCH_LO)) % 12]
         return out if out.any() else None
 
     def reset(self) -> None:

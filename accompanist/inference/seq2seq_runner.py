@@ -27,12 +27,12 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
+from accompanist.metrics.harmony import DISSONANT_IC
 from accompanist.music.keys import find_key
 from accompanist.music.tokens import HOLD, START, sounding_pitches, window_at
 
 #: DISSONANT[pc] marks the note-on tokens 0..127 that sound a dissonance against a melody note of pitch class pc.
-_DISSONANT_IC = np.array([ic in (1, 2, 5, 6, 10, 11) for ic in range(12)])
-DISSONANT = np.stack([_DISSONANT_IC[(pc - np.arange(128)) % 12] for pc in range(12)])
+DISSONANT = np.stack([DISSONANT_IC[(pc - np.arange(128)) % 12] for pc in range(12)])
 
 
 class Seq2SeqRunner:
@@ -93,7 +93,7 @@ class Seq2SeqRunner:
         logits = logits.copy()
         for r in np.nonzero(mel >= 0)[0]:
             logits[r, :128] -= penalty * DISSONANT[mel[r] % 12]
-            if acc[r] >= 0 and _DISSONANT_IC[(mel[r] - acc[r]) % 12]:
+            if acc[r] >= 0 and DISSONANT_IC[(mel[r] - acc[r]) % 12]:
                 logits[r, HOLD] -= penalty
         return logits
 

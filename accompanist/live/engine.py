@@ -83,7 +83,6 @@ class Stats:
     missed: int = 0
     late_inputs: int = 0
     inference: list[float] = field(default_factory=list)  #: seconds per answer
-    answer_lead: list[float] = field(default_factory=list)  #: seconds from plan to boundary
 
 
 class Engine:
@@ -429,7 +428,6 @@ class Engine:
         step = self.mode.answer(closed.roll)
         t1 = time.perf_counter()
         self.stats.inference.append(t1 - t0)
-        self.stats.answer_lead.append(deadline - t1)
         if t1 > deadline - SEND_MARGIN:
             self.stats.missed += 1
             self._emit("missed", step=closed.step + 1, late_ms=round((t1 - deadline) * 1e3, 3))
@@ -452,7 +450,6 @@ class Engine:
         t1 = time.perf_counter()
         first = self.clock.boundary(k + 1)
         self.stats.inference.append(t1 - t0)
-        self.stats.answer_lead.append(first - t1)
         self._emit(
             "pass", index=index // n, harmonise_ms=round((t1 - t0) * 1e3, 3), lead_ms=round((first - t1) * 1e3, 3)
         )

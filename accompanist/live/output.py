@@ -123,12 +123,6 @@ class Scheduler:
                 if isinstance(sink, PortSink) and sink.port is old:
                     sink.port = new
 
-    def cancel_after(self, t: float) -> None:
-        """Drop planned note-ons from time t on (note-offs stay, so nothing is left hanging)."""
-        with self._cv:
-            self._heap = [e for e in self._heap if e[0] < t or e[2].type != "note_on" or e[2].velocity == 0]
-            heapq.heapify(self._heap)
-
     def panic(self) -> None:
         """Now: forget every plan, release every sounding note, and send All Notes Off (CC 123)
         on every channel used."""

@@ -41,6 +41,8 @@ __all__ = ["KK_MAJOR", "KK_MINOR", "MAJOR_SCALE", "MINOR_SCALE", "Key", "find_ke
 
 #: (melody - accompaniment) mod 12 that count as consonant.
 CONSONANT_IC = frozenset({0, 3, 4, 7, 8, 9})
+#: DISSONANT_IC[ic] is True for the other six interval classes: seconds, fourths, tritones, sevenths.
+DISSONANT_IC = np.array([ic not in CONSONANT_IC for ic in range(12)])
 
 #: A run of more than this many consecutive same-pitch notes is "repetitive" (RL-tuner's rule).
 MAX_REPEATS = 4
@@ -190,6 +192,7 @@ def harmony(
 
 __all__ = [
     "CONSONANT_IC",
+    "DISSONANT_IC",
     "KK_MAJOR",
     "KK_MINOR",
     "MAJOR_SCALE",
