@@ -289,3 +289,18 @@ def _wait_for(q: queue.Queue, pred, timeout: float) -> dict:
         if pred(ev):
             return ev
     raise AssertionError("the awaited event never came")
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_sampling_change_mid_session_strands_no_note(tmp_path):
+    """set(max_notes=1) rebuilds the mode while a chord sounds: the old chord must still be
+    released at the next step, leaving at most one note sounding."""
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0, max_notes=4)
+    try:
+        rig.play(16)
+        rig.engine.set(max_notes=1)
+        time.sleep(0.5)
+        assert len(rig.engine.output.sounding) <= 1
+    finally:
+        rig.stop()
+    _no_stuck_notes(rig.sent)

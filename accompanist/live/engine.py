@@ -279,7 +279,6 @@ class Engine:
             self.mode = LoopMode(self.card, t, s.bars * s.beats_per_bar * self.steps_per_beat, self.rng)
             self.mode.locked = self._locked
         self._pending_refresh = False
-        self._sounding = set()
         if hasattr(self, "output"):
             self.output.at(time.perf_counter(), self._program_change())
 
