@@ -337,8 +337,11 @@ def _add_live(sub) -> None:
     p.add_argument("--beats-per-bar", type=int, default=4)
     p.add_argument("--bars", type=int, default=2, help="loop mode: bars a pass")
     p.add_argument("--clock", choices=["internal", "external"], default="internal", help="external: follow MIDI clock")
+    p.add_argument("--send-clock", action="store_true", help="internal clock: send MIDI clock, Start and Stop on --out")
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--max-notes", type=int, default=None, help="duet: cap on simultaneous notes")
+    p.add_argument("--key-lock", type=float, default=None, help="duet: penalty on notes outside the melody's key")
+    p.add_argument("--two-part", type=float, default=None, help="duet: penalty on dissonance with the melody")
     p.add_argument("--channel", type=int, default=2, help="MIDI channel of the answer, 1-16 (default 2)")
     p.add_argument("--program", type=int, default=None, help="General MIDI program 0-127 (default: the model's)")
     p.add_argument("--synth", action="store_true", help="also play the answer through FluidSynth")
@@ -352,8 +355,10 @@ def _add_live(sub) -> None:
 def cmd_live(a: argparse.Namespace) -> int:
     import queue
     import signal
+    import threading
 
     from accompanist.live.engine import Engine, Settings
+    from accompanist.live.terminal import HELP, TerminalKeys, key_action
 
     if not 1 <= a.channel <= 16:
         raise AccompanistError(f"--channel {a.channel} must be 1..16")
@@ -369,8 +374,11 @@ def cmd_live(a: argparse.Namespace) -> int:
         beats_per_bar=a.beats_per_bar,
         bars=a.bars,
         clock=a.clock,
+        send_clock=a.send_clock,
         temperature=a.temperature,
         max_notes=a.max_notes,
+        key_lock=a.key_lock,
+        two_part=a.two_part,
         channel=a.channel - 1,
         program=a.program,
         synth=a.synth,
@@ -383,30 +391,38 @@ def cmd_live(a: argparse.Namespace) -> int:
     engine = Engine(settings)
     events = engine.subscribe()
     engine.start()
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    keys = TerminalKeys(lambda k: _say(key_action(engine, k)), stop.set)
     try:
-        while not stop["now"]:
+        while not stop.is_set():
             try:
                 ev = events.get(timeout=0.2)
             except queue.Empty:
                 continue
             kind = ev["type"]
             if kind == "started":
-                print(f"accompanist live: {ev['mode']} mode, model {ev['model']}, {a.bpm:g} bpm")
+                clock = f"{a.bpm:g} bpm" if a.clock == "internal" else "following the DAW's MIDI clock"
+                print(f"accompanist live: {ev['mode']} mode, model {ev['model']}, {clock}")
                 print(f"  listening on: {ev['input']}")
                 print(f"  answering on: {ev['output'] or '(no MIDI out)'}" + ("  + FluidSynth" if a.synth else ""))
                 print(f"  recording to: {ev['record']}")
-                print("  Ctrl-C stops", flush=True)
+                print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
+            elif kind == "pass":
+                _say(f"pass {ev['index'] + 1}: {ev['source']}, {ev['notes']} notes, {ev['harmonise_ms']:.1f} ms")
+            elif kind == "transport":
+                _say(f"DAW {ev['state']}" + (f" at step {ev['step']}, {ev['bpm']:g} bpm" if "step" in ev else ""))
             elif kind in ("error", "missed", "port"):
                 print(
                     f"accompanist: {kind}: "
                     + ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time")),
                     file=sys.stderr,
+                    flush=True,
                 )
     except KeyboardInterrupt:
         pass
     finally:
+        keys.stop()
         engine.stop()
     f = engine.figures()
     print(
@@ -416,6 +432,11 @@ def cmd_live(a: argparse.Namespace) -> int:
     )
     print(f"recording: {engine.recorder.path.resolve()}")
     return 0
+
+
+def _say(line: str | None) -> None:
+    if line:
+        print(f"  {line}", flush=True)
 
 
 def _add_demo(sub) -> None:

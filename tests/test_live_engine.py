@@ -3,102 +3,19 @@ port, a listener records what comes out of its output port, both on real MIDI po
 
 from __future__ import annotations
 
-import queue
 import random
 import subprocess
 import threading
 import time
-from collections import Counter
 
 import mido
 import numpy as np
 import pytest
 from helpers import TINY_BI, TINY_DUET, Listener
+from jack_rig import Rig, drain, jack_inputs, no_stuck_notes, on_grid, wait_connections, wait_for
 
 from accompanist.live.engine import Engine, Settings
 from accompanist.live.ports import find_port, list_ports, open_input, open_output
-
-BPM = 240  # 16ths of 62.5 ms: a quick test, and a tighter deadline than a musician's tempo
-
-
-def _wait_connections(timeout: float = 3.0, want: int = 2) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        out = subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout
-        if sum(1 for line in out.splitlines() if line.startswith("   ")) >= 2 * want:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"JACK connections not made: {out}")
-
-
-class Rig:
-    """A player port, an engine, and a listener on the engine's output."""
-
-    def __init__(self, tmp_path, **settings):
-        self.player = open_output("virtual", api="jack", client_name="player")
-        kw = {"inp": "player", "out": "virtual", "api": "jack", "bpm": BPM, "seed": 0}
-        kw.update(settings)
-        self.engine = Engine(Settings(record=tmp_path / "session.mid", client_name="acc", **kw))
-        self.events = self.engine.subscribe()
-        self.engine.start()
-        # everything the engine really sent to its port, in order: the authority on whether it
-        # released all it struck (JACK itself may drop events in a late cycle, see _no_stuck_notes)
-        self.sent: list[mido.Message] = []
-        inner = self.engine.output.on_sent
-        self.engine.output.on_sent = lambda t, m: (self.sent.append(m), inner(t, m))
-        source = find_port("acc-out", list_ports("jack").inputs, "input")
-        self.listener = Listener(open_input(source, api="jack", client_name="listener"))
-        _wait_connections()
-
-    def play(self, steps: int, pattern=(60, 64, 67, 72)) -> None:
-        """Quarter notes on the beat (every 4 steps), released after 3 steps."""
-        clock = self.engine.clock
-        k0 = clock.step_at(time.perf_counter()) + 2
-        for i in range(0, steps, 4):
-            note = pattern[(i // 4) % len(pattern)]
-            _sleep_to(clock.boundary(k0 + i))
-            self.player.send(mido.Message("note_on", note=note, velocity=90))
-            _sleep_to(clock.boundary(k0 + i + 3))
-            self.player.send(mido.Message("note_off", note=note, velocity=0))
-
-    def stop(self) -> list[tuple[float, mido.Message]]:
-        self.engine.stop()
-        time.sleep(0.2)
-        out = self.listener.close()
-        self.player.close()
-        return out
-
-
-def _sleep_to(t: float) -> None:
-    while (left := t - time.perf_counter()) > 0:
-        time.sleep(min(left, 0.002))
-
-
-def _no_stuck_notes(msgs: list[mido.Message]) -> None:
-    """Every note-on in ``msgs`` has its note-off (CC 123 aside). Tests pass what the engine sent
-    to its port (``Rig.sent``) or wrote to its recording: a JACK server on a busy 2-core machine
-    runs cycles late ("XRun" in its log) and a listener can then miss events that were sent."""
-    on: Counter = Counter()
-    for m in msgs:
-        if m.type == "note_on" and m.velocity > 0:
-            on[(m.channel, m.note)] += 1
-        elif m.type in ("note_on", "note_off") and on[(m.channel, m.note)] > 0:
-            on[(m.channel, m.note)] -= 1
-    assert not +on, f"notes left sounding: {+on}"
-
-
-def _on_grid(rig: Rig, heard: list[tuple[float, mido.Message]]) -> int:
-    """Every note-on the listener heard arrived on a step boundary: within a quarter of a step
-    of one (how close is a timing figure, measured by bench live rather than asserted here)."""
-    clock = rig.engine.clock
-    tolerance = clock.step_seconds / 4
-    n = 0
-    for t, m in heard:
-        if m.type == "note_on" and m.velocity > 0 and m.channel == rig.engine.settings.channel:
-            k = round((t - clock.boundary(0)) / clock.step_seconds)
-            assert abs(t - clock.boundary(k)) < tolerance, (t - clock.boundary(k), m)
-            n += 1
-    return n
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
@@ -106,8 +23,8 @@ def test_duet_mode_answers_on_the_grid_and_records_both_parts(tmp_path):
     rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0)
     rig.play(48)
     heard = rig.stop()
-    assert _on_grid(rig, heard) > 5
-    _no_stuck_notes(rig.sent)
+    assert on_grid(rig, heard) > 5
+    no_stuck_notes(rig.sent)
     assert any(m.type == "control_change" and m.control == 123 for _, m in heard)
     fig = rig.engine.figures()  # timing is measured by bench live, not asserted here
     assert fig["steps"] >= 48 and fig["missed_deadlines"] <= fig["steps"]
@@ -115,7 +32,7 @@ def test_duet_mode_answers_on_the_grid_and_records_both_parts(tmp_path):
     names = {next((x.name for x in t if x.type == "track_name"), ""): t for t in song.tracks}
     assert sum(1 for m in names["player"] if m.type == "note_on" and m.velocity) == 12
     assert sum(1 for m in names["accompaniment"] if m.type == "note_on" and m.velocity) > 5
-    started = [e for e in _drain(rig.events) if e["type"] == "started"]
+    started = [e for e in drain(rig.events) if e["type"] == "started"]
     assert started and started[0]["record"].endswith("session.mid")
 
 
@@ -124,9 +41,9 @@ def test_loop_mode_plays_each_pass_back_during_the_next(tmp_path):
     rig = Rig(tmp_path, mode="loop", model=TINY_BI, bars=1)
     rig.play(16 * 3)
     heard = rig.stop()
-    assert _on_grid(rig, heard) > 3
-    _no_stuck_notes(rig.sent)
-    passes = [e for e in _drain(rig.events) if e["type"] == "pass"]
+    assert on_grid(rig, heard) > 3
+    no_stuck_notes(rig.sent)
+    passes = [e for e in drain(rig.events) if e["type"] == "pass"]
     assert len(passes) >= 2
     assert all(p["lead_ms"] > 0 for p in passes)  # each pass harmonised before the next began
 
@@ -139,7 +56,7 @@ def test_panic_model_switch_and_a_hostile_stream_leave_nothing_sounding(tmp_path
     raw = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK)
     raw.open_virtual_port("raw")
     src = find_port("raw", list_ports("jack").inputs, "input")
-    subprocess.run(["jack_connect", src, find_port("acc", [p for p in _jack_inputs()], "input")], check=False)
+    subprocess.run(["jack_connect", src, find_port("acc", [p for p in jack_inputs()], "input")], check=False)
     rng = random.Random(1)
     stop = threading.Event()
 
@@ -174,22 +91,10 @@ def test_panic_model_switch_and_a_hostile_stream_leave_nothing_sounding(tmp_path
     t.join()
     raw.delete()
     heard = rig.stop()
-    _no_stuck_notes(rig.sent)
+    no_stuck_notes(rig.sent)
     assert any(m.type == "note_on" for _, m in heard)
     assert rig.engine.figures()["steps"] > 20  # it kept running through all of it
-    assert not [e for e in _drain(rig.events) if e["type"] == "error" and "step" in e.get("text", "")]
-
-
-def _jack_inputs() -> list[str]:
-    out = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout
-    return [line.strip() for line in out.splitlines() if "acc" in line and "in" in line]
-
-
-def _drain(q: queue.Queue) -> list[dict]:
-    out = []
-    while not q.empty():
-        out.append(q.get())
-    return out
+    assert not [e for e in drain(rig.events) if e["type"] == "error" and "step" in e.get("text", "")]
 
 
 def test_engine_refuses_bad_settings_clearly(use_tiny_models):
@@ -220,7 +125,7 @@ def test_live_verb_starts_prints_its_ports_and_stops_cleanly_on_ctrl_c(tmp_path)
         player = open_output("virtual", api="jack", client_name="player")
         listener = Listener(open_input("accompanist-out", api="jack", client_name="ear"))
         subprocess.run(["jack_connect", "player-out:out", "accompanist-in:in"], check=True)
-        _wait_connections()
+        wait_connections()
         for i in range(12):
             player.send(mido.Message("note_on", note=60 + i % 5, velocity=80))
             time.sleep(0.12)
@@ -241,7 +146,7 @@ def test_live_verb_starts_prints_its_ports_and_stops_cleanly_on_ctrl_c(tmp_path)
         "player",
         "accompaniment",
     ]
-    _no_stuck_notes(list(song.tracks[2]))  # the recording holds everything the engine sent
+    no_stuck_notes(list(song.tracks[2]))  # the recording holds everything the engine sent
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
@@ -255,8 +160,8 @@ def test_fluidsynth_plays_the_answer_through_jack_beside_midi_out(tmp_path):
         rig.play(16)
     finally:
         heard = rig.stop()
-    assert _on_grid(rig, heard) > 0  # MIDI out still answers beside the synth
-    _no_stuck_notes(rig.sent)
+    assert on_grid(rig, heard) > 0  # MIDI out still answers beside the synth
+    no_stuck_notes(rig.sent)
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
@@ -265,30 +170,18 @@ def test_a_player_port_that_goes_is_reported_and_reconnected_when_it_returns(tmp
     try:
         rig.play(8)
         rig.player.close()  # the keyboard is unplugged
-        _wait_for(rig.events, lambda e: e["type"] == "port" and e["state"] == "lost", 3.0)
+        wait_for(rig.events, lambda e: e["type"] == "port" and e["state"] == "lost", 3.0)
         rig.player = open_output("virtual", api="jack", client_name="player")  # and plugged back in
-        _wait_for(rig.events, lambda e: e["type"] == "port" and e["state"] == "back", 3.0)
+        wait_for(rig.events, lambda e: e["type"] == "port" and e["state"] == "back", 3.0)
         time.sleep(0.3)
         rig.player.send(mido.Message("note_on", note=72, velocity=100))
-        ev = _wait_for(rig.events, lambda e: e["type"] == "note_in" and e["note"] == 72, 3.0)
+        ev = wait_for(rig.events, lambda e: e["type"] == "note_in" and e["note"] == 72, 3.0)
         assert ev["velocity"] == 100
         rig.player.send(mido.Message("note_off", note=72))
     finally:
         rig.stop()
-    _no_stuck_notes(rig.sent)
+    no_stuck_notes(rig.sent)
     assert rig.engine.figures()["steps"] > 16  # it played on throughout
-
-
-def _wait_for(q: queue.Queue, pred, timeout: float) -> dict:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            ev = q.get(timeout=0.05)
-        except queue.Empty:
-            continue
-        if pred(ev):
-            return ev
-    raise AssertionError("the awaited event never came")
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
@@ -303,4 +196,4 @@ def test_a_sampling_change_mid_session_strands_no_note(tmp_path):
         assert len(rig.engine.output.sounding) <= 1
     finally:
         rig.stop()
-    _no_stuck_notes(rig.sent)
+    no_stuck_notes(rig.sent)

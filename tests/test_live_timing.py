@@ -41,6 +41,10 @@ def test_internal_clock_boundaries_and_tempo_change_from_a_step():
     c.set_tempo(60, from_step=8)
     assert c.boundary(8) == pytest.approx(11.0)  # nothing planned before the change moves
     assert c.boundary(9) == pytest.approx(11.25)
+    assert c.boundary(7) == pytest.approx(11.0 - STEP)  # the steps before keep their tempo
+    assert c.step_at(11.0 - 0.01) == 7 and c.step_at(11.3) == 9
+    c.set_tempo(240, from_step=12)
+    assert c.boundary(10) == pytest.approx(11.5) and c.boundary(13) == pytest.approx(12.0 + STEP / 2)
     with pytest.raises(ValueError):
         InternalClock(1000, 4)
 
@@ -118,3 +122,22 @@ def test_external_clock_follows_ticks_and_song_position():
     c.tick(5.0)
     assert c.boundary(64) == pytest.approx(5.0, abs=1e-9)
     assert c.boundary(65) == pytest.approx(5.0 + 6 * c.interval)
+
+
+def test_external_clock_learns_the_daws_tempo_within_a_beat_and_notices_silence():
+    c = ExternalClock(4, initial_bpm=120)
+    tick = 60 / 90 / 24  # the DAW plays 90: a quarter slower than the guess
+    g = c.generation
+    c.start(0.0)
+    assert c.generation == g + 1
+    for i in range(24):
+        c.tick(i * tick)
+    assert c.bpm == pytest.approx(90, rel=0.02)
+    last = 23 * tick
+    assert not c.silent(last + 0.1)
+    assert c.silent(last + 0.3)  # no tick for a sixteenth and more: the clock is lost
+    c.stop()
+    assert not c.silent(last + 10)  # stopped is not lost
+    c.song_position(8)
+    c.resume(20.0)
+    assert c.generation == g + 3

@@ -16,11 +16,16 @@ import threading
 from dataclasses import dataclass
 
 TICKS_PER_BEAT = 24  #: MIDI clock
+#: a running clock with no tick for this long (seconds, and ticks) is taken as lost
+SILENCE, SILENT_TICKS = 0.25, 8
 
 
 @dataclass
 class InternalClock:
-    """A steady grid: ``steps_per_beat`` steps a beat at ``bpm``, step 0 at ``start``."""
+    """A steady grid: ``steps_per_beat`` steps a beat at ``bpm``, step 0 at ``start``.
+
+    A tempo change starts a new segment at a step; the steps before it keep the tempo they were
+    planned at (a boundary already planned never moves)."""
 
     bpm: float
     steps_per_beat: int
@@ -29,37 +34,54 @@ class InternalClock:
     def __post_init__(self) -> None:
         if not 20 <= self.bpm <= 400:
             raise ValueError(f"tempo {self.bpm} bpm is outside 20..400")
-        self._anchor_step = 0
-        self._anchor_time = self.start
+        self._segments: list[tuple[int, float, float]] = [(0, self.start, self.bpm)]  #: (step, time, bpm)
         self._lock = threading.Lock()
 
     @property
     def step_seconds(self) -> float:
         return 60.0 / self.bpm / self.steps_per_beat
 
+    def _seconds(self, bpm: float) -> float:
+        return 60.0 / bpm / self.steps_per_beat
+
+    def _segment(self, at: int | float, by_time: bool) -> tuple[int, float, float]:
+        """The segment that holds a step (or a time): the last one starting at or before it."""
+        found = self._segments[0]
+        for seg in self._segments[1:]:
+            if (seg[1] if by_time else seg[0]) <= at:
+                found = seg
+        return found
+
     def boundary(self, k: int) -> float:
         with self._lock:
-            return self._anchor_time + (k - self._anchor_step) * self.step_seconds
+            step, t, bpm = self._segment(k, by_time=False)
+            return t + (k - step) * self._seconds(bpm)
 
     def set_tempo(self, bpm: float, from_step: int) -> None:
         """Change tempo from step ``from_step`` on (the engine passes the next unplanned step)."""
         if not 20 <= bpm <= 400:
             raise ValueError(f"tempo {bpm} bpm is outside 20..400")
+        from_step = max(from_step, 0)
+        t = self.boundary(from_step)
         with self._lock:
-            t = self._anchor_time + (from_step - self._anchor_step) * self.step_seconds
-            self._anchor_step, self._anchor_time, self.bpm = from_step, t, bpm
+            self._segments = [seg for seg in self._segments if seg[0] < from_step]
+            self._segments.append((from_step, t, bpm))
+            self.bpm = bpm
 
     def step_at(self, t: float) -> int:
         """The step sounding at time t (floor)."""
         with self._lock:
-            return self._anchor_step + int((t - self._anchor_time) // self.step_seconds)
+            step, t0, bpm = self._segment(t, by_time=True)
+            return step + int((t - t0) // self._seconds(bpm))
 
 
 class ExternalClock:
     """Follows MIDI clock. ``tick(t)`` for every 0xF8 at time t; ``start(t)``, ``stop()``,
     ``resume(t)`` and ``song_position(beats16)`` for the transport messages.
 
-    The tick interval is smoothed with an exponential average (weight ``alpha`` per tick);
+    The tick interval is smoothed with an exponential average (weight ``alpha`` per tick, after
+    a plain mean over the first ``1 / alpha`` intervals, so the first tempo is learned in a beat
+    rather than drawn slowly from the starting guess);
     a boundary is predicted as the last tick's time plus the ticks still to come times the
     smoothed interval, so a step lands where the DAW's tick for it will fall."""
 
@@ -73,6 +95,11 @@ class ExternalClock:
         self.running = False
         self.ticks = 0  #: ticks since song position 0
         self.last_tick: float | None = None
+        #: counts Start, Continue and Song Position Pointer: each puts the grid somewhere new,
+        #: and the engine re-finds its step when this changes
+        self.generation = 0
+        self.intervals = 0  #: tick intervals measured so far
+        self._start_time = 0.0
         self._lock = threading.Lock()
 
     @property
@@ -83,11 +110,13 @@ class ExternalClock:
         with self._lock:
             self.ticks, self.running, self.last_tick = 0, True, None
             self._start_time = t
+            self.generation += 1
 
     def resume(self, t: float) -> None:
         with self._lock:
             self.running, self.last_tick = True, None
             self._start_time = t
+            self.generation += 1
 
     def stop(self) -> None:
         with self._lock:
@@ -98,6 +127,7 @@ class ExternalClock:
         with self._lock:
             self.ticks = sixteenths * 6
             self.last_tick = None
+            self.generation += 1
 
     def tick(self, t: float) -> None:
         with self._lock:
@@ -107,18 +137,26 @@ class ExternalClock:
             if self.last_tick is not None:
                 dt = t - self.last_tick
                 # a tick after a long gap (transport hiccup, a busy DAW) must not wreck the tempo
-                if 0 < dt < 4 * self.interval:
-                    self.interval += self.alpha * (dt - self.interval)
+                if 0 < dt < 4 * self.interval or self.intervals == 0:
+                    self.intervals += 1
+                    self.interval += max(self.alpha, 1.0 / self.intervals) * (dt - self.interval)
                 self.ticks += 1
             self.last_tick = t
+
+    def silent(self, now: float) -> bool:
+        """Running, but no tick for a while (the DAW crashed, a cable came out): steps
+        predicted now would be guesses, not the DAW's 16ths."""
+        with self._lock:
+            last = self.last_tick if self.last_tick is not None else self._start_time
+            return self.running and now - last > max(SILENCE, SILENT_TICKS * self.interval)
 
     def boundary(self, k: int) -> float:
         """Predicted start of step k (steps since song position 0)."""
         with self._lock:
-            base = self.last_tick if self.last_tick is not None else getattr(self, "_start_time", 0.0)
+            base = self.last_tick if self.last_tick is not None else self._start_time
             return base + (k * self.ticks_per_step - self.ticks) * self.interval
 
     def step_at(self, t: float) -> int:
         with self._lock:
-            base = self.last_tick if self.last_tick is not None else getattr(self, "_start_time", 0.0)
+            base = self.last_tick if self.last_tick is not None else self._start_time
             return int((self.ticks + (t - base) / self.interval) // self.ticks_per_step)

@@ -11,7 +11,9 @@ Threads, and what each owns:
 * the input worker collects them every half millisecond: MIDI clock goes to the external
   clock, notes and the pedal to the quantiser (``quantize.py``), everything to the recorder.
 * the clock thread owns time: it sleeps to each step's close (``boundary(k + 1) - early``),
-  closes the step and hands it to the model worker; it never waits for the model.
+  closes the step and hands it to the model worker; it never waits for the model. Following a
+  DAW, it re-finds its step at each Start, Continue or Song Position, and releases everything
+  at Stop. As master (``send_clock``) it plans the 24-a-quarter MIDI clock a step ahead.
 * the model worker runs the mode (``modes.py``) and plans the answer at ``boundary(k + 1)``;
   an answer not ready by then is a missed deadline: counted, shown, and the accompaniment holds
   what it was playing for that step. The grid never moves.
@@ -25,6 +27,8 @@ import queue
 import sys
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +39,7 @@ import numpy as np
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
 from accompanist.inference.sampling import check_sampling
-from accompanist.live.clock import ExternalClock, InternalClock
+from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
 from accompanist.live.modes import DuetMode, LoopMode
 from accompanist.live.output import PortSink, Scheduler, Sink
 from accompanist.live.quantize import InputQuantizer
@@ -48,6 +52,14 @@ METRONOME_CHANNEL = 9
 SEND_MARGIN = 0.0005
 #: seconds between looks at the input port
 POLL = 0.0005
+#: per-step figures kept: the last few hours of a session, so memory stays flat
+KEEP_STEPS = 100_000
+#: what ``Engine.set`` may change while playing; the rest (ports, clock source) need a restart
+LIVE_SETTINGS = frozenset(
+    {"mode", "model", "temperature", "max_notes", "key_lock", "two_part", "bpm", "channel", "program", "metronome"}
+)
+#: the DAW's tempo is written into the recording's tempo map when it moves by more than this
+TEMPO_STEP_BPM = 0.5
 
 
 @dataclass
@@ -61,6 +73,7 @@ class Settings:
     beats_per_bar: int = 4
     bars: int = 2  #: loop mode: bars a pass
     clock: str = "internal"  #: "internal" or "external" (follow the DAW's MIDI clock)
+    send_clock: bool = False  #: internal clock: send MIDI clock, Start and Stop on the output
     temperature: float | None = None  #: default: the model card's
     max_notes: int | None = None  #: duet: cap on simultaneous notes (default: the card's)
     key_lock: float | None = None  #: duet: penalty on notes outside the melody's key (default: the card's)
@@ -71,7 +84,7 @@ class Settings:
     soundfont: str | None = None
     record: Path | None = None  #: default: a dated file in ./accompanist-sessions
     early: float = 0.03  #: seconds before a boundary that a note already counts for it
-    count_in: int = 0  #: bars of metronome before the model listens
+    count_in: int = 0  #: bars of metronome before the model listens (internal clock only)
     metronome: bool = False
     seed: int | None = None
     client_name: str = "accompanist"
@@ -82,7 +95,7 @@ class Stats:
     steps: int = 0
     missed: int = 0
     late_inputs: int = 0
-    inference: list[float] = field(default_factory=list)  #: seconds per answer
+    inference: deque[float] = field(default_factory=lambda: deque(maxlen=KEEP_STEPS))  #: seconds per answer
 
 
 class Engine:
@@ -93,9 +106,29 @@ class Engine:
         check_sampling(s.temperature)
         if not 0 <= s.channel <= 15:
             raise AccompanistError(f"channel {s.channel} must be 0..15")
+        if not 20 <= s.bpm <= 400:
+            raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
+        for name, value, lo, hi in (
+            ("bars", s.bars, 1, 64),
+            ("beats_per_bar", s.beats_per_bar, 1, 16),
+            ("count_in", s.count_in, 0, 16),
+        ):
+            if not lo <= value <= hi:
+                raise AccompanistError(f"{name.replace('_', '-')} {value} must be {lo}..{hi}")
+        if s.clock not in ("internal", "external"):
+            raise AccompanistError(f"unknown clock '{s.clock}'; use internal or external")
+        if s.send_clock and s.clock == "external":
+            raise AccompanistError("cannot follow the DAW's clock and send one: drop --send-clock or --clock external")
+        if s.send_clock and s.out is None:
+            raise AccompanistError("--send-clock needs a MIDI output to send it on")
         self.settings = s
         self.card = self._card(s.mode, s.model)
         self.steps_per_beat = self.card.steps_per_beat
+        if TICKS_PER_BEAT % self.steps_per_beat and (s.clock == "external" or s.send_clock):
+            raise AccompanistError(
+                f"model {self.card.name} has {self.steps_per_beat} steps a beat, "
+                "which MIDI clock's 24 ticks a beat do not divide"
+            )
         self.stats = Stats()
         self._events: list[queue.Queue] = []
         self._work: queue.Queue = queue.Queue()
@@ -111,6 +144,7 @@ class Engine:
         self.rng = np.random.default_rng(s.seed)
         self._sounding: set[int] = set()  #: answer pitches (roll index) sounding, as planned
         self._locked = False
+        self._epoch = 0  #: bumped when a DAW moves the grid: work from before is dropped
 
     # --- the face ---------------------------------------------------------------------------
 
@@ -149,9 +183,15 @@ class Engine:
             else ExternalClock(self.steps_per_beat, initial_bpm=s.bpm)
         )
         path = s.record or Path("accompanist-sessions") / f"session-{datetime.now():%Y%m%d-%H%M%S}.mid"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.recorder = Recorder(path, s.bpm, start, self.program, s.channel)
-        self.recorder.write()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.recorder = Recorder(path, s.bpm, start, self.program, s.channel)
+            self.recorder.write()
+        except (OSError, AccompanistError) as exc:
+            self._close_ports()
+            if isinstance(exc, AccompanistError):
+                raise
+            raise AccompanistError(f"{path}: cannot record there ({exc.strerror}); give --record PATH") from None
         self.quantizer = InputQuantizer(self.clock.step_at, s.early)
         self._running.set()
         self.output.start()
@@ -182,42 +222,73 @@ class Engine:
         self._work.put(None)
         for t in self._threads:
             t.join(2)
+        if self.settings.send_clock:
+            self.output.now(mido.Message("stop"))
         self.output.stop()
         # the releases sit in rtmidi's ring buffer until JACK's next cycles carry them out;
         # closing the port at once would drop them (seen: notes left sounding at the listener)
         time.sleep(0.05)
         if self.recorder:
-            self.recorder.write()
+            self._write_recording(final=True)
         self._close_ports()
         self._emit("stopped", **self.figures())
 
     def panic(self) -> None:
-        self.output.panic()
+        """Release everything sounding now, and send CC 123 on the channels used."""
         with self._mode_lock:
-            self._sounding.clear()
-            if isinstance(self.mode, DuetMode):
-                self.mode.played(roll.empty(1)[0])
+            self._release_all()
         self._emit("panic")
 
+    def _release_all(self) -> None:
+        # under the mode lock: the model worker must not plan a note between the output's
+        # release and our forgetting what sounds, or that note would never be released
+        self.output.panic()
+        self._sounding.clear()
+        if isinstance(self.mode, DuetMode):
+            self.mode.played(roll.empty(1)[0])
+
     def set(self, **changes) -> None:
-        """Change settings while playing: temperature, max_notes, bpm (internal clock), channel,
-        program, model. Sounding notes are released first where the change would strand them."""
+        """Change settings while playing (``LIVE_SETTINGS``): mode, model, temperature, sampling,
+        bpm (internal clock), channel, program, metronome. Sounding notes are released first where
+        the change would strand them."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(Settings)}
         if unknown:
             raise AccompanistError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        fixed = set(changes) - LIVE_SETTINGS
+        if fixed and self._running.is_set():
+            raise AccompanistError(f"{', '.join(sorted(fixed))} cannot change while playing; stop, then start again")
+        if "bpm" in changes and self.settings.clock == "external":
+            raise AccompanistError("the DAW sets the tempo when following its clock")
         if "temperature" in changes:
             check_sampling(changes["temperature"])
+        if "bpm" in changes and not 20 <= changes["bpm"] <= 400:
+            raise AccompanistError(f"tempo {changes['bpm']:g} bpm is outside 20..400")
         release = {"temperature", "model", "channel", "program", "mode"} & set(changes)
         if release and self._running.is_set():
             self.panic()
         self.settings = dataclasses.replace(self.settings, **changes)
         if "bpm" in changes and isinstance(getattr(self, "clock", None), InternalClock):
-            self.clock.set_tempo(changes["bpm"], self.stats.steps + 2)
+            at = self.stats.steps + 2
+            self.clock.set_tempo(changes["bpm"], at)
+            self.recorder.tempo(self.clock.boundary(at), changes["bpm"])
         if {"model", "mode", "temperature", "max_notes", "key_lock", "two_part"} & set(changes):
             self.card = self._card(self.settings.mode, self.settings.model)
             with self._mode_lock:
                 self._setup_mode()
+        elif {"channel", "program"} & set(changes) and hasattr(self, "output"):
+            self.output.at(time.perf_counter(), self._program_change())
         self._emit("settings", **{k: str(v) for k, v in changes.items()})
+
+    @property
+    def locked(self) -> bool:
+        return self._locked
+
+    @property
+    def temperature(self) -> float:
+        """The temperature sampling uses now (the setting, or the model card's default)."""
+        if hasattr(self, "mode"):
+            return float(self.mode.temperature)
+        return float(self.card.defaults.get("temperature", 1.0))
 
     def lock(self, on: bool = True) -> None:
         self._locked = on
@@ -226,7 +297,8 @@ class Engine:
         self._emit("lock", on=on)
 
     def refresh(self) -> None:
-        """Loop mode: re-sample the accompaniment of the last pass for the next one."""
+        """Loop mode: when the pass now playing closes, harmonise it afresh, locked or not (a
+        locked loop then keeps the new answer)."""
         if isinstance(self.mode, LoopMode):
             with self._mode_lock:
                 self._pending_refresh = True
@@ -234,9 +306,10 @@ class Engine:
 
     def clear(self) -> None:
         """Start over: forget the recorded pass and the answer; release what sounds."""
-        self.panic()
         with self._mode_lock:
+            self._release_all()
             self.mode.reset()
+            self._pending_refresh = False
         self._emit("clear")
 
     def figures(self) -> dict:
@@ -326,30 +399,79 @@ class Engine:
 
     def _clock_thread(self) -> None:
         s = self.settings
-        k = 0
+        ext = self.clock if isinstance(self.clock, ExternalClock) else None
         steps_per_bar = s.beats_per_bar * self.steps_per_beat
-        count_in = s.count_in * steps_per_bar
+        count_in = 0 if ext else s.count_in * steps_per_bar  # a DAW counts in itself
         self.output.at(time.perf_counter(), self._program_change())
+        if s.send_clock:
+            self.output.at(self.clock.boundary(0) - 0.0001, mido.Message("start"))
+            self._plan_ticks(0)
+        k, generation = 0, None
         while self._running.is_set():
-            if isinstance(self.clock, ExternalClock) and not self.clock.running:
-                time.sleep(0.002)
-                continue
-            close = self.clock.boundary(k + 1) - s.early
-            if not self._sleep_until(close):
-                return
+            if ext is not None:
+                if not ext.running or ext.silent(time.perf_counter()):
+                    if generation is not None:
+                        generation = None
+                        self._transport_stopped("stopped" if not ext.running else "lost")
+                    time.sleep(0.002)
+                    continue
+                if ext.generation != generation:
+                    generation = ext.generation
+                    k = self._transport_started(ext, s.early)
+
+            def moved(g=generation) -> bool:
+                if ext is None:
+                    return False
+                return not ext.running or ext.generation != g or ext.silent(time.perf_counter())
+
+            if not self._sleep_until(lambda k=k: self.clock.boundary(k + 1) - s.early, moved):
+                if not self._running.is_set():
+                    return
+                continue  # the DAW stopped or jumped: start over from where it is
             with self._qlock:
                 closed = self.quantizer.close(k)
+            next_at = self.clock.boundary(k + 1)
+            if s.send_clock:
+                self._plan_ticks(k + 1)
             if s.metronome or k + 1 < count_in:
                 if (k + 1) % self.steps_per_beat == 0:
-                    accent = (k + 1) % steps_per_bar == 0
-                    self._click(self.clock.boundary(k + 1), accent)
+                    self._click(next_at, (k + 1) % steps_per_bar == 0)
             if k >= count_in:
-                self._work.put((k - count_in, closed, self.clock.boundary(k + 1), k))
+                self._work.put((self._epoch, k - count_in, closed, next_at, k))
             if (k + 1) % steps_per_bar == 0:
+                if ext is not None and abs(ext.bpm - self.recorder.bpm) > TEMPO_STEP_BPM:
+                    self.recorder.tempo(next_at, round(ext.bpm, 2))
                 threading.Thread(target=self._write_recording, daemon=True).start()
-            self.stats.steps = k + 1
+            self.stats.steps += 1
             self._emit("step", step=k, count_in=k < count_in)
             k += 1
+
+    def _transport_started(self, ext: ExternalClock, early: float) -> int:
+        """The DAW started, continued or jumped: release what sounds, forget the steps heard at
+        the old place, and return the step whose close is the next one ahead."""
+        k = max(0, ext.step_at(time.perf_counter() + early))
+        self._epoch += 1
+        self.panic()
+        with self._qlock:
+            self.quantizer.restart(k - 1)
+        with self._mode_lock:
+            if isinstance(self.mode, LoopMode):
+                self.mode.reset()  # a pass is bars of the song: heard elsewhere, it means nothing here
+        self._emit("transport", state="playing", step=k, bpm=round(ext.bpm, 2))
+        return k
+
+    def _transport_stopped(self, state: str) -> None:
+        """The DAW stopped, or its clock went silent ("lost"): release everything and wait."""
+        self._epoch += 1
+        self.panic()
+        self._emit("transport", state=state)
+
+    def _plan_ticks(self, k: int) -> None:
+        """MIDI clock for step k: its share of the 24 ticks a quarter, spread over the step."""
+        t0, t1 = self.clock.boundary(k), self.clock.boundary(k + 1)
+        n = TICKS_PER_BEAT // self.steps_per_beat
+        for i in range(n):
+            self.output.at(t0 + (t1 - t0) * i / n, mido.Message("clock"))
 
     def _port_watch(self) -> None:
         """Every half second: is each port we opened by name still there? A port that goes is
@@ -394,12 +516,15 @@ class Engine:
             except Exception as exc:  # a port that flickers must not end the session
                 self._error(f"port watch: {exc}")
 
-    def _sleep_until(self, t: float) -> bool:
-        while self._running.is_set():
-            left = t - time.perf_counter()
+    def _sleep_until(self, target: Callable[[], float], moved: Callable[[], bool]) -> bool:
+        """Sleep until ``target()``, asked again every few milliseconds (a DAW's clock refines its
+        prediction with each tick, a tempo change moves it); False if the engine stops or
+        ``moved()`` says the grid went somewhere else."""
+        while self._running.is_set() and not moved():
+            left = target() - time.perf_counter()
             if left <= 0:
                 return True
-            time.sleep(min(left, 0.05))
+            time.sleep(min(left, 0.005 if isinstance(self.clock, ExternalClock) else 0.05))
         return False
 
     def _click(self, t: float, accent: bool) -> None:
@@ -412,13 +537,15 @@ class Engine:
             item = self._work.get()
             if item is None:
                 return
-            index, closed, deadline, k = item
+            epoch, index, closed, deadline, k = item
             try:
                 with self._mode_lock:
+                    if epoch != self._epoch:
+                        continue  # heard before the DAW moved the grid
                     if isinstance(self.mode, DuetMode):
                         self._duet_step(closed, deadline)
                     else:
-                        self._loop_step(index, closed, k)
+                        self._loop_step(index, closed, deadline, k)
             except Exception as exc:  # the session goes on; the step is lost, and said so
                 self._error(f"step {k}: {type(exc).__name__}: {exc}")
 
@@ -428,8 +555,7 @@ class Engine:
         t1 = time.perf_counter()
         self.stats.inference.append(t1 - t0)
         if t1 > deadline - SEND_MARGIN:
-            self.stats.missed += 1
-            self._emit("missed", step=closed.step + 1, late_ms=round((t1 - deadline) * 1e3, 3))
+            self._missed(closed.step + 1, t1 - deadline)
             held = roll.empty(1)[0]
             held[roll.FRAME, list(self._sounding)] = 1
             self.mode.played(held)
@@ -437,33 +563,40 @@ class Engine:
         self.mode.played(step)
         self._plan_step(deadline, step, self._velocity())
 
-    def _loop_step(self, index: int, closed, k: int) -> None:
+    def _loop_step(self, index: int, closed, deadline: float, k: int) -> None:
+        """Hear step ``index`` of the pass; at the pass's last step, harmonise the pass; then
+        plan the answer's next step at the coming boundary. Planning one step at a time keeps
+        the answer on the grid through tempo changes and a DAW's drifting clock."""
         mode: LoopMode = self.mode
         n = mode.pass_steps
         mode.hear(index % n, closed.roll)
-        if index % n != n - 1:
-            return
-        t0 = time.perf_counter()
-        steps = mode.close_pass(fresh=self._pending_refresh)
-        self._pending_refresh = False
-        t1 = time.perf_counter()
-        first = self.clock.boundary(k + 1)
-        self.stats.inference.append(t1 - t0)
-        self._emit(
-            "pass", index=index // n, harmonise_ms=round((t1 - t0) * 1e3, 3), lead_ms=round((first - t1) * 1e3, 3)
-        )
-        if t1 > first - SEND_MARGIN:
-            self.stats.missed += 1
-            self._emit("missed", step=k + 1, late_ms=round((t1 - first) * 1e3, 3))
-        if steps is None:
-            return
-        vel = self._velocity()
-        for i, step in enumerate(steps):
-            t = self.clock.boundary(k + 1 + i)
-            if t < t1:
-                continue  # late: that step is skipped, the rest of the pass stays on the grid
-            self._plan_step(t, step, vel)
-        self._plan_step(self.clock.boundary(k + 1 + n), roll.empty(1)[0], vel)  # the pass ends clean
+        if index % n == n - 1:
+            t0 = time.perf_counter()
+            fresh = self._pending_refresh
+            was = mode.answer_steps
+            steps = mode.close_pass(fresh=fresh)
+            self._pending_refresh = False
+            t1 = time.perf_counter()
+            self.stats.inference.append(t1 - t0)
+            source = "silent" if steps is None else "locked" if steps is was else "refreshed" if fresh else "harmonised"
+            self._emit(
+                "pass",
+                index=index // n,
+                source=source,
+                notes=0 if steps is None else int(steps[:, roll.ONSET].sum()),
+                harmonise_ms=round((t1 - t0) * 1e3, 3),
+                lead_ms=round((deadline - t1) * 1e3, 3),
+            )
+            if t1 > deadline - SEND_MARGIN:
+                self._missed(k + 1, t1 - deadline)
+                return  # the pass's first step is skipped; the rest stays on the grid
+        steps = mode.answer_steps
+        nxt = roll.empty(1)[0] if steps is None else steps[(index + 1) % n]
+        self._plan_step(deadline, nxt, self._velocity())
+
+    def _missed(self, step: int, late: float) -> None:
+        self.stats.missed += 1
+        self._emit("missed", step=step, late_ms=round(late * 1e3, 3))
 
     def _plan_step(self, t: float, step: np.ndarray, velocity: int) -> None:
         """Messages at time t that take the answer from what sounds to ``step``: releases
@@ -480,14 +613,14 @@ class Engine:
     def _velocity(self) -> int:
         return int(np.clip(self.quantizer.velocity * 0.85, 25, 120))
 
-    def _write_recording(self) -> None:
+    def _write_recording(self, final: bool = False) -> None:
         try:
-            self.recorder.write()
+            self.recorder.write(None if final else time.perf_counter())
         except Exception as exc:
             self._error(f"recording not written: {exc}")
 
     def _sent(self, t: float, msg: mido.Message) -> None:
-        if self.recorder is not None and msg.channel != METRONOME_CHANNEL:
+        if self.recorder is not None and getattr(msg, "channel", None) not in (None, METRONOME_CHANNEL):
             self.recorder.answered(t, msg)
 
     def _error(self, text: str) -> None:

@@ -15,12 +15,17 @@ import heapq
 import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 import mido
 
 SPIN = 0.0012  #: seconds before the due time to stop sleeping and spin
 ALL_NOTES_OFF = 123
+#: timing errors kept for the figures: the last few hours of messages, not the whole session
+KEEP_ERRORS = 200_000
+#: MIDI clock and transport: a panic must not drop them, or a DAW following us would stumble
+REALTIME = frozenset({"clock", "start", "stop", "continue", "songpos"})
 
 
 class Sink:
@@ -58,7 +63,7 @@ class Scheduler:
         self._stop = False
         self.sounding: dict[tuple[int, int], int] = {}  #: (channel, note) -> times struck
         self.channels: set[int] = set()
-        self.errors: list[float] = []  #: seconds late (negative: early) per message sent
+        self.errors: deque[float] = deque(maxlen=KEEP_ERRORS)  #: seconds late (negative: early) per message
         self.sent = 0
         self._thread = threading.Thread(target=self._run, name="accompanist-output", daemon=True)
 
@@ -89,6 +94,10 @@ class Scheduler:
                     continue
                 _, _, msg = heapq.heappop(self._heap)
             self._send(msg, due)
+
+    def now(self, msg: mido.Message) -> None:
+        """Send at once, from the calling thread (a Stop as the session ends)."""
+        self._send(msg)
 
     def _send(self, msg: mido.Message, due: float | None = None) -> None:
         with self._send_lock:
@@ -124,10 +133,11 @@ class Scheduler:
                     sink.port = new
 
     def panic(self) -> None:
-        """Now: forget every plan, release every sounding note, and send All Notes Off (CC 123)
-        on every channel used."""
+        """Now: forget every planned note, release every sounding note, and send All Notes Off
+        (CC 123) on every channel used. Planned MIDI clock stays."""
         with self._cv:
-            self._heap.clear()
+            self._heap = [e for e in self._heap if e[2].type in REALTIME]
+            heapq.heapify(self._heap)
         with self._send_lock:
             for ch, note in list(self.sounding):
                 self._send_locked(mido.Message("note_off", channel=ch, note=note, velocity=0), None)

@@ -109,3 +109,9 @@ class InputQuantizer:
         self.ending.clear()
         self.onsets.clear()
         self.pedalled.clear()
+
+    def restart(self, closed: int) -> None:
+        """The grid moved (a DAW's Start, Continue or jump): forget every note, and take step
+        ``closed`` as the last one closed, so the next is ``closed + 1``."""
+        self.reset()
+        self.closed = closed

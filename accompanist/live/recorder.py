@@ -1,52 +1,146 @@
 """Every session on disk as it happens: the player's part and the accompaniment on named tracks of
-a standard MIDI file, with the tempo, rewritten atomically (write beside, then rename) at least
+a standard MIDI file, with the tempo map, rewritten atomically (write beside, then rename) at least
 once a bar. A crash or a pulled plug loses at most the bar being played.
 
-Times are kept as the session's perf_counter seconds and written as ticks at the session tempo,
-so a recording reads back on the grid it was played on.
+Times are the session's perf_counter seconds. They become ticks through the tempo map the
+engine keeps here (the starting tempo, each change of the internal tempo, the DAW's tempo as it
+drifts), so the file reads back on the grid it was played on and at the speed it was played.
+
+A session can last hours: each event is encoded once, appended to its track's bytes, and a write
+is then a header and three byte strings. Rewriting every event each bar (as mido would) costs a
+second of CPU per bar after an hour, taken from the threads that keep time.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
 import mido
 
-from accompanist.music.midi_io import Part, write_midi
+from accompanist.errors import AccompanistError
 
 TICKS_PER_BEAT = 480
+#: events younger than this wait for the next write: the input poller may still hold older ones
+SETTLE = 0.1
+KEPT = ("note_on", "note_off", "control_change")
+
+
+def _vlq(n: int) -> bytes:
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    return bytes(reversed(out))
+
+
+class _Track:
+    """A track's encoded events so far, and the tick of the last one."""
+
+    def __init__(self, head: list[mido.BaseMessage]):
+        self.data = bytearray()
+        self.tick = 0
+        for m in head:
+            self.add(0, m)
+
+    def add(self, tick: int, msg: mido.BaseMessage) -> None:
+        tick = max(tick, self.tick)  # a straggler older than the last event sounds with it
+        self.data += _vlq(tick - self.tick) + bytes(msg.bytes())
+        self.tick = tick
+
+    def chunk(self) -> bytes:
+        body = bytes(self.data) + b"\x00\xff\x2f\x00"
+        return b"MTrk" + len(body).to_bytes(4, "big") + body
 
 
 class Recorder:
     def __init__(self, path: Path, bpm: float, start: float, program: int, channel: int):
         self.path = Path(path)
-        self.bpm, self.start = bpm, start
+        self.start = start
         self.program, self.channel = program, channel
-        self.player: list[tuple[float, mido.Message]] = []
-        self.answer: list[tuple[float, mido.Message]] = []
+        #: tempo map: (seconds, ticks, bpm) at each change, in time order
+        self._tempi: list[tuple[float, float, float]] = [(start, 0.0, bpm)]
+        self._conductor = _Track([mido.MetaMessage("track_name", name="conductor"), _tempo(bpm)])
+        self._player = _Track([mido.MetaMessage("track_name", name="player")])
+        self._answer = _Track(
+            [
+                mido.MetaMessage("track_name", name="accompaniment"),
+                mido.Message("program_change", channel=channel, program=program),
+            ]
+        )
+        self._pending: list[tuple[float, int, _Track, mido.Message]] = []
+        self._order = 0
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self.writes = 0
+        self.events = 0  #: events written so far
 
-    def _ticks(self, t: float) -> int:
-        return max(0, int(round((t - self.start) * self.bpm / 60.0 * TICKS_PER_BEAT)))
+    @property
+    def bpm(self) -> float:
+        return self._tempi[-1][2]
+
+    def ticks(self, t: float) -> int:
+        for t0, tick0, bpm in reversed(self._tempi):
+            if t >= t0:
+                return int(round(tick0 + (t - t0) * bpm / 60.0 * TICKS_PER_BEAT))
+        return 0
+
+    def tempo(self, t: float, bpm: float) -> None:
+        """From time t on, the music runs at ``bpm`` (t no earlier than the last change)."""
+        with self._lock:
+            t0, tick0, old = self._tempi[-1]
+            if abs(bpm - old) < 1e-6 or t < t0:
+                return
+            tick = tick0 + (t - t0) * old / 60.0 * TICKS_PER_BEAT
+            self._tempi.append((t, tick, bpm))
+            self._conductor.add(int(round(tick)), _tempo(bpm))
 
     def played(self, t: float, msg: mido.Message) -> None:
-        if msg.type in ("note_on", "note_off", "control_change"):
-            with self._lock:
-                self.player.append((t, msg))
+        self._keep(t, self._player, msg)
 
     def answered(self, t: float, msg: mido.Message) -> None:
-        if msg.type in ("note_on", "note_off", "control_change"):
-            with self._lock:
-                self.answer.append((t, msg))
+        self._keep(t, self._answer, msg)
 
-    def write(self) -> Path:
-        with self._lock:
-            player = [(self._ticks(t), m) for t, m in self.player]
-            answer = [(self._ticks(t), m) for t, m in self.answer]
-        tempo = [(0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(self.bpm)))]
-        parts = [Part("player", player), Part("accompaniment", answer, program=self.program, channel=self.channel)]
-        write_midi(self.path, TICKS_PER_BEAT, parts, tempo)
-        self.writes += 1
+    def _keep(self, t: float, track: _Track, msg: mido.Message) -> None:
+        if msg.type in KEPT:
+            with self._lock:
+                self._order += 1
+                self._pending.append((t, self._order, track, msg))
+
+    def write(self, now: float | None = None) -> Path:
+        """Encode the events older than ``now - SETTLE`` (all of them when ``now`` is None, at the
+        end of a session) and write the file."""
+        with self._write_lock:
+            with self._lock:
+                cut = float("inf") if now is None else now - SETTLE
+                ready = sorted((e for e in self._pending if e[0] < cut), key=lambda e: (e[0], e[1]))
+                self._pending = [e for e in self._pending if e[0] >= cut]
+                for t, _, track, msg in ready:
+                    track.add(self.ticks(t), msg)
+                self.events += len(ready)
+                tracks = [self._conductor.chunk(), self._player.chunk(), self._answer.chunk()]
+            head = b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big")
+            head += len(tracks).to_bytes(2, "big") + TICKS_PER_BEAT.to_bytes(2, "big")
+            _replace(self.path, head + b"".join(tracks))
+            self.writes += 1
         return self.path
+
+
+def _tempo(bpm: float) -> mido.MetaMessage:
+    return mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))
+
+
+def _replace(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # a pulled plug: the rename must not land before the bytes
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise AccompanistError(f"{path}: cannot write the recording ({exc.strerror})") from None
+    finally:
+        tmp.unlink(missing_ok=True)

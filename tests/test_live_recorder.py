@@ -1,0 +1,82 @@
+"""The session recorder: a standard MIDI file, rewritten as the session goes, with a tempo map that
+follows the tempo as it changes."""
+
+from __future__ import annotations
+
+import mido
+import pytest
+
+from accompanist.errors import AccompanistError
+from accompanist.live.recorder import SETTLE, TICKS_PER_BEAT, Recorder
+
+
+def on(note: int, channel: int = 0) -> mido.Message:
+    return mido.Message("note_on", note=note, velocity=90, channel=channel)
+
+
+def off(note: int, channel: int = 0) -> mido.Message:
+    return mido.Message("note_off", note=note, channel=channel)
+
+
+def absolute(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
+    t, out = 0, []
+    for m in track:
+        t += m.time
+        out.append((t, m))
+    return out
+
+
+def read(path) -> dict[str, list[tuple[int, mido.Message]]]:
+    song = mido.MidiFile(path)
+    assert song.type == 1 and song.ticks_per_beat == TICKS_PER_BEAT
+    return {next(m.name for m in t if m.type == "track_name"): absolute(t) for t in song.tracks}
+
+
+def test_events_land_on_ticks_through_the_tempo_map(tmp_path):
+    rec = Recorder(tmp_path / "s.mid", bpm=120, start=100.0, program=48, channel=1)
+    rec.played(100.5, on(60))  # one beat at 120
+    rec.played(101.0, off(60))
+    rec.tempo(101.0, 60)  # from beat 2 on, 60 bpm
+    rec.answered(102.0, on(48, 1))  # one more beat: at 60 bpm a beat is a second
+    rec.answered(103.5, off(48, 1))
+    rec.played(102.0, mido.Message("pitchwheel", pitch=100))  # not kept: notes and controllers only
+    rec.write()
+    tracks = read(tmp_path / "s.mid")
+    assert [(t, m.type) for t, m in tracks["player"] if not m.is_meta] == [(480, "note_on"), (960, "note_off")]
+    answer = [(t, m.type) for t, m in tracks["accompaniment"] if not m.is_meta]
+    assert answer == [(0, "program_change"), (1440, "note_on"), (2160, "note_off")]
+    tempi = [(t, round(mido.tempo2bpm(m.tempo), 3)) for t, m in tracks["conductor"] if m.type == "set_tempo"]
+    assert tempi == [(0, 120.0), (960, 60.0)]
+    # and a reader that follows the tempo map hears them at the times they were played
+    song = mido.MidiFile(tmp_path / "s.mid")
+    times, now = [], 0.0
+    for m in song:
+        now += m.time
+        if m.type == "note_on":
+            times.append(round(now, 6))
+    assert times == [0.5, 2.0]
+
+
+def test_each_write_is_a_whole_file_and_young_events_wait_for_the_next(tmp_path):
+    path = tmp_path / "s.mid"
+    rec = Recorder(path, bpm=120, start=0.0, program=0, channel=0)
+    rec.write()
+    assert read(path)["player"][-1][1].type == "end_of_track"  # a valid file from the start
+    for i in range(100):
+        rec.played(i * 0.25, on(60 + i % 12))
+        rec.played(i * 0.25 + 0.2, off(60 + i % 12))
+    rec.write(now=25.0)  # events in the last SETTLE seconds may still have older ones behind them
+    notes = [m for _, m in read(path)["player"] if m.type in ("note_on", "note_off")]
+    assert len(notes) == 200 - sum(1 for i in range(100) for d in (0, 0.2) if i * 0.25 + d >= 25.0 - SETTLE)
+    rec.played(24.95, off(1))  # a straggler older than what was written sounds with the last event
+    rec.write()
+    player = read(path)["player"]
+    ticks = [t for t, m in player if not m.is_meta]
+    assert len(ticks) == 201 and ticks == sorted(ticks)
+    assert rec.events == 201 and rec.writes == 3
+
+
+def test_a_recording_that_cannot_be_written_says_where(tmp_path):
+    rec = Recorder(tmp_path / "missing" / "s.mid", bpm=120, start=0.0, program=0, channel=0)
+    with pytest.raises(AccompanistError, match="cannot write the recording"):
+        rec.write()

@@ -1,0 +1,150 @@
+"""MIDI clock through real JACK ports: the engine following a DAW's clock (Start, Stop, Song
+Position, Continue), and the engine as master sending its own."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import threading
+import time
+
+import mido
+import pytest
+from helpers import TINY_DUET
+from jack_rig import Rig, drain, no_stuck_notes, sleep_to, wait_for
+
+DAW_BPM = 100.0  # not the engine's starting guess (120): it has to learn the tempo from the ticks
+TICK = 60.0 / DAW_BPM / 24
+
+
+class Daw:
+    """Plays a DAW's transport into the rig's player port: Start, 24 ticks a quarter, and a
+    quarter note on every beat; remembers when it sent each tick."""
+
+    def __init__(self, rig: Rig):
+        self.rig, self.ticks, self.position = rig, [], 0  # position: ticks since song start
+
+    def send(self, msg: mido.Message) -> None:
+        self.rig.player.send(msg)
+
+    def run(self, n_ticks: int) -> None:
+        t0 = time.perf_counter() + TICK
+        for i in range(n_ticks):
+            sleep_to(t0 + i * TICK)
+            self.send(mido.Message("clock"))
+            self.ticks.append((self.position, time.perf_counter()))
+            beat, within = divmod(self.position, 24)
+            if within == 0:
+                self.send(mido.Message("note_on", note=(60, 64, 67, 72)[beat % 4], velocity=90))
+            elif within == 18:
+                self.send(mido.Message("note_off", note=(60, 64, 67, 72)[beat % 4], velocity=0))
+            self.position += 1
+
+    def sixteenths(self) -> dict[int, float]:
+        """Song step (16th) -> when its tick was sent."""
+        return {pos // 6: t for pos, t in self.ticks if pos % 6 == 0}
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_following_a_daws_clock_lands_on_its_sixteenths_and_obeys_its_transport(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0, clock="external", bpm=120)
+    daw = Daw(rig)
+    log = rig.engine.subscribe()
+    try:
+        time.sleep(0.3)
+        assert rig.engine.figures()["steps"] == 0  # nothing moves before the DAW starts
+        daw.send(mido.Message("start"))
+        daw.run(24 * 8)  # two bars
+        assert rig.engine.clock.bpm == pytest.approx(DAW_BPM, rel=0.01)
+        playing = wait_for(rig.events, lambda e: e["type"] == "transport", 1.0)
+        assert playing["state"] == "playing" and playing["step"] == 0
+
+        daw.send(mido.Message("stop"))
+        wait_for(rig.events, lambda e: e["type"] == "transport" and e["state"] == "stopped", 1.0)
+        time.sleep(0.2)
+        assert not rig.engine.output.sounding  # the DAW stopped: nothing of ours sounds on
+        steps_when_stopped = rig.engine.figures()["steps"]
+        time.sleep(0.3)
+        assert rig.engine.figures()["steps"] == steps_when_stopped
+
+        daw.send(mido.Message("songpos", pos=64))  # bar 5, in 16ths
+        daw.position = 64 * 6
+        daw.send(mido.Message("continue"))
+        daw.run(24 * 4)
+        moved = wait_for(rig.events, lambda e: e["type"] == "transport" and e["state"] == "playing", 1.0)
+        assert moved["step"] == 64
+        # then the ticks cease without a Stop (a DAW that crashed): the clock is lost, all released
+        wait_for(rig.events, lambda e: e["type"] == "transport" and e["state"] == "lost", 1.0)
+        time.sleep(0.1)
+        assert not rig.engine.output.sounding
+    finally:
+        rig.stop()
+    no_stuck_notes(rig.sent)
+
+    # every answer the engine sent was due on one of the DAW's 16ths (within a quarter of a
+    # 16th: the internal guess of 120 bpm would be 25 ms a 16th off, and growing, after one beat)
+    grid = daw.sixteenths()
+    step = 6 * TICK
+    last = daw.ticks[-1][1]
+    errors = []
+    for t, m in rig.sent_at:
+        if m.type == "note_on" and m.velocity and m.channel == rig.engine.settings.channel and t < last:
+            near = min(grid.values(), key=lambda g: abs(g - t))
+            assert abs(t - near) < step / 4, (t - near, m)
+            errors.append(t - near)
+    assert len(errors) > 8
+    # the DAW's sends stamp the grid; ours land a JACK period or two after its ticks reach us
+    assert abs(statistics.median(errors)) < 0.005, statistics.median(errors)
+    steps = [e["step"] for e in drain(log) if e["type"] == "step"]
+    assert steps[:8] == list(range(8))  # from the DAW's Start: song step 0 on
+    at = steps.index(64)
+    assert steps[at : at + 8] == list(range(64, 72)) and max(steps[:at]) < 40  # from where it jumped
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_as_master_it_sends_start_24_ticks_a_quarter_on_its_grid_and_stop(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0, send_clock=True)
+    try:
+        player = threading.Thread(target=lambda: rig.play(16), daemon=True)
+        player.start()
+        time.sleep(0.8)
+        rig.engine.panic()  # drops the planned notes, never the planned clock
+        rig.engine.set(bpm=180)
+        time.sleep(0.8)
+        player.join()
+    finally:
+        heard = rig.stop()
+    clock = rig.engine.clock
+    sent = [(t, m.type) for t, m in rig.sent_at if m.type in ("start", "clock", "stop")]
+    assert sent[0][1] == "start" and sent[-1][1] == "stop"
+    ticks = [t for t, kind in sent if kind == "clock"]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    # 240 bpm, then 180: a tick every 10.4 ms, then every 13.9 ms, never a hole (a panic between)
+    bad = [(i, round(g * 1e3, 3)) for i, g in enumerate(gaps) if not 0.009 < g < 0.0145]
+    assert not bad, bad
+    assert any(abs(g - 60 / 240 / 24) < 1e-4 for g in gaps) and any(abs(g - 60 / 180 / 24) < 1e-4 for g in gaps)
+    # every sixth tick is a step boundary of the engine's own grid
+    k0 = round((ticks[0] - clock.boundary(0)) / (60 / 240 / 4))
+    assert ticks[0] == pytest.approx(clock.boundary(k0), abs=1e-6)
+    # and it arrives through JACK: the listener heard Start, most ticks (a late JACK cycle on
+    # this machine can drop an event), and Stop
+    kinds = [m.type for _, m in heard]
+    assert kinds.count("start") == 1 and kinds.count("stop") == 1
+    assert kinds.count("clock") >= 0.95 * len(ticks)
+    no_stuck_notes(rig.sent)
+
+
+def test_the_clock_settings_refuse_what_cannot_work(use_tiny_models):
+    from accompanist.errors import AccompanistError
+    from accompanist.live.engine import Engine, Settings
+
+    with pytest.raises(AccompanistError, match="cannot follow"):
+        Engine(Settings(model=TINY_DUET, clock="external", send_clock=True))
+    with pytest.raises(AccompanistError, match="needs a MIDI output"):
+        Engine(Settings(model=TINY_DUET, out=None, send_clock=True))
+    with pytest.raises(AccompanistError, match="unknown clock"):
+        Engine(Settings(model=TINY_DUET, clock="sundial"))
+    with pytest.raises(AccompanistError, match=r"outside 20\.\.400"):
+        Engine(Settings(model=TINY_DUET, bpm=1000))
+    with pytest.raises(AccompanistError, match="DAW sets the tempo"):
+        Engine(Settings(model=TINY_DUET, clock="external")).set(bpm=90)
