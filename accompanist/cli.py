@@ -358,7 +358,7 @@ def cmd_live(a: argparse.Namespace) -> int:
     import threading
 
     from accompanist.live.engine import Engine, Settings
-    from accompanist.live.terminal import HELP, TerminalKeys, key_action
+    from accompanist.live.terminal import HELP, TerminalKeys, describe, key_action
 
     if not 1 <= a.channel <= 16:
         raise AccompanistError(f"--channel {a.channel} must be 1..16")
@@ -408,10 +408,6 @@ def cmd_live(a: argparse.Namespace) -> int:
                 print(f"  answering on: {ev['output'] or '(no MIDI out)'}" + ("  + FluidSynth" if a.synth else ""))
                 print(f"  recording to: {ev['record']}")
                 print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
-            elif kind == "pass":
-                _say(f"pass {ev['index'] + 1}: {ev['source']}, {ev['notes']} notes, {ev['harmonise_ms']:.1f} ms")
-            elif kind == "transport":
-                _say(f"DAW {ev['state']}" + (f" at step {ev['step']}, {ev['bpm']:g} bpm" if "step" in ev else ""))
             elif kind in ("error", "missed", "port"):
                 print(
                     f"accompanist: {kind}: "
@@ -419,6 +415,8 @@ def cmd_live(a: argparse.Namespace) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
+            else:
+                _say(describe(ev))
     except KeyboardInterrupt:
         pass
     finally:

@@ -10,8 +10,9 @@ from collections import Counter
 import mido
 from helpers import Listener
 
-from accompanist.live.engine import Engine, Settings
+from accompanist.live.engine import METRONOME_CHANNEL, Engine, Settings
 from accompanist.live.ports import find_port, list_ports, open_input, open_output
+from accompanist.music import roll
 
 BPM = 240  # 16ths of 62.5 ms: a quick test, and a tighter deadline than a musician's tempo
 
@@ -56,6 +57,21 @@ class Rig:
             self.player.send(mido.Message("note_on", note=note, velocity=90))
             sleep_to(clock.boundary(k0 + i + 3))
             self.player.send(mido.Message("note_off", note=note, velocity=0))
+
+    def consistent(self) -> None:
+        """Between two steps (after a boundary's messages went out, before the next step is
+        planned), what the output has sounding is exactly what the engine thinks it planned: no
+        note the engine forgot (it would never be released), none it lost."""
+        engine = self.engine
+        clock = engine.clock
+        k = clock.step_at(time.perf_counter()) + 1
+        sleep_to(clock.boundary(k) + 0.005)
+        with engine._mode_lock:  # the model worker plans nothing while we look
+            assert time.perf_counter() < clock.boundary(k + 1) - engine.settings.early, "too slow to look"
+            ch = engine.settings.channel
+            out = {(c, note) for (c, note), n in engine.output.sounding.items() if c != METRONOME_CHANNEL and n}
+            planned = {(ch, p + roll.PITCH_LO) for p in engine._sounding}
+        assert out == planned, (out, planned)
 
     def stop(self) -> list[tuple[float, mido.Message]]:
         self.engine.stop()

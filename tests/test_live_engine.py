@@ -83,10 +83,14 @@ def test_panic_model_switch_and_a_hostile_stream_leave_nothing_sounding(tmp_path
     t = threading.Thread(target=hostile, daemon=True)
     t.start()
     time.sleep(1.0)
+    rig.consistent()
     rig.engine.panic()
-    time.sleep(0.5)
+    rig.consistent()
     rig.engine.set(model=TINY_DUET, temperature=2.0)
-    time.sleep(0.5)
+    rig.consistent()
+    rig.engine.set(channel=3)  # the notes of the old channel are released on it
+    time.sleep(0.3)
+    rig.consistent()
     stop.set()
     t.join()
     raw.delete()
@@ -194,6 +198,7 @@ def test_a_sampling_change_mid_session_strands_no_note(tmp_path):
         rig.engine.set(max_notes=1)
         time.sleep(0.5)
         assert len(rig.engine.output.sounding) <= 1
+        rig.consistent()
     finally:
         rig.stop()
     no_stuck_notes(rig.sent)

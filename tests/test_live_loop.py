@@ -77,6 +77,7 @@ def test_lock_keeps_the_answer_refresh_resamples_it_and_clear_starts_over(tmp_pa
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
 def test_live_keys_lock_refresh_clear_panic_temperature_and_quit(tmp_path):
     import pty
+    import signal
     import termios
 
     leader, follower = pty.openpty()
@@ -100,18 +101,19 @@ def test_live_keys_lock_refresh_clear_panic_temperature_and_quit(tmp_path):
 
     try:
         expect("keys: l lock")
+        # each line is printed from the engine's own event, so it says the engine did it
         for key, said in (
             (b"l", "loop locked"),
             (b"l", "loop unlocked"),
             (b"r", "refresh"),
             (b"]", "temperature 1.1"),
-            (b"[", "temperature 1"),
+            (b"\x1b[A\x1bOQ[", "temperature 1.0"),  # an arrow and F2 are no keys: only [ counts
             (b"c", "cleared"),
             (b"p", "panic"),
         ):
             os.write(leader, key)
-            expect(said)
-        os.write(leader, b"q")
+            assert "temperature 0.9" not in expect(said)
+        proc.send_signal(signal.SIGINT)
         expect("all notes released")
         assert proc.wait(10) == 0
         attrs = termios.tcgetattr(leader)
@@ -121,3 +123,24 @@ def test_live_keys_lock_refresh_clear_panic_temperature_and_quit(tmp_path):
             proc.kill()
         os.close(leader)
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_keys_skip_escape_sequences_and_q_quits():
+    from accompanist.live.terminal import TerminalKeys, keys_of
+
+    assert keys_of("l\x1b[Ar\x1bOPc\x1b[15~P") == (["l", "r", "c", "p"], 0)
+    keys, state = keys_of("x\x1b[1;5")  # a sequence cut between two reads
+    assert keys == ["x"] and state == 2
+    assert keys_of("Dq", state) == (["q"], 0)
+
+    got, quit_ = [], threading.Event()
+    keys = TerminalKeys(got.append, quit_.set)
+    read, write = os.pipe()
+    reader = threading.Thread(target=keys._run, args=(read,), daemon=True)
+    reader.start()
+    os.write(write, b"l\x1b[Bq]")
+    assert quit_.wait(2)
+    reader.join(2)
+    assert got == ["l"] and not reader.is_alive()  # nothing after q
+    os.close(read)
+    os.close(write)

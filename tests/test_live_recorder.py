@@ -80,3 +80,17 @@ def test_a_recording_that_cannot_be_written_says_where(tmp_path):
     rec = Recorder(tmp_path / "missing" / "s.mid", bpm=120, start=0.0, program=0, channel=0)
     with pytest.raises(AccompanistError, match="cannot write the recording"):
         rec.write()
+
+
+def test_a_tempo_with_a_tick_puts_that_time_exactly_there(tmp_path):
+    """Following a DAW, each bar re-anchors the file at the DAW's song position: an estimate a
+    little off never drifts."""
+    rec = Recorder(tmp_path / "s.mid", bpm=120, start=0.0, program=0, channel=0)
+    rec.tempo(2.0, 100.4, tick=1920)  # bar 2 at 2.0 s: estimated 100.4 bpm
+    rec.tempo(4.39, 100.4, tick=3840)  # bar 3: where the song says, not where 100.4 would put it
+    rec.played(4.39, on(60))
+    rec.write()
+    notes = [t for t, m in read(tmp_path / "s.mid")["player"] if m.type == "note_on"]
+    assert notes == [3840]
+    tempi = [t for t, m in read(tmp_path / "s.mid")["conductor"] if m.type == "set_tempo"]
+    assert tempi == [0, 1920]  # the same tempo again is no new event

@@ -117,7 +117,7 @@ def test_external_clock_follows_ticks_and_song_position():
     # step 32 (a 16th is 6 ticks) starts at tick 192: one tick after the last one seen
     assert c.boundary(32) == pytest.approx(last + tick, abs=0.002)
     c.stop()
-    c.song_position(64)  # 64 sixteenths = 16 beats
+    c.song_position(64, 4.9)  # 64 sixteenths = 16 beats
     c.resume(5.0)
     c.tick(5.0)
     assert c.boundary(64) == pytest.approx(5.0, abs=1e-9)
@@ -138,6 +138,6 @@ def test_external_clock_learns_the_daws_tempo_within_a_beat_and_notices_silence(
     assert c.silent(last + 0.3)  # no tick for a sixteenth and more: the clock is lost
     c.stop()
     assert not c.silent(last + 10)  # stopped is not lost
-    c.song_position(8)
+    c.song_position(8, 19.0)
     c.resume(20.0)
     assert c.generation == g + 3

@@ -18,14 +18,26 @@ TICK = 60.0 / DAW_BPM / 24
 
 
 class Daw:
-    """Plays a DAW's transport into the rig's player port: Start, 24 ticks a quarter, and a
-    quarter note on every beat; remembers when it sent each tick."""
+    """Plays a DAW's transport into the rig's player port: 24 ticks a quarter, and a quarter
+    note on every beat of its song (a track of the DAW playing the melody); remembers when it
+    sent each tick."""
+
+    NOTES = (60, 64, 67, 72)
 
     def __init__(self, rig: Rig):
         self.rig, self.ticks, self.position = rig, [], 0  # position: ticks since song start
 
     def send(self, msg: mido.Message) -> None:
         self.rig.player.send(msg)
+
+    def start(self) -> None:
+        """Start, the downbeat's tick and the song's first note, in the same JACK cycle."""
+        self.position = 0
+        self.send(mido.Message("start"))
+        self.send(mido.Message("clock"))
+        self.ticks.append((0, time.perf_counter()))
+        self.send(mido.Message("note_on", note=self.NOTES[0], velocity=90))
+        self.position = 1
 
     def run(self, n_ticks: int) -> None:
         t0 = time.perf_counter() + TICK
@@ -34,15 +46,20 @@ class Daw:
             self.send(mido.Message("clock"))
             self.ticks.append((self.position, time.perf_counter()))
             beat, within = divmod(self.position, 24)
+            note = self.NOTES[beat % 4]
             if within == 0:
-                self.send(mido.Message("note_on", note=(60, 64, 67, 72)[beat % 4], velocity=90))
+                self.send(mido.Message("note_on", note=note, velocity=90))
             elif within == 18:
-                self.send(mido.Message("note_off", note=(60, 64, 67, 72)[beat % 4], velocity=0))
+                self.send(mido.Message("note_off", note=note, velocity=0))
             self.position += 1
 
-    def sixteenths(self) -> dict[int, float]:
-        """Song step (16th) -> when its tick was sent."""
-        return {pos // 6: t for pos, t in self.ticks if pos % 6 == 0}
+    def sixteenths(self) -> list[float]:
+        """When each tick that begins a 16th of the song was sent."""
+        return [t for pos, t in self.ticks if pos % 6 == 0]
+
+
+def transport(rig: Rig, state: str) -> dict:
+    return wait_for(rig.events, lambda e: e["type"] == "transport" and e["state"] == state, 1.0)
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
@@ -53,14 +70,13 @@ def test_following_a_daws_clock_lands_on_its_sixteenths_and_obeys_its_transport(
     try:
         time.sleep(0.3)
         assert rig.engine.figures()["steps"] == 0  # nothing moves before the DAW starts
-        daw.send(mido.Message("start"))
-        daw.run(24 * 8)  # two bars
+        daw.start()
+        daw.run(24 * 8 - 1)  # two bars
         assert rig.engine.clock.bpm == pytest.approx(DAW_BPM, rel=0.01)
-        playing = wait_for(rig.events, lambda e: e["type"] == "transport", 1.0)
-        assert playing["state"] == "playing" and playing["step"] == 0
+        assert transport(rig, "playing")["step"] == 0
 
         daw.send(mido.Message("stop"))
-        wait_for(rig.events, lambda e: e["type"] == "transport" and e["state"] == "stopped", 1.0)
+        transport(rig, "stopped")
         time.sleep(0.2)
         assert not rig.engine.output.sounding  # the DAW stopped: nothing of ours sounds on
         steps_when_stopped = rig.engine.figures()["steps"]
@@ -71,10 +87,16 @@ def test_following_a_daws_clock_lands_on_its_sixteenths_and_obeys_its_transport(
         daw.position = 64 * 6
         daw.send(mido.Message("continue"))
         daw.run(24 * 4)
-        moved = wait_for(rig.events, lambda e: e["type"] == "transport" and e["state"] == "playing", 1.0)
-        assert moved["step"] == 64
+        assert transport(rig, "playing")["step"] == 64
+
+        daw.send(mido.Message("stop"))  # and on from where it stopped, without a song position
+        transport(rig, "stopped")
+        daw.send(mido.Message("continue"))
+        daw.run(24 * 2)
+        assert transport(rig, "playing")["step"] == 80  # 64 + 4 beats of 4 sixteenths
+
         # then the ticks cease without a Stop (a DAW that crashed): the clock is lost, all released
-        wait_for(rig.events, lambda e: e["type"] == "transport" and e["state"] == "lost", 1.0)
+        transport(rig, "lost")
         time.sleep(0.1)
         assert not rig.engine.output.sounding
     finally:
@@ -82,23 +104,37 @@ def test_following_a_daws_clock_lands_on_its_sixteenths_and_obeys_its_transport(
     no_stuck_notes(rig.sent)
 
     # every answer the engine sent was due on one of the DAW's 16ths (within a quarter of a
-    # 16th: the internal guess of 120 bpm would be 25 ms a 16th off, and growing, after one beat)
+    # 16th: the starting guess of 120 bpm would be 25 ms a 16th off, and growing)
     grid = daw.sixteenths()
     step = 6 * TICK
     last = daw.ticks[-1][1]
     errors = []
     for t, m in rig.sent_at:
         if m.type == "note_on" and m.velocity and m.channel == rig.engine.settings.channel and t < last:
-            near = min(grid.values(), key=lambda g: abs(g - t))
+            near = min(grid, key=lambda g: abs(g - t))
             assert abs(t - near) < step / 4, (t - near, m)
             errors.append(t - near)
     assert len(errors) > 8
     # the DAW's sends stamp the grid; ours land a JACK period or two after its ticks reach us
     assert abs(statistics.median(errors)) < 0.005, statistics.median(errors)
-    steps = [e["step"] for e in drain(log) if e["type"] == "step"]
-    assert steps[:8] == list(range(8))  # from the DAW's Start: song step 0 on
-    at = steps.index(64)
-    assert steps[at : at + 8] == list(range(64, 72)) and max(steps[:at]) < 40  # from where it jumped
+    # the recording is on the DAW's grid: its notes on beats, ours on 16ths, through all three takes
+    song = mido.MidiFile(tmp_path / "session.mid")
+    for name, unit in (("player", 480), ("accompaniment", 120)):
+        track = next(t for t in song.tracks if t.name == name)
+        at, off_grid, n, ons = 0, [], 0, []
+        for m in track:
+            at += m.time
+            if m.type == "note_on" and m.velocity:
+                n += 1
+                ons.append(at)
+                off_grid.append(min(at % unit, unit - at % unit))
+        assert n > 8 and max(off_grid) <= 12, (name, off_grid, ons)  # 12 ticks: 15 ms at 100 bpm
+    steps = [e for e in drain(log) if e["type"] == "step"]
+    assert [e["step"] for e in steps[:8]] == list(range(8))  # from the DAW's Start: song step 0 on
+    assert steps[0]["heard"] == [60]  # the note that came with Start is the song's first
+    numbers = [e["step"] for e in steps]
+    at = numbers.index(64)
+    assert numbers[at : at + 8] == list(range(64, 72)) and max(numbers[:at]) < 40  # from where it jumped
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")

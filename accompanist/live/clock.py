@@ -18,6 +18,8 @@ from dataclasses import dataclass
 TICKS_PER_BEAT = 24  #: MIDI clock
 #: a running clock with no tick for this long (seconds, and ticks) is taken as lost
 SILENCE, SILENT_TICKS = 0.25, 8
+#: seconds between ticks at 400 bpm (halved) and 20 bpm (doubled): nothing outside is a tempo
+TICK_RANGE = (60 / 400 / TICKS_PER_BEAT / 2, 60 / 20 / TICKS_PER_BEAT * 2)
 
 
 @dataclass
@@ -111,22 +113,28 @@ class ExternalClock:
             self.ticks, self.running, self.last_tick = 0, True, None
             self._start_time = t
             self.generation += 1
+            self.intervals = 0  # the DAW's tempo may have changed while it was stopped
 
     def resume(self, t: float) -> None:
+        """Continue: the next tick is the one after the last (or the Song Position's)."""
         with self._lock:
+            if self.last_tick is not None:
+                self.ticks += 1
             self.running, self.last_tick = True, None
             self._start_time = t
             self.generation += 1
+            self.intervals = 0
 
     def stop(self) -> None:
         with self._lock:
             self.running = False
 
-    def song_position(self, sixteenths: int) -> None:
-        """Song Position Pointer: MIDI beats (16ths) since the song's start."""
+    def song_position(self, sixteenths: int, t: float) -> None:
+        """Song Position Pointer at time t: MIDI beats (16ths) since the song's start."""
         with self._lock:
             self.ticks = sixteenths * 6
             self.last_tick = None
+            self._start_time = t
             self.generation += 1
 
     def tick(self, t: float) -> None:
@@ -136,8 +144,10 @@ class ExternalClock:
             # the first tick after Start, Continue or a song position is the position itself
             if self.last_tick is not None:
                 dt = t - self.last_tick
-                # a tick after a long gap (transport hiccup, a busy DAW) must not wreck the tempo
-                if 0 < dt < 4 * self.interval or self.intervals == 0:
+                # a tick after a long gap (a busy DAW) or in a burst must not wreck the tempo;
+                # the first interval is only checked against the tempi a DAW can send
+                plausible = TICK_RANGE[0] <= dt <= TICK_RANGE[1]
+                if plausible and (self.intervals == 0 or self.interval / 4 < dt < 4 * self.interval):
                     self.intervals += 1
                     self.interval += max(self.alpha, 1.0 / self.intervals) * (dt - self.interval)
                 self.ticks += 1

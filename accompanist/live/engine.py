@@ -43,6 +43,7 @@ from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
 from accompanist.live.modes import DuetMode, LoopMode
 from accompanist.live.output import PortSink, Scheduler, Sink
 from accompanist.live.quantize import InputQuantizer
+from accompanist.live.recorder import TICKS_PER_BEAT as TICKS_PER_FILE_BEAT
 from accompanist.live.recorder import Recorder
 from accompanist.music import roll
 
@@ -58,8 +59,6 @@ KEEP_STEPS = 100_000
 LIVE_SETTINGS = frozenset(
     {"mode", "model", "temperature", "max_notes", "key_lock", "two_part", "bpm", "channel", "program", "metronome"}
 )
-#: the DAW's tempo is written into the recording's tempo map when it moves by more than this
-TEMPO_STEP_BPM = 0.5
 
 
 @dataclass
@@ -145,6 +144,8 @@ class Engine:
         self._sounding: set[int] = set()  #: answer pitches (roll index) sounding, as planned
         self._locked = False
         self._epoch = 0  #: bumped when a DAW moves the grid: work from before is dropped
+        self._song_offset = 0  #: following a DAW: the file tick of its song position 0, this take
+        self._take_unanchored = False
 
     # --- the face ---------------------------------------------------------------------------
 
@@ -175,7 +176,7 @@ class Engine:
             self._close_ports()
             raise
         self.output = Scheduler(sinks, on_error=self._error, on_sent=self._sent)
-        self._setup_mode()
+        self._install_mode(self._make_mode(s, self.card))
         start = time.perf_counter() + 0.2  # the first boundary, a moment away for the threads to start
         self.clock = (
             InternalClock(s.bpm, self.steps_per_beat, start)
@@ -263,20 +264,32 @@ class Engine:
             check_sampling(changes["temperature"])
         if "bpm" in changes and not 20 <= changes["bpm"] <= 400:
             raise AccompanistError(f"tempo {changes['bpm']:g} bpm is outside 20..400")
+        new = dataclasses.replace(self.settings, **changes)
+        remade = {"model", "mode", "temperature", "max_notes", "key_lock", "two_part"} & set(changes)
+        # the new model is loaded before anything changes: a bad name leaves the session as it was,
+        # and the model worker is not held up while a graph loads
+        card = self._card(new.mode, new.model) if remade else self.card
+        if card.steps_per_beat != self.steps_per_beat:
+            raise AccompanistError(
+                f"model {card.name} has {card.steps_per_beat} steps a beat, this session "
+                f"{self.steps_per_beat}: stop, then start with it"
+            )
+        mode = self._make_mode(new, card) if remade else None
         release = {"temperature", "model", "channel", "program", "mode"} & set(changes)
-        if release and self._running.is_set():
-            self.panic()
-        self.settings = dataclasses.replace(self.settings, **changes)
+        with self._mode_lock:  # one step: the worker never plans between the release and the swap
+            if release and self._running.is_set():
+                self._release_all()
+            self.settings, self.card = new, card
+            if mode is not None:
+                self._install_mode(mode)
+            elif {"channel", "program"} & set(changes) and hasattr(self, "output"):
+                self.output.at(time.perf_counter(), self._program_change())
         if "bpm" in changes and isinstance(getattr(self, "clock", None), InternalClock):
             at = self.stats.steps + 2
             self.clock.set_tempo(changes["bpm"], at)
             self.recorder.tempo(self.clock.boundary(at), changes["bpm"])
-        if {"model", "mode", "temperature", "max_notes", "key_lock", "two_part"} & set(changes):
-            self.card = self._card(self.settings.mode, self.settings.model)
-            with self._mode_lock:
-                self._setup_mode()
-        elif {"channel", "program"} & set(changes) and hasattr(self, "output"):
-            self.output.at(time.perf_counter(), self._program_change())
+        if release and self._running.is_set():
+            self._emit("panic")
         self._emit("settings", **{k: str(v) for k, v in changes.items()})
 
     @property
@@ -343,14 +356,16 @@ class Engine:
         s = self.settings
         return int(s.program if s.program is not None else self.card.defaults.get("program", 0))
 
-    def _setup_mode(self) -> None:
-        s = self.settings
-        t = float(self.card.defaults.get("temperature", 1.0) if s.temperature is None else s.temperature)
+    def _make_mode(self, s: Settings, card: ModelCard) -> DuetMode | LoopMode:
+        t = float(card.defaults.get("temperature", 1.0) if s.temperature is None else s.temperature)
         if s.mode == "duet":
-            self.mode = DuetMode(self.card, t, self.rng, s.max_notes, s.key_lock, s.two_part)
-        else:
-            self.mode = LoopMode(self.card, t, s.bars * s.beats_per_bar * self.steps_per_beat, self.rng)
-            self.mode.locked = self._locked
+            return DuetMode(card, t, self.rng, s.max_notes, s.key_lock, s.two_part)
+        mode = LoopMode(card, t, s.bars * s.beats_per_bar * self.steps_per_beat, self.rng)
+        mode.locked = self._locked
+        return mode
+
+    def _install_mode(self, mode: DuetMode | LoopMode) -> None:
+        self.mode = mode
         self._pending_refresh = False
         if hasattr(self, "output"):
             self.output.at(time.perf_counter(), self._program_change())
@@ -386,7 +401,12 @@ class Engine:
                     kind = msg.type
                     if kind in ("clock", "start", "stop", "continue", "songpos"):
                         if ext is not None:
-                            _transport(ext, kind, t, msg)
+                            with self._qlock:
+                                _transport(ext, kind, t, msg)
+                                if kind in ("start", "continue", "songpos"):
+                                    # here, not on the clock thread: a note in the same JACK cycle
+                                    # as Start (a DAW's track playing the melody) is fed next
+                                    self.quantizer.restart(max(0, ext.step_at(t + self.settings.early)) - 1)
                         continue
                     with self._qlock:
                         self.quantizer.feed(t, msg)
@@ -400,71 +420,94 @@ class Engine:
     def _clock_thread(self) -> None:
         s = self.settings
         ext = self.clock if isinstance(self.clock, ExternalClock) else None
-        steps_per_bar = s.beats_per_bar * self.steps_per_beat
-        count_in = 0 if ext else s.count_in * steps_per_bar  # a DAW counts in itself
+        count_in = 0 if ext else s.count_in * self.steps_per_bar  # a DAW counts in itself
         self.output.at(time.perf_counter(), self._program_change())
         if s.send_clock:
             self.output.at(self.clock.boundary(0) - 0.0001, mido.Message("start"))
             self._plan_ticks(0)
         k, generation = 0, None
         while self._running.is_set():
-            if ext is not None:
-                if not ext.running or ext.silent(time.perf_counter()):
-                    if generation is not None:
-                        generation = None
-                        self._transport_stopped("stopped" if not ext.running else "lost")
-                    time.sleep(0.002)
-                    continue
-                if ext.generation != generation:
-                    generation = ext.generation
-                    k = self._transport_started(ext, s.early)
+            try:
+                if ext is not None:
+                    with self._qlock:
+                        now_generation, first = ext.generation, self.quantizer.closed + 1
+                    if not ext.running or ext.silent(time.perf_counter()):
+                        if generation is not None:
+                            generation = None
+                            self._transport_moved("stopped" if not ext.running else "lost")
+                        time.sleep(0.002)
+                        continue
+                    if now_generation != generation:
+                        generation, k = now_generation, first
+                        self._transport_moved("playing", step=k, bpm=round(ext.bpm, 2))
 
-            def moved(g=generation) -> bool:
-                if ext is None:
-                    return False
-                return not ext.running or ext.generation != g or ext.silent(time.perf_counter())
+                def moved(g=generation) -> bool:
+                    if ext is None:
+                        return False
+                    return not ext.running or ext.generation != g or ext.silent(time.perf_counter())
 
-            if not self._sleep_until(lambda k=k: self.clock.boundary(k + 1) - s.early, moved):
-                if not self._running.is_set():
-                    return
-                continue  # the DAW stopped or jumped: start over from where it is
-            with self._qlock:
-                closed = self.quantizer.close(k)
-            next_at = self.clock.boundary(k + 1)
-            if s.send_clock:
-                self._plan_ticks(k + 1)
-            if s.metronome or k + 1 < count_in:
-                if (k + 1) % self.steps_per_beat == 0:
-                    self._click(next_at, (k + 1) % steps_per_bar == 0)
-            if k >= count_in:
-                self._work.put((self._epoch, k - count_in, closed, next_at, k))
-            if (k + 1) % steps_per_bar == 0:
-                if ext is not None and abs(ext.bpm - self.recorder.bpm) > TEMPO_STEP_BPM:
-                    self.recorder.tempo(next_at, round(ext.bpm, 2))
-                threading.Thread(target=self._write_recording, daemon=True).start()
-            self.stats.steps += 1
-            self._emit("step", step=k, count_in=k < count_in)
-            k += 1
+                if not self._sleep_until(lambda k=k: self.clock.boundary(k + 1) - s.early, moved):
+                    continue  # stopping, or the DAW stopped or jumped: the top of the loop sees which
+                self._close_step(k, count_in, ext)
+                k += 1
+            except Exception as exc:  # the clock must outlive anything a step can throw
+                self._error(f"clock: {type(exc).__name__}: {exc}")
+                time.sleep(0.01)
 
-    def _transport_started(self, ext: ExternalClock, early: float) -> int:
-        """The DAW started, continued or jumped: release what sounds, forget the steps heard at
-        the old place, and return the step whose close is the next one ahead."""
-        k = max(0, ext.step_at(time.perf_counter() + early))
-        self._epoch += 1
-        self.panic()
+    def _close_step(self, k: int, count_in: int, ext: ExternalClock | None) -> None:
+        """Step k ends: its melody goes to the model worker, the step after it is planned."""
+        s = self.settings
         with self._qlock:
-            self.quantizer.restart(k - 1)
-        with self._mode_lock:
-            if isinstance(self.mode, LoopMode):
-                self.mode.reset()  # a pass is bars of the song: heard elsewhere, it means nothing here
-        self._emit("transport", state="playing", step=k, bpm=round(ext.bpm, 2))
-        return k
+            closed = self.quantizer.close(k)
+        next_at = self.clock.boundary(k + 1)
+        if s.send_clock:
+            self._plan_ticks(k + 1)
+        if (s.metronome or k + 1 < count_in) and (k + 1) % self.steps_per_beat == 0:
+            self._click(next_at, (k + 1) % self.steps_per_bar == 0)
+        if k >= count_in:
+            self._work.put(("step", self._epoch, k - count_in, closed, next_at, k))
+        if ext is not None and self._take_unanchored:
+            # a take's first anchor waits for this: by now its first ticks have come, and say
+            # when its first step really began (Start itself can come a tick early)
+            self.recorder.tempo(self.clock.boundary(k), ext.bpm, tick=self._song_tick(k))
+            self._take_unanchored = False
+        if ext is not None and (k + 1) % self.steps_per_beat == 0:
+            # the recording's grid is the DAW's: each beat is anchored at its song position
+            self.recorder.tempo(next_at, ext.bpm, tick=self._song_tick(k + 1))
+        if (k + 1) % self.steps_per_bar == 0:
+            threading.Thread(target=self._write_recording, daemon=True).start()
+        self.stats.steps += 1
+        heard = (np.flatnonzero(closed.roll[roll.ONSET]) + roll.PITCH_LO).tolist()
+        self._emit("step", step=k, count_in=k < count_in, heard=heard)
 
-    def _transport_stopped(self, state: str) -> None:
-        """The DAW stopped, or its clock went silent ("lost"): release everything and wait."""
+    @property
+    def steps_per_bar(self) -> int:
+        return self.settings.beats_per_bar * self.steps_per_beat
+
+    def _transport_moved(self, state: str, **info) -> None:
+        """The DAW started, continued, jumped, stopped, or its clock went silent ("lost"). Work
+        from the old place is dropped, and the model worker releases everything sounding (it
+        holds the mode while it answers; the clock must not wait for it)."""
         self._epoch += 1
-        self.panic()
-        self._emit("transport", state=state)
+        if state == "playing":
+            self._take_offset(info["step"])
+        elif self.clock.last_tick is not None:  # the take ends at the DAW's last tick
+            tick = self._song_offset + self.clock.ticks * (TICKS_PER_FILE_BEAT // TICKS_PER_BEAT)
+            self.recorder.tempo(self.clock.last_tick, self.clock.bpm, tick=tick)
+        self._work.put(("release", state == "playing"))
+        self._emit("transport", state=state, **info)
+
+    def _take_offset(self, step: int) -> None:
+        """Where the DAW's step ``step`` goes in the recording: on the next whole bar of the file
+        at or after now, so takes follow each other and the file's bars are the song's."""
+        tps = TICKS_PER_FILE_BEAT // self.steps_per_beat
+        bar = tps * self.steps_per_bar
+        now_tick = self.recorder.ticks(time.perf_counter())
+        self._song_offset = -(-(now_tick - step * tps) // bar) * bar
+        self._take_unanchored = True
+
+    def _song_tick(self, step: int) -> int:
+        return self._song_offset + step * (TICKS_PER_FILE_BEAT // self.steps_per_beat)
 
     def _plan_ticks(self, k: int) -> None:
         """MIDI clock for step k: its share of the 24 ticks a quarter, spread over the step."""
@@ -537,9 +580,14 @@ class Engine:
             item = self._work.get()
             if item is None:
                 return
-            epoch, index, closed, deadline, k = item
             try:
                 with self._mode_lock:
+                    if item[0] == "release":  # the DAW moved: release, and a loop starts over
+                        self._release_all()
+                        if item[1] and isinstance(self.mode, LoopMode):
+                            self.mode.reset()
+                        continue
+                    _, epoch, index, closed, deadline, k = item
                     if epoch != self._epoch:
                         continue  # heard before the DAW moved the grid
                     if isinstance(self.mode, DuetMode):
@@ -547,7 +595,7 @@ class Engine:
                     else:
                         self._loop_step(index, closed, deadline, k)
             except Exception as exc:  # the session goes on; the step is lost, and said so
-                self._error(f"step {k}: {type(exc).__name__}: {exc}")
+                self._error(f"{item[0]}: {type(exc).__name__}: {exc}")
 
     def _duet_step(self, closed, deadline: float) -> None:
         t0 = time.perf_counter()
@@ -587,9 +635,10 @@ class Engine:
                 harmonise_ms=round((t1 - t0) * 1e3, 3),
                 lead_ms=round((deadline - t1) * 1e3, 3),
             )
-            if t1 > deadline - SEND_MARGIN:
-                self._missed(k + 1, t1 - deadline)
-                return  # the pass's first step is skipped; the rest stays on the grid
+        now = time.perf_counter()
+        if now > deadline - SEND_MARGIN:  # a long harmonisation, or steps queued behind it
+            self._missed(k + 1, now - deadline)
+            return  # this step is skipped; the rest stays on the grid
         steps = mode.answer_steps
         nxt = roll.empty(1)[0] if steps is None else steps[(index + 1) % n]
         self._plan_step(deadline, nxt, self._velocity())
@@ -649,4 +698,4 @@ def _transport(ext: ExternalClock, kind: str, t: float, msg: mido.Message) -> No
     elif kind == "continue":
         ext.resume(t)
     else:
-        ext.song_position(msg.pos)
+        ext.song_position(msg.pos, t)

@@ -61,6 +61,7 @@ class Scheduler:
         #: thread never reads ``sounding`` between a note-on leaving and its being counted
         self._send_lock = threading.RLock()
         self._stop = False
+        self._panics = 0  #: bumped by each panic, under the send lock
         self.sounding: dict[tuple[int, int], int] = {}  #: (channel, note) -> times struck
         self.channels: set[int] = set()
         self.errors: deque[float] = deque(maxlen=KEEP_ERRORS)  #: seconds late (negative: early) per message
@@ -93,7 +94,13 @@ class Scheduler:
                 if not self._heap or self._heap[0][0] != due:
                     continue
                 _, _, msg = heapq.heappop(self._heap)
-            self._send(msg, due)
+                panics = self._panics
+            with self._send_lock:
+                # a panic between the pop and here has released everything: a note taken off the
+                # heap before it must not sound after it (nobody would release it)
+                if panics != self._panics and msg.type not in REALTIME:
+                    continue
+                self._send_locked(msg, due)
 
     def now(self, msg: mido.Message) -> None:
         """Send at once, from the calling thread (a Stop as the session ends)."""
@@ -139,6 +146,7 @@ class Scheduler:
             self._heap = [e for e in self._heap if e[2].type in REALTIME]
             heapq.heapify(self._heap)
         with self._send_lock:
+            self._panics += 1
             for ch, note in list(self.sounding):
                 self._send_locked(mido.Message("note_off", channel=ch, note=note, velocity=0), None)
             self.sounding.clear()

@@ -63,6 +63,8 @@ class Recorder:
         #: tempo map: (seconds, ticks, bpm) at each change, in time order
         self._tempi: list[tuple[float, float, float]] = [(start, 0.0, bpm)]
         self._conductor = _Track([mido.MetaMessage("track_name", name="conductor"), _tempo(bpm)])
+        self._written_bpm = bpm
+        self._anchor: float | None = None  #: time of the last anchor, once there is one
         self._player = _Track([mido.MetaMessage("track_name", name="player")])
         self._answer = _Track(
             [
@@ -87,15 +89,36 @@ class Recorder:
                 return int(round(tick0 + (t - t0) * bpm / 60.0 * TICKS_PER_BEAT))
         return 0
 
-    def tempo(self, t: float, bpm: float) -> None:
-        """From time t on, the music runs at ``bpm`` (t no earlier than the last change)."""
+    def tempo(self, t: float, bpm: float, tick: float | None = None) -> None:
+        """From time t on, the music runs at ``bpm`` (t later than the last change).
+
+        With ``tick`` (following a DAW), time t is exactly that tick of the file, from the DAW's
+        song position: an anchor. The stretch since the last anchor then gets its true tempo, the
+        one that puts both anchors where they belong, and events between are placed by it; so a
+        tempo estimate's small errors never add up, and the file replays in the time it was
+        played. Events after the last anchor wait for the next one (a beat), or for the end."""
         with self._lock:
             t0, tick0, old = self._tempi[-1]
-            if abs(bpm - old) < 1e-6 or t < t0:
+            if t <= t0:
                 return
-            tick = tick0 + (t - t0) * old / 60.0 * TICKS_PER_BEAT
-            self._tempi.append((t, tick, bpm))
+            if tick is None:
+                if abs(bpm - old) < 1e-6:
+                    return
+                at = tick0 + (t - t0) * old / 60.0 * TICKS_PER_BEAT
+                self._tempi.append((t, at, bpm))
+                self._write_tempo(at, bpm)
+                return
+            if tick > tick0:
+                real = (tick - tick0) / TICKS_PER_BEAT / (t - t0) * 60.0
+                self._tempi[-1] = (t0, tick0, real)
+                self._write_tempo(tick0, real)
+            self._tempi.append((t, float(max(tick, tick0)), bpm))
+            self._anchor = t
+
+    def _write_tempo(self, tick: float, bpm: float) -> None:
+        if abs(bpm - self._written_bpm) > 0.005:
             self._conductor.add(int(round(tick)), _tempo(bpm))
+            self._written_bpm = bpm
 
     def played(self, t: float, msg: mido.Message) -> None:
         self._keep(t, self._player, msg)
@@ -115,6 +138,8 @@ class Recorder:
         with self._write_lock:
             with self._lock:
                 cut = float("inf") if now is None else now - SETTLE
+                if self._anchor is not None and now is not None:
+                    cut = min(cut, self._anchor)
                 ready = sorted((e for e in self._pending if e[0] < cut), key=lambda e: (e[0], e[1]))
                 self._pending = [e for e in self._pending if e[0] >= cut]
                 for t, _, track, msg in ready:

@@ -20,29 +20,64 @@ TEMPERATURE_STEP = 0.1
 
 
 def key_action(engine, key: str) -> str | None:
-    """Do what ``key`` asks of the engine; the line to show, or None for a key that means nothing."""
-    if key == "l":
-        engine.lock(not engine.locked)
-        return "loop locked: the answer repeats" if engine.locked else "loop unlocked: each pass is harmonised anew"
-    if key == "r":
-        engine.refresh()
-        return "refresh: the pass now playing is harmonised afresh when it closes"
-    if key == "c":
-        engine.clear()
-        return "cleared: the loop starts over, nothing sounding"
-    if key == "p":
-        engine.panic()
-        return "panic: every note released"
-    if key in "[]":
-        t = round(engine.temperature + (TEMPERATURE_STEP if key == "]" else -TEMPERATURE_STEP), 2)
-        try:
-            engine.set(temperature=t)
-        except AccompanistError as exc:
-            return str(exc)
-        return f"temperature {t:g}"
-    if key in "?h":
-        return HELP
+    """Do what ``key`` asks of the engine. What the engine then did comes back as its events
+    (see ``describe``); this returns only a line of its own: the help, or why a change was refused."""
+    try:
+        if key == "l":
+            engine.lock(not engine.locked)
+        elif key == "r":
+            engine.refresh()
+        elif key == "c":
+            engine.clear()
+        elif key == "p":
+            engine.panic()
+        elif key in "[]":
+            step = TEMPERATURE_STEP if key == "]" else -TEMPERATURE_STEP
+            engine.set(temperature=round(engine.temperature + step, 2))
+        elif key in "?h":
+            return HELP
+    except AccompanistError as exc:
+        return str(exc)
     return None
+
+
+def describe(event: dict) -> str | None:
+    """The line a terminal shows for an engine event a musician cares about, or None."""
+    kind = event["type"]
+    if kind == "lock":
+        return "loop locked: the answer repeats" if event["on"] else "loop unlocked: each pass is harmonised anew"
+    if kind == "refresh":
+        return "refresh: the pass now playing is harmonised afresh when it closes"
+    if kind == "clear":
+        return "cleared: the loop starts over, nothing sounding"
+    if kind == "panic":
+        return "panic: every note released"
+    if kind == "settings":
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.items() if k not in ("type", "time"))
+    if kind == "pass":
+        return f"pass {event['index'] + 1}: {event['source']}, {event['notes']} notes, {event['harmonise_ms']:.1f} ms"
+    if kind == "transport":
+        where = f" at step {event['step']}, {event['bpm']:g} bpm" if "step" in event else ""
+        return f"DAW {event['state']}{where}"
+    return None
+
+
+def keys_of(text: str, escape: int = 0) -> tuple[list[str], int]:
+    """The keys in ``text``, without terminal escape sequences (arrows, function keys: ESC, then
+    ``[`` or ``O``, then parameters up to a final byte), and the parser's state to carry into the
+    next read: 0 outside a sequence, 1 after ESC, 2 inside one."""
+    keys = []
+    for ch in text:
+        if escape == 1:
+            escape = 2 if ch in "[O" else 0  # ESC + a key is Alt + that key: not ours either
+        elif escape == 2:
+            if "@" <= ch <= "~":
+                escape = 0
+        elif ch == "\x1b":
+            escape = 1
+        else:
+            keys.append(ch.lower())
+    return keys, escape
 
 
 class TerminalKeys:
@@ -71,14 +106,17 @@ class TerminalKeys:
     def _run(self, fd: int) -> None:
         import select
 
+        escape = 0
         while not self._stop.is_set():
             ready, _, _ = select.select([fd], [], [], 0.1)
             if not ready:
                 continue
-            data = os.read(fd, 32)
+            data = os.read(fd, 64)
             if not data:
                 return  # the terminal went away
-            for key in data.decode(errors="ignore").lower():
+            keys, escape = keys_of(data.decode(errors="ignore"), escape)
+            escape = 0 if escape == 1 else escape  # a lone ESC press: a sequence arrives in one read
+            for key in keys:
                 if key == "q":
                     self.on_quit()
                     return
