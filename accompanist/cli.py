@@ -349,6 +349,12 @@ def _add_live(sub) -> None:
     p.add_argument("--record", type=Path, default=None, help="session file (default: accompanist-sessions/...)")
     p.add_argument("--metronome", action="store_true")
     p.add_argument("--count-in", type=int, default=0, help="bars of metronome before the model listens")
+    p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=None,
+        help="send this much early to make up for the way out (default: half a JACK period on JACK, else 0)",
+    )
     p.add_argument("--seed", type=int, default=None)
 
 
@@ -387,6 +393,7 @@ def cmd_live(a: argparse.Namespace) -> int:
         metronome=a.metronome,
         count_in=a.count_in,
         seed=a.seed,
+        latency=None if a.latency_ms is None else a.latency_ms / 1e3,
     )
     engine = Engine(settings)
     events = engine.subscribe()
@@ -773,6 +780,10 @@ def _bench_live(a: argparse.Namespace) -> int:
     print(row("output timing error (loop)", lp["output_error"]))
     print(row("harmonise a pass", lp.get("harmonise_pass", {})))
     print(f"  least time left before the next pass began: {lp.get('lead_before_next_pass_ms_min')} ms")
+    f = r["following_daw_clock"]
+    print(f"duet mode following the rig's MIDI clock at {r['bpm']:g} bpm (tempo estimate {f['daw_bpm_estimate']}):")
+    print(row("answer vs the DAW's 16ths", f["output_error"]))
+    print(f"  missed deadlines {f['missed_deadlines']} of {f['steps']} steps")
     return 0
 
 

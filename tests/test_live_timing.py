@@ -141,3 +141,17 @@ def test_external_clock_learns_the_daws_tempo_within_a_beat_and_notices_silence(
     c.song_position(8, 19.0)
     c.resume(20.0)
     assert c.generation == g + 3
+
+
+def test_a_late_stamp_barely_moves_the_grid_and_a_lost_tick_is_counted():
+    c = ExternalClock(4, initial_bpm=120)
+    tick = 60 / 120 / 24
+    c.start(0.0)
+    for i in range(48):
+        c.tick(i * tick)
+    before = c.boundary(9)  # step 9 = tick 54, as far ahead as the engine plans
+    c.tick(48 * tick + 0.005)  # the input thread saw this one 5 ms late
+    assert abs(c.boundary(9) - before) < 0.001  # a raw stamp would have moved it 5 ms
+    c.tick(50 * tick)  # tick 49 never came
+    assert c.ticks == 50
+    assert c.boundary(9) == pytest.approx(54 * tick, abs=0.001)

@@ -78,9 +78,10 @@ def _connect(src: str, dst: str) -> None:
 
 
 class Rig:
-    def __init__(self, name: str, seconds: float, bpm: float, random: bool = False):
+    def __init__(self, name: str, seconds: float, bpm: float, random: bool = False, clock: bool = False):
         cmd = [sys.executable, "-m", "accompanist.bench.live_rig", "--name", name]
         cmd += ["--seconds", str(seconds), "--bpm", str(bpm), "--lead-in", "1.0"] + (["--random"] if random else [])
+        cmd += ["--clock"] if clock else []
         self.name = name
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if self.proc.stdout.readline().strip() != "ready":
@@ -122,11 +123,21 @@ def _errors(planned: list[tuple[float, int, float]], heard: list) -> tuple[list[
     return errors, lost
 
 
-def run_engine(model: str | None, seconds: float, bpm: float, temperature: float | None, mode: str = "duet") -> dict:
+def run_engine(
+    model: str | None,
+    seconds: float,
+    bpm: float,
+    temperature: float | None,
+    mode: str = "duet",
+    clock: str = "internal",
+) -> dict:
+    """One engine run against a rig. Following the rig's clock (``clock="external"``), each answer
+    is judged against the 16th of the rig's own clock it belongs to (the tick as it left the rig),
+    not against the engine's prediction of it."""
     from accompanist.live.engine import Engine, Settings
 
     client = "accompanist-bench"
-    rig = Rig("rig", seconds, bpm)
+    rig = Rig("rig", seconds, bpm, clock=clock == "external")
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(
             Settings(
@@ -140,6 +151,7 @@ def run_engine(model: str | None, seconds: float, bpm: float, temperature: float
                 record=Path(tmp) / "bench.mid",
                 client_name=client,
                 seed=0,
+                clock=clock,
             )
         )
         events = engine.subscribe(100000)
@@ -167,14 +179,20 @@ def run_engine(model: str | None, seconds: float, bpm: float, temperature: float
     sent = [s[0] for s in data["sent"]]
     n = min(len(sent), len(ins))
     fig = engine.figures()
-    errors, lost = _errors(planned, data["heard"])
     extra = {}
+    if clock == "external":
+        sixteenths = np.asarray(data["ticks"][::6])
+        last = data["ticks"][-1]  # after the rig's clock stops, there is no 16th to judge by
+        planned = [(t, note, float(sixteenths[np.abs(sixteenths - t).argmin()])) for t, note, _ in planned if t < last]
+        extra["daw_bpm_estimate"] = round(engine.clock.bpm, 2)
+    errors, lost = _errors(planned, data["heard"])
     if mode == "loop":  # how long each pass took to harmonise, and how much of the step was left
         extra["harmonise_pass"] = _pct([p["harmonise_ms"] / 1e3 for p in passes])
         extra["lead_before_next_pass_ms_min"] = min((p["lead_ms"] for p in passes), default=None)
     return {
         **extra,
         "mode": mode,
+        "clock": clock,
         "model": engine.card.name,
         "steps": fig["steps"],
         "output_error": _pct(errors),
@@ -260,6 +278,7 @@ def bench_live(
         engine = run_engine(model, seconds, bpm, temperature)
         naive = run_naive(model, seconds, bpm, temperature)
         loop = run_engine(loop_model, seconds, bpm, temperature, mode="loop")
+        follow = run_engine(model, seconds, bpm, temperature, clock="external")
     finally:
         if jack is not None:
             from accompanist.live.ports import quiet_native_stderr
@@ -280,6 +299,7 @@ def bench_live(
         "engine": engine,
         "naive_sleep_loop": naive,
         "loop_mode": loop,
+        "following_daw_clock": follow,
         "naive_over_engine_p99": ratio,
     }
 

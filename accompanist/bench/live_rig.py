@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--api", default="jack")
     p.add_argument("--lead-in", type=float, default=1.0, help="seconds to wait for connections")
     p.add_argument("--random", action="store_true", help="a random player: notes, chords and the pedal, any time")
+    p.add_argument("--clock", action="store_true", help="be the DAW too: Start, and MIDI clock on the player port")
     a = p.parse_args(argv)
-    player = open_output("virtual", a.api, client_name=f"{a.name}-player")
+    player = _Serialized(open_output("virtual", a.api, client_name=f"{a.name}-player"))
     ear = open_input("virtual", a.api, client_name=f"{a.name}-ear")
     heard: list = []
     stop = threading.Event()
@@ -49,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     eighth = 30.0 / a.bpm
     sent = []
     start = time.perf_counter()
+    ticks: list[float] = []
+    if a.clock:  # the DAW: Start and its downbeat's tick now, a tick every 1/24 beat after
+        start += 0.05
+        clock = threading.Thread(target=_clock, args=(player, start, a.bpm, a.seconds + 0.5, ticks), daemon=True)
+        clock.start()
     if a.random:
         sent = _random_player(player, a.seconds, eighth)
     else:
@@ -63,14 +69,44 @@ def main(argv: list[str] | None = None) -> int:
             player.send(mido.Message("note_off", note=pitch, velocity=0))
             nxt += length * eighth
             i += 1
+    if a.clock:
+        clock.join()
     print("played", flush=True)  # the bench stops the engine now; we hear its releases
     time.sleep(1.5)
     stop.set()
     t.join(1)
     player.close()
     ear.close()
-    print(json.dumps({"sent": sent, "heard": heard}), flush=True)
+    print(json.dumps({"sent": sent, "heard": heard, "ticks": ticks}), flush=True)
     return 0
+
+
+class _Serialized:
+    """A port two threads send on (the player's notes, the DAW's clock): one message at a time."""
+
+    def __init__(self, port):
+        self.port, self.lock = port, threading.Lock()
+
+    def send(self, msg: mido.Message) -> None:
+        with self.lock:
+            self.port.send(msg)
+
+    def close(self) -> None:
+        self.port.close()
+
+
+def _clock(player, start: float, bpm: float, seconds: float, ticks: list[float]) -> None:
+    """Start, then 24 ticks a quarter from ``start`` on, each stamped as it leaves; then Stop."""
+    tick = 60.0 / bpm / 24
+    _sleep_to(start - 0.001)
+    player.send(mido.Message("start"))
+    i = 0
+    while i * tick < seconds:
+        _sleep_to(start + i * tick)
+        player.send(mido.Message("clock"))
+        ticks.append(time.perf_counter())
+        i += 1
+    player.send(mido.Message("stop"))
 
 
 def _random_player(player, seconds: float, eighth: float) -> list:

@@ -12,6 +12,7 @@ on the DAW's 16ths even when single ticks jitter.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -81,18 +82,24 @@ class ExternalClock:
     """Follows MIDI clock. ``tick(t)`` for every 0xF8 at time t; ``start(t)``, ``stop()``,
     ``resume(t)`` and ``song_position(beats16)`` for the transport messages.
 
-    The tick interval is smoothed with an exponential average (weight ``alpha`` per tick, after
-    a plain mean over the first ``1 / alpha`` intervals, so the first tempo is learned in a beat
-    rather than drawn slowly from the starting guess);
-    a boundary is predicted as the last tick's time plus the ticks still to come times the
-    smoothed interval, so a step lands where the DAW's tick for it will fall."""
+    A tick's stamp is when we saw it, which is late by however long the input thread waited
+    for its turn (usually under a millisecond, now and then several). So after a plain mean over
+    the first ``WARM`` intervals (the tempo is learned in a third of a beat, not drawn slowly
+    from the starting guess), tick times and the interval are filtered by a delay-locked loop
+    of ``bandwidth`` Hz (F. Adriaensen, "Using a DLL to filter time", LAC 2005): each stamp moves
+    the estimate by a fraction of its error, so one late stamp no longer moves the grid. A tick
+    that comes two or more intervals after the last counts the ones lost on the way (a late JACK
+    cycle can drop events). A boundary is the filtered time of the last tick plus the ticks
+    still to come times the filtered interval: where the DAW's tick for it will fall."""
 
-    def __init__(self, steps_per_beat: int, alpha: float = 0.1, initial_bpm: float = 120.0):
+    WARM = 8
+
+    def __init__(self, steps_per_beat: int, bandwidth: float = 0.5, initial_bpm: float = 120.0):
         if TICKS_PER_BEAT % steps_per_beat:
             raise ValueError(f"{steps_per_beat} steps a beat do not divide MIDI clock's 24 ticks")
         self.steps_per_beat = steps_per_beat
         self.ticks_per_step = TICKS_PER_BEAT // steps_per_beat
-        self.alpha = alpha
+        self.bandwidth = bandwidth
         self.interval = 60.0 / initial_bpm / TICKS_PER_BEAT
         self.running = False
         self.ticks = 0  #: ticks since song position 0
@@ -102,6 +109,7 @@ class ExternalClock:
         self.generation = 0
         self.intervals = 0  #: tick intervals measured so far
         self._start_time = 0.0
+        self._heard = 0.0  #: when the last tick itself came (for silence)
         self._lock = threading.Lock()
 
     @property
@@ -141,23 +149,38 @@ class ExternalClock:
         with self._lock:
             if not self.running:
                 return
-            # the first tick after Start, Continue or a song position is the position itself
-            if self.last_tick is not None:
-                dt = t - self.last_tick
+            self._heard = t
+            if self.last_tick is None:  # the first tick after Start, Continue or a song position
+                self.last_tick = t  # is the position itself
+                return
+            dt = t - self.last_tick
+            if self.intervals < self.WARM:
                 # a tick after a long gap (a busy DAW) or in a burst must not wreck the tempo;
                 # the first interval is only checked against the tempi a DAW can send
                 plausible = TICK_RANGE[0] <= dt <= TICK_RANGE[1]
                 if plausible and (self.intervals == 0 or self.interval / 4 < dt < 4 * self.interval):
                     self.intervals += 1
-                    self.interval += max(self.alpha, 1.0 / self.intervals) * (dt - self.interval)
+                    self.interval += (dt - self.interval) / self.intervals
                 self.ticks += 1
-            self.last_tick = t
+                self.last_tick = t
+                return
+            n = max(1, round(dt / self.interval))  # ticks since the last one: more if some were lost
+            if n > 4:  # a hiccup, not a tempo: count the ticks, start the filter again from here
+                self.ticks += n
+                self.last_tick = t
+                return
+            w = 2 * math.pi * self.bandwidth * self.interval
+            predicted = self.last_tick + n * self.interval
+            error = t - predicted
+            self.last_tick = predicted + math.sqrt(2) * w * error
+            self.interval += w * w * error / n
+            self.ticks += n
 
     def silent(self, now: float) -> bool:
         """Running, but no tick for a while (the DAW crashed, a cable came out): steps
         predicted now would be guesses, not the DAW's 16ths."""
         with self._lock:
-            last = self.last_tick if self.last_tick is not None else self._start_time
+            last = max(self._heard, self._start_time)
             return self.running and now - last > max(SILENCE, SILENT_TICKS * self.interval)
 
     def boundary(self, k: int) -> float:

@@ -83,6 +83,8 @@ class Settings:
     soundfont: str | None = None
     record: Path | None = None  #: default: a dated file in ./accompanist-sessions
     early: float = 0.03  #: seconds before a boundary that a note already counts for it
+    #: seconds to send early, what the way out adds on average (None: half a JACK period on JACK)
+    latency: float | None = None
     count_in: int = 0  #: bars of metronome before the model listens (internal clock only)
     metronome: bool = False
     seed: int | None = None
@@ -114,6 +116,8 @@ class Engine:
         ):
             if not lo <= value <= hi:
                 raise AccompanistError(f"{name.replace('_', '-')} {value} must be {lo}..{hi}")
+        if s.latency is not None and not 0 <= s.latency <= 0.05:
+            raise AccompanistError(f"latency {s.latency * 1e3:g} ms must be 0..50 ms")
         if s.clock not in ("internal", "external"):
             raise AccompanistError(f"unknown clock '{s.clock}'; use internal or external")
         if s.send_clock and s.clock == "external":
@@ -175,7 +179,7 @@ class Engine:
         except BaseException:
             self._close_ports()
             raise
-        self.output = Scheduler(sinks, on_error=self._error, on_sent=self._sent)
+        self.output = Scheduler(sinks, on_error=self._error, on_sent=self._sent, lead=self._latency())
         self._install_mode(self._make_mode(s, self.card))
         start = time.perf_counter() + 0.2  # the first boundary, a moment away for the threads to start
         self.clock = (
@@ -212,6 +216,7 @@ class Engine:
             record=str(path.resolve()),
             mode=s.mode,
             model=self.card.name,
+            latency_ms=round(self.output.lead * 1e3, 3),
         )
 
     def stop(self) -> None:
@@ -292,6 +297,17 @@ class Engine:
             self._emit("panic")
         self._emit("settings", **{k: str(v) for k, v in changes.items()})
 
+    def _latency(self) -> float:
+        s = self.settings
+        if s.latency is not None:
+            return s.latency
+        if getattr(self.out_port, "name", None) is None:
+            return 0.0
+        from accompanist.live.ports import jack_period, resolve_api
+
+        period = jack_period() if resolve_api(s.api) == "jack" else None
+        return period / 2 if period else 0.0
+
     @property
     def locked(self) -> bool:
         return self._locked
@@ -342,6 +358,7 @@ class Engine:
             "output_error_ms_p99": pct([abs(e) for e in err], 99),
             "output_error_ms_max": pct([abs(e) for e in err], 100),
             "messages_out": self.output.sent if hasattr(self, "output") else 0,
+            "sent_early_ms": round(self.output.lead * 1e3, 3) if hasattr(self, "output") else None,
         }
 
     # --- set-up -----------------------------------------------------------------------------
@@ -402,7 +419,8 @@ class Engine:
                     if kind in ("clock", "start", "stop", "continue", "songpos"):
                         if ext is not None:
                             with self._qlock:
-                                _transport(ext, kind, t, msg)
+                                # the DAW sent it about as long before as our own sends go early
+                                _transport(ext, kind, t - self.output.lead, msg)
                                 if kind in ("start", "continue", "songpos"):
                                     # here, not on the clock thread: a note in the same JACK cycle
                                     # as Start (a DAW's track playing the melody) is fed next

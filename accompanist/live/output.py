@@ -43,18 +43,24 @@ class PortSink(Sink):
 
 
 class Scheduler:
-    """Planned messages in time order; ``sinks`` get each at its due time."""
+    """Planned messages in time order; ``sinks`` get each at its due time, ``lead`` seconds early.
+
+    ``lead`` is what the way out adds on average: JACK carries a message out at the start of
+    its next period, half a period later on average, so sending that much early centres the
+    arrival on the grid. ``on_sent`` and the recording see the grid time itself."""
 
     def __init__(
         self,
         sinks: list[Sink],
         on_error: Callable[[str], None] | None = None,
         on_sent: Callable[[float, mido.Message], None] | None = None,
+        lead: float = 0.0,
     ):
+        self.lead = lead
         self.sinks = sinks
         self.on_error = on_error or (lambda s: None)
         self.on_sent = on_sent or (lambda t, m: None)
-        self._heap: list[tuple[float, int, mido.Message]] = []
+        self._heap: list[tuple[float, int, mido.Message]] = []  #: (send time, order, message)
         self._seq = itertools.count()
         self._cv = threading.Condition()
         #: held while a message goes out and ``sounding`` follows it, so a panic from another
@@ -73,7 +79,7 @@ class Scheduler:
 
     def at(self, t: float, msg: mido.Message) -> None:
         with self._cv:
-            heapq.heappush(self._heap, (t, next(self._seq), msg))
+            heapq.heappush(self._heap, (t - self.lead, next(self._seq), msg))
             self._cv.notify()
 
     def _run(self) -> None:
@@ -100,7 +106,7 @@ class Scheduler:
                 # heap before it must not sound after it (nobody would release it)
                 if panics != self._panics and msg.type not in REALTIME:
                     continue
-                self._send_locked(msg, due)
+                self._send_locked(msg, due, self.lead)
 
     def now(self, msg: mido.Message) -> None:
         """Send at once, from the calling thread (a Stop as the session ends)."""
@@ -110,7 +116,8 @@ class Scheduler:
         with self._send_lock:
             self._send_locked(msg, due)
 
-    def _send_locked(self, msg: mido.Message, due: float | None) -> None:
+    def _send_locked(self, msg: mido.Message, due: float | None, lead: float = 0.0) -> None:
+        """Send now; ``due`` is when it was to leave, ``due + lead`` its grid time."""
         for s in self.sinks:
             try:
                 s.send(msg)
@@ -120,7 +127,7 @@ class Scheduler:
         if due is not None:
             self.errors.append(now - due)
         self.sent += 1
-        self.on_sent(due if due is not None else now, msg)
+        self.on_sent(due + lead if due is not None else now, msg)
         if msg.type == "note_on" and msg.velocity > 0:
             key = (msg.channel, msg.note)
             self.sounding[key] = self.sounding.get(key, 0) + 1

@@ -96,6 +96,30 @@ def resolve_api(api: str = "auto") -> str:
     )
 
 
+def jack_period() -> float | None:
+    """Seconds in one period of the running JACK server (frames / rate), or None if unknown.
+
+    Asked of JACK's own tools, which come with the server: python-rtmidi cannot tell."""
+    import re
+    import shutil
+    import subprocess
+
+    values = []
+    for tool in ("jack_bufsize", "jack_samplerate"):
+        if not shutil.which(tool):
+            return None
+        try:
+            out = subprocess.run([tool], capture_output=True, text=True, timeout=3).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        found = re.search(r"\d+", out)
+        if not found:
+            return None
+        values.append(int(found.group()))
+    frames, rate = values
+    return frames / rate if frames > 0 and rate > 0 else None
+
+
 @dataclass(frozen=True)
 class PortList:
     api: str
