@@ -32,8 +32,15 @@ def test_duet_mode_answers_on_the_grid_and_records_both_parts(tmp_path):
     names = {next((x.name for x in t if x.type == "track_name"), ""): t for t in song.tracks}
     assert sum(1 for m in names["player"] if m.type == "note_on" and m.velocity) == 12
     assert sum(1 for m in names["accompaniment"] if m.type == "note_on" and m.velocity) > 5
-    started = [e for e in drain(rig.events) if e["type"] == "started"]
+    events = drain(rig.events)
+    started = [e for e in events if e["type"] == "started"]
     assert started and started[0]["record"].endswith("session.mid")
+    # what a panel draws: the player's notes, the answer planned and sent, each step's timing
+    kinds = {e["type"] for e in events}
+    assert {"note_in", "step", "answer", "planned", "note_out"} <= kinds
+    struck = [n for e in events if e["type"] == "planned" for n in e["struck"]]
+    out = [e["note"] for e in events if e["type"] == "note_out" and e["velocity"]]
+    assert out and out == struck[: len(out)]
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
@@ -60,7 +67,15 @@ def test_panic_model_switch_and_a_hostile_stream_leave_nothing_sounding(tmp_path
     rng = random.Random(1)
     stop = threading.Event()
 
+    failed: list[Exception] = []
+
     def hostile() -> None:
+        try:
+            play_hostile()
+        except Exception as exc:  # the stream must run to the end, or the test proves less
+            failed.append(exc)
+
+    def play_hostile() -> None:
         while not stop.is_set():
             r = rng.random()
             if r < 0.3:
@@ -74,8 +89,12 @@ def test_panic_model_switch_and_a_hostile_stream_leave_nothing_sounding(tmp_path
                 raw.send_message([0xB0, 64, rng.choice([0, 127])])  # the pedal
             elif r < 0.7:
                 raw.send_message([0x90, 200, 255])  # data bytes out of range
-            elif r < 0.8:
+            elif r < 0.75:
                 raw.send_message([0xE0, rng.randrange(128), rng.randrange(128)])
+            elif r < 0.8:  # running status: a note on, then its release as data bytes alone
+                note = rng.randrange(128)
+                raw.send_message([0x90, note, rng.randrange(1, 128)])
+                raw.send_message([note, 0])
             else:
                 raw.send_message([0x80, rng.randrange(128), 0])
             time.sleep(0.002)
@@ -94,6 +113,7 @@ def test_panic_model_switch_and_a_hostile_stream_leave_nothing_sounding(tmp_path
     stop.set()
     t.join()
     raw.delete()
+    assert not failed, failed
     heard = rig.stop()
     no_stuck_notes(rig.sent)
     assert any(m.type == "note_on" for _, m in heard)
@@ -202,3 +222,23 @@ def test_a_sampling_change_mid_session_strands_no_note(tmp_path):
     finally:
         rig.stop()
     no_stuck_notes(rig.sent)
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_count_in_and_metronome_click_on_the_beats_and_the_model_waits_for_the_count(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0, count_in=1, metronome=True)
+    clock = rig.engine.clock
+    try:
+        threading.Thread(target=lambda: rig.play(32), daemon=True).start()  # playing through the count
+        time.sleep(2.5)
+    finally:
+        rig.stop()
+    clicks = [(t, m.note) for t, m in rig.sent_at if m.type == "note_on" and m.channel == 9 and m.velocity]
+    steps = [round((t - clock.boundary(0)) / clock.step_seconds) for t, _ in clicks]
+    assert len(clicks) >= 8 and all(k % 4 == 0 for k in steps)  # on every beat
+    assert all((note == 76) == (k % 16 == 0) for (_, note), k in zip(clicks, steps, strict=True))  # accents
+    answers = [t for t, m in rig.sent_at if m.type == "note_on" and m.channel == 1 and m.velocity]
+    assert answers and min(answers) > clock.boundary(16) - 1e-6  # nothing answered during the bar of count-in
+    no_stuck_notes(rig.sent)
+    song = mido.MidiFile(tmp_path / "session.mid")  # the clicks are not part of the recording
+    assert not any(m.type == "note_on" and m.channel == 9 for m in song.tracks[2])

@@ -86,3 +86,23 @@ def test_ports_verb_lists_a_virtual_port(jack_server):
         assert any("somesynth" in n for n in listed["inputs"])  # our output is an input to others
     finally:
         out.close()
+
+
+def test_the_decoder_reads_running_status_real_time_inside_and_drops_junk():
+    from accompanist.live.ports import MidiDecoder
+
+    d = MidiDecoder()
+    msgs = d.decode([0x90, 60, 100, 62, 100, 60, 0])  # three notes under one status byte
+    assert [(m.type, m.note, m.velocity) for m in msgs] == [
+        ("note_on", 60, 100),
+        ("note_on", 62, 100),
+        ("note_on", 60, 0),
+    ]
+    assert [m.note for m in d.decode([64, 90])] == [64]  # running status goes on into the next event
+    msgs = d.decode([0xB0, 64, 0xF8, 127])  # a clock byte in the middle of a controller
+    assert [m.type for m in msgs] == ["clock", "control_change"] and msgs[1].value == 127
+    assert d.decode([0xF0, 0x7D, 1, 0xF7])[0].type == "sysex"
+    assert d.decode([70, 80]) == []  # sysex ended running status: stray data bytes
+    assert d.decode([0x90, 200, 255]) == [mido.Message("reset")]  # bad data: only what parses is kept
+    assert d.decode([0xF4, 0xE0, 0, 64])[0].type == "pitchwheel"  # undefined status skipped
+    assert d.decode([0x80, 60]) == []  # cut short

@@ -443,6 +443,8 @@ class Engine:
         if s.send_clock:
             self.output.at(self.clock.boundary(0) - 0.0001, mido.Message("start"))
             self._plan_ticks(0)
+        if ext is None and (s.metronome or count_in):
+            self._click(self.clock.boundary(0), accent=True)  # the first downbeat: later ones at step closes
         k, generation = 0, None
         while self._running.is_set():
             try:
@@ -620,6 +622,7 @@ class Engine:
         step = self.mode.answer(closed.roll)
         t1 = time.perf_counter()
         self.stats.inference.append(t1 - t0)
+        self._emit("answer", step=closed.step + 1, inference_ms=round((t1 - t0) * 1e3, 3))
         if t1 > deadline - SEND_MARGIN:
             self._missed(closed.step + 1, t1 - deadline)
             held = roll.empty(1)[0]
@@ -673,9 +676,11 @@ class Engine:
         onset = set(np.flatnonzero(step[roll.ONSET] & step[roll.FRAME]).tolist())
         for p in sorted(self._sounding - frame | (onset & self._sounding)):
             self.output.at(t, mido.Message("note_off", channel=ch, note=p + roll.PITCH_LO, velocity=0))
-        for p in sorted(onset | (frame - self._sounding)):
+        struck = sorted(onset | (frame - self._sounding))
+        for p in struck:
             self.output.at(t, mido.Message("note_on", channel=ch, note=p + roll.PITCH_LO, velocity=velocity))
         self._sounding = frame
+        self._emit("planned", at=t, struck=[p + roll.PITCH_LO for p in struck], sounding=len(frame))
 
     def _velocity(self) -> int:
         return int(np.clip(self.quantizer.velocity * 0.85, 25, 120))
@@ -687,8 +692,12 @@ class Engine:
             self._error(f"recording not written: {exc}")
 
     def _sent(self, t: float, msg: mido.Message) -> None:
-        if self.recorder is not None and getattr(msg, "channel", None) not in (None, METRONOME_CHANNEL):
+        if getattr(msg, "channel", None) in (None, METRONOME_CHANNEL):
+            return
+        if self.recorder is not None:
             self.recorder.answered(t, msg)
+        if msg.type in ("note_on", "note_off"):
+            self._emit("note_out", note=msg.note, velocity=msg.velocity if msg.type == "note_on" else 0, t=t)
 
     def _error(self, text: str) -> None:
         self._emit("error", text=text)

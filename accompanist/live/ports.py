@@ -147,6 +147,67 @@ def find_port(wanted: str, names: list[str], kind: str) -> str:
     raise AccompanistError(f"'{wanted}' matches {len(hits)} {kind} ports ({', '.join(map(repr, hits))}); say which")
 
 
+#: data bytes after a status byte: channel messages by their high nibble, system common by value
+_CHANNEL_DATA = {0x80: 2, 0x90: 2, 0xA0: 2, 0xB0: 2, 0xC0: 1, 0xD0: 1, 0xE0: 2}
+_COMMON_DATA = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0}
+
+
+class MidiDecoder:
+    """Raw MIDI bytes to messages, as a wire carries them: running status (data bytes that
+    reuse the last channel status, within an event or across events), real-time bytes in the
+    middle of a message, sysex; stray data bytes and undefined status bytes are dropped.
+    mido's own parser drops running-status messages, and ``Message.from_bytes`` refuses them."""
+
+    def __init__(self) -> None:
+        self.running: int | None = None
+
+    def decode(self, data: list[int]) -> list[mido.Message]:
+        out: list[mido.Message] = []
+        i, n = 0, len(data)
+        while i < n:
+            b = data[i]
+            if b >= 0xF8:  # real time: one byte, anywhere, leaves running status alone
+                if b not in (0xF9, 0xFD):
+                    out.append(mido.Message.from_bytes([b]))
+                i += 1
+                continue
+            if b == 0xF0:
+                end = next((j for j in range(i + 1, n) if data[j] == 0xF7), None)
+                if end is not None and all(x < 0x80 for x in data[i + 1 : end]):
+                    out.append(mido.Message.from_bytes(data[i : end + 1]))
+                self.running = None
+                i = n if end is None else end + 1
+                continue
+            if b >= 0xF0:  # system common ends running status
+                self.running = None
+                size = _COMMON_DATA.get(b)
+                if size is None:
+                    i += 1
+                    continue
+                status, i = b, i + 1
+            elif b >= 0x80:
+                self.running, status, i = b, b, i + 1
+                size = _CHANNEL_DATA[b & 0xF0]
+            elif self.running is not None:
+                status, size = self.running, _CHANNEL_DATA[self.running & 0xF0]
+            else:
+                i += 1  # a data byte with no status to belong to
+                continue
+            body = []
+            while len(body) < size and i < n and data[i] < 0x80:
+                body.append(data[i])
+                i += 1
+            while len(body) < size and i < n and data[i] >= 0xF8:  # real time inside a message
+                out.append(mido.Message.from_bytes([data[i]]))
+                i += 1
+                while len(body) < size and i < n and data[i] < 0x80:
+                    body.append(data[i])
+                    i += 1
+            if len(body) == size:
+                out.append(mido.Message.from_bytes([status, *body]))
+        return out
+
+
 class MidiInput:
     """An input port that we poll instead of being called back.
 
@@ -159,23 +220,26 @@ class MidiInput:
     def __init__(self, rt, name: str):
         self._rt, self.name = rt, name
         self.closed = False
+        self._decoder = MidiDecoder()
 
     def poll(self, now: float) -> list[tuple[float, mido.Message]]:
         """Every message waiting, each with its arrival time, reconstructed from rtmidi's
         inter-message deltas back from ``now`` (the latest is taken to have arrived now).
-        Bytes that are not a valid MIDI message are dropped here."""
+        Bytes are decoded as a wire carries them (``MidiDecoder``); what is not MIDI is dropped."""
         raw = []
         while (item := self._rt.get_message()) is not None:
             raw.append(item)
-        out: list[tuple[float, mido.Message]] = []
         t = now
+        stamped = []
         for data, delta in reversed(raw):
-            try:
-                out.append((t, mido.Message.from_bytes(data)))
-            except (ValueError, TypeError):
-                pass
+            stamped.append((t, data))
             t -= delta
-        out.reverse()
+        out: list[tuple[float, mido.Message]] = []
+        for t, data in reversed(stamped):  # in order: running status runs across events
+            try:
+                out.extend((t, m) for m in self._decoder.decode(list(data)))
+            except (ValueError, TypeError, KeyError):
+                pass
         return out
 
     def close(self) -> None:
