@@ -678,7 +678,13 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
 def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="time a model, or the live engine (bench live): medians and percentiles")
-    p.add_argument("what", nargs="?", choices=["model", "live"], default="model", help="model (default) or live")
+    p.add_argument(
+        "what",
+        nargs="?",
+        choices=["model", "live", "recorder"],
+        default="model",
+        help="model (default), live, or recorder (a session file's write cost over an hour)",
+    )
     p.add_argument("--model", default=None, help="default: chorale-alto (model), duet-chorale (live)")
     p.add_argument("--seconds", type=float, default=20.0, help="live: seconds of playing, for each of the two runs")
     p.add_argument("--bpm", type=float, default=120.0, help="live: tempo")
@@ -696,6 +702,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
     if a.what == "live":
         return _bench_live(a)
+    if a.what == "recorder":
+        return _bench_recorder(a)
     card = load_card(a.model or "chorale-alto")
     if card.family == "duet":
         from accompanist.bench.duet_bench import bench_duet
@@ -739,6 +747,23 @@ def cmd_bench(a: argparse.Namespace) -> int:
         print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}, phrase x{r['torch_over_ort_harmonize_32']}")
     elif "torch_over_ort_step" in r:
         print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}")
+    return 0
+
+
+def _bench_recorder(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.bench.recorder_bench import bench_recorder
+
+    r = bench_recorder()
+    if a.json:
+        print(json.dumps(r))
+        return 0
+    first, last = r["write_first_tenth"], r["write_last_tenth"]
+    print(f"recorder: an hour at 40 messages a second ({r['events']:,} events), written every 2 s")
+    print(f"  write, first 6 minutes: median {first['median']:.3f} ms  p99 {first['p99']:.3f} ms")
+    print(f"  write, last 6 minutes:  median {last['median']:.3f} ms  p99 {last['p99']:.3f} ms  ({r['file_mb']} MB)")
+    print(f"  the whole hour rewritten through mido, once: {r['mido_whole_rewrite_ms']:.0f} ms")
     return 0
 
 

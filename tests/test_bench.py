@@ -63,3 +63,13 @@ def test_bench_unknown_model_is_a_clean_error(use_tiny_models, capsys):
     assert main(["bench", "--json", "--runs", "5", "--no-torch", "--model", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("accompanist: error: unknown model 'nope'") and TINY_BI in err
+
+
+def test_bench_recorder_reports_write_times_early_and_late():
+    from accompanist.bench.recorder_bench import bench_recorder
+
+    r = bench_recorder(minutes=1.0)
+    assert r["events"] == 2400 and r["writes"] >= 29
+    for part in ("write_first_tenth", "write_last_tenth"):
+        assert r[part]["runs"] >= 2 and 0 < r[part]["median"] <= r[part]["max"]
+    assert r["mido_whole_rewrite_ms"] > 0 and r["file_mb"] > 0
