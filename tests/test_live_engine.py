@@ -110,6 +110,12 @@ def test_panic_model_switch_and_a_hostile_stream_leave_nothing_sounding(tmp_path
     rig.engine.set(channel=3)  # the notes of the old channel are released on it
     time.sleep(0.3)
     rig.consistent()
+    rig.engine.set(mode="loop", model=TINY_BI, bars=1)
+    time.sleep(0.3)
+    rig.consistent()
+    rig.engine.set(mode="duet", model=TINY_DUET)
+    time.sleep(0.3)
+    rig.consistent()
     stop.set()
     t.join()
     raw.delete()

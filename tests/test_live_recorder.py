@@ -94,3 +94,60 @@ def test_a_tempo_with_a_tick_puts_that_time_exactly_there(tmp_path):
     assert notes == [3840]
     tempi = [t for t, m in read(tmp_path / "s.mid")["conductor"] if m.type == "set_tempo"]
     assert tempi == [0, 1920]  # the same tempo again is no new event
+
+
+def test_two_tempo_changes_for_one_step_keep_the_second(tmp_path):
+    rec = Recorder(tmp_path / "s.mid", bpm=120, start=0.0, program=0, channel=0)
+    rec.tempo(1.0, 100)
+    rec.tempo(1.0, 90)  # a slider dragged within one step
+    rec.played(1.0 + 60 / 90, on(60))  # one beat at 90
+    rec.write()
+    tracks = read(tmp_path / "s.mid")
+    assert [t for t, m in tracks["player"] if m.type == "note_on"] == [960 + 480]
+    song = mido.MidiFile(tmp_path / "s.mid")  # a player following the tempo map hears it in time
+    now = 0.0
+    for m in song:
+        now += m.time
+        if m.type == "note_on":
+            assert now == pytest.approx(1.0 + 60 / 90, abs=1e-3)
+
+
+def test_events_between_anchors_are_placed_by_the_true_tempo_between_them(tmp_path):
+    rec = Recorder(tmp_path / "s.mid", bpm=120, start=0.0, program=0, channel=0)
+    rec.tempo(1.0, 120, tick=960)  # anchors a second apart, two beats apart in the file
+    rec.played(1.5, on(60))  # halfway: beat 3 exactly
+    rec.played(1.75, off(60))
+    rec.write(now=2.0)
+    assert read(tmp_path / "s.mid")["player"][-1][1].type == "end_of_track"
+    assert [t for t, m in read(tmp_path / "s.mid")["player"] if not m.is_meta] == []  # waits for an anchor
+    rec.tempo(2.0, 120, tick=1920)  # the DAW really played at 120
+    rec.tempo(3.0, 120, tick=2400)  # and then at 60: the second between these is one beat
+    rec.played(2.5, on(62))
+    rec.write(now=3.2)
+    ticks = [(t, m.note) for t, m in read(tmp_path / "s.mid")["player"] if m.type == "note_on"]
+    assert ticks == [(1440, 60), (2160, 62)]
+    assert rec.end_tick(3.0) >= 2400
+
+
+def test_a_panic_release_is_recorded_after_the_note_it_releases():
+    """Sends go ``lead`` early and are recorded at their grid time; a panic's release, sent at
+    once, must be recorded ``lead`` later too, or the file would hold it before its note."""
+    import time
+
+    from accompanist.live.output import Scheduler, Sink
+
+    class Keep(Sink):
+        def send(self, msg):
+            pass
+
+    recorded = []
+    sched = Scheduler([Keep()], on_sent=lambda t, m: recorded.append((t, m.type)), lead=0.02)
+    sched.start()
+    sched.at(time.perf_counter() + 0.05, on(60))
+    deadline = time.perf_counter() + 1
+    while not sched.sounding and time.perf_counter() < deadline:
+        time.sleep(0.001)
+    sched.panic()  # the note left 20 ms before its grid time; the release leaves now
+    sched.stop()
+    kinds = [k for _, k in sorted(recorded)]
+    assert kinds[:2] == ["note_on", "note_off"], recorded

@@ -100,7 +100,7 @@ def test_following_a_daws_clock_lands_on_its_sixteenths_and_obeys_its_transport(
         time.sleep(0.1)
         assert not rig.engine.output.sounding
     finally:
-        rig.stop()
+        heard = rig.stop()
     no_stuck_notes(rig.sent)
 
     # every answer the engine sent was due on one of the DAW's 16ths (within a quarter of a
@@ -117,6 +117,10 @@ def test_following_a_daws_clock_lands_on_its_sixteenths_and_obeys_its_transport(
     assert len(errors) > 8
     # the DAW's sends stamp the grid; ours land a JACK period or two after its ticks reach us
     assert abs(statistics.median(errors)) < 0.005, statistics.median(errors)
+    # and what the listener heard arrived on those 16ths too (the sent times above are the
+    # engine's own account; these are another client's stamps)
+    near = [min(abs(t - g) for g in grid) for t, m in heard if m.type == "note_on" and m.velocity and t < last]
+    assert len(near) > 8 and statistics.median(near) < 0.004 and max(near) < step / 4
     # the recording is on the DAW's grid: its notes on beats, ours on 16ths, through all three takes
     song = mido.MidiFile(tmp_path / "session.mid")
     for name, unit in (("player", 480), ("accompaniment", 120)):
@@ -182,5 +186,7 @@ def test_the_clock_settings_refuse_what_cannot_work(use_tiny_models):
         Engine(Settings(model=TINY_DUET, clock="sundial"))
     with pytest.raises(AccompanistError, match=r"outside 20\.\.400"):
         Engine(Settings(model=TINY_DUET, bpm=1000))
+    with pytest.raises(AccompanistError, match="the model's deadline"):
+        Engine(Settings(model=TINY_DUET, latency=0.04))  # more than the 30 ms a step closes early
     with pytest.raises(AccompanistError, match="DAW sets the tempo"):
         Engine(Settings(model=TINY_DUET, clock="external")).set(bpm=90)

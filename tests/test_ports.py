@@ -106,3 +106,5 @@ def test_the_decoder_reads_running_status_real_time_inside_and_drops_junk():
     assert d.decode([0x90, 200, 255]) == [mido.Message("reset")]  # bad data: only what parses is kept
     assert d.decode([0xF4, 0xE0, 0, 64])[0].type == "pitchwheel"  # undefined status skipped
     assert d.decode([0x80, 60]) == []  # cut short
+    msgs = d.decode([0x90, 61, 0xF9, 90, 0xFD])  # undefined real-time bytes inside: skipped alone
+    assert [(m.type, m.note) for m in msgs] == [("note_on", 61)]

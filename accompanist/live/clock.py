@@ -87,12 +87,17 @@ class ExternalClock:
     the first ``WARM`` intervals (the tempo is learned in a third of a beat, not drawn slowly
     from the starting guess), tick times and the interval are filtered by a delay-locked loop
     of ``bandwidth`` Hz (F. Adriaensen, "Using a DLL to filter time", LAC 2005): each stamp moves
-    the estimate by a fraction of its error, so one late stamp no longer moves the grid. A tick
-    that comes two or more intervals after the last counts the ones lost on the way (a late JACK
-    cycle can drop events). A boundary is the filtered time of the last tick plus the ticks
-    still to come times the filtered interval: where the DAW's tick for it will fall."""
+    the estimate by a fraction of its error, so one late stamp no longer moves the grid. When the
+    error stays over half an interval for ``RELEARN`` ticks running, the DAW changed its tempo
+    faster than the loop follows (a jump, a steep ramp): the tempo is learned again from the
+    stamps. Every tick counts as one: a tick lost on the way (a late JACK cycle can drop events)
+    cannot be told from a slower tempo or a late stamp at the moment it matters, so it leaves the
+    grid a tick late until the next Start or Song Position. A boundary is the filtered time of
+    the last tick plus the ticks still to come times the filtered interval: where the DAW's tick
+    for it will fall."""
 
     WARM = 8
+    RELEARN = 3
 
     def __init__(self, steps_per_beat: int, bandwidth: float = 0.5, initial_bpm: float = 120.0):
         if TICKS_PER_BEAT % steps_per_beat:
@@ -110,6 +115,7 @@ class ExternalClock:
         self.intervals = 0  #: tick intervals measured so far
         self._start_time = 0.0
         self._heard = 0.0  #: when the last tick itself came (for silence)
+        self._off = 0  #: ticks in a row with an error over half an interval
         self._lock = threading.Lock()
 
     @property
@@ -121,7 +127,7 @@ class ExternalClock:
             self.ticks, self.running, self.last_tick = 0, True, None
             self._start_time = t
             self.generation += 1
-            self.intervals = 0  # the DAW's tempo may have changed while it was stopped
+            self.intervals = self._off = 0  # the DAW's tempo may have changed while it was stopped
 
     def resume(self, t: float) -> None:
         """Continue: the next tick is the one after the last (or the Song Position's)."""
@@ -131,7 +137,7 @@ class ExternalClock:
             self.running, self.last_tick = True, None
             self._start_time = t
             self.generation += 1
-            self.intervals = 0
+            self.intervals = self._off = 0
 
     def stop(self) -> None:
         with self._lock:
@@ -153,28 +159,29 @@ class ExternalClock:
             if self.last_tick is None:  # the first tick after Start, Continue or a song position
                 self.last_tick = t  # is the position itself
                 return
+            self.ticks += 1
             dt = t - self.last_tick
             if self.intervals < self.WARM:
-                # a tick after a long gap (a busy DAW) or in a burst must not wreck the tempo;
-                # the first interval is only checked against the tempi a DAW can send
-                plausible = TICK_RANGE[0] <= dt <= TICK_RANGE[1]
-                if plausible and (self.intervals == 0 or self.interval / 4 < dt < 4 * self.interval):
+                # the first interval is only checked against the tempi a DAW can send; later ones
+                # against the mean so far, so a late stamp or a lost tick cannot skew it
+                if self.intervals == 0:
+                    usable = TICK_RANGE[0] <= dt <= TICK_RANGE[1]
+                else:
+                    usable = self.interval / 1.5 < dt < self.interval * 1.5
+                if usable:
                     self.intervals += 1
                     self.interval += (dt - self.interval) / self.intervals
-                self.ticks += 1
                 self.last_tick = t
                 return
-            n = max(1, round(dt / self.interval))  # ticks since the last one: more if some were lost
-            if n > 4:  # a hiccup, not a tempo: count the ticks, start the filter again from here
-                self.ticks += n
+            error = dt - self.interval
+            self._off = self._off + 1 if abs(error) > self.interval / 2 else 0
+            if self._off >= self.RELEARN:  # the DAW's tempo moved: learn it again from here
+                self.intervals, self._off = 0, 0
                 self.last_tick = t
                 return
             w = 2 * math.pi * self.bandwidth * self.interval
-            predicted = self.last_tick + n * self.interval
-            error = t - predicted
-            self.last_tick = predicted + math.sqrt(2) * w * error
-            self.interval += w * w * error / n
-            self.ticks += n
+            self.last_tick += self.interval + math.sqrt(2) * w * error
+            self.interval += w * w * error
 
     def silent(self, now: float) -> bool:
         """Running, but no tick for a while (the DAW crashed, a cable came out): steps

@@ -57,7 +57,19 @@ POLL = 0.0005
 KEEP_STEPS = 100_000
 #: what ``Engine.set`` may change while playing; the rest (ports, clock source) need a restart
 LIVE_SETTINGS = frozenset(
-    {"mode", "model", "temperature", "max_notes", "key_lock", "two_part", "bpm", "channel", "program", "metronome"}
+    {
+        "mode",
+        "model",
+        "temperature",
+        "max_notes",
+        "key_lock",
+        "two_part",
+        "bars",
+        "bpm",
+        "channel",
+        "program",
+        "metronome",
+    }
 )
 
 
@@ -99,31 +111,36 @@ class Stats:
     inference: deque[float] = field(default_factory=lambda: deque(maxlen=KEEP_STEPS))  #: seconds per answer
 
 
+def check_settings(s: Settings) -> None:
+    """One readable error for a setting that cannot work (before start, and for each change)."""
+    if s.mode not in DEFAULT_MODELS:
+        raise AccompanistError(f"unknown mode '{s.mode}'; use duet or loop")
+    check_sampling(s.temperature)
+    if not 0 <= s.channel <= 15:
+        raise AccompanistError(f"channel {s.channel} must be 0..15")
+    if not 20 <= s.bpm <= 400:
+        raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
+    for name, value, lo, hi in (
+        ("bars", s.bars, 1, 64),
+        ("beats_per_bar", s.beats_per_bar, 1, 16),
+        ("count_in", s.count_in, 0, 16),
+    ):
+        if not lo <= value <= hi:
+            raise AccompanistError(f"{name.replace('_', '-')} {value} must be {lo}..{hi}")
+    if s.latency is not None and not 0 <= s.latency < s.early:
+        raise AccompanistError(f"latency {s.latency * 1e3:g} ms must be 0..{s.early * 1e3:g} ms (the model's deadline)")
+    if s.clock not in ("internal", "external"):
+        raise AccompanistError(f"unknown clock '{s.clock}'; use internal or external")
+    if s.send_clock and s.clock == "external":
+        raise AccompanistError("cannot follow the DAW's clock and send one: drop --send-clock or --clock external")
+    if s.send_clock and s.out is None:
+        raise AccompanistError("--send-clock needs a MIDI output to send it on")
+
+
 class Engine:
     def __init__(self, settings: Settings, sinks: list[Sink] | None = None):
         s = settings
-        if s.mode not in DEFAULT_MODELS:
-            raise AccompanistError(f"unknown mode '{s.mode}'; use duet or loop")
-        check_sampling(s.temperature)
-        if not 0 <= s.channel <= 15:
-            raise AccompanistError(f"channel {s.channel} must be 0..15")
-        if not 20 <= s.bpm <= 400:
-            raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
-        for name, value, lo, hi in (
-            ("bars", s.bars, 1, 64),
-            ("beats_per_bar", s.beats_per_bar, 1, 16),
-            ("count_in", s.count_in, 0, 16),
-        ):
-            if not lo <= value <= hi:
-                raise AccompanistError(f"{name.replace('_', '-')} {value} must be {lo}..{hi}")
-        if s.latency is not None and not 0 <= s.latency <= 0.05:
-            raise AccompanistError(f"latency {s.latency * 1e3:g} ms must be 0..50 ms")
-        if s.clock not in ("internal", "external"):
-            raise AccompanistError(f"unknown clock '{s.clock}'; use internal or external")
-        if s.send_clock and s.clock == "external":
-            raise AccompanistError("cannot follow the DAW's clock and send one: drop --send-clock or --clock external")
-        if s.send_clock and s.out is None:
-            raise AccompanistError("--send-clock needs a MIDI output to send it on")
+        check_settings(s)
         self.settings = s
         self.card = self._card(s.mode, s.model)
         self.steps_per_beat = self.card.steps_per_beat
@@ -255,8 +272,8 @@ class Engine:
 
     def set(self, **changes) -> None:
         """Change settings while playing (``LIVE_SETTINGS``): mode, model, temperature, sampling,
-        bpm (internal clock), channel, program, metronome. Sounding notes are released first where
-        the change would strand them."""
+        loop bars, bpm (internal clock), channel, program, metronome. Sounding notes are released
+        first where the change would strand them. A bad value is refused and changes nothing."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(Settings)}
         if unknown:
             raise AccompanistError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -265,12 +282,11 @@ class Engine:
             raise AccompanistError(f"{', '.join(sorted(fixed))} cannot change while playing; stop, then start again")
         if "bpm" in changes and self.settings.clock == "external":
             raise AccompanistError("the DAW sets the tempo when following its clock")
-        if "temperature" in changes:
-            check_sampling(changes["temperature"])
-        if "bpm" in changes and not 20 <= changes["bpm"] <= 400:
-            raise AccompanistError(f"tempo {changes['bpm']:g} bpm is outside 20..400")
+        if "mode" in changes and "model" not in changes:
+            changes["model"] = None  # the new mode's default model: the old one is of another family
         new = dataclasses.replace(self.settings, **changes)
-        remade = {"model", "mode", "temperature", "max_notes", "key_lock", "two_part"} & set(changes)
+        check_settings(new)
+        remade = {"model", "mode", "temperature", "max_notes", "key_lock", "two_part", "bars"} & set(changes)
         # the new model is loaded before anything changes: a bad name leaves the session as it was,
         # and the model worker is not held up while a graph loads
         card = self._card(new.mode, new.model) if remade else self.card
@@ -306,7 +322,8 @@ class Engine:
         from accompanist.live.ports import jack_period, resolve_api
 
         period = jack_period() if resolve_api(s.api) == "jack" else None
-        return period / 2 if period else 0.0
+        # a long period (a big JACK buffer) must not eat the model's whole deadline
+        return min(period / 2, s.early / 2) if period else 0.0
 
     @property
     def locked(self) -> bool:
@@ -414,13 +431,15 @@ class Engine:
                 time.sleep(POLL)
                 continue
             for t, msg in batch:
+                # what comes in was sent about as long before as our own sends go early (the
+                # same JACK period lies between): notes and clock alike are read that much earlier
+                t -= self.output.lead
                 try:
                     kind = msg.type
                     if kind in ("clock", "start", "stop", "continue", "songpos"):
                         if ext is not None:
                             with self._qlock:
-                                # the DAW sent it about as long before as our own sends go early
-                                _transport(ext, kind, t - self.output.lead, msg)
+                                _transport(ext, kind, t, msg)
                                 if kind in ("start", "continue", "songpos"):
                                     # here, not on the clock thread: a note in the same JACK cycle
                                     # as Start (a DAW's track playing the melody) is fed next
@@ -445,7 +464,7 @@ class Engine:
             self._plan_ticks(0)
         if ext is None and (s.metronome or count_in):
             self._click(self.clock.boundary(0), accent=True)  # the first downbeat: later ones at step closes
-        k, generation = 0, None
+        k, generation, lost_from = 0, None, None
         while self._running.is_set():
             try:
                 if ext is not None:
@@ -453,12 +472,17 @@ class Engine:
                         now_generation, first = ext.generation, self.quantizer.closed + 1
                     if not ext.running or ext.silent(time.perf_counter()):
                         if generation is not None:
-                            generation = None
+                            lost_from, generation = generation, None
                             self._transport_moved("stopped" if not ext.running else "lost")
                         time.sleep(0.002)
                         continue
                     if now_generation != generation:
-                        generation, k = now_generation, first
+                        if now_generation == lost_from:
+                            # the ticks came back with no Start: the song went on without us
+                            with self._qlock:
+                                first = max(0, ext.step_at(time.perf_counter() + s.early))
+                                self.quantizer.restart(first - 1)
+                        generation, k, lost_from = now_generation, first, None
                         self._transport_moved("playing", step=k, bpm=round(ext.bpm, 2))
 
                 def moved(g=generation) -> bool:
@@ -522,7 +546,7 @@ class Engine:
         at or after now, so takes follow each other and the file's bars are the song's."""
         tps = TICKS_PER_FILE_BEAT // self.steps_per_beat
         bar = tps * self.steps_per_bar
-        now_tick = self.recorder.ticks(time.perf_counter())
+        now_tick = self.recorder.end_tick(time.perf_counter()) + 1  # strictly after what is written
         self._song_offset = -(-(now_tick - step * tps) // bar) * bar
         self._take_unanchored = True
 
@@ -623,8 +647,9 @@ class Engine:
         t1 = time.perf_counter()
         self.stats.inference.append(t1 - t0)
         self._emit("answer", step=closed.step + 1, inference_ms=round((t1 - t0) * 1e3, 3))
-        if t1 > deadline - SEND_MARGIN:
-            self._missed(closed.step + 1, t1 - deadline)
+        leave = deadline - self.output.lead  # when the answer's messages must go out
+        if t1 > leave - SEND_MARGIN:
+            self._missed(closed.step + 1, t1 - leave)
             held = roll.empty(1)[0]
             held[roll.FRAME, list(self._sounding)] = 1
             self.mode.played(held)
@@ -654,11 +679,12 @@ class Engine:
                 source=source,
                 notes=0 if steps is None else int(steps[:, roll.ONSET].sum()),
                 harmonise_ms=round((t1 - t0) * 1e3, 3),
-                lead_ms=round((deadline - t1) * 1e3, 3),
+                lead_ms=round((deadline - self.output.lead - t1) * 1e3, 3),
             )
         now = time.perf_counter()
-        if now > deadline - SEND_MARGIN:  # a long harmonisation, or steps queued behind it
-            self._missed(k + 1, now - deadline)
+        leave = deadline - self.output.lead
+        if now > leave - SEND_MARGIN:  # a long harmonisation, or steps queued behind it
+            self._missed(k + 1, now - leave)
             return  # this step is skipped; the rest stays on the grid
         steps = mode.answer_steps
         nxt = roll.empty(1)[0] if steps is None else steps[(index + 1) % n]

@@ -127,7 +127,9 @@ class Scheduler:
         if due is not None:
             self.errors.append(now - due)
         self.sent += 1
-        self.on_sent(due + lead if due is not None else now, msg)
+        # the time it sounds on the grid's terms: a panic's release, sent now, arrives as late as
+        # a planned note sent ``lead`` early arrives on time (the recording must not put it first)
+        self.on_sent(due + lead if due is not None else now + self.lead, msg)
         if msg.type == "note_on" and msg.velocity > 0:
             key = (msg.channel, msg.note)
             self.sounding[key] = self.sounding.get(key, 0) + 1

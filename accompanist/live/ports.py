@@ -198,13 +198,17 @@ class MidiDecoder:
                 body.append(data[i])
                 i += 1
             while len(body) < size and i < n and data[i] >= 0xF8:  # real time inside a message
-                out.append(mido.Message.from_bytes([data[i]]))
+                if data[i] not in (0xF9, 0xFD):
+                    out.append(mido.Message.from_bytes([data[i]]))
                 i += 1
                 while len(body) < size and i < n and data[i] < 0x80:
                     body.append(data[i])
                     i += 1
             if len(body) == size:
-                out.append(mido.Message.from_bytes([status, *body]))
+                try:
+                    out.append(mido.Message.from_bytes([status, *body]))
+                except ValueError:  # what mido will not build is lost alone, not with its event
+                    pass
         return out
 
 

@@ -99,7 +99,11 @@ class Recorder:
         played. Events after the last anchor wait for the next one (a beat), or for the end."""
         with self._lock:
             t0, tick0, old = self._tempi[-1]
-            if t <= t0:
+            if t < t0 or (t == t0 and tick is not None):
+                return
+            if t == t0:  # a second change for the same step (a slider dragged): it replaces the first
+                self._tempi[-1] = (t0, tick0, bpm)
+                self._write_tempo(tick0, bpm)
                 return
             if tick is None:
                 if abs(bpm - old) < 1e-6:
@@ -119,6 +123,11 @@ class Recorder:
         if abs(bpm - self._written_bpm) > 0.005:
             self._conductor.add(int(round(tick)), _tempo(bpm))
             self._written_bpm = bpm
+
+    def end_tick(self, t: float) -> int:
+        """The file's tick at time t, and no earlier than any anchor already set."""
+        with self._lock:
+            return max(self.ticks(t), int(round(self._tempi[-1][1])))
 
     def played(self, t: float, msg: mido.Message) -> None:
         self._keep(t, self._player, msg)

@@ -115,7 +115,8 @@ class TerminalKeys:
             if not data:
                 return  # the terminal went away
             keys, escape = keys_of(data.decode(errors="ignore"), escape)
-            escape = 0 if escape == 1 else escape  # a lone ESC press: a sequence arrives in one read
+            if escape == 1 and not select.select([fd], [], [], 0.05)[0]:
+                escape = 0  # ESC and nothing after it: the key itself, not a sequence cut in two
             for key in keys:
                 if key == "q":
                     self.on_quit()
