@@ -197,7 +197,9 @@ def run_engine(
         "steps": fig["steps"],
         "output_error": _pct(errors),
         "lost_at_listener": lost,
-        "input_delay": _pct([ins[i] - sent[i] for i in range(n)]),
+        # the engine reads input as sent half a JACK period before it came: add that back, so
+        # this is the measured delay, send to arrival
+        "input_delay": _pct([ins[i] + engine.output.lead - sent[i] for i in range(n)]),
         "inference": _pct(engine.stats.inference),
         "missed_deadlines": fig["missed_deadlines"],
         "late_inputs": fig["late_inputs"],
