@@ -54,3 +54,18 @@ def test_a_card_whose_prime_fills_the_window_is_refused(tmp_path, tiny_models):
     (folder / "card.json").write_text(json.dumps(card))
     with pytest.raises(AccompanistError, match="prime"):
         Seq2SeqRunner(read_card(folder / "card.json"))
+
+
+def test_every_package_folder_is_in_the_wheel():
+    """An editable install finds any folder; a wheel holds only what pyproject lists."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    conf = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = set()
+    for package, folder in conf["package-dir"].items():  # accompanist -> accompanist/, .export -> export/
+        for init in (root / folder).rglob("__init__.py"):
+            found.add(".".join([package, *init.parent.relative_to(root / folder).parts]))
+    missing = sorted(found - set(conf["packages"]))
+    assert not missing, f"missing from [tool.setuptools] packages: {missing}"

@@ -248,3 +248,38 @@ def test_count_in_and_metronome_click_on_the_beats_and_the_model_waits_for_the_c
     no_stuck_notes(rig.sent)
     song = mido.MidiFile(tmp_path / "session.mid")  # the clicks are not part of the recording
     assert not any(m.type == "note_on" and m.channel == 9 for m in song.tracks[2])
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_an_output_port_that_goes_is_reported_released_and_reopened_when_it_returns(tmp_path):
+    """accompanist plays into a DAW's input port by name; the DAW quits and comes back."""
+    daw = Listener(open_input("virtual", api="jack", client_name="daw"))
+    player = open_output("virtual", api="jack", client_name="player")
+    engine = Engine(
+        Settings(mode="duet", model=TINY_DUET, temperature=3.0, inp="player", out="daw-in", api="jack",
+                 bpm=240, seed=0, record=tmp_path / "s.mid", client_name="acc")
+    )  # fmt: skip
+    events = engine.subscribe()
+    engine.start()
+    try:
+        for i in range(8):
+            player.send(mido.Message("note_on", note=60 + i, velocity=90))
+            time.sleep(0.06)
+        heard_before = daw.close()  # the DAW quits
+        lost = wait_for(events, lambda e: e["type"] == "port" and e["state"] == "lost", 3.0)
+        assert lost["direction"] == "output" and "daw" in lost["port"]
+        assert not engine.output.sounding  # everything it had sounding was released
+        daw = Listener(open_input("virtual", api="jack", client_name="daw"))  # and comes back
+        wait_for(events, lambda e: e["type"] == "port" and e["state"] == "back", 3.0)
+        time.sleep(0.3)
+        for i in range(8):
+            player.send(mido.Message("note_on", note=60 + i, velocity=90))
+            time.sleep(0.06)
+        time.sleep(0.3)
+    finally:
+        engine.stop()
+        player.close()
+        heard_after = daw.close()
+    assert any(m.type == "note_on" and m.velocity for _, m in heard_before)
+    assert any(m.type == "note_on" and m.velocity for _, m in heard_after)  # it plays into the new port
+    assert engine.figures()["steps"] > 30  # and it played on throughout
