@@ -327,6 +327,39 @@ def cmd_ports(a: argparse.Namespace) -> int:
 
 def _add_live(sub) -> None:
     p = sub.add_parser("live", help="play live: listen on a MIDI input, answer on a MIDI output (Ctrl-C stops)")
+    _live_options(p)
+
+
+def _add_ui(sub) -> None:
+    p = sub.add_parser("ui", help="the control panel: the same set-up as live, in a window")
+    _live_options(p)
+
+
+def _add_presets(sub) -> None:
+    sub.add_parser("presets", help="list the presets (named set-ups for live and ui)")
+
+
+def cmd_presets(a: argparse.Namespace) -> int:
+    from accompanist.presets import list_presets, load_preset, user_folder
+
+    for name in list_presets():
+        try:
+            print(f"{name:16s} {load_preset(name).description}")
+        except AccompanistError as exc:
+            print(f"{name:16s} (broken) {exc}")
+    print(f"your own presets go in: {user_folder()}  (JSON: description, settings)")
+    return 0
+
+
+def cmd_ui(a: argparse.Namespace) -> int:
+    from accompanist.ui.app import run
+
+    return run(_live_settings(a), a.preset)
+
+
+def _live_options(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(_parser=p)
+    p.add_argument("--preset", default=None, help="a named set-up (see: accompanist presets); flags given win")
     p.add_argument("--in", dest="inp", default="virtual", help="input port name, unique part of it, or 'virtual'")
     p.add_argument("--out", default="virtual", help="output port name, unique part of it, or 'virtual'")
     p.add_argument("--no-midi-out", action="store_true", help="no MIDI output (with --synth: sound only)")
@@ -358,13 +391,10 @@ def _add_live(sub) -> None:
     p.add_argument("--seed", type=int, default=None)
 
 
-def cmd_live(a: argparse.Namespace) -> int:
-    import queue
-    import signal
-    import threading
-
-    from accompanist.live.engine import Engine, Settings
-    from accompanist.live.terminal import HELP, TerminalKeys, describe, key_action
+def _live_settings(a: argparse.Namespace):
+    """Settings from the flags, over a preset's where one is named (a flag left at its default
+    does not undo the preset)."""
+    from accompanist.live.engine import Settings
 
     if not 1 <= a.channel <= 16:
         raise AccompanistError(f"--channel {a.channel} must be 1..16")
@@ -395,6 +425,26 @@ def cmd_live(a: argparse.Namespace) -> int:
         seed=a.seed,
         latency=None if a.latency_ms is None else a.latency_ms / 1e3,
     )
+    if a.preset:
+        import dataclasses
+
+        from accompanist.presets import load_preset
+
+        preset = load_preset(a.preset)
+        chosen = {k: v for k, v in preset.settings.items() if getattr(a, k) == a._parser.get_default(k)}
+        settings = dataclasses.replace(settings, **chosen)
+    return settings
+
+
+def cmd_live(a: argparse.Namespace) -> int:
+    import queue
+    import signal
+    import threading
+
+    from accompanist.live.engine import Engine
+    from accompanist.live.terminal import HELP, TerminalKeys, describe, key_action
+
+    settings = _live_settings(a)
     engine = Engine(settings)
     events = engine.subscribe()
     engine.start()
@@ -409,10 +459,12 @@ def cmd_live(a: argparse.Namespace) -> int:
                 continue
             kind = ev["type"]
             if kind == "started":
-                clock = f"{a.bpm:g} bpm" if a.clock == "internal" else "following the DAW's MIDI clock"
+                clock = f"{settings.bpm:g} bpm" if settings.clock == "internal" else "following the DAW's MIDI clock"
                 print(f"accompanist live: {ev['mode']} mode, model {ev['model']}, {clock}")
                 print(f"  listening on: {ev['input']}")
-                print(f"  answering on: {ev['output'] or '(no MIDI out)'}" + ("  + FluidSynth" if a.synth else ""))
+                print(
+                    f"  answering on: {ev['output'] or '(no MIDI out)'}" + ("  + FluidSynth" if settings.synth else "")
+                )
                 print(f"  recording to: {ev['record']}")
                 print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
             elif kind in ("error", "missed", "port"):
@@ -825,6 +877,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_data,
         _add_ports,
         _add_live,
+        _add_ui,
+        _add_presets,
         _add_models,
         _add_eval,
         _add_bench,
@@ -842,6 +896,8 @@ COMMANDS = {
     "data": cmd_data,
     "ports": cmd_ports,
     "live": cmd_live,
+    "ui": cmd_ui,
+    "presets": cmd_presets,
     "models": cmd_models,
     "eval": cmd_eval,
     "bench": cmd_bench,

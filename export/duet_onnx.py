@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
 
+from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
 from accompanist.models.duet import STEP, DuetConfig, DuetHLSTM, DuetStep, DuetWindow
 from accompanist.music.roll import N_PITCHES, PITCH_HI, PITCH_LO
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
 
+from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
 from accompanist.models.seq2seq import DecoderStep, Seq2Seq, Seq2SeqConfig
 from accompanist.music.tokens import HOLD, REST, START, STEPS_PER_BEAT, VOCAB
 

@@ -9,10 +9,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-from accompanist.export.seq2seq_onnx import check_parity, load_run
 from helpers import TINY_BI, TINY_UNI, TINY_VARIANTS
 
 from accompanist.cli import main
+from accompanist.export.seq2seq_onnx import check_parity, load_run
 from accompanist.inference.cards import read_card
 from accompanist.music.tokens import HOLD, REST, START, VOCAB
 

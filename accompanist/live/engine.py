@@ -118,6 +118,8 @@ def check_settings(s: Settings) -> None:
     check_sampling(s.temperature)
     if not 0 <= s.channel <= 15:
         raise AccompanistError(f"channel {s.channel} must be 0..15")
+    if s.max_notes is not None and not 1 <= s.max_notes <= 16:
+        raise AccompanistError(f"max-notes {s.max_notes} must be 1..16")
     if not 20 <= s.bpm <= 400:
         raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
     for name, value, lo, hi in (
@@ -229,7 +231,7 @@ class Engine:
         self._emit(
             "started",
             input=getattr(self.in_port, "name", s.inp),
-            output=getattr(self.out_port, "name", None),
+            output=self._out_name(),
             record=str(path.resolve()),
             mode=s.mode,
             model=self.card.name,
@@ -312,6 +314,13 @@ class Engine:
         if release and self._running.is_set():
             self._emit("panic")
         self._emit("settings", **{k: str(v) for k, v in changes.items()})
+
+    def _out_name(self) -> str | None:
+        if self.out_port is None:
+            return None
+        if self.settings.out == "virtual":  # mido names it "out"; others see it by its full name
+            return f"{self.settings.client_name}-out:out"
+        return getattr(self.out_port, "name", None)
 
     def _latency(self) -> float:
         s = self.settings

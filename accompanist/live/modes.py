@@ -37,6 +37,9 @@ class DuetMode:
         self.max_notes, self.key_lock, self.two_part = self.runner.sampling(max_notes, key_lock, two_part)
         self.heard = MelodyContext()
         self.last = roll.empty(1)[0]  #: what the accompaniment really played at the last step
+        # ONNX Runtime sets itself up on the first run (tens of milliseconds): not at a deadline
+        self.runner.step(self.last, self.last)
+        self.runner.reset()
 
     def answer(self, melody_step: np.ndarray) -> np.ndarray:
         logits = self.runner.step(melody_step, self.last)
@@ -98,6 +101,8 @@ class LoopMode:
         self.last_pass: np.ndarray | None = None
         self.answer_steps: np.ndarray | None = None
         self.locked = False
+        # ONNX Runtime sets itself up on the first run (tens of milliseconds): not at a deadline
+        self.runner.harmonize(np.full(pass_steps, 67, np.int64), temperature, np.random.default_rng(0))
 
     def hear(self, index: int, melody_step: np.ndarray) -> None:
         self.melody[index] = melody_step

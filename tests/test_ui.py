@@ -1,0 +1,154 @@
+"""The control panel, offscreen with pytest-qt, driving a real engine on real JACK ports; and the
+presets it and `accompanist live` read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import mido
+import pytest
+from helpers import TINY_DUET, assert_clean_error, run_cli
+from PyQt6.QtCore import Qt
+
+from accompanist.errors import AccompanistError
+from accompanist.live.engine import Settings
+from accompanist.live.ports import open_output
+
+
+def _artifact(tmp_path: Path, name: str) -> Path:
+    """Screenshots go where ACCOMPANIST_ARTIFACTS says (CI keeps them), else beside the test."""
+    folder = Path(os.environ.get("ACCOMPANIST_ARTIFACTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_panel_starts_plays_changes_and_stops_a_real_engine(qtbot, tmp_path):
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(
+        Settings(model=TINY_DUET, api="jack", record=tmp_path / "s.mid", client_name="panel", seed=0, bpm=240)
+    )
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.model.currentText() == TINY_DUET and panel.mode.currentText() == "duet"
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "playing" in panel.status.text(), timeout=5000)
+    engine = panel.engine
+    assert engine is not None and panel.start_button.text() == "Stop" and not panel.inp.isEnabled()
+    assert "panel-in:in" in panel.status.text() and "panel-out:out" in panel.status.text()
+
+    player = open_output("virtual", api="jack", client_name="player")
+    subprocess.run(["jack_connect", "player-out:out", "panel-in:in"], check=True)
+    time.sleep(0.3)
+    for i in range(12):
+        player.send(mido.Message("note_on", note=60 + i % 5, velocity=90))
+        qtbot.wait(60)
+        player.send(mido.Message("note_off", note=60 + i % 5))
+    qtbot.waitUntil(lambda: panel.steps > 16, timeout=3000)
+    assert "missed deadlines" in panel.figures.text() and "inference (median)" in panel.figures.text()
+
+    # a slider drag is one change for the engine, sent when the slider is still
+    for v in range(100, 151, 10):
+        panel.temperature.setValue(v)
+        qtbot.wait(20)
+    qtbot.waitUntil(lambda: "temperature 1.5" in panel.log.toPlainText(), timeout=2000)  # said by the engine
+    assert engine.settings.temperature == 1.5
+    assert panel.log.toPlainText().count("temperature 1.5") == 1 and "temperature 1.2" not in panel.log.toPlainText()
+
+    qtbot.mouseClick(panel.panic_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "every note released" in panel.log.toPlainText(), timeout=2000)
+
+    panel.mode.setCurrentText("loop")  # the model list follows the mode, and the engine with it
+    qtbot.waitUntil(lambda: engine.settings.mode == "loop", timeout=3000)
+    assert engine.card.family == "seq2seq" and panel.model.currentText() == engine.card.name
+    qtbot.waitUntil(lambda: f"loop mode, model {engine.card.name}" in panel.status.text(), timeout=2000)
+    qtbot.mouseClick(panel.lock_button, Qt.MouseButton.LeftButton)
+    assert engine.locked
+    qtbot.waitUntil(lambda: "loop locked" in panel.log.toPlainText(), timeout=2000)
+
+    shot = _artifact(tmp_path, "panel-playing.png")
+    image = panel.grab().toImage()
+    assert image.save(str(shot)) and shot.stat().st_size > 5000
+    assert len({image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}) > 10
+
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    player.close()
+    assert panel.engine is None and panel.start_button.text() == "Start" and panel.status.text() == "stopped"
+    assert not engine.output.sounding  # stopping released everything
+    assert engine.figures()["steps"] > 16
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_panel_says_why_it_cannot_start_and_stays_usable(qtbot, tmp_path):
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(Settings(model=TINY_DUET, api="jack", record=tmp_path / "s.mid", client_name="panel2"))
+    qtbot.addWidget(panel)
+    panel.inp.setCurrentText("no-such-keyboard")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.engine is None and panel.start_button.text() == "Start"
+    assert "no MIDI input port matches 'no-such-keyboard'" in panel.status.text()
+    panel.inp.setCurrentText("virtual")
+    assert panel.start()  # and it starts once the port is right
+    panel.stop()
+
+
+def _write_preset(folder: Path, name: str, body) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = body if isinstance(body, str) else json.dumps(body)
+    (folder / f"{name}.json").write_text(text)
+
+
+def test_shipped_presets_all_load_and_bad_ones_say_what_is_wrong(tmp_path, monkeypatch):
+    from accompanist.presets import list_presets, load_preset
+
+    monkeypatch.setenv("ACCOMPANIST_PRESETS", str(tmp_path / "mine"))
+    shipped = list_presets()
+    assert {"duet-strings", "loop-alto", "daw-follow"} <= set(shipped)
+    for name in shipped:
+        p = load_preset(name)
+        assert p.description and p.settings["mode"] in ("duet", "loop")
+    assert load_preset("duet-strings").settings["channel"] == 1  # channel 2 as a musician counts
+
+    cases = {
+        "broken": ('{"settings": {"mode": "duet",', "not valid JSON at line 1"),
+        "bare": ({"mode": "duet"}, "a preset is"),
+        "typo": ({"settings": {"tempreature": 1.0}}, "unknown setting(s) tempreature"),
+        "string": ({"settings": {"bpm": "fast"}}, "'bpm' is 'fast'; it takes a number"),
+        "boolean": ({"settings": {"bars": True}}, "'bars' is True; it takes int"),
+        "channel": ({"settings": {"channel": 17}}, "channel 17 must be 1..16"),
+        "mode": ({"settings": {"mode": "karaoke"}}, "unknown mode 'karaoke'"),
+        "model": ({"settings": {"mode": "loop", "model": "duet-chorale"}}, "duet-chorale"),
+        "tempo": ({"settings": {"bpm": 1000}}, "outside 20..400"),
+    }
+    for name, (body, message) in cases.items():
+        _write_preset(tmp_path / "mine", name, body)
+        with pytest.raises(AccompanistError) as err:
+            load_preset(name)
+        assert message in str(err.value) and f"{name}.json" in str(err.value), str(err.value)
+    _write_preset(tmp_path / "mine", "duet-strings", {"description": "mine", "settings": {"bpm": 70}})
+    assert load_preset("duet-strings").description == "mine"  # the musician's own wins
+    with pytest.raises(AccompanistError, match="no preset named 'nope'"):
+        load_preset("nope")
+
+
+@pytest.mark.usefixtures("use_tiny_models")
+def test_live_takes_a_preset_and_flags_given_win(tmp_path, monkeypatch):
+    from accompanist.cli import _live_settings, build_parser
+
+    args = build_parser().parse_args(["live", "--preset", "loop-alto", "--bpm", "150"])
+    s = _live_settings(args)
+    assert s.mode == "loop" and s.model == "chorale-alto" and s.bars == 2 and s.program == 71
+    assert s.bpm == 150  # given on the command line
+    assert s.metronome and s.count_in == 1 and s.channel == 1
+    assert_clean_error(run_cli("live", "--preset", "nope"), "no preset named 'nope'")
+    monkeypatch.setenv("ACCOMPANIST_PRESETS", str(tmp_path))
+    _write_preset(tmp_path, "odd", '{"settings": [1, 2]}')
+    assert_clean_error(run_cli("live", "--preset", "odd"), "odd.json", "a preset is")
+    listed = run_cli("presets")
+    assert listed.returncode == 0 and "duet-strings" in listed.stdout and "odd" in listed.stdout

@@ -1,0 +1,388 @@
+"""The panel: pick a preset or set mode, model, temperature, tempo and ports; start, stop, panic;
+lock, refresh and clear the loop; see what the engine hears and answers, and how well it keeps
+time. Every change while playing goes through ``Engine.set``; every line shown comes from the
+engine's events."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections import deque
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from accompanist.errors import AccompanistError
+from accompanist.live.engine import DEFAULT_MODELS, Engine, Settings
+from accompanist.ui.event_pump import EventPump
+from accompanist.ui.note_strip import NoteStrip
+
+#: events the log shows, as the terminal does
+LOGGED = {"pass", "missed", "transport", "port", "error", "panic", "lock", "refresh", "clear", "settings"}
+#: a change to these while playing is sent when the control has been still this long
+SETTLE_MS = 150
+
+
+class Panel(QWidget):
+    def __init__(self, settings: Settings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("accompanist")
+        self.base = settings or Settings()  #: what the controls do not show (recording path, seed, ...)
+        self.engine: Engine | None = None
+        self.pump = EventPump(parent=self)
+        self.pump.arrived.connect(self.on_event)
+        self.steps = self.missed = 0
+        self.inference: deque[float] = deque(maxlen=64)
+        self._pending: dict = {}
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._send_pending)
+        self._quiet = True  #: while the panel sets its own controls, nothing goes to the engine
+        self._build()
+        self.show_settings(self.base)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.preset = QComboBox()
+        self.preset.addItem("(no preset)")
+        from accompanist.presets import list_presets
+
+        for name in list_presets():
+            self.preset.addItem(name)
+        self.preset.currentTextChanged.connect(self.apply_preset)
+
+        self.mode = QComboBox()
+        self.mode.addItems(["duet", "loop"])
+        self.mode.currentTextChanged.connect(self._mode_changed)
+        self.model = QComboBox()
+        self.model.currentTextChanged.connect(lambda v: v and self._changed(model=v))
+        self.temperature = QSlider(Qt.Orientation.Horizontal)
+        self.temperature.setRange(5, 200)  # hundredths
+        self.temperature_label = QLabel()
+        self.temperature.valueChanged.connect(self._temperature_moved)
+        self.max_notes = QSpinBox()
+        self.max_notes.setRange(1, 8)
+        self.max_notes.valueChanged.connect(lambda v: self._changed(max_notes=v))
+        self.bars = QSpinBox()
+        self.bars.setRange(1, 16)
+        self.bars.valueChanged.connect(lambda v: self._changed(bars=v))
+        self.bpm = QDoubleSpinBox()
+        self.bpm.setRange(20, 400)
+        self.bpm.setDecimals(1)
+        self.bpm.valueChanged.connect(lambda v: self._changed(bpm=v))
+        self.channel = QSpinBox()
+        self.channel.setRange(1, 16)
+        self.channel.valueChanged.connect(lambda v: self._changed(channel=v - 1))
+        self.program = QSpinBox()
+        self.program.setRange(0, 127)
+        self.program.valueChanged.connect(lambda v: self._changed(program=v))
+        self.metronome = QCheckBox("metronome")
+        self.metronome.toggled.connect(lambda v: self._changed(metronome=v))
+        self.inp = QComboBox()
+        self.out = QComboBox()
+        for box in (self.inp, self.out):
+            box.setEditable(True)
+        self.clock = QComboBox()
+        self.clock.addItems(["internal", "external"])
+        self._list_ports()
+
+        form = QFormLayout()
+        form.addRow("preset", self.preset)
+        form.addRow("mode", self.mode)
+        form.addRow("model", self.model)
+        row = QHBoxLayout()
+        row.addWidget(self.temperature)
+        row.addWidget(self.temperature_label)
+        form.addRow("temperature", row)
+        form.addRow("notes at most (duet)", self.max_notes)
+        form.addRow("bars a pass (loop)", self.bars)
+        form.addRow("tempo (bpm)", self.bpm)
+        form.addRow("channel", self.channel)
+        form.addRow("program", self.program)
+        form.addRow("", self.metronome)
+        ports = QGroupBox("ports and clock (set before start)")
+        pf = QFormLayout(ports)
+        pf.addRow("listen on", self.inp)
+        pf.addRow("answer on", self.out)
+        pf.addRow("clock", self.clock)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.toggle)
+        self.panic_button = QPushButton("Panic")
+        self.panic_button.clicked.connect(lambda: self.engine and self.engine.panic())
+        self.lock_button = QPushButton("Lock loop")
+        self.lock_button.setCheckable(True)
+        self.lock_button.toggled.connect(lambda on: self.engine and self.engine.lock(on))
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(lambda: self.engine and self.engine.refresh())
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(lambda: self.engine and self.engine.clear())
+        buttons = QGridLayout()
+        for i, b in enumerate(
+            (self.start_button, self.panic_button, self.lock_button, self.refresh_button, self.clear_button)
+        ):
+            buttons.addWidget(b, 0, i)
+
+        self.status = QLabel("stopped")
+        self.status.setWordWrap(True)
+        self.figures = QLabel("")
+        self.strip = NoteStrip()
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(200)
+
+        top = QVBoxLayout(self)
+        top.addLayout(form)
+        top.addWidget(ports)
+        top.addLayout(buttons)
+        top.addWidget(self.strip)
+        top.addWidget(self.status)
+        top.addWidget(self.figures)
+        top.addWidget(self.log)
+        self._playing_controls(False)
+
+    def _list_ports(self) -> None:
+        names_in, names_out = ["virtual"], ["virtual"]
+        try:
+            from accompanist.live.ports import list_ports
+
+            found = list_ports(self.base.api)
+            names_in += found.inputs
+            names_out += found.outputs
+        except AccompanistError as exc:  # no MIDI system yet: virtual ports, and say why
+            self._say(str(exc))
+        for box, names in ((self.inp, names_in), (self.out, names_out)):
+            box.clear()
+            box.addItems(names)
+
+    # --- settings <-> controls ---------------------------------------------------------------
+
+    def show_settings(self, s: Settings) -> None:
+        """Set the controls to ``s`` without sending anything to the engine."""
+        self._quiet = True
+        try:
+            self.mode.setCurrentText(s.mode)
+            self._fill_models(s.mode, s.model)
+            t = s.temperature if s.temperature is not None else self._card_default("temperature", 1.0)
+            self.temperature.setValue(round(t * 100))
+            self._show_temperature()
+            self.max_notes.setValue(s.max_notes or int(self._card_default("max_notes", 4)))
+            self.bars.setValue(s.bars)
+            self.bpm.setValue(s.bpm)
+            self.channel.setValue(s.channel + 1)
+            self.program.setValue(s.program if s.program is not None else int(self._card_default("program", 0)))
+            self.metronome.setChecked(s.metronome)
+            self.inp.setCurrentText(s.inp)
+            self.out.setCurrentText(s.out or "virtual")
+            self.clock.setCurrentText(s.clock)
+        finally:
+            self._quiet = False
+
+    def settings(self) -> Settings:
+        """What the controls say, over what they do not show."""
+        return dataclasses.replace(
+            self.base,
+            mode=self.mode.currentText(),
+            model=self.model.currentText() or None,
+            temperature=self.temperature.value() / 100,
+            max_notes=self.max_notes.value(),
+            bars=self.bars.value(),
+            bpm=self.bpm.value(),
+            channel=self.channel.value() - 1,
+            program=self.program.value(),
+            metronome=self.metronome.isChecked(),
+            inp=self.inp.currentText(),
+            out=self.out.currentText(),
+            clock=self.clock.currentText(),
+        )
+
+    def _card_default(self, key: str, fallback):
+        from accompanist.inference.cards import load_card
+
+        mode = self.mode.currentText()
+        try:
+            card = load_card(
+                self.model.currentText() or DEFAULT_MODELS[mode], family="duet" if mode == "duet" else "seq2seq"
+            )
+        except AccompanistError:
+            return fallback
+        return card.defaults.get(key, fallback)
+
+    def _fill_models(self, mode: str, current: str | None) -> None:
+        from accompanist.inference.cards import find_models
+
+        family = "duet" if mode == "duet" else "seq2seq"
+        names = sorted(n for n, c in find_models().items() if c.family == family)
+        was = self._quiet
+        self._quiet = True
+        self.model.clear()
+        self.model.addItems(names)
+        self.model.setCurrentText(current or DEFAULT_MODELS[mode])
+        self._quiet = was
+
+    def apply_preset(self, name: str) -> None:
+        if name == "(no preset)":
+            return
+        from accompanist.presets import load_preset
+
+        try:
+            preset = load_preset(name)
+        except AccompanistError as exc:
+            self._say(str(exc), error=True)
+            return
+        s = dataclasses.replace(self.base, **preset.settings)
+        if self.engine is not None:  # playing: what can change now changes, the rest waits
+            from accompanist.live.engine import LIVE_SETTINGS
+
+            fixed = {k for k in preset.settings if k not in LIVE_SETTINGS}
+            live = {k: v for k, v in preset.settings.items() if k in LIVE_SETTINGS}
+            self._send(live)
+            if fixed:
+                self._say(f"preset {name}: {', '.join(sorted(fixed))} take effect at the next start")
+        self.show_settings(s)
+        self._say(f"preset {name}: {preset.description}")
+
+    # --- changes ------------------------------------------------------------------------------
+
+    def _mode_changed(self, mode: str) -> None:
+        if self._quiet:
+            return
+        self._fill_models(mode, None)
+        self._changed(mode=mode, model=self.model.currentText())
+
+    def _temperature_moved(self, _value: int) -> None:
+        self._show_temperature()
+        self._changed(temperature=self.temperature.value() / 100)
+
+    def _show_temperature(self) -> None:
+        self.temperature_label.setText(f"{self.temperature.value() / 100:.2f}")
+
+    def _changed(self, **change) -> None:
+        """A control moved: while playing, send it once the control is still (a slider drag is
+        one change, not fifty: each change of sampling releases what sounds)."""
+        if self._quiet or self.engine is None:
+            return
+        self._pending.update(change)
+        self._settle.start()
+
+    def _send_pending(self) -> None:
+        change, self._pending = self._pending, {}
+        self._send(change)
+
+    def _send(self, change: dict) -> None:
+        if self.engine is None or not change:
+            return
+        try:
+            self.engine.set(**change)
+        except AccompanistError as exc:
+            self._say(str(exc), error=True)
+
+    # --- start and stop ----------------------------------------------------------------------
+
+    def toggle(self) -> None:
+        if self.engine is None:
+            self.start()
+        else:
+            self.stop()
+
+    def start(self) -> bool:
+        try:
+            engine = Engine(self.settings())
+            events = engine.subscribe()
+            engine.start()
+        except AccompanistError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self.engine = engine
+        self.steps = self.missed = 0
+        self.inference.clear()
+        self.pump.attach(events)
+        self._playing_controls(True)
+        if self.lock_button.isChecked():
+            engine.lock(True)
+        return True
+
+    def stop(self) -> None:
+        if self.engine is None:
+            return
+        self._settle.stop()
+        self._send_pending()
+        self.engine.stop()
+        self.pump.detach()
+        self.engine = None
+        self.strip.clear()
+        self._playing_controls(False)
+
+    def _playing_controls(self, playing: bool) -> None:
+        self.start_button.setText("Stop" if playing else "Start")
+        for w in (self.inp, self.out, self.clock):
+            w.setEnabled(not playing)
+        for w in (self.panic_button, self.refresh_button, self.clear_button):
+            w.setEnabled(playing)
+        if not playing:
+            self.status.setText("stopped")
+
+    def closeEvent(self, event) -> None:
+        self.stop()
+        super().closeEvent(event)
+
+    # --- what the engine says ----------------------------------------------------------------
+
+    def on_event(self, ev: dict) -> None:
+        kind = ev["type"]
+        if kind == "started":
+            self._ports = f"listening on {ev['input']}, answering on {ev['output'] or '(no MIDI out)'}"
+            self._record = ev["record"]
+            self._show_status()
+        elif kind == "settings":
+            self._show_status()
+        elif kind == "step":
+            self.steps = ev["step"] + 1
+        elif kind == "answer":
+            self.inference.append(ev["inference_ms"])
+        elif kind == "missed":
+            self.missed += 1
+        elif kind in ("note_in", "note_out"):
+            self.strip.note("in" if kind == "note_in" else "out", ev["note"], ev["velocity"] > 0)
+        elif kind == "panic":
+            self.strip.clear()
+        if kind in LOGGED:
+            from accompanist.live.terminal import describe
+
+            line = describe(ev) or ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time"))
+            self._say(line if kind not in ("error", "missed", "port") else f"{kind}: {line}", error=kind == "error")
+        self._show_figures()
+
+    def _show_status(self) -> None:
+        if self.engine is None:
+            return
+        s = self.engine.settings
+        self.status.setText(
+            f"playing: {s.mode} mode, model {self.engine.card.name}; {self._ports}; recording to {self._record}"
+        )
+
+    def _show_figures(self) -> None:
+        inference = f"{statistics.median(self.inference):.2f} ms" if self.inference else "-"
+        self.figures.setText(f"step {self.steps}   missed deadlines {self.missed}   inference (median) {inference}")
+
+    def _say(self, line: str, error: bool = False) -> None:
+        self.log.appendPlainText(("error: " if error and not line.startswith("error") else "") + line)
+        if error:
+            self.status.setText(line)
