@@ -917,6 +917,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("accompanist: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `accompanist presets | head`: the reader has all it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
 
 
 if __name__ == "__main__":
