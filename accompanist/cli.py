@@ -358,30 +358,32 @@ def cmd_ui(a: argparse.Namespace) -> int:
 
 
 def _live_options(p: argparse.ArgumentParser) -> None:
-    p.set_defaults(_parser=p)
+    """The set-up flags of live and ui. Those a preset can set default to None ("not given"),
+    so that any flag given, even at its usual value, wins over the preset."""
+    on_off = argparse.BooleanOptionalAction
     p.add_argument("--preset", default=None, help="a named set-up (see: accompanist presets); flags given win")
     p.add_argument("--in", dest="inp", default="virtual", help="input port name, unique part of it, or 'virtual'")
     p.add_argument("--out", default="virtual", help="output port name, unique part of it, or 'virtual'")
     p.add_argument("--no-midi-out", action="store_true", help="no MIDI output (with --synth: sound only)")
     p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
-    p.add_argument("--mode", choices=["duet", "loop"], default="duet", help="duet: step by step; loop: pass by pass")
-    p.add_argument("--model", default=None, help="default: duet-chorale (duet), chorale-alto (loop)")
-    p.add_argument("--bpm", type=float, default=120.0)
-    p.add_argument("--beats-per-bar", type=int, default=4)
-    p.add_argument("--bars", type=int, default=2, help="loop mode: bars a pass")
-    p.add_argument("--clock", choices=["internal", "external"], default="internal", help="external: follow MIDI clock")
-    p.add_argument("--send-clock", action="store_true", help="internal clock: send MIDI clock, Start and Stop on --out")
-    p.add_argument("--temperature", type=float, default=None)
-    p.add_argument("--max-notes", type=int, default=None, help="duet: cap on simultaneous notes")
-    p.add_argument("--key-lock", type=float, default=None, help="duet: penalty on notes outside the melody's key")
-    p.add_argument("--two-part", type=float, default=None, help="duet: penalty on dissonance with the melody")
-    p.add_argument("--channel", type=int, default=2, help="MIDI channel of the answer, 1-16 (default 2)")
-    p.add_argument("--program", type=int, default=None, help="General MIDI program 0-127 (default: the model's)")
-    p.add_argument("--synth", action="store_true", help="also play the answer through FluidSynth")
+    p.add_argument("--mode", choices=["duet", "loop"], help="duet (default): step by step; loop: pass by pass")
+    p.add_argument("--model", help="default: duet-chorale (duet), chorale-alto (loop)")
+    p.add_argument("--bpm", type=float, help="tempo (default 120)")
+    p.add_argument("--beats-per-bar", type=int, help="default 4")
+    p.add_argument("--bars", type=int, help="loop mode: bars a pass (default 2)")
+    p.add_argument("--clock", choices=["internal", "external"], help="external: follow MIDI clock (default internal)")
+    p.add_argument("--send-clock", action=on_off, help="internal clock: send MIDI clock, Start and Stop on --out")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--max-notes", type=int, help="duet: cap on simultaneous notes")
+    p.add_argument("--key-lock", type=float, help="duet: penalty on notes outside the melody's key")
+    p.add_argument("--two-part", type=float, help="duet: penalty on dissonance with the melody")
+    p.add_argument("--channel", type=int, help="MIDI channel of the answer, 1-16 (default 2)")
+    p.add_argument("--program", type=int, help="General MIDI program 0-127 (default: the model's)")
+    p.add_argument("--synth", action=on_off, help="also play the answer through FluidSynth")
     p.add_argument("--soundfont", default=None)
     p.add_argument("--record", type=Path, default=None, help="session file (default: accompanist-sessions/...)")
-    p.add_argument("--metronome", action="store_true")
-    p.add_argument("--count-in", type=int, default=0, help="bars of metronome before the model listens")
+    p.add_argument("--metronome", action=on_off)
+    p.add_argument("--count-in", type=int, help="bars of metronome before the model listens (default 0)")
     p.add_argument(
         "--latency-ms",
         type=float,
@@ -392,48 +394,39 @@ def _live_options(p: argparse.ArgumentParser) -> None:
 
 
 def _live_settings(a: argparse.Namespace):
-    """Settings from the flags, over a preset's where one is named (a flag left at its default
-    does not undo the preset)."""
-    from accompanist.live.engine import Settings
+    """Settings: the defaults, then a preset if one is named, then every flag given."""
+    import dataclasses
 
-    if not 1 <= a.channel <= 16:
-        raise AccompanistError(f"--channel {a.channel} must be 1..16")
+    from accompanist.live.engine import Settings
+    from accompanist.presets import PRESET_KEYS
+
+    given = {k: getattr(a, k) for k in PRESET_KEYS if getattr(a, k, None) is not None}
+    if "channel" in given:
+        if not 1 <= given["channel"] <= 16:
+            raise AccompanistError(f"--channel {given['channel']} must be 1..16")
+        given["channel"] -= 1
     if a.program is not None and not 0 <= a.program <= 127:
         raise AccompanistError(f"--program {a.program} must be 0..127")
-    settings = Settings(
-        mode=a.mode,
-        model=a.model,
-        inp=a.inp,
-        out=None if a.no_midi_out else a.out,
-        api=a.api,
-        bpm=a.bpm,
-        beats_per_bar=a.beats_per_bar,
-        bars=a.bars,
-        clock=a.clock,
-        send_clock=a.send_clock,
-        temperature=a.temperature,
-        max_notes=a.max_notes,
-        key_lock=a.key_lock,
-        two_part=a.two_part,
-        channel=a.channel - 1,
-        program=a.program,
-        synth=a.synth,
-        soundfont=a.soundfont,
-        record=a.record,
-        metronome=a.metronome,
-        count_in=a.count_in,
-        seed=a.seed,
-        latency=None if a.latency_ms is None else a.latency_ms / 1e3,
-    )
+    chosen: dict = {}
     if a.preset:
-        import dataclasses
-
         from accompanist.presets import load_preset
 
-        preset = load_preset(a.preset)
-        chosen = {k: v for k, v in preset.settings.items() if getattr(a, k) == a._parser.get_default(k)}
-        settings = dataclasses.replace(settings, **chosen)
-    return settings
+        chosen = dict(load_preset(a.preset).settings)
+        if "mode" in given and given["mode"] != chosen.get("mode", "duet") and "model" not in given:
+            chosen.pop("model", None)  # the preset's model is of the other mode's family
+    chosen.update(given)
+    return dataclasses.replace(
+        Settings(
+            inp=a.inp,
+            out=None if a.no_midi_out else a.out,
+            api=a.api,
+            soundfont=a.soundfont,
+            record=a.record,
+            seed=a.seed,
+            latency=None if a.latency_ms is None else a.latency_ms / 1e3,
+        ),
+        **chosen,
+    )
 
 
 def cmd_live(a: argparse.Namespace) -> int:

@@ -76,11 +76,66 @@ def test_the_panel_starts_plays_changes_and_stops_a_real_engine(qtbot, tmp_path)
     assert image.save(str(shot)) and shot.stat().st_size > 5000
     assert len({image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}) > 10
 
+    sent: list[mido.Message] = []  # what the engine sends from here on, to its port
+    inner = engine.output.on_sent
+    engine.output.on_sent = lambda t, m: (sent.append(m), inner(t, m))
+    qtbot.wait(300)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     player.close()
     assert panel.engine is None and panel.start_button.text() == "Start" and panel.status.text() == "stopped"
-    assert not engine.output.sounding  # stopping released everything
+    assert not engine.output.sounding and any(m.type == "control_change" and m.control == 123 for m in sent)
     assert engine.figures()["steps"] > 16
+
+    # a second Start with the same --record path keeps the first take
+    assert panel.start()
+    second = panel.engine.recorder.path
+    panel.stop()
+    assert second.name == "s-2.mid" and (tmp_path / "s.mid").exists()
+
+
+@pytest.mark.usefixtures("use_tiny_models")
+def test_the_panel_opens_without_a_midi_system_and_says_so(qtbot, tmp_path):
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(Settings(model=TINY_DUET, api="coremidi", record=tmp_path / "s.mid"))  # not on Linux
+    qtbot.addWidget(panel)
+    assert "MIDI API 'coremidi' is not available" in panel.log.toPlainText()
+    assert not panel.start() and panel.engine is None
+    assert panel.status.text().startswith("MIDI API 'coremidi' is not available")
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_preset_in_the_panel_and_a_refused_change(qtbot, tmp_path):
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(Settings(model=TINY_DUET, api="jack", record=tmp_path / "s.mid", client_name="panel3"))
+    qtbot.addWidget(panel)
+    panel.preset.setCurrentText("loop-alto")
+    s = panel.settings()
+    assert (s.mode, s.model, s.bars, s.program, s.metronome) == ("loop", "chorale-alto", 2, 71, True)
+    assert s.count_in == 1  # a setting the panel has no control for is kept as well
+    panel.preset.setCurrentText("duet-strings")
+    assert panel.start()
+    engine = panel.engine
+    panel.temperature.setValue(150)  # a drag still waiting to be sent ...
+    panel.preset.setCurrentText("duet-sparse")  # ... is not sent after the preset
+    qtbot.wait(400)
+    assert engine.settings.temperature == 0.8 and engine.settings.max_notes == 2
+    assert panel.temperature.value() == 80
+    assert not panel._send({"bpm": 1000})  # refused: said, and the controls show what the engine has
+    assert "outside 20..400" in panel.status.text() and panel.bpm.value() == engine.settings.bpm
+    panel.stop()
+
+
+def test_ui_flags_given_win_over_its_preset(qtbot, use_tiny_models):
+    from accompanist.cli import _live_settings, build_parser
+    from accompanist.ui.app import make_panel
+
+    args = build_parser().parse_args(["ui", "--preset", "loop-bass", "--bpm", "140", "--channel", "2"])
+    panel = make_panel(_live_settings(args), args.preset)
+    qtbot.addWidget(panel)
+    assert panel.preset.currentText() == "loop-bass"
+    assert panel.bpm.value() == 140 and panel.channel.value() == 2 and panel.bars.value() == 4
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
@@ -141,11 +196,21 @@ def test_shipped_presets_all_load_and_bad_ones_say_what_is_wrong(tmp_path, monke
 def test_live_takes_a_preset_and_flags_given_win(tmp_path, monkeypatch):
     from accompanist.cli import _live_settings, build_parser
 
-    args = build_parser().parse_args(["live", "--preset", "loop-alto", "--bpm", "150"])
-    s = _live_settings(args)
+    def settings(*flags):
+        return _live_settings(build_parser().parse_args(["live", *flags]))
+
+    s = settings("--preset", "loop-alto", "--bpm", "150")
     assert s.mode == "loop" and s.model == "chorale-alto" and s.bars == 2 and s.program == 71
     assert s.bpm == 150  # given on the command line
     assert s.metronome and s.count_in == 1 and s.channel == 1
+    # a flag given at its usual value still wins, and a preset's switch can be turned off
+    s = settings("--preset", "loop-bass", "--channel", "2", "--bpm", "120")
+    assert s.channel == 1 and s.bpm == 120 and s.bars == 4
+    s = settings("--preset", "loop-alto", "--no-metronome", "--count-in", "0")
+    assert not s.metronome and s.count_in == 0
+    s = settings("--preset", "loop-alto", "--mode", "duet")  # the preset's model is a loop model
+    assert s.mode == "duet" and s.model is None and s.program == 71
+    assert settings().channel == 1 and settings().mode == "duet" and settings().bpm == 120
     assert_clean_error(run_cli("live", "--preset", "nope"), "no preset named 'nope'")
     monkeypatch.setenv("ACCOMPANIST_PRESETS", str(tmp_path))
     _write_preset(tmp_path, "odd", '{"settings": [1, 2]}')

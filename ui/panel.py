@@ -36,6 +36,7 @@ from accompanist.ui.note_strip import NoteStrip
 LOGGED = {"pass", "missed", "transport", "port", "error", "panic", "lock", "refresh", "clear", "settings"}
 #: a change to these while playing is sent when the control has been still this long
 SETTLE_MS = 150
+NO_OUT = "(no MIDI out)"
 
 
 class Panel(QWidget):
@@ -54,6 +55,8 @@ class Panel(QWidget):
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._send_pending)
         self._quiet = True  #: while the panel sets its own controls, nothing goes to the engine
+        self._program_explicit = False  #: a program chosen (else the model card's)
+        self._takes = 0
         self._build()
         self.show_settings(self.base)
 
@@ -72,27 +75,27 @@ class Panel(QWidget):
         self.mode.addItems(["duet", "loop"])
         self.mode.currentTextChanged.connect(self._mode_changed)
         self.model = QComboBox()
-        self.model.currentTextChanged.connect(lambda v: v and self._changed(model=v))
+        self.model.currentTextChanged.connect(self._model_changed)
         self.temperature = QSlider(Qt.Orientation.Horizontal)
-        self.temperature.setRange(5, 200)  # hundredths
+        self.temperature.setRange(0, 300)  # hundredths: 0 takes the likeliest notes
         self.temperature_label = QLabel()
         self.temperature.valueChanged.connect(self._temperature_moved)
         self.max_notes = QSpinBox()
-        self.max_notes.setRange(1, 8)
+        self.max_notes.setRange(1, 16)
         self.max_notes.valueChanged.connect(lambda v: self._changed(max_notes=v))
         self.bars = QSpinBox()
-        self.bars.setRange(1, 16)
+        self.bars.setRange(1, 64)
         self.bars.valueChanged.connect(lambda v: self._changed(bars=v))
         self.bpm = QDoubleSpinBox()
         self.bpm.setRange(20, 400)
-        self.bpm.setDecimals(1)
+        self.bpm.setDecimals(2)
         self.bpm.valueChanged.connect(lambda v: self._changed(bpm=v))
         self.channel = QSpinBox()
         self.channel.setRange(1, 16)
         self.channel.valueChanged.connect(lambda v: self._changed(channel=v - 1))
         self.program = QSpinBox()
         self.program.setRange(0, 127)
-        self.program.valueChanged.connect(lambda v: self._changed(program=v))
+        self.program.valueChanged.connect(self._program_moved)
         self.metronome = QCheckBox("metronome")
         self.metronome.toggled.connect(lambda v: self._changed(metronome=v))
         self.inp = QComboBox()
@@ -101,6 +104,9 @@ class Panel(QWidget):
             box.setEditable(True)
         self.clock = QComboBox()
         self.clock.addItems(["internal", "external"])
+        self.log = QPlainTextEdit()  # first: listing the ports may have something to say
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(200)
         self._list_ports()
 
         form = QFormLayout()
@@ -126,14 +132,14 @@ class Panel(QWidget):
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.toggle)
         self.panic_button = QPushButton("Panic")
-        self.panic_button.clicked.connect(lambda: self.engine and self.engine.panic())
+        self.panic_button.clicked.connect(lambda: self._do("panic"))
         self.lock_button = QPushButton("Lock loop")
         self.lock_button.setCheckable(True)
-        self.lock_button.toggled.connect(lambda on: self.engine and self.engine.lock(on))
+        self.lock_button.toggled.connect(lambda on: self._do("lock", on))
         self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(lambda: self.engine and self.engine.refresh())
+        self.refresh_button.clicked.connect(lambda: self._do("refresh"))
         self.clear_button = QPushButton("Clear")
-        self.clear_button.clicked.connect(lambda: self.engine and self.engine.clear())
+        self.clear_button.clicked.connect(lambda: self._do("clear"))
         buttons = QGridLayout()
         for i, b in enumerate(
             (self.start_button, self.panic_button, self.lock_button, self.refresh_button, self.clear_button)
@@ -144,9 +150,6 @@ class Panel(QWidget):
         self.status.setWordWrap(True)
         self.figures = QLabel("")
         self.strip = NoteStrip()
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(200)
 
         top = QVBoxLayout(self)
         top.addLayout(form)
@@ -167,8 +170,8 @@ class Panel(QWidget):
             names_in += found.inputs
             names_out += found.outputs
         except AccompanistError as exc:  # no MIDI system yet: virtual ports, and say why
-            self._say(str(exc))
-        for box, names in ((self.inp, names_in), (self.out, names_out)):
+            self.say(str(exc))
+        for box, names in ((self.inp, names_in), (self.out, [*names_out, NO_OUT])):
             box.clear()
             box.addItems(names)
 
@@ -187,10 +190,11 @@ class Panel(QWidget):
             self.bars.setValue(s.bars)
             self.bpm.setValue(s.bpm)
             self.channel.setValue(s.channel + 1)
+            self._program_explicit = s.program is not None
             self.program.setValue(s.program if s.program is not None else int(self._card_default("program", 0)))
             self.metronome.setChecked(s.metronome)
             self.inp.setCurrentText(s.inp)
-            self.out.setCurrentText(s.out or "virtual")
+            self.out.setCurrentText(s.out or NO_OUT)
             self.clock.setCurrentText(s.clock)
         finally:
             self._quiet = False
@@ -206,10 +210,10 @@ class Panel(QWidget):
             bars=self.bars.value(),
             bpm=self.bpm.value(),
             channel=self.channel.value() - 1,
-            program=self.program.value(),
+            program=self.program.value() if self._program_explicit else None,
             metronome=self.metronome.isChecked(),
             inp=self.inp.currentText(),
-            out=self.out.currentText(),
+            out=None if self.out.currentText() == NO_OUT else self.out.currentText(),
             clock=self.clock.currentText(),
         )
 
@@ -245,19 +249,23 @@ class Panel(QWidget):
         try:
             preset = load_preset(name)
         except AccompanistError as exc:
-            self._say(str(exc), error=True)
+            self.say(str(exc), error=True)
             return
-        s = dataclasses.replace(self.base, **preset.settings)
+        s = dataclasses.replace(self.settings(), **preset.settings)
+        self.base = dataclasses.replace(self.base, **preset.settings)  # what has no control too
+        self._settle.stop()
+        self._pending.clear()  # a change still waiting must not undo the preset
+        self.say(f"preset {name}: {preset.description}")
         if self.engine is not None:  # playing: what can change now changes, the rest waits
             from accompanist.live.engine import LIVE_SETTINGS
 
             fixed = {k for k in preset.settings if k not in LIVE_SETTINGS}
             live = {k: v for k, v in preset.settings.items() if k in LIVE_SETTINGS}
-            self._send(live)
             if fixed:
-                self._say(f"preset {name}: {', '.join(sorted(fixed))} take effect at the next start")
+                self.say(f"preset {name}: {', '.join(sorted(fixed))} take effect at the next start")
+            if not self._send(live):
+                return
         self.show_settings(s)
-        self._say(f"preset {name}: {preset.description}")
 
     # --- changes ------------------------------------------------------------------------------
 
@@ -265,7 +273,27 @@ class Panel(QWidget):
         if self._quiet:
             return
         self._fill_models(mode, None)
+        self._card_program()
         self._changed(mode=mode, model=self.model.currentText())
+
+    def _model_changed(self, name: str) -> None:
+        if self._quiet or not name:
+            return
+        self._card_program()
+        self._changed(model=name)
+
+    def _program_moved(self, value: int) -> None:
+        if self._quiet:
+            return
+        self._program_explicit = True
+        self._changed(program=value)
+
+    def _card_program(self) -> None:
+        """A program never chosen follows the model's card."""
+        if not self._program_explicit:
+            self._quiet, was = True, self._quiet
+            self.program.setValue(int(self._card_default("program", 0)))
+            self._quiet = was
 
     def _temperature_moved(self, _value: int) -> None:
         self._show_temperature()
@@ -286,13 +314,25 @@ class Panel(QWidget):
         change, self._pending = self._pending, {}
         self._send(change)
 
-    def _send(self, change: dict) -> None:
+    def _send(self, change: dict) -> bool:
+        """Hand a change to the engine; refused, the controls go back to what the engine has."""
         if self.engine is None or not change:
-            return
+            return True
         try:
             self.engine.set(**change)
-        except AccompanistError as exc:
-            self._say(str(exc), error=True)
+            return True
+        except Exception as exc:  # anything refused is said, and the panel lives on
+            self.say(_one_line(exc), error=True)
+            self.show_settings(self.engine.settings)
+            return False
+
+    def _do(self, action: str, *args) -> None:
+        if self.engine is None:
+            return
+        try:
+            getattr(self.engine, action)(*args)
+        except Exception as exc:  # a button never takes the panel down
+            self.say(_one_line(exc), error=True)
 
     # --- start and stop ----------------------------------------------------------------------
 
@@ -303,13 +343,20 @@ class Panel(QWidget):
             self.stop()
 
     def start(self) -> bool:
+        settings = self.settings()
+        if settings.record is not None and self._takes:  # a second Start must not overwrite the first
+            path = settings.record
+            settings = dataclasses.replace(
+                settings, record=path.with_name(f"{path.stem}-{self._takes + 1}{path.suffix}")
+            )
         try:
-            engine = Engine(self.settings())
+            engine = Engine(settings)
             events = engine.subscribe()
             engine.start()
-        except AccompanistError as exc:
-            self._say(str(exc), error=True)
+        except Exception as exc:  # a port, a model, a driver: said (the engine closes what it opened)
+            self.say(_one_line(exc), error=True)
             return False
+        self._takes += 1
         self.engine = engine
         self.steps = self.missed = 0
         self.inference.clear()
@@ -334,6 +381,7 @@ class Panel(QWidget):
         self.start_button.setText("Stop" if playing else "Start")
         for w in (self.inp, self.out, self.clock):
             w.setEnabled(not playing)
+        self.bpm.setEnabled(not (playing and self.clock.currentText() == "external"))  # the DAW's
         for w in (self.panic_button, self.refresh_button, self.clear_button):
             w.setEnabled(playing)
         if not playing:
@@ -367,7 +415,7 @@ class Panel(QWidget):
             from accompanist.live.terminal import describe
 
             line = describe(ev) or ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time"))
-            self._say(line if kind not in ("error", "missed", "port") else f"{kind}: {line}", error=kind == "error")
+            self.say(line if kind not in ("error", "missed", "port") else f"{kind}: {line}", error=kind == "error")
         self._show_figures()
 
     def _show_status(self) -> None:
@@ -382,7 +430,13 @@ class Panel(QWidget):
         inference = f"{statistics.median(self.inference):.2f} ms" if self.inference else "-"
         self.figures.setText(f"step {self.steps}   missed deadlines {self.missed}   inference (median) {inference}")
 
-    def _say(self, line: str, error: bool = False) -> None:
+    def say(self, line: str, error: bool = False) -> None:
+        """A line in the log (and, for an error, the status line too)."""
         self.log.appendPlainText(("error: " if error and not line.startswith("error") else "") + line)
         if error:
             self.status.setText(line)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text and isinstance(exc, AccompanistError) else f"{type(exc).__name__}: {text[0] if text else ''}"

@@ -115,7 +115,7 @@ def check_settings(s: Settings) -> None:
     """One readable error for a setting that cannot work (before start, and for each change)."""
     if s.mode not in DEFAULT_MODELS:
         raise AccompanistError(f"unknown mode '{s.mode}'; use duet or loop")
-    check_sampling(s.temperature)
+    check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
     if not 0 <= s.channel <= 15:
         raise AccompanistError(f"channel {s.channel} must be 0..15")
     if s.max_notes is not None and not 1 <= s.max_notes <= 16:
@@ -178,6 +178,18 @@ class Engine:
         return q
 
     def start(self) -> None:
+        """Open the ports, start the threads; if anything fails, what was opened is closed again."""
+        try:
+            self._start()
+        except BaseException:
+            self._running.clear()
+            self._work.put(None)
+            if hasattr(self, "output"):
+                self.output.stop()
+            self._close_ports()
+            raise
+
+    def _start(self) -> None:
         s = self.settings
         from accompanist.live.ports import open_input, open_output
 
@@ -417,6 +429,7 @@ class Engine:
         return mido.Message("program_change", channel=self.settings.channel, program=self.program)
 
     def _close_ports(self) -> None:
+        """Close what is open, once (a failed start and a stop may both ask)."""
         for p in (self.in_port, self.out_port):
             if p is not None:
                 try:
@@ -425,6 +438,7 @@ class Engine:
                     pass
         if self.synth is not None:
             self.synth.close()
+            self.synth = None
 
     # --- threads ----------------------------------------------------------------------------
 
