@@ -405,8 +405,6 @@ def _live_settings(a: argparse.Namespace):
         if not 1 <= given["channel"] <= 16:
             raise AccompanistError(f"--channel {given['channel']} must be 1..16")
         given["channel"] -= 1
-    if a.program is not None and not 0 <= a.program <= 127:
-        raise AccompanistError(f"--program {a.program} must be 0..127")
     chosen: dict = {}
     if a.preset:
         from accompanist.presets import load_preset

@@ -102,14 +102,11 @@ def load_preset(name_or_path: str) -> Preset:
 
 
 def _check(path: Path, settings: dict) -> None:
-    from accompanist.inference.cards import load_card
-    from accompanist.live.engine import DEFAULT_MODELS, Settings, check_settings
+    from accompanist.live.engine import Settings, card_for, check_settings
 
     try:
         s = Settings(**settings)
         check_settings(s)
-        if s.program is not None and not 0 <= s.program <= 127:
-            raise AccompanistError(f"program {s.program} must be 0..127")
-        load_card(s.model or DEFAULT_MODELS[s.mode], family="duet" if s.mode == "duet" else "seq2seq")
+        card_for(s.mode, s.model)
     except AccompanistError as exc:
         raise AccompanistError(f"{path}: {exc}") from None

@@ -28,7 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from accompanist.errors import AccompanistError
-from accompanist.live.engine import DEFAULT_MODELS, Engine, Settings
+from accompanist.live.engine import DEFAULT_MODELS, MODE_FAMILY, Engine, Settings, card_for
 from accompanist.ui.event_pump import EventPump
 from accompanist.ui.note_strip import NoteStrip
 
@@ -218,13 +218,8 @@ class Panel(QWidget):
         )
 
     def _card_default(self, key: str, fallback):
-        from accompanist.inference.cards import load_card
-
-        mode = self.mode.currentText()
         try:
-            card = load_card(
-                self.model.currentText() or DEFAULT_MODELS[mode], family="duet" if mode == "duet" else "seq2seq"
-            )
+            card = card_for(self.mode.currentText(), self.model.currentText() or None)
         except AccompanistError:
             return fallback
         return card.defaults.get(key, fallback)
@@ -232,8 +227,7 @@ class Panel(QWidget):
     def _fill_models(self, mode: str, current: str | None) -> None:
         from accompanist.inference.cards import find_models
 
-        family = "duet" if mode == "duet" else "seq2seq"
-        names = sorted(n for n, c in find_models().items() if c.family == family)
+        names = sorted(n for n, c in find_models().items() if c.family == MODE_FAMILY[mode])
         was = self._quiet
         self._quiet = True
         self.model.clear()

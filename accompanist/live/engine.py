@@ -48,6 +48,7 @@ from accompanist.live.recorder import Recorder
 from accompanist.music import roll
 
 DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto"}
+MODE_FAMILY = {"duet": "duet", "loop": "seq2seq"}  #: the model family each mode runs
 METRONOME_CHANNEL = 9
 #: an answer must be planned at least this long before its boundary to be sent on time
 SEND_MARGIN = 0.0005
@@ -107,7 +108,6 @@ class Settings:
 class Stats:
     steps: int = 0
     missed: int = 0
-    late_inputs: int = 0
     inference: deque[float] = field(default_factory=lambda: deque(maxlen=KEEP_STEPS))  #: seconds per answer
 
 
@@ -118,6 +118,8 @@ def check_settings(s: Settings) -> None:
     check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
     if not 0 <= s.channel <= 15:
         raise AccompanistError(f"channel {s.channel} must be 0..15")
+    if s.program is not None and not 0 <= s.program <= 127:
+        raise AccompanistError(f"program {s.program} must be 0..127")
     if s.max_notes is not None and not 1 <= s.max_notes <= 16:
         raise AccompanistError(f"max-notes {s.max_notes} must be 1..16")
     if not 20 <= s.bpm <= 400:
@@ -139,12 +141,17 @@ def check_settings(s: Settings) -> None:
         raise AccompanistError("--send-clock needs a MIDI output to send it on")
 
 
+def card_for(mode: str, model: str | None) -> ModelCard:
+    """The card of ``model`` (default: the mode's), checked to be of the family the mode runs."""
+    return load_card(model or DEFAULT_MODELS[mode], family=MODE_FAMILY[mode])
+
+
 class Engine:
     def __init__(self, settings: Settings, sinks: list[Sink] | None = None):
         s = settings
         check_settings(s)
         self.settings = s
-        self.card = self._card(s.mode, s.model)
+        self.card = card_for(s.mode, s.model)
         self.steps_per_beat = self.card.steps_per_beat
         if TICKS_PER_BEAT % self.steps_per_beat and (s.clock == "external" or s.send_clock):
             raise AccompanistError(
@@ -303,7 +310,7 @@ class Engine:
         remade = {"model", "mode", "temperature", "max_notes", "key_lock", "two_part", "bars"} & set(changes)
         # the new model is loaded before anything changes: a bad name leaves the session as it was,
         # and the model worker is not held up while a graph loads
-        card = self._card(new.mode, new.model) if remade else self.card
+        card = card_for(new.mode, new.model) if remade else self.card
         if card.steps_per_beat != self.steps_per_beat:
             raise AccompanistError(
                 f"model {card.name} has {card.steps_per_beat} steps a beat, this session "
@@ -400,11 +407,6 @@ class Engine:
         }
 
     # --- set-up -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _card(mode: str, model: str | None) -> ModelCard:
-        family = "duet" if mode == "duet" else "seq2seq"
-        return load_card(model or DEFAULT_MODELS[mode], family=family)
 
     @property
     def program(self) -> int:

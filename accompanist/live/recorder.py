@@ -79,15 +79,8 @@ class Recorder:
         self.writes = 0
         self.events = 0  #: events written so far
 
-    @property
-    def bpm(self) -> float:
-        return self._tempi[-1][2]
-
     def ticks(self, t: float) -> int:
-        for t0, tick0, bpm in reversed(self._tempi):
-            if t >= t0:
-                return int(round(tick0 + (t - t0) * bpm / 60.0 * TICKS_PER_BEAT))
-        return 0
+        return _ticks(self._tempi, t)
 
     def tempo(self, t: float, bpm: float, tick: float | None = None) -> None:
         """From time t on, the music runs at ``bpm`` (t later than the last change).
@@ -145,21 +138,34 @@ class Recorder:
         """Encode the events older than ``now - SETTLE`` (all of them when ``now`` is None, at the
         end of a session) and write the file."""
         with self._write_lock:
+            # the input and output threads take _lock for every message: hold it only to take
+            # what is ready; the encoding (player and answer tracks are the writer's alone) and
+            # the copying of a session's bytes happen outside it
             with self._lock:
                 cut = float("inf") if now is None else now - SETTLE
                 if self._anchor is not None and now is not None:
                     cut = min(cut, self._anchor)
                 ready = sorted((e for e in self._pending if e[0] < cut), key=lambda e: (e[0], e[1]))
                 self._pending = [e for e in self._pending if e[0] >= cut]
-                for t, _, track, msg in ready:
-                    track.add(self.ticks(t), msg)
-                self.events += len(ready)
-                tracks = [self._conductor.chunk(), self._player.chunk(), self._answer.chunk()]
+                tempi = list(self._tempi)
+                conductor = self._conductor.chunk()
+            for t, _, track, msg in ready:
+                track.add(_ticks(tempi, t), msg)
+            self.events += len(ready)
+            tracks = [conductor, self._player.chunk(), self._answer.chunk()]
             head = b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big")
             head += len(tracks).to_bytes(2, "big") + TICKS_PER_BEAT.to_bytes(2, "big")
             _replace(self.path, head + b"".join(tracks))
             self.writes += 1
         return self.path
+
+
+def _ticks(tempi: list[tuple[float, float, float]], t: float) -> int:
+    """Time t as a tick of the file, through the tempo map (seconds, ticks, bpm)."""
+    for t0, tick0, bpm in reversed(tempi):
+        if t >= t0:
+            return int(round(tick0 + (t - t0) * bpm / 60.0 * TICKS_PER_BEAT))
+    return 0
 
 
 def _tempo(bpm: float) -> mido.MetaMessage:
