@@ -75,9 +75,15 @@ def _add_train(sub) -> None:
         help="'chorales' (soprano -> alto+tenor+bass), a shard folder (accompanist data) or a folder of MIDI files",
     )
     d.add_argument(
-        "--variant", choices=["stateful", "window"], default="stateful", help="carried state or the seed's window"
+        "--variant",
+        choices=["listen", "stateful", "window"],
+        default="listen",
+        help="listen: hears the note it answers (live default); stateful: carried state; window: the seed",
     )
-    d.add_argument("--window", type=int, default=4, help="steps the window variant reads (seed: 4)")
+    d.add_argument("--window", type=int, default=4, help="steps a window variant reads (seed: 4)")
+    d.add_argument(
+        "--late", type=float, default=0.25, help="listen: share of windows whose current melody note is not heard yet"
+    )
     d.add_argument(
         "--sizes", default="128,64,128,128", help="melody LSTM 1, 2, accompaniment LSTM 1, 2 (seed: 84,32,84,32)"
     )
@@ -127,6 +133,7 @@ def cmd_train(a: argparse.Namespace) -> int:
             repeats=a.repeats,
             val_fraction=a.val_fraction,
             limit=a.limit,
+            late=a.late,
         )
         # Adam moves a weight about lr a step, and the heads must grow weights of several units
         # to carry a held chord on: the small duet model learns far faster at 3e-3.
@@ -237,6 +244,18 @@ def _add_duet(sub) -> None:
     p.add_argument(
         "--two-part", type=float, default=None, help="penalty on dissonance with the held melody note (0 = off)"
     )
+    p.add_argument(
+        "--listen-ms",
+        type=float,
+        default=None,
+        help="duet, hearing models: ms each answer waits after its beat to hear its note (default: the model's)",
+    )
+    p.add_argument(
+        "--jitter-ms",
+        type=float,
+        default=0.0,
+        help="play the melody with human timing of this spread (SD, ms) through the live quantiser (default 0)",
+    )
 
 
 def cmd_duet(a: argparse.Namespace) -> int:
@@ -254,6 +273,8 @@ def cmd_duet(a: argparse.Namespace) -> int:
         wav=a.wav,
         track=a.track,
         soundfont=a.soundfont,
+        listen_ms=a.listen_ms,
+        jitter_ms=a.jitter_ms,
     )
     return _report(r)
 
@@ -377,6 +398,14 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-notes", type=int, help="duet: cap on simultaneous notes")
     p.add_argument("--key-lock", type=float, help="duet: penalty on notes outside the melody's key")
     p.add_argument("--two-part", type=float, help="duet: penalty on dissonance with the melody")
+    p.add_argument(
+        "--listen-ms",
+        type=float,
+        help="duet, hearing models: ms each answer waits after its beat to hear its note (default: the model's)",
+    )
+    p.add_argument(
+        "--rest-after", type=float, help="duet: bars of your silence before the answer rests too (default 1; 0: never)"
+    )
     p.add_argument("--channel", type=int, help="MIDI channel of the answer, 1-16 (default 2)")
     p.add_argument("--program", type=int, help="General MIDI program 0-127 (default: the model's)")
     p.add_argument("--synth", action=on_off, help="also play the answer through FluidSynth")
@@ -457,6 +486,11 @@ def cmd_live(a: argparse.Namespace) -> int:
                     f"  answering on: {ev['output'] or '(no MIDI out)'}" + ("  + FluidSynth" if settings.synth else "")
                 )
                 print(f"  recording to: {ev['record']}")
+                if ev.get("listen_ms"):
+                    print(
+                        f"  answers sound {ev['listen_ms']:g} ms after each beat, to hear the note they answer "
+                        "(move the answer's track that much earlier in a DAW to line it up)"
+                    )
                 print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
             elif kind in ("error", "missed", "port"):
                 print(
@@ -623,6 +657,17 @@ def _add_eval(sub) -> None:
     p.add_argument("--json", action="store_true", help="print every figure as JSON")
     p.add_argument("--write-card", action="store_true", help="store the figures in each model's card (metrics.harmony)")
     p.add_argument("--plots", default=None, help="duet models: folder for the Yang & Lerch PNG plots")
+    p.add_argument(
+        "--tunes",
+        choices=["validation", "test"],
+        default=None,
+        help="duet models: play the validation or test folk collections with a human-timed player, as live",
+    )
+    p.add_argument(
+        "--listen-ms", type=float, action="append", default=None, help="duet: listen window(s) to try (repeatable)"
+    )
+    p.add_argument("--jitter-ms", type=float, default=15.0, help="duet --tunes: the player's timing spread (SD, ms)")
+    p.add_argument("--max-notes", type=int, default=None, help="duet: cap on simultaneous notes (default: the card's)")
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -653,6 +698,8 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
     results = []
     lines: list[str] = []
+    if a.tunes:
+        return _eval_tunes(a)
     for name in a.model:
         card = load_card(name)
         if card.family == "duet":
@@ -719,6 +766,31 @@ def cmd_eval(a: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_tunes(a: argparse.Namespace) -> int:
+    """Duet models against the validation or test folk collections, played as live."""
+    import json
+
+    from accompanist.evaluation.duet_listen import Sampling, evaluate_listen, format_rows
+    from accompanist.evaluation.player import PlayerConfig
+    from accompanist.inference.cards import load_card
+    from accompanist.live.engine import check_listen
+
+    rows = []
+    for name in a.model:
+        card = load_card(name, family="duet")
+        listen = a.listen_ms or [float(card.defaults.get("listen_ms", 0.0))]
+        for lm in listen:
+            check_listen(lm)
+        for t in a.temperature or [1.0]:
+            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed)
+            got = evaluate_listen(
+                card, a.tunes, listen, PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed), sampling, a.n
+            )
+            rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]
+    print(json.dumps(rows, indent=2) if a.json else "\n".join(format_rows(rows)))
+    return 0
+
+
 def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="time a model, or the live engine (bench live): medians and percentiles")
     p.add_argument(
@@ -733,6 +805,7 @@ def _add_bench(sub) -> None:
     p.add_argument("--bpm", type=float, default=120.0, help="live: tempo")
     p.add_argument("--temperature", type=float, default=None, help="live: sampling temperature")
     p.add_argument("--soak", type=float, default=None, help="live: instead, N minutes against a random player")
+    p.add_argument("--listen-ms", type=float, default=None, help="live: duet listen window (default: the model's)")
     p.add_argument("--runs", type=int, default=200)
     p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -816,10 +889,10 @@ def _bench_live(a: argparse.Namespace) -> int:
     from accompanist.bench.live_bench import bench_live, soak
 
     if a.soak:
-        r = soak(a.model, a.soak, a.bpm)
+        r = soak(a.model, a.soak, a.bpm, a.listen_ms)
         print(json.dumps(r) if a.json else "\n".join(f"  {k}: {v}" for k, v in r.items()))
         return 0
-    r = bench_live(a.model, a.seconds, a.bpm, a.temperature)
+    r = bench_live(a.model, a.seconds, a.bpm, a.temperature, listen_ms=a.listen_ms)
     if a.json:
         print(json.dumps(r))
         return 0
@@ -834,6 +907,8 @@ def _bench_live(a: argparse.Namespace) -> int:
         )
 
     print(f"live bench: duet mode, model {e['model']}, {r['bpm']:g} bpm, {r['seconds']:g} s; {r['jack']}")
+    if e["listen_ms"]:
+        print(f"  listen window {e['listen_ms']:g} ms: answers are judged against the grid shifted by it")
     print(row("output timing error (engine)", e["output_error"]))
     print(row("input-to-engine delay", e["input_delay"]))
     print(row("inference per step", e["inference"]))

@@ -4,6 +4,9 @@ Graphs:
     stateful: duet_step.onnx    mel (B, 168), acc (B, 168), state (B, S) -> acc_logits (B, 168),
                                 mel_logits (B, 168), state_out (B, S)
     window:   duet_window.onnx  mel (B, W, 168), acc (B, W, 168) -> acc_logits (B, 168), mel_logits (B, 168)
+    listen:   duet_listen.onnx  mel (B, W, 168) steps k-W+1..k, acc (B, W, 168) steps k-W..k-1,
+                                pos (B, W, 8), ctx (B, 24) -> acc_logits (B, 168) of step k,
+                                mel_logits (B, 168) of step k + 1
 Each 168 is the sounding plane then the onset plane of 84 pitches (MIDI 24..107). The state is one
 flat vector, (h, c) of the four LSTMs, so a runner only keeps and passes one array. Sampling
 stays outside the graph, as for the harmoniser.
@@ -20,11 +23,12 @@ import numpy as np
 import torch
 
 from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
-from accompanist.models.duet import STEP, DuetConfig, DuetHLSTM, DuetStep, DuetWindow
+from accompanist.models.duet import STEP, DuetConfig, DuetHLSTM, DuetListen, DuetStep, DuetWindow
+from accompanist.music.meter import CONTEXT, CONTEXT_STEPS, POSITION
 from accompanist.music.roll import N_PITCHES, PITCH_HI, PITCH_LO
 
 PARITY_STEPS = 500
-GRAPH = {"stateful": "duet_step", "window": "duet_window"}
+GRAPH = {"stateful": "duet_step", "window": "duet_window", "listen": "duet_listen"}
 
 
 def load_run(run_dir: Path) -> tuple[DuetHLSTM, dict, dict]:
@@ -48,6 +52,17 @@ def export_graph(model: DuetHLSTM, folder: Path) -> dict:
             names, out_names = ["mel", "acc", "state"], [*out_names, "state_out"]
             axes |= {"state": {0: "batch"}, "state_out": {0: "batch"}}
             module = DuetStep(model).eval()
+        elif cfg.variant == "listen":
+            w = cfg.window
+            args = (
+                torch.zeros(2, w, STEP),
+                torch.zeros(2, w, STEP),
+                torch.zeros(2, w, POSITION),
+                torch.zeros(2, CONTEXT),
+            )
+            names = ["mel", "acc", "pos", "ctx"]
+            axes |= {"pos": {0: "batch"}, "ctx": {0: "batch"}}
+            module = DuetListen(model).eval()
         else:
             args = (torch.zeros(2, cfg.window, STEP), torch.zeros(2, cfg.window, STEP))
             names = ["mel", "acc"]
@@ -72,6 +87,20 @@ def export_graph(model: DuetHLSTM, folder: Path) -> dict:
             },
             "state": {"state": "state_out"},
             "state_size": cfg.state_size,
+        }
+    elif cfg.variant == "listen":
+        w = cfg.window
+        spec = {
+            "inputs": {
+                "mel": ["batch", w, STEP],
+                "acc": ["batch", w, STEP],
+                "pos": ["batch", w, POSITION],
+                "ctx": ["batch", CONTEXT],
+            },
+            "outputs": {"acc_logits": ["batch", STEP], "mel_logits": ["batch", STEP]},
+            "window": w,
+            "listens": True,
+            "context_steps": CONTEXT_STEPS,
         }
     else:
         w = cfg.window
@@ -108,6 +137,17 @@ def check_parity(model: DuetHLSTM, folder: Path, steps: int = PARITY_STEPS, seed
                 acc_l, mel_l, state = sess.run(None, {"mel": x[t, 0], "acc": x[t, 1], "state": state})
                 with torch.no_grad():
                     ta, tm, t_state = step(torch.from_numpy(x[t, 0]), torch.from_numpy(x[t, 1]), t_state)
+                worst = max(worst, float(np.abs(acc_l - ta.numpy()).max()), float(np.abs(mel_l - tm.numpy()).max()))
+        elif cfg.variant == "listen":
+            w = cfg.window
+            for t in range(0, steps - w, 7):
+                mel = np.ascontiguousarray(x[t : t + w, 0].transpose(1, 0, 2))
+                acc = np.ascontiguousarray(x[t : t + w, 1].transpose(1, 0, 2))
+                pos = rng.random((b, w, POSITION)).astype(np.float32)
+                ctx = rng.random((b, CONTEXT)).astype(np.float32)
+                acc_l, mel_l = sess.run(None, {"mel": mel, "acc": acc, "pos": pos, "ctx": ctx})
+                with torch.no_grad():
+                    ta, tm = DuetListen(model)(*(torch.from_numpy(v) for v in (mel, acc, pos, ctx)))
                 worst = max(worst, float(np.abs(acc_l - ta.numpy()).max()), float(np.abs(mel_l - tm.numpy()).max()))
         else:
             w = cfg.window

@@ -25,6 +25,8 @@ PRESET_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_notes": int,
     "key_lock": (int, float),
     "two_part": (int, float),
+    "listen_ms": (int, float),
+    "rest_after": (int, float),
     "bars": int,
     "beats_per_bar": int,
     "bpm": (int, float),

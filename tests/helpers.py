@@ -14,7 +14,8 @@ TINY_UNI = "tiny-uni"  # uni-faithful, tenor -> bass
 TINY_VARIANTS = {TINY_BI: ("bi-aligned", "alto"), TINY_UNI: ("uni-faithful", "bass")}
 TINY_DUET = "tiny-duet"  # stateful
 TINY_DUET_WINDOW = "tiny-duet-window"  # the seed's 4-step window
-TINY_DUETS = {TINY_DUET: "stateful", TINY_DUET_WINDOW: "window"}
+TINY_DUET_LISTEN = "tiny-duet-listen"  # hears the step it answers
+TINY_DUETS = {TINY_DUET: "stateful", TINY_DUET_WINDOW: "window", TINY_DUET_LISTEN: "listen"}
 
 
 def write_melody(

@@ -99,16 +99,17 @@ def no_stuck_notes(msgs: list[mido.Message]) -> None:
     assert not +on, f"notes left sounding: {+on}"
 
 
-def on_grid(rig: Rig, heard: list[tuple[float, mido.Message]]) -> int:
-    """Every note-on the listener heard arrived on a step boundary: within a quarter of a step
-    of one (how close is a timing figure, measured by bench live rather than asserted here)."""
+def on_grid(rig: Rig, heard: list[tuple[float, mido.Message]], lag: float = 0.0) -> int:
+    """Every note-on the listener heard arrived on a step boundary (``lag`` seconds after it, for
+    a hearing duet's listen window): within a quarter of a step of one (how close is a timing
+    figure, measured by bench live rather than asserted here)."""
     clock = rig.engine.clock
     tolerance = clock.step_seconds / 4
     n = 0
     for t, m in heard:
         if m.type == "note_on" and m.velocity > 0 and m.channel == rig.engine.settings.channel:
-            k = round((t - clock.boundary(0)) / clock.step_seconds)
-            assert abs(t - clock.boundary(k)) < tolerance, (t - clock.boundary(k), m)
+            k = round((t - lag - clock.boundary(0)) / clock.step_seconds)
+            assert abs(t - lag - clock.boundary(k)) < tolerance, (t - lag - clock.boundary(k), m)
             n += 1
     return n
 

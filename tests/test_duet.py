@@ -223,7 +223,14 @@ def test_poly_stats_by_hand():
     # E a minor sixth under C: consonant; G a fourth under it and D a second above: not
     assert s["consonance"] == pytest.approx(4 / 8)
     assert s["crossing"] == pytest.approx(2 / 8)  # D above C
-    assert s["in_key"] == 1.0 and s["onset_ratio"] == 3.0
+    assert s["in_key"] == 1.0
+    # onset steps: 0 (E and G, one event) and 2 (D) against one melody onset
+    assert s["onset_ratio"] == 2.0
+    # step 0 has the melody's onset; step 2 is neither a melody onset nor a beat
+    assert s["onsets_aligned"] == 0.5
+    # with step 2 on a beat (a bar phase of 0 there), both onset steps are aligned
+    on_beat = summarize_poly([poly_stats(mel, acc, key=Key(0, minor=False), phases=np.array([2, 3, 0, 1]))])
+    assert on_beat["onsets_aligned"] == 1.0
 
 
 def test_bench_duet_json(use_tiny_models):

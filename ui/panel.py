@@ -28,7 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from accompanist.errors import AccompanistError
-from accompanist.live.engine import DEFAULT_MODELS, MODE_FAMILY, Engine, Settings, card_for
+from accompanist.live.engine import DEFAULT_MODELS, LISTEN_MAX_MS, MODE_FAMILY, Engine, Settings, card_for
 from accompanist.ui.event_pump import EventPump
 from accompanist.ui.note_strip import NoteStrip
 
@@ -83,6 +83,11 @@ class Panel(QWidget):
         self.max_notes = QSpinBox()
         self.max_notes.setRange(1, 16)
         self.max_notes.valueChanged.connect(lambda v: self._changed(max_notes=v))
+        self.listen = QSpinBox()
+        self.listen.setRange(0, int(LISTEN_MAX_MS))
+        self.listen.setSuffix(" ms")
+        self.listen.setToolTip("each answer waits this long after its beat to hear the note it answers")
+        self.listen.valueChanged.connect(lambda v: self._changed(listen_ms=float(v)))
         self.bars = QSpinBox()
         self.bars.setRange(1, 64)
         self.bars.valueChanged.connect(lambda v: self._changed(bars=v))
@@ -118,6 +123,7 @@ class Panel(QWidget):
         row.addWidget(self.temperature_label)
         form.addRow("temperature", row)
         form.addRow("notes at most (duet)", self.max_notes)
+        form.addRow("listen window (duet)", self.listen)
         form.addRow("bars a pass (loop)", self.bars)
         form.addRow("tempo (bpm)", self.bpm)
         form.addRow("channel", self.channel)
@@ -187,6 +193,8 @@ class Panel(QWidget):
             self.temperature.setValue(round(t * 100))
             self._show_temperature()
             self.max_notes.setValue(s.max_notes or int(self._card_default("max_notes", 4)))
+            lm = s.listen_ms if s.listen_ms is not None else self._card_default("listen_ms", 0.0)
+            self.listen.setValue(round(lm))
             self.bars.setValue(s.bars)
             self.bpm.setValue(s.bpm)
             self.channel.setValue(s.channel + 1)
@@ -207,6 +215,7 @@ class Panel(QWidget):
             model=self.model.currentText() or None,
             temperature=self.temperature.value() / 100,
             max_notes=self.max_notes.value(),
+            listen_ms=float(self.listen.value()),
             bars=self.bars.value(),
             bpm=self.bpm.value(),
             channel=self.channel.value() - 1,

@@ -130,6 +130,7 @@ def run_engine(
     temperature: float | None,
     mode: str = "duet",
     clock: str = "internal",
+    listen_ms: float | None = None,
 ) -> dict:
     """One engine run against a rig. Following the rig's clock (``clock="external"``), each answer
     is judged against the 16th of the rig's own clock it belongs to (the tick as it left the rig),
@@ -152,6 +153,7 @@ def run_engine(
                 client_name=client,
                 seed=0,
                 clock=clock,
+                listen_ms=listen_ms if mode == "duet" else None,
             )
         )
         events = engine.subscribe(100000)
@@ -183,7 +185,12 @@ def run_engine(
     if clock == "external":
         sixteenths = np.asarray(data["ticks"][::6])
         last = data["ticks"][-1]  # after the rig's clock stops, there is no 16th to judge by
-        planned = [(t, note, float(sixteenths[np.abs(sixteenths - t).argmin()])) for t, note, _ in planned if t < last]
+        lag = engine.listen  # a hearing model answers each 16th its listen window after it
+        planned = [
+            (t, note, float(sixteenths[np.abs(sixteenths - t + lag).argmin()]) + lag)
+            for t, note, _ in planned
+            if t < last
+        ]
         extra["daw_bpm_estimate"] = round(engine.clock.bpm, 2)
     errors, lost = _errors(planned, data["heard"])
     if mode == "loop":  # how long each pass took to harmonise, and how much of the step was left
@@ -194,6 +201,8 @@ def run_engine(
         "mode": mode,
         "clock": clock,
         "model": engine.card.name,
+        # answers are judged against the grid they were planned on: boundary + listen window
+        "listen_ms": round(engine.listen * 1e3, 3),
         "steps": fig["steps"],
         "output_error": _pct(errors),
         "lost_at_listener": lost,
@@ -208,7 +217,8 @@ def run_engine(
 
 
 def run_naive(model: str | None, seconds: float, bpm: float, temperature: float | None) -> dict:
-    """read, infer, send, sleep(step): the loop most duet scripts use."""
+    """read, infer, send, sleep(step): the loop most duet scripts use (a hearing model answers
+    the step it just read, an anticipating one the next)."""
     import mido
 
     from accompanist.inference.cards import load_card
@@ -246,7 +256,10 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
                 held.discard(roll.fold_pitch(m.note) - roll.PITCH_LO)
         mel[roll.FRAME, list(held)] = 1
         mel[roll.FRAME] |= mel[roll.ONSET]
-        step = sample_roll_step(runner.step(mel, last), last[roll.FRAME], temp, rng, cap)
+        logits = runner.hear(mel, k % 16) if runner.listens else runner.step(mel, last)
+        step = sample_roll_step(logits, last[roll.FRAME], temp, rng, cap)
+        if runner.listens:
+            runner.commit(mel, step, k % 16)
         frame = set(np.flatnonzero(step[roll.FRAME]).tolist())
         onset = set(np.flatnonzero(step[roll.ONSET]).tolist())
         for p in sounding - frame | (onset & sounding):
@@ -273,14 +286,15 @@ def bench_live(
     bpm: float = 120.0,
     temperature: float | None = None,
     loop_model: str | None = None,
+    listen_ms: float | None = None,
 ) -> dict:
     jack = ensure_jack()
     env_note = "started a JACK server (dummy driver, period 64)" if jack else "used the running JACK server"
     try:
-        engine = run_engine(model, seconds, bpm, temperature)
+        engine = run_engine(model, seconds, bpm, temperature, listen_ms=listen_ms)
         naive = run_naive(model, seconds, bpm, temperature)
         loop = run_engine(loop_model, seconds, bpm, temperature, mode="loop")
-        follow = run_engine(model, seconds, bpm, temperature, clock="external")
+        follow = run_engine(model, seconds, bpm, temperature, clock="external", listen_ms=listen_ms)
     finally:
         if jack is not None:
             from accompanist.live.ports import quiet_native_stderr
@@ -311,10 +325,11 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def soak(model: str | None, minutes: float, bpm: float = 120.0) -> dict:
+def soak(model: str | None, minutes: float, bpm: float = 120.0, listen_ms: float | None = None) -> dict:
     """Duet mode against a random player for ``minutes``: missed deadlines, memory over time
-    (resident set of this process, sampled every 10 s after the first minute's warm-up), and
-    notes left sounding at the listener when it ends."""
+    (resident set of this process, sampled every 10 s after the first minute's warm-up), the
+    answer's polyphony minute by minute (mean notes sounding over the steps where any sound),
+    and notes left sounding at the listener when it ends."""
     import threading
 
     from accompanist.live.engine import Engine, Settings
@@ -326,8 +341,10 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             engine = Engine(
                 Settings(mode="duet", model=model, inp="virtual", out="virtual", api="jack", bpm=bpm,
-                         record=Path(tmp) / "soak.mid", client_name="accompanist-soak", seed=0)
+                         record=Path(tmp) / "soak.mid", client_name="accompanist-soak", seed=0,
+                         listen_ms=listen_ms)
             )  # fmt: skip
+            events = engine.subscribe(1_000_000)
             engine.start()
             rig.wire("accompanist-soak")
             rss: list[tuple[float, float]] = []
@@ -361,6 +378,13 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0) -> dict:
             on[note] -= 1
     fig = engine.figures()
     after_warmup = [m for t, m in rss if t >= 60] or [m for _, m in rss]
+    start, per_minute = None, {}
+    while not events.empty():
+        ev = events.get()
+        if ev["type"] == "planned" and ev["sounding"]:
+            start = ev["at"] if start is None else start
+            per_minute.setdefault(int((ev["at"] - start) // 60), []).append(ev["sounding"])
+    polyphony = [round(float(np.mean(v)), 2) for _, v in sorted(per_minute.items())]
     return {
         "minutes": minutes,
         "steps": fig["steps"],
@@ -375,4 +399,6 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0) -> dict:
         "recording_mb": round(recording_mb, 2),
         "inference_ms_p99": fig["inference_ms_p99"],
         "output_error_ms_p99": fig["output_error_ms_p99"],
+        "listen_ms": round(engine.listen * 1e3, 3),
+        "polyphony_per_minute": polyphony,
     }

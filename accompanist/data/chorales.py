@@ -34,6 +34,16 @@ class Chorales:
     names: list[str]
     voices: list[np.ndarray]
     source_files: int
+    #: bar phase of every step (steps since the last downbeat, ``music.meter``), one array a chorale
+    phases: list[np.ndarray] | None = None
+
+    def phase(self, i: int) -> np.ndarray:
+        """Chorale i's bar phases; 4/4 from the first step where the score's were not kept."""
+        from accompanist.music.meter import steady_phase
+
+        if self.phases is not None:
+            return self.phases[i]
+        return steady_phase(self.voices[i].shape[1], 4 * STEPS_PER_BEAT)
 
 
 def _music21():
@@ -59,21 +69,23 @@ def part_notes(part, ticks_per_beat: int = 480) -> list[Note]:
     return notes
 
 
-def _parse_one(path: str) -> tuple[str, np.ndarray | None]:
+def _parse_one(path: str) -> tuple[str, np.ndarray | None, np.ndarray | None]:
+    from accompanist.music.meter import bar_phase_of_part
+
     m21 = _music21()
     try:
         score = m21.converter.parse(path)
     except Exception:
-        return path, None
+        return path, None, None
     if len(score.parts) != 4:
-        return path, None
+        return path, None, None
     tpb = 480
     parts = [part_notes(p, tpb) for p in score.parts]
     if not all(parts):
-        return path, None
+        return path, None, None
     length = max(n.end for p in parts for n in p) // (tpb // STEPS_PER_BEAT) + 1
     rows = [notes_to_tokens(p, tpb / STEPS_PER_BEAT, length)[0] for p in parts]
-    return path, np.stack(rows)
+    return path, np.stack(rows), bar_phase_of_part(score.parts[0], length, STEPS_PER_BEAT)
 
 
 def load_chorales(limit: int | None = None, processes: int | None = None, progress: bool = True) -> Chorales:
@@ -87,7 +99,7 @@ def load_chorales(limit: int | None = None, processes: int | None = None, progre
         files=[p.rsplit("/", 1)[-1] for p in paths],
         rule=SELECTION_RULE,
         grid=STEPS_PER_BEAT,
-        v=2,
+        v=3,
     )
     hit = cache.load("chorales", key)
     if hit is not None:
@@ -96,30 +108,38 @@ def load_chorales(limit: int | None = None, processes: int | None = None, progre
         flat = hit["tokens"]
         splits = np.cumsum(lengths)[:-1]
         voices = [v.reshape(4, -1) for v in np.split(flat, splits * 4)] if len(names) else []
-        return Chorales(names, voices, int(hit["source_files"]))
+        phases = np.split(hit["phases"], splits) if len(names) else []
+        return Chorales(names, voices, int(hit["source_files"]), phases)
 
     from tqdm import tqdm
 
     processes = processes or max(1, min(mp.cpu_count(), 4))
-    results: list[tuple[str, np.ndarray | None]] = []
+    results: list[tuple[str, np.ndarray | None, np.ndarray | None]] = []
     bar = tqdm(total=len(paths), desc="parsing chorales", unit="file", disable=not progress or not sys.stderr.isatty())
     with mp.get_context("spawn").Pool(processes) as pool:
         for r in pool.imap(_parse_one, paths, chunksize=4):
             results.append(r)
             bar.update()
     bar.close()
-    names, voices, seen = [], [], set()
-    for p, v in results:
+    names, voices, phases, seen = [], [], [], set()
+    for p, v, ph in results:
         if v is None or v.tobytes() in seen:
             continue
         seen.add(v.tobytes())
         names.append(p.rsplit("/", 1)[-1].rsplit(".", 1)[0])
         voices.append(v)
+        phases.append(ph)
     lengths = np.array([v.shape[1] for v in voices], dtype=np.int64)
     flat = np.concatenate([v.reshape(-1) for v in voices]) if voices else np.zeros(0, np.int64)
     cache.save(
         "chorales",
         key,
-        {"names": np.array(names), "lengths": lengths, "tokens": flat, "source_files": np.array(len(paths))},
+        {
+            "names": np.array(names),
+            "lengths": lengths,
+            "tokens": flat,
+            "phases": np.concatenate(phases) if phases else np.zeros(0, np.int64),
+            "source_files": np.array(len(paths)),
+        },
     )
-    return Chorales(names, voices, len(paths))
+    return Chorales(names, voices, len(paths), phases)

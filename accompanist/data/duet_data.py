@@ -28,6 +28,7 @@ import torch
 from accompanist.data import cache
 from accompanist.errors import AccompanistError
 from accompanist.music import roll
+from accompanist.music.meter import steady_phase
 from accompanist.music.notes import tokens_to_notes
 
 
@@ -44,16 +45,30 @@ class DuetDataConfig:
     val_fraction: float = 0.1
     split_seed: int = 0
     limit: int | None = None  #: first N pieces only (tests)
+    #: listen variant: share of training windows whose current melody onset is not heard yet
+    late: float = 0.25
 
     def describe(self) -> dict:
         return asdict(self)
 
 
 class Pieces:
-    """Named pairs of rolls (melody, accompaniment), each (steps, 2, 84) uint8, held in memory."""
+    """Named pairs of rolls (melody, accompaniment), each (steps, 2, 84) uint8, held in memory,
+    and each piece's bar phase (``music.meter``; None: 4/4 from the first step)."""
 
-    def __init__(self, names: list[str], melodies: list[np.ndarray], accompaniments: list[np.ndarray]):
-        self.names, self.melodies, self.accompaniments = names, melodies, accompaniments
+    def __init__(
+        self,
+        names: list[str],
+        melodies: list[np.ndarray],
+        accompaniments: list[np.ndarray],
+        phases: list[np.ndarray] | None = None,
+    ):
+        self.names, self.melodies, self.accompaniments, self.phases = names, melodies, accompaniments, phases
+
+    def phase(self, i: int, steps_per_beat: int = 4) -> np.ndarray:
+        if self.phases is not None:
+            return self.phases[i]
+        return steady_phase(self.length(i), 4 * steps_per_beat)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -65,8 +80,8 @@ class Pieces:
         return self.melodies[i][start:stop], self.accompaniments[i][start:stop]
 
     def subset(self, keep: list[int]) -> Pieces:
-        pick = lambda xs: [xs[i] for i in keep]  # noqa: E731
-        return Pieces(pick(self.names), pick(self.melodies), pick(self.accompaniments))
+        pick = lambda xs: None if xs is None else [xs[i] for i in keep]  # noqa: E731
+        return Pieces(pick(self.names), pick(self.melodies), pick(self.accompaniments), pick(self.phases))
 
     @property
     def steps(self) -> int:
@@ -90,6 +105,10 @@ class ShardPieces:
 
     def read(self, i: int, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         return self.shards.read(self.index[i], start, stop)
+
+    def phase(self, i: int, steps_per_beat: int = 4) -> np.ndarray:
+        """MIDI files keep no reliable bar lines for a track pulled out of them: 4/4 from the start."""
+        return steady_phase(self.length(i), 4 * steps_per_beat)
 
     def subset(self, keep: list[int]) -> ShardPieces:
         return ShardPieces(self.shards, [self.index[i] for i in keep])
@@ -115,7 +134,7 @@ def chorale_pieces(limit: int | None = None) -> tuple[Pieces, object]:
     for v in ch.voices:
         mels.append(tokens_to_roll(v[0]))
         accs.append(roll.merge(*(tokens_to_roll(v[k]) for k in (1, 2, 3))))
-    return Pieces(list(ch.names), mels, accs), ch
+    return Pieces(list(ch.names), mels, accs, [ch.phase(i) for i in range(len(ch.names))]), ch
 
 
 def resolve_source(source: str, steps_per_beat: int) -> Path:

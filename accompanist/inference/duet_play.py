@@ -1,12 +1,16 @@
 """Melody file in, two-track file out, with the duet model: `accompanist duet`.
 
 The model plays against the recorded melody step by step exactly as the live engine's duet mode
-does: at each step it hears the player's real notes of the step that just closed and its own
-last step, and answers the next step. It never sees a melody note before that note is played.
+does. An anticipating model hears the player's real notes of the step that just closed and its
+own last step, and answers the next step. A hearing model answers each step from the notes
+struck for it by the end of the listen window. With ``jitter_ms`` the melody is first played
+with human timing through the live quantiser (``evaluation.player``), so a note struck late
+for its beat is heard late, as it would be live; without it the melody is a sequencer's.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -37,6 +41,8 @@ def duet_file(
     runner: DuetRunner | None = None,
     key_lock: float | None = None,
     two_part: float | None = None,
+    listen_ms: float | None = None,
+    jitter_ms: float = 0.0,
 ) -> HarmonizeResult:
     """Accompany the melody of ``in_path`` with a duet model; the file layout is harmonize's."""
     t0 = time.perf_counter()
@@ -49,12 +55,26 @@ def duet_file(
     check_sampling(temperature, key_lock=key_lock, two_part=two_part)
     if max_notes is not None and max_notes < 1:
         raise AccompanistError(f"max-notes {max_notes} must be at least 1")
+    from accompanist.live.engine import check_listen
+
+    check_listen(listen_ms)
+    if not (math.isfinite(jitter_ms) and 0 <= jitter_ms <= 100):
+        raise AccompanistError(f"jitter {jitter_ms:g} ms must be 0..100 ms (0: played as written)")
     runner = runner or DuetRunner(load_card(model, family="duet"))
     card = runner.card
     mel = read_melody(in_path, track, card.steps_per_beat)
     melody = roll.notes_to_roll(mel.notes, mel.ticks_per_step)
     temperature = card.defaults.get("temperature", 1.0) if temperature is None else temperature
-    acc = runner.accompany(melody, temperature, np.random.default_rng(seed), max_notes, key_lock, two_part)
+    heard = None
+    if runner.listens:
+        from accompanist.evaluation.player import PlayerConfig, perform
+
+        listen = float(card.defaults.get("listen_ms", 0.0)) if listen_ms is None else listen_ms
+        tempos = [60e6 / m.tempo for _, m in mel.song.time_meta if m.type == "set_tempo"]
+        bpm = min(max(tempos[0] if tempos else 120.0, 20.0), 400.0)
+        perf = perform(melody, PlayerConfig(jitter_ms, bpm, listen, seed=seed or 0), card.steps_per_beat)
+        melody, heard = perf.played, perf.heard
+    acc = runner.accompany(melody, temperature, np.random.default_rng(seed), max_notes, key_lock, two_part, heard=heard)
     channel, velocity = accompaniment_voice(mel, card)
     acc_notes = roll.roll_to_notes(acc, mel.ticks_per_step, velocity=velocity, channel=channel)
     wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont)

@@ -1,9 +1,16 @@
 """Run a duet model exported as one ONNX graph, one grid step at a time (numpy and ORT only).
 
-Every step, the runner reads what was really played at the step that just closed (the player's
-melody and the model's own accompaniment, as rolls) and returns the logits of the next
-accompaniment step; ``sample_roll_step`` turns them into notes. The stateful graph carries the
-LSTM state from call to call; the window graph is fed the last ``window`` steps, kept here.
+Two rules, as the card says (``io[role]["listens"]``):
+
+* anticipating (the seed's window and our stateful variant): every step, the runner reads what
+  was really played at the step that just closed (the player's melody and the model's own
+  accompaniment) and returns the logits of the *next* accompaniment step (``step``). The
+  stateful graph carries the LSTM state from call to call; the window graph is fed the last
+  ``window`` steps, kept here.
+* hearing (the listen variant): the runner is asked for step k's accompaniment while step k is
+  still being played (``hear``), with the melody of step k as heard so far, its place in the
+  bar, and the memory of the two bars before; when step k closes, ``commit`` files the whole
+  step and what the accompaniment really played.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ from accompanist.inference.duet_priors import MelodyContext
 from accompanist.inference.sampling import sample_roll_step
 from accompanist.inference.session import open_session
 from accompanist.music import roll
+from accompanist.music.meter import CONTEXT_STEPS, pitch_classes, position_features
+
+STEP = 2 * roll.N_PITCHES
 
 
 class DuetRunner:
@@ -27,21 +37,32 @@ class DuetRunner:
         self.session = open_session(card.graph(self.role), threads)
         spec = card.data["io"][self.role]
         self.stateful = "state" in spec["inputs"]
+        self.listens = bool(spec.get("listens", False))
         self.state_size = int(spec.get("state_size", 0))
         self.window = int(spec.get("window", 1))
+        self.steps_per_beat = card.steps_per_beat
         self.reset()
 
     def reset(self) -> None:
         """Forget the past: a new session or a new take."""
         if self.stateful:
             self.state = np.zeros((1, self.state_size), np.float32)
-        else:
-            self.mel_win = np.zeros((1, self.window, 2 * roll.N_PITCHES), np.float32)
-            self.acc_win = np.zeros_like(self.mel_win)
+            return
+        self.mel_win = np.zeros((1, self.window, STEP), np.float32)
+        self.acc_win = np.zeros_like(self.mel_win)
+        self.pos_win = np.zeros((1, self.window, 8), np.float32)
+        # the listen variant's two-bar memory: pitch classes of the last CONTEXT_STEPS steps
+        self.pcs = np.zeros((CONTEXT_STEPS, 2, 12), np.float32)
+        self.pc_sum = np.zeros((2, 12), np.float32)
+        self.filed = 0
+
+    # --- anticipating -------------------------------------------------------------------------
 
     def step(self, melody: np.ndarray, accompaniment: np.ndarray) -> np.ndarray:
         """Read one closed step of both parts ((2, 84) rolls); logits (168,) of the next
         accompaniment step."""
+        if self.listens:
+            raise AccompanistError(f"model '{self.card.name}' hears the step it answers: use hear() and commit()")
         mel = roll.features(melody[None])
         acc = roll.features(accompaniment[None])
         if self.stateful:
@@ -51,6 +72,36 @@ class DuetRunner:
             self.acc_win = np.concatenate([self.acc_win[:, 1:], acc[:, None]], axis=1)
             logits, _ = self.session.run(None, {"mel": self.mel_win, "acc": self.acc_win})
         return logits[0]
+
+    # --- hearing ------------------------------------------------------------------------------
+
+    def hear(self, melody_now: np.ndarray, phase: int) -> np.ndarray:
+        """Logits (168,) of the accompaniment of step k, from the melody of step k as heard so
+        far ((2, 84)), the step's bar phase, and every step before k filed by ``commit``."""
+        mel = self.mel_win.copy()
+        mel[0, -1] = roll.features(melody_now[None])[0]
+        pos = self.pos_win.copy()
+        pos[0, -1] = position_features(np.array([phase]), self.steps_per_beat)[0]
+        ctx = (self.pc_sum.reshape(1, 24) / CONTEXT_STEPS).astype(np.float32)
+        logits, _ = self.session.run(None, {"mel": mel, "acc": self.acc_win, "pos": pos, "ctx": ctx})
+        return logits[0]
+
+    def commit(self, melody: np.ndarray, accompaniment: np.ndarray, phase: int) -> None:
+        """Step k is over: its whole melody and the accompaniment that really sounded."""
+        feats = roll.features(np.stack([melody, accompaniment]))
+        self.mel_win[0, :-1] = self.mel_win[0, 1:]
+        self.mel_win[0, -2] = feats[0]
+        self.pos_win[0, :-1] = self.pos_win[0, 1:]
+        self.pos_win[0, -2] = position_features(np.array([phase]), self.steps_per_beat)[0]
+        self.acc_win[0, :-1] = self.acc_win[0, 1:]
+        self.acc_win[0, -1] = feats[1]
+        slot = self.filed % CONTEXT_STEPS
+        self.pc_sum -= self.pcs[slot]
+        self.pcs[slot] = pitch_classes(np.stack([melody[roll.FRAME], accompaniment[roll.FRAME]]))
+        self.pc_sum += self.pcs[slot]
+        self.filed += 1
+
+    # --- both ---------------------------------------------------------------------------------
 
     def sampling(self, max_notes: int | None, key_lock: float | None, two_part: float | None) -> tuple:
         """The card's defaults where a setting is None."""
@@ -69,17 +120,34 @@ class DuetRunner:
         max_notes: int | None = None,
         key_lock: float | None = None,
         two_part: float | None = None,
+        heard: np.ndarray | None = None,
+        phases: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Play against a whole recorded melody roll (steps, 2, 84) exactly as live: at each step
-        the model reads the melody's real step and its own last step and answers the next one.
-        The first step is silent: the model has heard nothing yet."""
+        """Play against a whole recorded melody roll (steps, 2, 84) exactly as live.
+
+        Anticipating: at each step the model reads the melody's real step and its own last
+        step and answers the next one; the first step is silent. Hearing: the answer for step k
+        hears ``heard[k]``, the melody of step k as the engine had it when it had to answer (see
+        ``evaluation.player``; default: all of it), and ``phases[k]`` (default: 4/4 from step 0)."""
         cap, key_lock, two_part = self.sampling(max_notes, key_lock, two_part)
         self.reset()
-        heard = MelodyContext()
+        context = MelodyContext()
         out = roll.empty(len(melody))
-        for t in range(len(melody) - 1):
-            logits = self.step(melody[t], out[t])
-            heard.hear(melody[t])
-            bias = heard.bias(key_lock, two_part)
-            out[t + 1] = sample_roll_step(logits, out[t, roll.FRAME], temperature, rng, cap, bias)
+        if not self.listens:
+            for t in range(len(melody) - 1):
+                logits = self.step(melody[t], out[t])
+                context.hear(melody[t])
+                bias = context.bias(key_lock, two_part)
+                out[t + 1] = sample_roll_step(logits, out[t, roll.FRAME], temperature, rng, cap, bias)
+            return out
+        heard = melody if heard is None else heard
+        phases = np.arange(len(melody)) % (4 * self.steps_per_beat) if phases is None else phases
+        before = roll.empty(1)[0]
+        for t in range(len(melody)):
+            logits = self.hear(heard[t], int(phases[t]))
+            context.hear(heard[t])
+            bias = context.bias(key_lock, two_part)
+            out[t] = sample_roll_step(logits, before[roll.FRAME], temperature, rng, cap, bias)
+            self.commit(melody[t], out[t], int(phases[t]))
+            before = out[t]
         return out

@@ -17,6 +17,9 @@ Threads, and what each owns:
 * the model worker runs the mode (``modes.py``) and plans the answer at ``boundary(k + 1)``;
   an answer not ready by then is a missed deadline: counted, shown, and the accompaniment holds
   what it was playing for that step. The grid never moves.
+* a hearing duet model (``listen_ms``) is asked for step k at ``boundary(k) + listen`` less a
+  margin, with the notes struck for step k by then (the clock thread peeks at the open step);
+  its answer sounds at ``boundary(k) + listen``, a constant lag the ``started`` event states.
 * the output scheduler (``output.py``) sends each planned message at its time.
 """
 
@@ -42,7 +45,7 @@ from accompanist.inference.sampling import check_sampling
 from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
 from accompanist.live.modes import DuetMode, LoopMode
 from accompanist.live.output import PortSink, Scheduler, Sink
-from accompanist.live.quantize import InputQuantizer
+from accompanist.live.quantize import LISTEN_MARGIN, InputQuantizer
 from accompanist.live.recorder import TICKS_PER_BEAT as TICKS_PER_FILE_BEAT
 from accompanist.live.recorder import Recorder
 from accompanist.music import roll
@@ -54,6 +57,8 @@ METRONOME_CHANNEL = 9
 SEND_MARGIN = 0.0005
 #: seconds between looks at the input port
 POLL = 0.0005
+#: the longest listen window: past it the lag is heard as lateness, not as a partner listening
+LISTEN_MAX_MS = 60.0
 #: per-step figures kept: the last few hours of a session, so memory stays flat
 KEEP_STEPS = 100_000
 #: what ``Engine.set`` may change while playing; the rest (ports, clock source) need a restart
@@ -70,6 +75,8 @@ LIVE_SETTINGS = frozenset(
         "channel",
         "program",
         "metronome",
+        "listen_ms",
+        "rest_after",
     }
 )
 
@@ -90,6 +97,10 @@ class Settings:
     max_notes: int | None = None  #: duet: cap on simultaneous notes (default: the card's)
     key_lock: float | None = None  #: duet: penalty on notes outside the melody's key (default: the card's)
     two_part: float | None = None  #: duet: penalty on dissonance with the held melody note (default: the card's)
+    #: duet, hearing models: ms after each boundary the answer waits to hear the player (default: the card's)
+    listen_ms: float | None = None
+    #: duet: bars of the player's silence after which the answer falls silent too (0: plays on)
+    rest_after: float = 1.0
     channel: int = 1  #: 0-based MIDI channel of the answer
     program: int | None = None  #: default: the card's
     synth: bool = False  #: FluidSynth sound as well as (or instead of) MIDI out
@@ -111,10 +122,20 @@ class Stats:
     inference: deque[float] = field(default_factory=lambda: deque(maxlen=KEEP_STEPS))  #: seconds per answer
 
 
+def check_listen(listen_ms: float | None) -> None:
+    if listen_ms is not None and not (0 <= listen_ms <= LISTEN_MAX_MS):  # also refuses NaN
+        raise AccompanistError(
+            f"listen window {listen_ms:g} ms must be 0..{LISTEN_MAX_MS:g} ms (0: answer on the beat, unheard)"
+        )
+
+
 def check_settings(s: Settings) -> None:
     """One readable error for a setting that cannot work (before start, and for each change)."""
     if s.mode not in DEFAULT_MODELS:
         raise AccompanistError(f"unknown mode '{s.mode}'; use duet or loop")
+    check_listen(s.listen_ms)
+    if not 0 <= s.rest_after <= 16:  # also refuses NaN
+        raise AccompanistError(f"rest-after {s.rest_after:g} bars must be 0..16 (0: the answer never rests)")
     check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
     if not 0 <= s.channel <= 15:
         raise AccompanistError(f"channel {s.channel} must be 0..15")
@@ -255,6 +276,7 @@ class Engine:
             mode=s.mode,
             model=self.card.name,
             latency_ms=round(self.output.lead * 1e3, 3),
+            listen_ms=round(self.listen * 1e3, 3),
         )
 
     def stop(self) -> None:
@@ -307,7 +329,9 @@ class Engine:
             changes["model"] = None  # the new mode's default model: the old one is of another family
         new = dataclasses.replace(self.settings, **changes)
         check_settings(new)
-        remade = {"model", "mode", "temperature", "max_notes", "key_lock", "two_part", "bars"} & set(changes)
+        remade = {"model", "mode", "temperature", "max_notes", "key_lock", "two_part", "bars", "rest_after"} & set(
+            changes
+        )
         # the new model is loaded before anything changes: a bad name leaves the session as it was,
         # and the model worker is not held up while a graph loads
         card = card_for(new.mode, new.model) if remade else self.card
@@ -352,6 +376,17 @@ class Engine:
         period = jack_period() if resolve_api(s.api) == "jack" else None
         # a long period (a big JACK buffer) must not eat the model's whole deadline
         return min(period / 2, s.early / 2) if period else 0.0
+
+    @property
+    def listen(self) -> float:
+        """Seconds each answer waits after its boundary to hear the player: the duet's constant
+        lag (0 for loop mode and for models that anticipate)."""
+        mode = getattr(self, "mode", None)
+        if not isinstance(mode, DuetMode) or not mode.listens:
+            return 0.0
+        s = self.settings
+        ms = s.listen_ms if s.listen_ms is not None else float(self.card.defaults.get("listen_ms", 0.0))
+        return ms / 1e3
 
     @property
     def locked(self) -> bool:
@@ -416,7 +451,8 @@ class Engine:
     def _make_mode(self, s: Settings, card: ModelCard) -> DuetMode | LoopMode:
         t = float(card.defaults.get("temperature", 1.0) if s.temperature is None else s.temperature)
         if s.mode == "duet":
-            return DuetMode(card, t, self.rng, s.max_notes, s.key_lock, s.two_part)
+            rest = round(s.rest_after * self.steps_per_bar) if s.rest_after > 0 else None
+            return DuetMode(card, t, self.rng, s.max_notes, s.key_lock, s.two_part, rest)
         mode = LoopMode(card, t, s.bars * s.beats_per_bar * self.steps_per_beat, self.rng)
         mode.locked = self._locked
         return mode
@@ -489,7 +525,7 @@ class Engine:
             self._plan_ticks(0)
         if ext is None and (s.metronome or count_in):
             self._click(self.clock.boundary(0), accent=True)  # the first downbeat: later ones at step closes
-        k, generation, lost_from = 0, None, None
+        k, generation, lost_from, listened = 0, None, None, -1
         while self._running.is_set():
             try:
                 if ext is not None:
@@ -515,6 +551,12 @@ class Engine:
                         return False
                     return not ext.running or ext.generation != g or ext.silent(time.perf_counter())
 
+                if getattr(self.mode, "listens", False):
+                    if listened != k and k >= count_in:
+                        if not self._sleep_until(lambda k=k: self._listen_at(k), moved):
+                            continue
+                        self._listen_step(k, count_in)
+                        listened = k
                 if not self._sleep_until(lambda k=k: self.clock.boundary(k + 1) - s.early, moved):
                     continue  # stopping, or the DAW stopped or jumped: the top of the loop sees which
                 self._close_step(k, count_in, ext)
@@ -522,6 +564,20 @@ class Engine:
             except Exception as exc:  # the clock must outlive anything a step can throw
                 self._error(f"clock: {type(exc).__name__}: {exc}")
                 time.sleep(0.01)
+
+    def _listen_at(self, k: int) -> float:
+        """When step k's answer is chosen: its listen window less the time inference and the way
+        out need; never after the step closes (a listen window longer than a fast step)."""
+        s = self.settings
+        heard = self.clock.boundary(k) + self.listen - LISTEN_MARGIN - self.output.lead
+        return min(heard, self.clock.boundary(k + 1) - s.early)
+
+    def _listen_step(self, k: int, count_in: int) -> None:
+        """A hearing duet: step k as played so far goes to the model worker, which answers it."""
+        with self._qlock:
+            heard = self.quantizer.peek(k)
+        at = self.clock.boundary(k) + self.listen
+        self._work.put(("listen", self._epoch, k - count_in, heard, at, k))
 
     def _close_step(self, k: int, count_in: int, ext: ExternalClock | None) -> None:
         """Step k ends: its melody goes to the model worker, the step after it is planned."""
@@ -656,25 +712,43 @@ class Engine:
                         if item[1] and isinstance(self.mode, LoopMode):
                             self.mode.reset()
                         continue
-                    _, epoch, index, closed, deadline, k = item
+                    kind, epoch, index, closed, deadline, k = item
                     if epoch != self._epoch:
                         continue  # heard before the DAW moved the grid
                     if isinstance(self.mode, DuetMode):
-                        self._duet_step(closed, deadline)
-                    else:
+                        self._duet_item(kind, closed, deadline, k)
+                    elif kind == "step":
                         self._loop_step(index, closed, deadline, k)
             except Exception as exc:  # the session goes on; the step is lost, and said so
                 self._error(f"{item[0]}: {type(exc).__name__}: {exc}")
 
-    def _duet_step(self, closed, deadline: float) -> None:
+    def _duet_item(self, kind: str, heard, deadline: float, k: int) -> None:
+        """Anticipating: a closed step k is answered with step k + 1 at its boundary. Hearing:
+        "listen" answers step k from what was heard of it; "step" files the closed step."""
+        mode: DuetMode = self.mode
+        phase = k % self.steps_per_bar
+        if not mode.listens:
+            if kind == "step":
+                self._duet_answer(k + 1, lambda: mode.answer(heard.roll), deadline)
+        elif kind == "listen":
+            pitches = (np.flatnonzero(heard[roll.FRAME]) + roll.PITCH_LO).tolist()
+            self._duet_answer(k, lambda: mode.answer_now(heard, phase), deadline, heard=pitches)
+        else:
+            mode.commit(heard.roll, phase)
+
+    def _duet_answer(
+        self, step_no: int, answer: Callable[[], np.ndarray], deadline: float, heard: list[int] | None = None
+    ) -> None:
+        """Run the model, and plan its answer at ``deadline`` if it is ready in time."""
         t0 = time.perf_counter()
-        step = self.mode.answer(closed.roll)
+        step = answer()
         t1 = time.perf_counter()
         self.stats.inference.append(t1 - t0)
-        self._emit("answer", step=closed.step + 1, inference_ms=round((t1 - t0) * 1e3, 3))
+        extra = {} if heard is None else {"heard": heard}  # a hearing model: the melody it answered
+        self._emit("answer", step=step_no, inference_ms=round((t1 - t0) * 1e3, 3), **extra)
         leave = deadline - self.output.lead  # when the answer's messages must go out
         if t1 > leave - SEND_MARGIN:
-            self._missed(closed.step + 1, t1 - leave)
+            self._missed(step_no, t1 - leave)
             held = roll.empty(1)[0]
             held[roll.FRAME, list(self._sounding)] = 1
             self.mode.played(held)

@@ -18,8 +18,14 @@ from accompanist.music.tokens import HOLD, REST
 
 
 class DuetMode:
-    """Streaming (seed 000): as each step closes, the model hears the player's real step and its
-    own last step, and answers the next one."""
+    """Streaming (seed 000). Anticipating models: as each step closes, the model hears the
+    player's real step and its own last step, and answers the next one (``answer``). Hearing
+    models (``listens``): step k is answered from what the player struck for it by the end of the
+    listen window (``answer_now``), and filed whole when it closes (``commit``).
+
+    A duet partner waits for the player: silent until the first note, and silent again once
+    the player has been silent for ``rest_steps`` steps (a bar by default; None: never), until
+    the next note."""
 
     family = "duet"
 
@@ -31,18 +37,43 @@ class DuetMode:
         max_notes: int | None = None,
         key_lock: float | None = None,
         two_part: float | None = None,
+        rest_steps: int | None = None,
     ):
         self.runner = DuetRunner(card)
+        self.rest_steps = rest_steps
+        self.quiet: int | None = None  #: steps since the player last sounded; None: not yet
         self.temperature, self.rng = temperature, rng
         self.max_notes, self.key_lock, self.two_part = self.runner.sampling(max_notes, key_lock, two_part)
+        self.listens = self.runner.listens
         self.heard = MelodyContext()
         self.last = roll.empty(1)[0]  #: what the accompaniment really played at the last step
         # ONNX Runtime sets itself up on the first run (tens of milliseconds): not at a deadline
-        self.runner.step(self.last, self.last)
+        if self.listens:
+            self.runner.hear(self.last, 0)
+        else:
+            self.runner.step(self.last, self.last)
         self.runner.reset()
 
     def answer(self, melody_step: np.ndarray) -> np.ndarray:
+        """Anticipating: the closed step k in, the accompaniment of step k + 1 out."""
         logits = self.runner.step(melody_step, self.last)
+        return self._sample(logits, melody_step)
+
+    def answer_now(self, heard: np.ndarray, phase: int) -> np.ndarray:
+        """Hearing: step k's melody as heard so far and its bar phase in, step k's answer out."""
+        return self._sample(self.runner.hear(heard, phase), heard)
+
+    def commit(self, melody_step: np.ndarray, phase: int) -> None:
+        """Hearing: step k closed; file it with what the accompaniment played."""
+        self.runner.commit(melody_step, self.last, phase)
+
+    def _sample(self, logits: np.ndarray, melody_step: np.ndarray) -> np.ndarray:
+        if melody_step[roll.FRAME].any():
+            self.quiet = 0
+        elif self.quiet is not None:
+            self.quiet += 1
+        if self.quiet is None or (self.rest_steps is not None and self.quiet >= self.rest_steps):
+            return roll.empty(1)[0]  # waiting for the player
         self.heard.hear(melody_step)
         bias = self.heard.bias(self.key_lock, self.two_part)
         return sample_roll_step(logits, self.last[roll.FRAME], self.temperature, self.rng, self.max_notes, bias)
@@ -55,6 +86,7 @@ class DuetMode:
         self.runner.reset()
         self.heard.reset()
         self.last = roll.empty(1)[0]
+        self.quiet = None
 
 
 def melody_tokens(rolls: np.ndarray) -> np.ndarray:

@@ -7,6 +7,12 @@ that step, and ``in_key`` every accompaniment onset. ``polyphony`` is the mean n
 accompaniment pitches sounding where the melody sounds and the accompaniment does (Bach's alto,
 tenor and bass: about 2.9). The reference for all of them is the chorales' own soprano against
 their alto, tenor and bass, measured the same way.
+
+Two rhythm figures count *onset steps*, steps where the accompaniment strikes at least one
+note (a chord struck at once is one event, as a listener hears it): ``onset_ratio``, onset
+steps per melody onset (Bach's alto, tenor and bass against the soprano: 1.58), and
+``onsets_aligned``, the share of onset steps that fall where the melody strikes a note or on a
+beat (Bach: 0.66); a texture that moves with the tune and the pulse, not anywhere in the beat.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ class PolyStats(Counts):
     ic_counts: tuple[int, ...] = (0,) * 12
     melody_onsets: int = 0
     accompaniment_onsets: int = 0
+    onset_steps: int = 0  #: steps where the accompaniment strikes at least one note
+    aligned_onsets: int = 0  #: of those, steps on a melody onset or a beat
     keyed_notes: int = 0
     in_key_notes: int = 0
     range_sum: int = 0
@@ -41,8 +49,16 @@ class PolyStats(Counts):
     distinct_sum: int = 0
 
 
-def poly_stats(melody: np.ndarray, accompaniment: np.ndarray, key: Key | None = None) -> PolyStats:
-    """Counts of one piece: melody as tokens (steps,), accompaniment as a roll (steps, 2, 84)."""
+def poly_stats(
+    melody: np.ndarray,
+    accompaniment: np.ndarray,
+    key: Key | None = None,
+    phases: np.ndarray | None = None,
+    steps_per_beat: int = 4,
+) -> PolyStats:
+    """Counts of one piece: melody as tokens (steps,), accompaniment as a roll (steps, 2, 84);
+    ``phases`` (steps,) are bar phases (``music.meter``; default: beats every ``steps_per_beat``
+    steps from step 0)."""
     mel = check_tokens(melody)
     acc = np.asarray(accompaniment)
     if len(mel) != len(acc):
@@ -53,8 +69,11 @@ def poly_stats(melody: np.ndarray, accompaniment: np.ndarray, key: Key | None = 
     mel_at = mp[mp >= 0][steps]
     acc_pitch = pitches + roll.PITCH_LO
     ic = np.bincount((mel_at - acc_pitch) % 12, minlength=12)
-    _, onset_pitches = np.nonzero(acc[:, roll.ONSET] & acc[:, roll.FRAME])
+    onset_steps, onset_pitches = np.nonzero(acc[:, roll.ONSET] & acc[:, roll.FRAME])
     notes = onset_pitches + roll.PITCH_LO
+    phase = np.arange(len(mel)) if phases is None else np.asarray(phases)
+    on_grid = (phase % steps_per_beat == 0) | (mel < 128)
+    struck = np.unique(onset_steps)
     key = key if key is not None else find_key(mel)
     has = len(notes) > 0
     return PolyStats(
@@ -68,6 +87,8 @@ def poly_stats(melody: np.ndarray, accompaniment: np.ndarray, key: Key | None = 
         ic_counts=tuple(int(c) for c in ic),
         melody_onsets=int((mel < 128).sum()),
         accompaniment_onsets=len(notes),
+        onset_steps=len(struck),
+        aligned_onsets=int(on_grid[struck].sum()),
         keyed_notes=len(notes) if key is not None else 0,
         in_key_notes=int(sum(int(p % 12 in key.pitch_classes) for p in notes)) if key is not None else 0,
         range_sum=int(notes.max() - notes.min()) if has else 0,
@@ -89,7 +110,8 @@ def summarize_poly(stats: Sequence[PolyStats], reference_ic: Sequence[float] | N
         "consonance": _ratio(t.consonant_pairs, t.pairs),
         "in_key": _ratio(t.in_key_notes, t.keyed_notes),
         "crossing": _ratio(t.crossing_pairs, t.pairs),
-        "onset_ratio": _ratio(t.accompaniment_onsets, t.melody_onsets),
+        "onset_ratio": _ratio(t.onset_steps, t.melody_onsets),
+        "onsets_aligned": _ratio(t.aligned_onsets, t.onset_steps),
         "range": _ratio(t.range_sum, t.ranged_pieces),
         "distinct_pitches": _ratio(t.distinct_sum, t.pieces),
         "polyphony": _ratio(t.pairs, t.covered_steps),

@@ -1,4 +1,6 @@
-"""DuetHLSTM: a hierarchical LSTM over two piano-roll tracks (seed 000_9f59dc63433bbc4a.txt).
+"""DuetHLSTM: a hierarchical LSTM over two piano-roll tracks (seed 000: "DuetHLSTM", a
+hierarchical LSTM for two-track melody and accompaniment piano-roll generation; see the README's
+list of the papers behind accompanist).
 
 The seed's hierarchy, as its authors' code built it (REFERENCE.md):
 
@@ -12,12 +14,23 @@ Sigmoid outputs and binary cross-entropy: a step of a track is a set of sounding
 pitch is its own yes/no question (the paper's text says "softmax"; its code and its loss are
 multi-label sigmoid, which is right).
 
-Two variants, the same layers:
+Three variants, the same layers:
 
 * ``window`` (the seed): the model reads the last ``window`` steps (4, as in the paper) of both
   tracks from a zero state and predicts the next step.
-* ``stateful`` (ours, for the live engine): the LSTMs carry their state from step to step, so
-  the model remembers the whole session instead of half a bar; one step in, one step out.
+* ``stateful`` (ours): the LSTMs carry their state from step to step, so the model remembers
+  the whole session instead of half a bar; one step in, one step out. Its cells grow without
+  bound in a long looped session (measured), so it does not ship.
+* ``listen`` (ours, the live default): a window model that *hears the note it answers*. It
+  predicts the accompaniment of step k from the melody up to and including step k and its own
+  accompaniment up to k - 1 (the seed predicts both tracks of step k from steps before k, so
+  every new melody note met a chord chosen for the note before). It also reads each melody
+  step's place in the bar and beat (``music.meter``: the seed has no meter, and its changes
+  fell anywhere in the beat) and a memory of the two bars before k: the share of steps in
+  which each pitch class sounded, in each part. That summary carries key and harmony over
+  32 steps for the cost of 24 numbers; an LSTM window of 32 steps would cost eight times the
+  seed's per step, and a carried state drifts (see ``stateful``). The live engine waits a
+  short listen window after each boundary before asking (``Settings.listen_ms``).
 
 Departures from the seed, and why:
 
@@ -44,6 +57,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from accompanist.music.meter import CONTEXT, POSITION
 from accompanist.music.roll import N_PITCHES
 
 #: Two planes (sounding, onset) of 84 pitches per track.
@@ -52,7 +66,7 @@ STEP = 2 * N_PITCHES
 
 @dataclass
 class DuetConfig:
-    variant: str = "stateful"  #: "stateful" (ours, live) or "window" (the seed)
+    variant: str = "stateful"  #: "listen" (ours, live), "stateful" (ours) or "window" (the seed)
     window: int = 4  #: steps read by the window variant (the seed: 4, half a bar)
     mel1: int = 128  #: melody LSTM 1 (the seed: 84)
     mel2: int = 64  #: melody LSTM 2 (the seed: 32)
@@ -61,7 +75,7 @@ class DuetConfig:
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.variant not in ("stateful", "window"):
+        if self.variant not in ("stateful", "window", "listen"):
             raise ValueError(f"unknown duet variant {self.variant!r}")
 
     def to_dict(self) -> dict:
@@ -80,14 +94,33 @@ class DuetHLSTM(nn.Module):
     def __init__(self, cfg: DuetConfig):
         super().__init__()
         self.cfg = cfg
-        self.mel1 = nn.LSTM(STEP, cfg.mel1, batch_first=True)
+        listen = cfg.variant == "listen"
+        self.mel1 = nn.LSTM(STEP + (POSITION if listen else 0), cfg.mel1, batch_first=True)
         self.mel2 = nn.LSTM(cfg.mel1, cfg.mel2, batch_first=True)
         self.acc1 = nn.LSTM(cfg.mel1, cfg.acc1, batch_first=True)
         self.acc2 = nn.LSTM(cfg.acc1 + STEP, cfg.acc2, batch_first=True)
         # The heads also read the step just played (a skip past the LSTMs): see the docstring.
-        self.mel_out = nn.Linear(cfg.mel2 + STEP, STEP)
-        self.acc_out = nn.Linear(cfg.acc2 + STEP, STEP)
+        # Hearing, the accompaniment head also reads the melody note it answers, where that note
+        # lies in the bar, and the two bars' memory, each straight past the LSTMs.
+        self.mel_out = nn.Linear(cfg.mel2 + STEP + (CONTEXT if listen else 0), STEP)
+        self.acc_out = nn.Linear(cfg.acc2 + STEP + ((STEP + CONTEXT + POSITION) if listen else 0), STEP)
         self.drop = nn.Dropout(cfg.dropout)
+
+    def hear(
+        self, mel: torch.Tensor, acc: torch.Tensor, pos: torch.Tensor, ctx: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The listen variant: melody steps k-W+1..k (B, W, 168) with their positions (B, W, 8),
+        accompaniment steps k-W..k-1 (B, W, 168), the memory (B, 24) -> logits (B, 168) of the
+        accompaniment at step k and of the melody at step k + 1."""
+        m1, _ = self.mel1(torch.cat([mel, pos], dim=-1))
+        m1d = self.drop(m1)
+        m2, _ = self.mel2(m1d)
+        a1, _ = self.acc1(m1d)
+        a2, _ = self.acc2(torch.cat([self.drop(a1), acc], dim=-1))
+        now, before = mel[:, -1], acc[:, -1]
+        acc_logits = self.acc_out(torch.cat([self.drop(a2[:, -1]), before, now, ctx, pos[:, -1]], dim=-1))
+        mel_logits = self.mel_out(torch.cat([self.drop(m2[:, -1]), now, ctx], dim=-1))
+        return acc_logits, mel_logits
 
     def run(
         self, mel: torch.Tensor, acc: torch.Tensor, state: State | None = None
@@ -105,11 +138,19 @@ class DuetHLSTM(nn.Module):
         return mel_logits, acc_logits, (s1, s2, s3, s4)
 
     def forward(
-        self, mel: torch.Tensor, acc: torch.Tensor, state: State | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, State]:
+        self,
+        mel: torch.Tensor,
+        acc: torch.Tensor,
+        state: State | None = None,
+        pos: torch.Tensor | None = None,
+        ctx: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, State | None]:
         """Training: stateful reads whole chunks from ``state`` (logits at every step); window
         reads (B, W, 168) windows from a zero state and returns the last step's logits, (B, 168).
-        Both also return the state after the last step read."""
+        Both also return the state after the last step read. listen: see ``hear`` (no state)."""
+        if self.cfg.variant == "listen":
+            acc_logits, mel_logits = self.hear(mel, acc, pos, ctx)
+            return mel_logits, acc_logits, None
         mel_logits, acc_logits, new = self.run(mel, acc, None if self.cfg.variant == "window" else state)
         if self.cfg.variant == "window":
             return mel_logits[:, -1], acc_logits[:, -1], new
@@ -132,6 +173,18 @@ class DuetStep(nn.Module):
         mel_logits, acc_logits, new = self.model.run(mel.unsqueeze(1), acc.unsqueeze(1), s)
         flat = torch.cat([t.squeeze(0) for pair in new for t in pair], dim=1)
         return acc_logits[:, 0], mel_logits[:, 0], flat
+
+
+class DuetListen(nn.Module):
+    """The listen variant for export: (mel, acc (1, W, 168), pos (1, W, 8), ctx (1, 24)) ->
+    (acc logits of step k, mel logits of step k + 1)."""
+
+    def __init__(self, model: DuetHLSTM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, mel: torch.Tensor, acc: torch.Tensor, pos: torch.Tensor, ctx: torch.Tensor):
+        return self.model.hear(mel, acc, pos, ctx)
 
 
 class DuetWindow(nn.Module):

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from accompanist.data.duet_data import DuetBatches, DuetData, DuetDataConfig, StreamBatches, load_duet_data
+from accompanist.data.listen_batches import ListenBatches
 from accompanist.models.duet import DuetConfig, DuetHLSTM
 from accompanist.training.loop import Dist, RunState, TrainConfig, evaluate, init_distributed, seed_everything, train
 
@@ -21,8 +22,11 @@ MELODY_WEIGHT = 1.0
 def _split(model: torch.nn.Module, batch: dict[str, torch.Tensor], state=None):
     """Logits, targets and mask of the steps the model is scored on, as (N, 168) rows, and the
     state after the chunk."""
-    mel, acc, mask = batch["mel"], batch["acc"], batch["mask"]
     cfg = model.module.cfg if hasattr(model, "module") else model.cfg
+    if cfg.variant == "listen":
+        mel_logits, acc_logits, _ = model(batch["mel"], batch["acc"], None, batch["pos"], batch["ctx"])
+        return mel_logits, acc_logits, batch["mel_t"], batch["acc_t"], batch["mel_mask"], None
+    mel, acc, mask = batch["mel"], batch["acc"], batch["mask"]
     mel_logits, acc_logits, new = model(mel[:, :-1], acc[:, :-1], state)
     if cfg.variant == "window":
         return mel_logits, acc_logits, mel[:, -1], acc[:, -1], mask[:, -1], new
@@ -43,11 +47,16 @@ class DuetLoss:
 
     def __call__(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
         carry = "carry" in batch and bool(batch["carry"])
-        mel_logits, acc_logits, mel_t, acc_t, _, new = _split(model, batch, self.state if carry else None)
+        mel_logits, acc_logits, mel_t, acc_t, mel_mask, new = _split(model, batch, self.state if carry else None)
         self.state = tuple((h.detach(), c.detach()) for h, c in new) if "carry" in batch else None
         n = len(acc_t)
         bce = lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="sum") / max(n, 1)  # noqa: E731
-        loss = bce(acc_logits, acc_t) + MELODY_WEIGHT * bce(mel_logits, mel_t)
+        if "mel_mask" in batch:  # listen: a piece's last step has no next melody step to predict
+            m = mel_mask[:, None]
+            mel_loss = F.binary_cross_entropy_with_logits(mel_logits, mel_t, weight=m, reduction="sum") / max(n, 1)
+        else:
+            mel_loss = bce(mel_logits, mel_t)
+        loss = bce(acc_logits, acc_t) + MELODY_WEIGHT * mel_loss
         frames = acc_logits[:, :84] > 0
         correct = int((frames == (acc_t[:, :84] > 0.5)).all(dim=1).sum())
         return loss, correct, n
@@ -85,6 +94,13 @@ def held_out_scores(model: DuetHLSTM, data: DuetBatches, batch_size: int = 256) 
 def batches_of(data: DuetData, model_cfg: DuetConfig, data_cfg: DuetDataConfig, world: int = 1) -> dict:
     """Training batches (streams for the stateful variant, windows for the seed's), and
     validation and test batches that read every held-out piece whole from a zero state."""
+    if model_cfg.variant == "listen":
+        w, spb = model_cfg.window, data_cfg.steps_per_beat
+        return {
+            "train": ListenBatches(data.train, w, data_cfg.transpositions, data_cfg.repeats, data_cfg.late, spb),
+            "val": ListenBatches(data.val if len(data.val) else data.test, w, [0], 1, 0.0, spb),
+            "test": ListenBatches(data.test, w, [0], 1, 0.0, spb),
+        }
     if model_cfg.variant == "stateful":
         train = StreamBatches(data.train, data_cfg.chunk, data_cfg.transpositions, data_cfg.repeats, world)
     else:

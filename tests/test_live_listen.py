@@ -1,0 +1,78 @@
+"""The hearing duet through a real JACK server: the answer for step k waits its listen window
+after boundary(k), hears what the player struck for step k by then, and sounds at boundary(k) + L."""
+
+from __future__ import annotations
+
+import time
+
+import mido
+import pytest
+from helpers import TINY_DUET_LISTEN
+from jack_rig import Rig, drain, no_stuck_notes, on_grid, sleep_to
+
+LISTEN_MS = 20.0
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_note_inside_the_listen_window_is_heard_by_its_step_and_one_after_it_is_not(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET_LISTEN, temperature=3.0, listen_ms=LISTEN_MS)
+    clock = rig.engine.clock
+    k = clock.step_at(time.perf_counter()) + 4
+    j = k + 8
+    sleep_to(clock.boundary(k) + 0.005)  # 5 ms after the beat: inside the window
+    rig.player.send(mido.Message("note_on", note=60, velocity=90))
+    sleep_to(clock.boundary(k + 2))
+    rig.player.send(mido.Message("note_off", note=60))
+    sleep_to(clock.boundary(j) + LISTEN_MS / 1e3 + 0.005)  # 5 ms after the window closed
+    rig.player.send(mido.Message("note_on", note=67, velocity=90))
+    sleep_to(clock.boundary(j + 2))
+    rig.player.send(mido.Message("note_off", note=67))
+    rig.play(16)
+    heard = rig.stop()
+    events = drain(rig.events)
+    answers = {e["step"]: e for e in events if e["type"] == "answer"}
+    closed = {e["step"]: e for e in events if e["type"] == "step"}
+    assert 60 in answers[k]["heard"]
+    assert 67 not in answers[j]["heard"]
+    assert 67 in closed[j]["heard"]  # the note still belongs to step j: the window missed it
+    assert 67 in answers[j + 1]["heard"]  # and the next step's answer hears it held
+    started = next(e for e in events if e["type"] == "started")
+    assert started["listen_ms"] == LISTEN_MS
+    assert on_grid(rig, heard, lag=LISTEN_MS / 1e3) > 3  # every answer sounds L after its beat
+    no_stuck_notes(rig.sent)
+    assert rig.engine.figures()["steps"] > 16
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_listen_window_changes_while_playing_and_zero_answers_before_the_beat(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET_LISTEN, temperature=3.0, listen_ms=0.0)
+    rig.play(16)
+    rig.engine.set(listen_ms=LISTEN_MS)
+    assert rig.engine.listen == pytest.approx(LISTEN_MS / 1e3)
+    rig.play(16)
+    rig.stop()
+    no_stuck_notes(rig.sent)
+    planned = [e for e in drain(rig.events) if e["type"] == "planned"]
+    clock = rig.engine.clock
+    lags = {round((e["at"] - clock.boundary(clock.step_at(e["at"] + 0.001))) * 1e3) for e in planned}
+    assert lags == {0, round(LISTEN_MS)}
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_duet_waits_for_the_player_and_rests_when_the_player_rests(tmp_path):
+    # temperature 3 on a tiny model: left to itself it would play almost every step
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET_LISTEN, temperature=3.0, listen_ms=LISTEN_MS)
+    time.sleep(4.0)  # four bars at 240 bpm with nobody playing
+    assert not [m for m in rig.sent if m.type == "note_on" and m.velocity and m.channel == 1]
+    rig.play(16)
+    played_to = time.perf_counter()
+    time.sleep(3.0)  # the player rests for three bars
+    heard = rig.stop()
+    clock = rig.engine.clock
+    answers = [(t, m) for t, m in rig.sent_at if m.type == "note_on" and m.velocity and m.channel == 1]
+    assert answers, "the answer never came"
+    # a bar (16 steps) after the last note the answer is silent: nothing struck after that
+    rest_from = played_to + 16 * clock.step_seconds + 0.1
+    assert all(t < rest_from for t, _ in answers), [t - played_to for t, _ in answers]
+    no_stuck_notes(rig.sent)
+    assert heard is not None
