@@ -668,6 +668,7 @@ def _add_eval(sub) -> None:
     )
     p.add_argument("--jitter-ms", type=float, default=15.0, help="duet --tunes: the player's timing spread (SD, ms)")
     p.add_argument("--max-notes", type=int, default=None, help="duet: cap on simultaneous notes (default: the card's)")
+    p.add_argument("--rolls", default=None, help="duet --tunes: folder for piano-roll PNGs of three tunes")
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -783,9 +784,8 @@ def _eval_tunes(a: argparse.Namespace) -> int:
             check_listen(lm)
         for t in a.temperature or [1.0]:
             sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed)
-            got = evaluate_listen(
-                card, a.tunes, listen, PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed), sampling, a.n
-            )
+            player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)
+            got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
             rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]
     print(json.dumps(rows, indent=2) if a.json else "\n".join(format_rows(rows)))
     return 0

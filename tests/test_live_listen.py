@@ -76,3 +76,27 @@ def test_the_duet_waits_for_the_player_and_rests_when_the_player_rests(tmp_path)
     assert all(t < rest_from for t, _ in answers), [t - played_to for t, _ in answers]
     no_stuck_notes(rig.sent)
     assert heard is not None
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_terminal_keys_mean_what_they_say_in_duet_mode(tmp_path):
+    from accompanist.live.terminal import key_action
+
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET_LISTEN, temperature=0.1, listen_ms=LISTEN_MS)
+    rig.play(8)
+    for key in "lrc":
+        assert "loop-mode key" in key_action(rig.engine, key)
+    sent_before = len(rig.sent)
+    assert key_action(rig.engine, "]") is None
+    assert rig.engine.temperature == pytest.approx(0.2)
+    assert key_action(rig.engine, "[") is None and key_action(rig.engine, "[") is None
+    assert rig.engine.temperature == 0.0
+    assert "stays 0" in key_action(rig.engine, "[")
+    rig.stop()
+    events = drain(rig.events)
+    assert not [e for e in events if e["type"] in ("panic", "lock", "refresh", "clear")]
+    assert [e["temperature"] for e in events if e["type"] == "settings"] == ["0.2", "0.1", "0.0"]
+    # a temperature change sends no CC 123 and no program change: it is not a panic
+    between = rig.sent[sent_before:]
+    assert not [m for m in between if m.type == "program_change"]
+    no_stuck_notes(rig.sent)

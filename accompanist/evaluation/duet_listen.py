@@ -65,9 +65,10 @@ def melody_tokens_of(played: np.ndarray) -> np.ndarray:
 def play_collection(
     runner: DuetRunner, tunes: Tunes, player: PlayerConfig, sampling: Sampling
 ) -> tuple[list, list[np.ndarray], dict]:
-    """Poly stats of every tune of a collection, the answers, and the player's late onsets."""
+    """Poly stats of every tune of a collection, (melody as played, answer) of each, and the
+    share of the player's onsets that came too late to be heard."""
     rng = np.random.default_rng(sampling.seed)
-    stats, answers, late, onsets = [], [], 0, 0
+    stats, answers, played, late, onsets = [], [], [], 0, 0
     for i, (tokens, phases) in enumerate(zip(tunes.melodies, tunes.phases, strict=True)):
         perf = perform(tokens_to_roll(tokens), player, runner.steps_per_beat, tune=i)
         acc = runner.accompany(
@@ -82,8 +83,9 @@ def play_collection(
         )
         stats.append(poly_stats(melody_tokens_of(perf.played), acc, phases=phases))
         answers.append(acc)
+        played.append(perf.played)
         late, onsets = late + perf.late_onsets, onsets + perf.onsets
-    return stats, answers, {"late_onsets": late / max(onsets, 1)}
+    return stats, list(zip(played, answers, strict=True)), {"late_onsets": late / max(onsets, 1)}
 
 
 def bach_row(card: ModelCard) -> tuple[dict, np.ndarray]:
@@ -112,8 +114,11 @@ def evaluate_listen(
     player: PlayerConfig,
     sampling: Sampling,
     n: int = 100,
+    rolls: str | None = None,
 ) -> list[dict]:
-    """One row per (listen window, collection) and a pooled row per listen window, and Bach's."""
+    """One row per (listen window, collection) and a pooled row per listen window, and Bach's;
+    with ``rolls``, a piano-roll PNG there of the first tune of each of the first three
+    collections at the first listen window."""
     runner = DuetRunner(card)
     bach, ref = bach_row(card)
     rows = [{"model": "Bach A+T+B", "set": "held-out chorales", "listen_ms": None, **bach}]
@@ -122,8 +127,14 @@ def evaluate_listen(
     for lm in windows:
         cfg = PlayerConfig(player.jitter_ms, player.bpm, lm, player.early, player.seed)
         pooled, late = [], []
-        for t in sets:
-            stats, _, extra = play_collection(runner, t, cfg, sampling)
+        for i, t in enumerate(sets):
+            stats, pairs, extra = play_collection(runner, t, cfg, sampling)
+            if rolls and lm == windows[0] and i < 3:
+                from accompanist.evaluation.pianoroll import draw_duet
+
+                name = f"{card.name}-{t.name.replace('/', '-')}-tune1.png"
+                title = f"{card.name}, {t.name} tune 1, listen {lm:g} ms, T={sampling.temperature:g}"
+                draw_duet(*pairs[0], t.phases[0], f"{rolls}/{name}", title, runner.steps_per_beat, steps=128)
             pooled += stats
             late.append(extra["late_onsets"])
             rows.append({"model": card.name, "set": t.name, "listen_ms": lm, **summarize_poly(stats, ref), **extra})

@@ -329,6 +329,15 @@ class Engine:
             changes["model"] = None  # the new mode's default model: the old one is of another family
         new = dataclasses.replace(self.settings, **changes)
         check_settings(new)
+        if set(changes) <= {"temperature", "listen_ms"} and hasattr(self, "mode"):
+            # sampling reads these at each step: the model, its memory and what sounds stay
+            with self._mode_lock:
+                self.settings = new
+                if "temperature" in changes:
+                    t = changes["temperature"]
+                    self.mode.temperature = float(self.card.defaults.get("temperature", 1.0) if t is None else t)
+            self._emit("settings", **{k: str(v) for k, v in changes.items()})
+            return
         remade = {"model", "mode", "temperature", "max_notes", "key_lock", "two_part", "bars", "rest_after"} & set(
             changes
         )
@@ -341,7 +350,7 @@ class Engine:
                 f"{self.steps_per_beat}: stop, then start with it"
             )
         mode = self._make_mode(new, card) if remade else None
-        release = {"temperature", "model", "channel", "program", "mode"} & set(changes)
+        release = {"model", "channel", "program", "mode"} & set(changes)
         with self._mode_lock:  # one step: the worker never plans between the release and the swap
             if release and self._running.is_set():
                 self._release_all()

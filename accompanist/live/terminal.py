@@ -23,6 +23,8 @@ def key_action(engine, key: str) -> str | None:
     """Do what ``key`` asks of the engine. What the engine then did comes back as its events
     (see ``describe``); this returns only a line of its own: the help, or why a change was refused."""
     try:
+        if key in "lrc" and engine.settings.mode != "loop":
+            return f"'{key}' is a loop-mode key; this is {engine.settings.mode} mode"
         if key == "l":
             engine.lock(not engine.locked)
         elif key == "r":
@@ -33,7 +35,10 @@ def key_action(engine, key: str) -> str | None:
             engine.panic()
         elif key in "[]":
             step = TEMPERATURE_STEP if key == "]" else -TEMPERATURE_STEP
-            engine.set(temperature=round(engine.temperature + step, 2))
+            new = max(0.0, round(engine.temperature + step, 2))
+            if new == engine.temperature:
+                return f"temperature stays {new:g} (0 takes the likeliest notes)"
+            engine.set(temperature=new)
         elif key in "?h":
             return HELP
     except AccompanistError as exc:
