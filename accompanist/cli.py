@@ -535,7 +535,10 @@ def cmd_demo(a: argparse.Namespace) -> int:
     from accompanist.inference.harmonize import harmonize_file, print_warnings
 
     demo = Path(__file__).resolve().parent / "assets" / "demo" / "demo_melody.mid"
-    a.out.mkdir(parents=True, exist_ok=True)
+    try:
+        a.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AccompanistError(f"{a.out}: cannot make the demo folder ({exc.strerror}); give another with --out") from None
     midi, wav = a.out / f"demo-{a.model}.mid", a.out / f"demo-{a.model}.wav"
     r = harmonize_file(
         demo, midi, model=a.model, temperature=a.temperature, seed=a.seed, wav=wav, soundfont=a.soundfont

@@ -43,10 +43,24 @@ def pick_melody_track(song: Song, track: int | None) -> Track:
 
 
 def check_outputs(*paths: str | os.PathLike | None) -> None:
-    """Fail before any work if a file could not be written where asked."""
+    """Fail before any work if a file could not be written where asked: a missing folder, or
+    one that refuses a file (read-only, no permission; tried with a real file, since a
+    read-only mount refuses even root)."""
+    import tempfile
+
     for p in paths:
-        if p is not None and not Path(p).parent.exists():
-            raise AccompanistError(f"{Path(p).parent}: output folder does not exist; create it or choose another path")
+        if p is None:
+            continue
+        folder = Path(p).parent
+        if not folder.exists():
+            raise AccompanistError(f"{folder}: output folder does not exist; create it or choose another path")
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".accompanist-", suffix=".tmp"):
+                pass
+        except OSError as exc:
+            raise AccompanistError(
+                f"{folder}: cannot write there ({exc.strerror}); choose another output folder"
+            ) from None
 
 
 def read_melody(in_path: str | os.PathLike, track: int | None, steps_per_beat: int) -> MelodyInput:

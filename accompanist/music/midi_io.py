@@ -158,4 +158,7 @@ def write_midi(
     except OSError as exc:
         raise AccompanistError(f"{path}: cannot write the MIDI file ({exc.strerror})") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # the folder refused the write itself, so there is nothing to remove

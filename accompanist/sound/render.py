@@ -88,7 +88,10 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = SAM
     except OSError as exc:
         raise AccompanistError(f"{path}: cannot write the WAV file ({exc.strerror})") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # the folder refused the write itself, so there is nothing to remove
 
 
 def render_to_wav(
