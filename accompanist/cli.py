@@ -538,7 +538,9 @@ def cmd_demo(a: argparse.Namespace) -> int:
     try:
         a.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise AccompanistError(f"{a.out}: cannot make the demo folder ({exc.strerror}); give another with --out") from None
+        raise AccompanistError(
+            f"{a.out}: cannot make the demo folder ({exc.strerror}); give another with --out"
+        ) from None
     midi, wav = a.out / f"demo-{a.model}.mid", a.out / f"demo-{a.model}.wav"
     r = harmonize_file(
         demo, midi, model=a.model, temperature=a.temperature, seed=a.seed, wav=wav, soundfont=a.soundfont
