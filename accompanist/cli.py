@@ -190,7 +190,9 @@ def _add_sampling(p) -> None:
 def _add_file_verb(p, model: str) -> None:
     """The options every melody-file-in, two-track-file-out verb shares."""
     p.add_argument("input", type=Path, help="MIDI file with the melody")
-    p.add_argument("-o", "--output", type=Path, required=True, help="two-track MIDI file to write")
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, help="two-track MIDI file to write (default: NAME-accompanied.mid)"
+    )
     p.add_argument("--model", default=model, help="model name (see: accompanist models) or folder")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: the model's)")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable answer")
@@ -217,10 +219,11 @@ def _add_harmonize(sub) -> None:
 
 def cmd_harmonize(a: argparse.Namespace) -> int:
     from accompanist.inference.harmonize import harmonize_file
+    from accompanist.inference.two_track import default_output
 
     r = harmonize_file(
         a.input,
-        a.output,
+        a.output or default_output(a.input),
         model=a.model,
         temperature=a.temperature,
         seed=a.seed,
@@ -260,10 +263,11 @@ def _add_duet(sub) -> None:
 
 def cmd_duet(a: argparse.Namespace) -> int:
     from accompanist.inference.duet_play import duet_file
+    from accompanist.inference.two_track import default_output
 
     r = duet_file(
         a.input,
-        a.output,
+        a.output or default_output(a.input),
         model=a.model,
         temperature=a.temperature,
         seed=a.seed,

@@ -35,7 +35,8 @@ def test_eval_refuses_an_empty_nucleus(tmp_path):
 
 def test_a_drum_only_track_is_not_a_melody(tmp_path, use_tiny_models):
     src = write_melody(tmp_path / "drums.mid", melody_of_length(40), channel=9)
-    assert_clean_error(run_cli("harmonize", src, "-o", tmp_path / "o.mid", "--model", TINY_BI), "drums")
+    line = assert_clean_error(run_cli("harmonize", src, "-o", tmp_path / "o.mid", "--model", TINY_BI), "drums")
+    assert "--track" not in line  # no other track to choose: say so, do not send the player looking
 
 
 def test_wav_into_a_folder_is_a_clean_error(tmp_path, use_tiny_models):

@@ -170,8 +170,9 @@ NOTE_TRACK = bytes([0, 0x90, 60, 80, 0x60, 0x80, 60, 0])
 END = bytes([0, 0xFF, 0x2F, 0])
 BAD_FILES = {
     "corrupt": (b"MThd\x00\x00\x00\x06 this is not a MIDI file at all", "not a readable MIDI file"),
-    "random": (bytes(np.random.default_rng(0).integers(0, 256, 300, dtype=np.uint8)), "not a readable MIDI file"),
-    "truncated": (midi_bytes()[:20], "not a readable MIDI file"),
+    "random": (bytes(np.random.default_rng(0).integers(0, 256, 300, dtype=np.uint8)), "not a MIDI file"),
+    "text": (b"hello, this is a text file\n", "looks like text"),
+    "truncated": (midi_bytes()[:20], "ends in the middle of a track"),
     "empty": (b"", "the file is empty"),
     "bad key signature": (
         midi_bytes(track=bytes([0, 0xFF, 0x59, 2, 1, 177]) + NOTE_TRACK + END),
@@ -215,6 +216,15 @@ def test_bad_requests_give_one_clean_line(use_tiny_models, melody_file, tmp_path
         "no such file",
     )
     assert_clean_error(run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--track", "5"), "track 5")
+    assert_clean_error(run_cli("harmonize", tmp_path, "-o", out, "--model", TINY_BI), "is a folder")
+    assert_clean_error(run_cli("harmonize", src, "-o", src, "--model", TINY_BI), "melody's own file")
+    assert_clean_error(run_cli("harmonize", src, "-o", tmp_path / "x.wav", "--model", TINY_BI), "ending in .mid")
+    assert_clean_error(
+        run_cli("harmonize", src, "-o", out, "--wav", tmp_path / "x.mid", "--model", TINY_BI), "ending in .wav"
+    )
+    # no -o: NAME-accompanied.mid beside the melody
+    assert run_cli("harmonize", src, "--model", TINY_BI).returncode == 0
+    assert src.with_name(f"{src.stem}-accompanied.mid").is_file()
     assert_clean_error(run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--temperature", "-1"), "temperature")
     assert_clean_error(
         run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--wav", tmp_path / "no" / "x.wav"),

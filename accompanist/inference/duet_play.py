@@ -47,7 +47,7 @@ def duet_file(
     """Accompany the melody of ``in_path`` with a duet model; the file layout is harmonize's."""
     t0 = time.perf_counter()
     out_path = Path(out_path)
-    check_outputs(out_path, wav)
+    check_outputs(out_path, wav, in_path)
     if wav:
         from accompanist.sound.soundfont import find_soundfont
 

@@ -51,7 +51,7 @@ def harmonize_file(
 
     t0 = time.perf_counter()
     out_path = Path(out_path)
-    check_outputs(out_path, wav)
+    check_outputs(out_path, wav, in_path)
     if wav:
         from accompanist.sound.soundfont import find_soundfont
 

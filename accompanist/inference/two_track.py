@@ -42,13 +42,28 @@ def pick_melody_track(song: Song, track: int | None) -> Track:
     return song.tracks[track]
 
 
-def check_outputs(*paths: str | os.PathLike | None) -> None:
-    """Fail before any work if a file could not be written where asked: a missing folder, or
-    one that refuses a file (read-only, no permission; tried with a real file, since a
-    read-only mount refuses even root)."""
+def default_output(in_path: str | os.PathLike) -> Path:
+    """Where the answer goes when no -o is given: NAME-accompanied.mid beside the melody."""
+    p = Path(in_path)
+    return p.with_name(f"{p.stem}-accompanied.mid")
+
+
+def check_outputs(
+    midi: str | os.PathLike, wav: str | os.PathLike | None = None, melody: str | os.PathLike | None = None
+) -> None:
+    """Fail before any work if a file could not be written where asked: a missing folder, one
+    that refuses a file (read-only, no permission; tried with a real file, since a read-only
+    mount refuses even root), the melody's own file, or a name whose extension says another
+    format."""
     import tempfile
 
-    for p in paths:
+    for p, exts, flag in ((midi, (".mid", ".midi"), "-o"), (wav, (".wav",), "--wav")):
+        if p is not None and Path(p).suffix.lower() not in exts:
+            raise AccompanistError(f"{p}: {flag} writes a {exts[0]} file; give a name ending in {exts[0]}")
+    for p in (midi, wav):
+        if p is not None and melody is not None and Path(p).resolve() == Path(melody).resolve():
+            raise AccompanistError(f"{p}: is the melody's own file; write the answer to another name")
+    for p in (midi, wav):
         if p is None:
             continue
         folder = Path(p).parent
@@ -68,7 +83,16 @@ def read_melody(in_path: str | os.PathLike, track: int | None, steps_per_beat: i
     mel_track = pick_melody_track(song, track)
     pitched = [n for n in mel_track.notes if n.channel != DRUM_CHANNEL]
     if not pitched:
-        raise AccompanistError(f"{song.path}: track '{mel_track.name}' holds only drums; choose another with --track")
+        others = [
+            i
+            for i, t in enumerate(song.tracks)
+            if t is not mel_track and any(n.channel != DRUM_CHANNEL for n in t.notes)
+        ]
+        if not others:
+            raise AccompanistError(f"{song.path}: the file holds only drums (channel 10); give a file with a melody")
+        raise AccompanistError(
+            f"{song.path}: track '{mel_track.name}' holds only drums; choose a melody track with --track {others}"
+        )
     ticks_per_step = song.ticks_per_beat / steps_per_beat
     last = max(n.end for n in pitched) / ticks_per_step
     if last > MAX_STEPS:

@@ -42,15 +42,25 @@ class Song:
 def read_midi(path: str | os.PathLike) -> Song:
     """Read a MIDI file; raises AccompanistError naming the file if it is missing or broken."""
     path = Path(path)
+    if path.is_dir():
+        raise AccompanistError(f"{path}: is a folder; give the path of one .mid file in it")
     if not path.is_file():
         raise AccompanistError(f"{path}: no such file; give the path of a .mid file")
     if path.stat().st_size == 0:
         raise AccompanistError(f"{path}: the file is empty; give a standard MIDI file")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head not in (b"MThd", b"RIFF"):  # RIFF: an RMID wrapper, which mido reads
+        what = "text" if head.isascii() and head.decode("ascii").isprintable() else "another format"
+        raise AccompanistError(
+            f"{path}: not a MIDI file (it does not begin with MThd; it looks like {what}); give a standard MIDI file"
+        )
     try:
         mf = mido.MidiFile(path, clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError, KeySignatureError) as exc:
+        why = str(exc) or ("the file ends in the middle of a track" if isinstance(exc, EOFError) else "")
         raise AccompanistError(
-            f"{path}: not a readable MIDI file ({exc}); export it again as a standard MIDI file"
+            f"{path}: not a readable MIDI file ({why or type(exc).__name__}); export it again as a standard MIDI file"
         ) from None
     if mf.ticks_per_beat <= 0:  # 0 is corrupt; negative is SMPTE (frames per second) timing
         raise AccompanistError(
