@@ -496,7 +496,9 @@ def cmd_live(a: argparse.Namespace) -> int:
                         "(move the answer's track that much earlier in a DAW to line it up)"
                     )
                 print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
-            elif kind in ("error", "missed", "port"):
+            elif kind == "port":
+                print(f"accompanist: {describe(ev)}", file=sys.stderr, flush=True)
+            elif kind in ("error", "missed"):
                 print(
                     f"accompanist: {kind}: "
                     + ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time")),

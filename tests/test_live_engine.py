@@ -16,6 +16,7 @@ from jack_rig import Rig, drain, jack_inputs, no_stuck_notes, on_grid, wait_conn
 
 from accompanist.live.engine import Engine, Settings
 from accompanist.live.ports import find_port, list_ports, open_input, open_output
+from accompanist.live.terminal import describe
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
@@ -200,10 +201,13 @@ def test_a_player_port_that_goes_is_reported_and_reconnected_when_it_returns(tmp
     try:
         rig.play(8)
         rig.player.close()  # the keyboard is unplugged
-        wait_for(rig.events, lambda e: e["type"] == "port" and e["state"] == "lost", 3.0)
+        lost = wait_for(rig.events, lambda e: e["type"] == "port" and e["state"] == "lost", 3.0)
+        assert describe(lost) == "input player-out:out is gone; every note released, waiting for it to come back"
         rig.player = open_output("virtual", api="jack", client_name="player")  # and plugged back in
         wait_for(rig.events, lambda e: e["type"] == "port" and e["state"] == "back", 3.0)
         time.sleep(0.3)
+        clients = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout
+        assert "acc-in:" in clients and "acc-in-0" not in clients, clients  # our own name, kept
         rig.player.send(mido.Message("note_on", note=72, velocity=100))
         ev = wait_for(rig.events, lambda e: e["type"] == "note_in" and e["note"] == 72, 3.0)
         assert ev["velocity"] == 100
@@ -272,6 +276,8 @@ def test_an_output_port_that_goes_is_reported_released_and_reopened_when_it_retu
         daw = Listener(open_input("virtual", api="jack", client_name="daw"))  # and comes back
         wait_for(events, lambda e: e["type"] == "port" and e["state"] == "back", 3.0)
         time.sleep(0.3)
+        clients = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout
+        assert "acc-out:" in clients and "acc-out-0" not in clients and "RtMidi" not in clients, clients
         for i in range(8):
             player.send(mido.Message("note_on", note=60 + i, velocity=90))
             time.sleep(0.06)

@@ -671,10 +671,9 @@ class Engine:
                         self.panic()
                         self._emit("port", port=in_name, direction="input", state="lost")
                     elif here and lost["input"]:
-                        new = open_input(in_name, s.api, client_name=s.client_name)
-                        with self._port_lock:
-                            old, self.in_port = self.in_port, new
-                        old.close()
+                        with self._port_lock:  # closed first, so the new one keeps our client name
+                            self.in_port.close()
+                            self.in_port = open_input(in_name, s.api, client_name=s.client_name)
                         lost["input"] = False
                         self._emit("port", port=in_name, direction="input", state="back")
                 if self.out_port is not None and s.out not in (None, VIRTUAL) and out_name:
@@ -684,10 +683,9 @@ class Engine:
                         self.panic()  # the synth, if any, still hears it; the port cannot
                         self._emit("port", port=out_name, direction="output", state="lost")
                     elif here and lost["output"]:
-                        new = open_output(out_name, s.api, client_name=s.client_name)
-                        self.output.replace_port(self.out_port, new)
-                        old, self.out_port = self.out_port, new
-                        old.close()
+                        self.out_port = self.output.reopen_port(
+                            self.out_port, lambda: open_output(out_name, s.api, client_name=s.client_name)
+                        )
                         lost["output"] = False
                         self._emit("port", port=out_name, direction="output", state="back")
             except Exception as exc:  # a port that flickers must not end the session

@@ -141,12 +141,17 @@ class Scheduler:
             else:
                 self.sounding.pop(key, None)
 
-    def replace_port(self, old, new) -> None:
-        """Send to ``new`` from now on wherever ``old`` was a sink (a port that came back)."""
+    def reopen_port(self, old, opener: Callable[[], object]) -> object:
+        """A port that came back: close ``old``, open its successor with ``opener`` and send to it
+        from now on. Closing first lets the new port take the old one's client name (JACK would
+        add "-01" beside a client of the same name); nothing is sent in between."""
         with self._send_lock:
+            old.close()
+            new = opener()
             for sink in self.sinks:
                 if isinstance(sink, PortSink) and sink.port is old:
                     sink.port = new
+        return new
 
     def panic(self) -> None:
         """Now: forget every planned note, release every sounding note, and send All Notes Off

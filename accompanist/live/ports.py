@@ -257,6 +257,33 @@ class MidiInput:
         return [] if self.closed else list(self._rt.get_ports())
 
 
+class MidiOutput:
+    """An output connected to the port ``target``, on a client named ``client`` (mido would name
+    it "RtMidiOut Client", and a DAW's port list would show that). Sending writes to rtmidi's
+    C++ ring buffer, as mido's port does."""
+
+    def __init__(self, target: str, api: str, client: str):
+        import rtmidi
+
+        self._rt = rtmidi.MidiOut(rtapi=_rtmidi_api(api), name=client)
+        try:
+            self._rt.open_port(self._rt.get_ports().index(target), "out")
+        except (ValueError, rtmidi.RtMidiError):
+            self._rt.delete()
+            raise OSError(f"port '{target}' went away") from None
+        self.name, self.closed = target, False
+
+    def send(self, msg: mido.Message) -> None:
+        if not self.closed:
+            self._rt.send_message(msg.bytes())
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._rt.close_port()
+            self._rt.delete()
+
+
 def output_targets(port) -> list[str]:
     """The ports a mido rtmidi output could connect to now, asked of its own client."""
     return list(port._rt.get_ports())
@@ -316,6 +343,6 @@ def open_output(wanted: str, api: str = "auto", client_name: str = CLIENT):
     name = find_port(wanted, names, "output")
     try:
         with quiet_native_stderr():
-            return backend.open_output(name)
+            return MidiOutput(name, api, f"{client_name}-out")
     except (OSError, rtmidi.RtMidiError) as exc:
         raise AccompanistError(f"cannot open MIDI output port '{name}' ({exc}); is it in use or gone?") from None

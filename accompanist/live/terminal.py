@@ -61,6 +61,10 @@ def describe(event: dict) -> str | None:
         return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.items() if k not in ("type", "time"))
     if kind == "pass":
         return f"pass {event['index'] + 1}: {event['source']}, {event['notes']} notes, {event['harmonise_ms']:.1f} ms"
+    if kind == "port":
+        if event["state"] == "lost":
+            return f"{event['direction']} {event['port']} is gone; every note released, waiting for it to come back"
+        return f"{event['direction']} {event['port']} is back; playing on"
     if kind == "transport":
         where = f" at step {event['step']}, {event['bpm']:g} bpm" if "step" in event else ""
         return f"DAW {event['state']}{where}"
