@@ -424,6 +424,7 @@ def _live_options(p: argparse.ArgumentParser) -> None:
         help="send this much early to make up for the way out (default: half a JACK period on JACK, else 0)",
     )
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--quiet", action="store_true", help="duet: no line a bar in the terminal")
 
 
 def _live_settings(a: argparse.Namespace):
@@ -466,12 +467,13 @@ def cmd_live(a: argparse.Namespace) -> int:
     import threading
 
     from accompanist.live.engine import Engine
-    from accompanist.live.terminal import HELP, TerminalKeys, describe, key_action
+    from accompanist.live.terminal import HELP, BarLines, TerminalKeys, describe, key_action
 
     settings = _live_settings(a)
     engine = Engine(settings)
     events = engine.subscribe()
     engine.start()
+    bars = BarLines(engine.steps_per_bar) if settings.mode == "duet" and not a.quiet else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     keys = TerminalKeys(lambda k: _say(key_action(engine, k)), stop.set)
@@ -495,6 +497,8 @@ def cmd_live(a: argparse.Namespace) -> int:
                         f"  answers sound {ev['listen_ms']:g} ms after each beat, to hear the note they answer "
                         "(move the answer's track that much earlier in a DAW to line it up)"
                     )
+                if settings.clock == "external":
+                    print(f"  waiting for the DAW's clock: press play in the DAW (MIDI clock into {ev['input']})")
                 print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
             elif kind == "port":
                 print(f"accompanist: {describe(ev)}", file=sys.stderr, flush=True)
@@ -507,19 +511,26 @@ def cmd_live(a: argparse.Namespace) -> int:
                 )
             else:
                 _say(describe(ev))
+                if kind == "transport" and ev["state"] in ("stopped", "lost"):
+                    _say(_figures_line(engine.figures(), "so far"))
+                if bars is not None:
+                    _say(bars.feed(ev))
     except KeyboardInterrupt:
         pass
     finally:
         keys.stop()
         engine.stop()
-    f = engine.figures()
-    print(
-        f"stopped after {f['steps']} steps: all notes released; missed deadlines {f['missed_deadlines']}, "
+    print(_figures_line(engine.figures(), "all notes released"))
+    print(f"recording: {engine.recorder.path.resolve()}")
+    return 0
+
+
+def _figures_line(f: dict, what: str) -> str:
+    return (
+        f"stopped after {f['steps']} steps, {what}: missed deadlines {f['missed_deadlines']}, "
         f"inference median {f['inference_ms_median']} ms (p99 {f['inference_ms_p99']}), "
         f"output timing error p99 {f['output_error_ms_p99']} ms"
     )
-    print(f"recording: {engine.recorder.path.resolve()}")
-    return 0
 
 
 def _say(line: str | None) -> None:

@@ -157,7 +157,7 @@ def test_live_verb_starts_prints_its_ports_and_stops_cleanly_on_ctrl_c(tmp_path)
         listener = Listener(open_input("accompanist-out", api="jack", client_name="ear"))
         subprocess.run(["jack_connect", "player-out:out", "accompanist-in:in"], check=True)
         wait_connections()
-        for i in range(12):
+        for i in range(20):  # over a bar at 120 bpm
             player.send(mido.Message("note_on", note=60 + i % 5, velocity=80))
             time.sleep(0.12)
             player.send(mido.Message("note_off", note=60 + i % 5))
@@ -171,6 +171,7 @@ def test_live_verb_starts_prints_its_ports_and_stops_cleanly_on_ctrl_c(tmp_path)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert "all notes released" in out
+    assert "bar 1: heard" in out  # a line a bar: the player sees it is alive
     assert any(m.type == "note_on" and m.velocity for _, m in heard)
     song = mido.MidiFile(record)
     assert [next((x.name for x in t if x.type == "track_name"), "") for t in song.tracks][1:] == [

@@ -71,6 +71,31 @@ def describe(event: dict) -> str | None:
     return None
 
 
+class BarLines:
+    """A line a bar in duet mode, so a player in a terminal sees that it is alive: the bar's
+    number, the notes heard and answered in it, and the median inference time."""
+
+    def __init__(self, steps_per_bar: int):
+        self.steps_per_bar = steps_per_bar
+        self.bar, self.heard, self.answered, self.inference = 0, 0, 0, []
+
+    def feed(self, event: dict) -> str | None:
+        kind = event["type"]
+        if kind == "note_in" and event["velocity"]:
+            self.heard += 1
+        elif kind == "note_out" and event["velocity"]:
+            self.answered += 1
+        elif kind == "answer":
+            self.inference.append(event["inference_ms"])
+        elif kind == "step" and not event.get("count_in") and (event["step"] + 1) % self.steps_per_bar == 0:
+            self.bar += 1
+            ms = sorted(self.inference)[len(self.inference) // 2] if self.inference else 0.0
+            line = f"bar {self.bar}: heard {self.heard}, answered {self.answered}, inference {ms:.2f} ms"
+            self.heard, self.answered, self.inference = 0, 0, []
+            return line
+        return None
+
+
 def keys_of(text: str, escape: int = 0) -> tuple[list[str], int]:
     """The keys in ``text``, without terminal escape sequences (arrows, function keys: ESC, then
     ``[`` or ``O``, then parameters up to a final byte), and the parser's state to carry into the
