@@ -823,12 +823,19 @@ def _add_bench(sub) -> None:
         help="model (default), live, or recorder (a session file's write cost over an hour)",
     )
     p.add_argument("--model", default=None, help="default: chorale-alto (model), duet-chorale (live)")
-    p.add_argument("--seconds", type=float, default=20.0, help="live: seconds of playing, for each of the two runs")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=20.0,
+        help="live: seconds of playing in each of its four runs (duet, naive loop, loop mode, following a DAW)",
+    )
     p.add_argument("--bpm", type=float, default=120.0, help="live: tempo")
     p.add_argument("--temperature", type=float, default=None, help="live: sampling temperature")
     p.add_argument("--soak", type=float, default=None, help="live: instead, N minutes against a random player")
     p.add_argument("--listen-ms", type=float, default=None, help="live: duet listen window (default: the model's)")
-    p.add_argument("--runs", type=int, default=200)
+    p.add_argument(
+        "--runs", type=int, default=1000, help="model: timed calls of each measurement (torch's whole phrase: 1/4)"
+    )
     p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 

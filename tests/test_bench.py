@@ -34,8 +34,8 @@ def test_bench_without_torch(use_tiny_models, capsys, model):
     for k in ORT_KEYS:
         assert {"median", "p99"} <= set(r[k]), k
     check_summary(r["ort_harmonize_32"], 5)
-    check_summary(r["ort_encoder_32"], 25)
-    check_summary(r["ort_decoder_step"], 50)
+    check_summary(r["ort_encoder_32"], 5)  # --runs N: N timings of each, as its help says
+    check_summary(r["ort_decoder_step"], 5)
     assert not any(k.startswith("torch") for k in r)
 
 
@@ -44,8 +44,8 @@ def test_bench_with_torch(use_tiny_models, capsys, model):
     r = bench_json(capsys, "--model", model)
     for k in ORT_KEYS + TORCH_KEYS:
         assert {"median", "p99"} <= set(r[k]), k
-    check_summary(r["torch_harmonize_32"], 20)
-    check_summary(r["torch_decoder_step"], 10)
+    check_summary(r["torch_harmonize_32"], 20)  # at least 20: too few for a median otherwise
+    check_summary(r["torch_decoder_step"], 5)
     assert r["torch_over_ort_step"] == pytest.approx(
         r["torch_decoder_step"]["median"] / r["ort_decoder_step"]["median"], rel=0.01, abs=0.01
     )

@@ -10,7 +10,15 @@ import mido
 import numpy as np
 import pytest
 import torch
-from helpers import TINY_DUET, TINY_DUET_WINDOW, assert_clean_error, melody_of_length, run_cli, write_melody
+from helpers import (
+    TINY_DUET,
+    TINY_DUET_LISTEN,
+    TINY_DUET_WINDOW,
+    assert_clean_error,
+    melody_of_length,
+    run_cli,
+    write_melody,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -233,13 +241,14 @@ def test_poly_stats_by_hand():
     assert on_beat["onsets_aligned"] == 1.0
 
 
-def test_bench_duet_json(use_tiny_models):
-    proc = run_cli("bench", "--model", TINY_DUET, "--runs", "20", "--json")
+@pytest.mark.parametrize("name", [TINY_DUET, TINY_DUET_LISTEN])
+def test_bench_duet_json(use_tiny_models, name):
+    proc = run_cli("bench", "--model", name, "--runs", "20", "--json")
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert r["family"] == "duet"
     for k in ("ort_step", "ort_step_and_sample", "torch_step"):
-        assert r[k]["median"] > 0 and r[k]["p99"] >= r[k]["median"]
+        assert r[k]["median"] > 0 and r[k]["p99"] >= r[k]["median"] and r[k]["runs"] == 20
     assert r["torch_over_ort_step"] > 0
 
 
