@@ -154,7 +154,7 @@ def test_window_variant_reads_only_its_window():
 # --- export, card and runner ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [TINY_DUET, TINY_DUET_WINDOW])
+@pytest.mark.parametrize("name", [TINY_DUET, TINY_DUET_WINDOW, TINY_DUET_LISTEN])
 def test_export_parity_and_card(tiny_models, tiny_runs, name):
     from accompanist.export.duet_onnx import check_parity, load_run
 
@@ -178,8 +178,14 @@ def test_runner_answers_each_step_without_hearing_the_future(use_tiny_models):
     a = runner.accompany(base, 1.0, np.random.default_rng(3))
     b = runner.accompany(other, 1.0, np.random.default_rng(3))
     assert (a[:21] == b[:21]).all()
+    # a hearing model answers step k from the melody up to k: equal up to step 19, equal answers
+    # up to 19, and from step 20 on it may answer the new note it hears
     assert not a[0].any()  # the first step: the model has heard nothing yet
     assert (a[:, roll.ONSET] <= a[:, roll.FRAME]).all()
+    hearing = DuetRunner(load_card(TINY_DUET_LISTEN, family="duet"))
+    ha = hearing.accompany(base, 1.0, np.random.default_rng(3))
+    hb = hearing.accompany(other, 1.0, np.random.default_rng(3))
+    assert (ha[:20] == hb[:20]).all()
 
 
 def test_duet_cli_writes_two_tracks_on_the_grid(use_tiny_models, tmp_path):
