@@ -47,6 +47,6 @@ def test_eval_files_json(two_outputs, capsys):
 
 def test_eval_of_a_file_without_the_tracks_is_a_clean_error(melody_file, two_outputs, tmp_path):
     plain = melody_file(name="plain.mid")  # one track, named 'lead'
-    assert_clean_error(run_cli("eval", two_outputs[0].midi_path, plain), str(plain), "'melody' and 'accompaniment'")
+    assert_clean_error(run_cli("eval", two_outputs[0].midi_path, plain), str(plain), "'player') and 'accompaniment'")
     assert_clean_error(run_cli("eval", tmp_path / "gone.mid"), str(tmp_path / "gone.mid"), "no such file")
     assert_clean_error(run_cli("eval"), "--model")

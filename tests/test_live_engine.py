@@ -3,6 +3,7 @@ port, a listener records what comes out of its output port, both on real MIDI po
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import threading
@@ -11,7 +12,7 @@ import time
 import mido
 import numpy as np
 import pytest
-from helpers import TINY_BI, TINY_DUET, Listener
+from helpers import TINY_BI, TINY_DUET, Listener, run_cli
 from jack_rig import Rig, drain, jack_inputs, no_stuck_notes, on_grid, wait_connections, wait_for
 
 from accompanist.live.engine import Engine, Settings
@@ -179,6 +180,9 @@ def test_live_verb_starts_prints_its_ports_and_stops_cleanly_on_ctrl_c(tmp_path)
         "accompaniment",
     ]
     no_stuck_notes(list(song.tracks[2]))  # the recording holds everything the engine sent
+    scored = run_cli("eval", record, "--json")  # a player can score their own session
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["pieces"] == 1
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")

@@ -87,15 +87,19 @@ def measure(melodies: list[np.ndarray], accs: list[np.ndarray], voice: str) -> d
 
 
 def measure_files(paths: list[Path], voice: str = "both") -> dict:
-    """Figures for two-track files written by `accompanist harmonize` (tracks melody, accompaniment)."""
+    """Figures for two-track files written by `accompanist harmonize` or `duet` (tracks melody and
+    accompaniment) or recorded by `accompanist live` (tracks player and accompaniment)."""
     mels, accs = [], []
     for p in paths:
         song = read_midi(p)
         named = {t.name: t for t in song.tracks}
-        if "melody" not in named or "accompaniment" not in named:
-            raise AccompanistError(f"{p}: needs tracks named 'melody' and 'accompaniment' (as harmonize writes them)")
+        melody = named.get("melody") or named.get("player")
+        if melody is None or "accompaniment" not in named:
+            raise AccompanistError(
+                f"{p}: needs tracks named 'melody' (or 'player') and 'accompaniment', as accompanist writes them"
+            )
         step = song.ticks_per_beat / 4
-        m, _ = notes_to_tokens(named["melody"].notes, step)
+        m, _ = notes_to_tokens(melody.notes, step)
         a, _ = notes_to_tokens(named["accompaniment"].notes, step, length=len(m))
         mels.append(m)
         accs.append(a)
