@@ -172,6 +172,8 @@ def export_run(
     program: int = 48,
     key_lock: float = 0.0,
     two_part: float = 0.0,
+    hold: float = 0.0,
+    listen_ms: float = 0.0,
 ) -> Path:
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``max_notes``,
     ``key_lock`` and ``two_part`` become the model's default sampling (see duet_priors)."""
@@ -199,6 +201,7 @@ def export_run(
             "max_notes": max_notes,
             "key_lock": key_lock,
             "two_part": two_part,
+            **({"hold": hold, "listen_ms": listen_ms} if cfg.variant == "listen" else {}),
             "channel": 1,
             "program": program,
         },
@@ -206,8 +209,9 @@ def export_run(
             best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta.get("val_pieces", [])}
         ),
         "metrics": {
-            "held_out_loss": round(best["test_loss"], 4),
-            "held_out_accuracy": round(best["test_accuracy"], 4),
+            # a run still training has not been scored on its test pieces yet
+            "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
+            "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
             "held_out": best.get("test_scores", {}),
             "validation_loss": round(best["val_loss"], 4),
             "onnx_parity_max_abs": parity,

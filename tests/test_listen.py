@@ -117,3 +117,28 @@ def test_listen_settings_are_checked_in_one_clear_line(use_tiny_models, tmp_path
     assert_clean_error(run_cli("duet", src, "-o", out, "--model", TINY_DUET_LISTEN, "--jitter-ms", "nan"), "jitter")
     proc = run_cli("duet", src, "-o", out, "--model", TINY_DUET_LISTEN, "--listen-ms", "20", "--jitter-ms", "15")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_hold_prior_keeps_the_texture_still_between_the_pulse_and_the_tune():
+    from accompanist.inference.duet_priors import StepSampler
+
+    logits = np.full(2 * roll.N_PITCHES, -8.0)
+    logits[[36, 40, 43]] = 6.0  # a C major chord wants to sound, and to be struck
+    logits[roll.N_PITCHES + np.array([36, 40, 43])] = 6.0
+    before = np.zeros(roll.N_PITCHES, np.uint8)
+    before[[36, 40]] = 1  # C and E already sound
+    quiet = roll.empty(1)[0]
+    quiet[roll.FRAME, 24] = 1  # the melody holds a note, no new onset
+    struck = quiet.copy()
+    struck[roll.ONSET, 24] = 1
+    rng = np.random.default_rng(0)
+    sampler = StepSampler(1.0, 4, 0.0, 0.0, hold=30.0, steps_per_beat=4)
+    off_beat = sampler.sample(logits, quiet, before, rng, phase=2)
+    assert not off_beat[roll.ONSET].any()  # nothing struck off the pulse with the melody still
+    assert off_beat[roll.FRAME, [36, 40]].all() and not off_beat[roll.FRAME, 43]  # held on, G waits
+    on_beat = sampler.sample(logits, quiet, before, rng, phase=4)
+    assert on_beat[roll.ONSET, 43] and on_beat[roll.FRAME, [36, 40, 43]].all()
+    with_the_tune = sampler.sample(logits, struck, before, rng, phase=2)
+    assert with_the_tune[roll.ONSET, 43]  # the melody strikes: the answer may too
+    free = StepSampler(1.0, 4, 0.0, 0.0, hold=0.0, steps_per_beat=4).sample(logits, quiet, before, rng, phase=2)
+    assert free[roll.ONSET, 43]

@@ -47,9 +47,7 @@ def bench_seq2seq(card: ModelCard, runs: int = 1000, seed: int = 0, torch_too: b
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
         "threads": 1,
         "ort_harmonize_32": summary(time_calls(lambda: runner.harmonize(phrase, 1.0, rng), runs), "ms"),
-        "ort_encoder_32": summary(
-            time_calls(lambda: runner.encoder.run(None, {"melody": phrase[None]}), runs), "us"
-        ),
+        "ort_encoder_32": summary(time_calls(lambda: runner.encoder.run(None, {"melody": phrase[None]}), runs), "us"),
         "ort_decoder_step": summary(time_calls(lambda: runner.decoder.run(None, feeds), runs), "us"),
     }
     if torch_too:

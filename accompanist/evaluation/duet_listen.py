@@ -54,6 +54,7 @@ class Sampling:
     key_lock: float | None = None
     two_part: float | None = None
     seed: int = 0
+    hold: float | None = None
 
 
 def melody_tokens_of(played: np.ndarray) -> np.ndarray:
@@ -80,6 +81,7 @@ def play_collection(
             sampling.two_part,
             heard=perf.heard,
             phases=phases,
+            hold=sampling.hold,
         )
         stats.append(poly_stats(melody_tokens_of(perf.played), acc, phases=phases))
         answers.append(acc)

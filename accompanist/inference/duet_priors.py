@@ -10,6 +10,12 @@ logits, both off at 0:
   duration-weighted pitch classes heard so far, and only once a bar's worth has been heard;
 * ``two_part``: pitches that sound a second, fourth, tritone or seventh against the melody note
   sounding at the step just closed (the likeliest note at the next step: most steps hold).
+
+A third, for the hearing model, on the onset plane as well: ``hold`` keeps the texture still
+between the pulse's events. On a step that is neither a beat nor a step where the melody
+strikes, striking a note costs ``hold`` logits (a new pitch, or a repeated one). Bach's alto,
+tenor and bass strike two thirds of their chords on a beat or with the soprano (0.66, measured);
+the model, sampling each pitch on its own, struck more and anywhere in the beat.
 """
 
 from __future__ import annotations
@@ -51,3 +57,59 @@ class MelodyContext:
 
     def reset(self) -> None:
         self.__init__()
+
+
+def hold_bias(hold: float, on_grid: bool, prev_frame: np.ndarray) -> np.ndarray | None:
+    """(168,) additive logits, sounding plane then onset plane, or None: off the grid, a pitch
+    that was silent and any onset cost ``hold``."""
+    if hold <= 0 or on_grid:
+        return None
+    out = np.zeros(2 * roll.N_PITCHES)
+    out[: roll.N_PITCHES] -= hold * ~np.asarray(prev_frame).astype(bool)
+    out[roll.N_PITCHES :] -= hold
+    return out
+
+
+class StepSampler:
+    """One step's answer from the model's logits under the priors, the same code live and
+    offline: ``sample(logits, melody_step, prev_frame, rng, phase)``; ``phase`` (the step's bar
+    phase) only for a hearing model, whose melody step is the one it answers."""
+
+    def __init__(
+        self, temperature: float, max_notes: int, key_lock: float, two_part: float, hold: float, steps_per_beat: int
+    ):
+        self.temperature, self.max_notes = temperature, max_notes
+        self.key_lock, self.two_part, self.hold = key_lock, two_part, hold
+        self.steps_per_beat = steps_per_beat
+        self.context = MelodyContext()
+
+    def sample(
+        self,
+        logits: np.ndarray,
+        melody_step: np.ndarray,
+        prev_frame: np.ndarray,
+        rng: np.random.Generator,
+        phase: int | None = None,
+    ) -> np.ndarray:
+        from accompanist.inference.sampling import sample_roll_step
+
+        self.context.hear(melody_step)
+        bias = self.context.bias(self.key_lock, self.two_part)
+        if phase is not None:
+            on_grid = phase % self.steps_per_beat == 0 or bool(melody_step[roll.ONSET].any())
+            bias = combine(bias, hold_bias(self.hold, on_grid, prev_frame))
+        return sample_roll_step(logits, prev_frame, self.temperature, rng, self.max_notes, bias)
+
+    def reset(self) -> None:
+        self.context.reset()
+
+
+def combine(*biases: np.ndarray | None) -> np.ndarray | None:
+    """Sum of (84,) sounding-plane and (168,) two-plane biases as one (168,), or None."""
+    out = None
+    for b in biases:
+        if b is None:
+            continue
+        out = np.zeros(2 * roll.N_PITCHES) if out is None else out
+        out[: len(b)] += b
+    return out

@@ -19,8 +19,7 @@ import numpy as np
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.duet_priors import MelodyContext
-from accompanist.inference.sampling import sample_roll_step
+from accompanist.inference.duet_priors import StepSampler
 from accompanist.inference.session import open_session
 from accompanist.music import roll
 from accompanist.music.meter import CONTEXT_STEPS, pitch_classes, position_features
@@ -103,13 +102,27 @@ class DuetRunner:
 
     # --- both ---------------------------------------------------------------------------------
 
-    def sampling(self, max_notes: int | None, key_lock: float | None, two_part: float | None) -> tuple:
-        """The card's defaults where a setting is None."""
+    def sampler(
+        self,
+        temperature: float,
+        max_notes: int | None = None,
+        key_lock: float | None = None,
+        two_part: float | None = None,
+        hold: float | None = None,
+    ) -> StepSampler:
+        """The step sampler, with the card's defaults where a setting is None."""
         d = self.card.defaults
-        return (
-            int(d.get("max_notes", 4) if max_notes is None else max_notes),
-            float(d.get("key_lock", 0.0) if key_lock is None else key_lock),
-            float(d.get("two_part", 0.0) if two_part is None else two_part),
+
+        def pick(key: str, value, fallback):
+            return d.get(key, fallback) if value is None else value
+
+        return StepSampler(
+            float(temperature),
+            int(pick("max_notes", max_notes, 4)),
+            float(pick("key_lock", key_lock, 0.0)),
+            float(pick("two_part", two_part, 0.0)),
+            float(pick("hold", hold, 0.0)),
+            self.steps_per_beat,
         )
 
     def accompany(
@@ -122,6 +135,7 @@ class DuetRunner:
         two_part: float | None = None,
         heard: np.ndarray | None = None,
         phases: np.ndarray | None = None,
+        hold: float | None = None,
     ) -> np.ndarray:
         """Play against a whole recorded melody roll (steps, 2, 84) exactly as live.
 
@@ -129,25 +143,20 @@ class DuetRunner:
         step and answers the next one; the first step is silent. Hearing: the answer for step k
         hears ``heard[k]``, the melody of step k as the engine had it when it had to answer (see
         ``evaluation.player``; default: all of it), and ``phases[k]`` (default: 4/4 from step 0)."""
-        cap, key_lock, two_part = self.sampling(max_notes, key_lock, two_part)
+        sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold)
         self.reset()
-        context = MelodyContext()
         out = roll.empty(len(melody))
         if not self.listens:
             for t in range(len(melody) - 1):
                 logits = self.step(melody[t], out[t])
-                context.hear(melody[t])
-                bias = context.bias(key_lock, two_part)
-                out[t + 1] = sample_roll_step(logits, out[t, roll.FRAME], temperature, rng, cap, bias)
+                out[t + 1] = sampler.sample(logits, melody[t], out[t, roll.FRAME], rng)
             return out
         heard = melody if heard is None else heard
         phases = np.arange(len(melody)) % (4 * self.steps_per_beat) if phases is None else phases
         before = roll.empty(1)[0]
         for t in range(len(melody)):
-            logits = self.hear(heard[t], int(phases[t]))
-            context.hear(heard[t])
-            bias = context.bias(key_lock, two_part)
-            out[t] = sample_roll_step(logits, before[roll.FRAME], temperature, rng, cap, bias)
-            self.commit(melody[t], out[t], int(phases[t]))
+            phase = int(phases[t])
+            out[t] = sampler.sample(self.hear(heard[t], phase), heard[t], before[roll.FRAME], rng, phase)
+            self.commit(melody[t], out[t], phase)
             before = out[t]
         return out

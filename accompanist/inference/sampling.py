@@ -65,7 +65,8 @@ def sample_roll_step(
     bias: np.ndarray | None = None,
 ) -> np.ndarray:
     """One polyphonic step (2, 84) uint8 from the duet model's 168 logits (sounding, onset).
-    ``bias`` (84,) is added to the sounding logits first (see duet_priors).
+    ``bias`` is added to the logits first: (84,) to the sounding plane, (168,) to both (see
+    duet_priors).
 
     Each pitch sounds with probability sigmoid(z / T), the same temperature on the logits as the
     harmoniser's softmax, so a panel's temperature means one thing for both families; T = 0
@@ -76,7 +77,9 @@ def sample_roll_step(
     n = len(prev_frame)
     z_frame, z_onset = logits[:n].astype(np.float64), logits[n:].astype(np.float64)
     if bias is not None:
-        z_frame = z_frame + bias
+        z_frame = z_frame + bias[:n]
+        if len(bias) > n:
+            z_onset = z_onset + bias[n:]
     if temperature <= 0:
         frame, onset = z_frame > 0, z_onset > 0
     else:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.duet_priors import MelodyContext
 from accompanist.inference.duet_runner import DuetRunner
-from accompanist.inference.sampling import sample_roll_step
 from accompanist.music import roll
 from accompanist.music.tokens import HOLD, REST
 
@@ -42,10 +40,9 @@ class DuetMode:
         self.runner = DuetRunner(card)
         self.rest_steps = rest_steps
         self.quiet: int | None = None  #: steps since the player last sounded; None: not yet
-        self.temperature, self.rng = temperature, rng
-        self.max_notes, self.key_lock, self.two_part = self.runner.sampling(max_notes, key_lock, two_part)
+        self.rng = rng
+        self.sampler = self.runner.sampler(temperature, max_notes, key_lock, two_part)
         self.listens = self.runner.listens
-        self.heard = MelodyContext()
         self.last = roll.empty(1)[0]  #: what the accompaniment really played at the last step
         # ONNX Runtime sets itself up on the first run (tens of milliseconds): not at a deadline
         if self.listens:
@@ -57,26 +54,32 @@ class DuetMode:
     def answer(self, melody_step: np.ndarray) -> np.ndarray:
         """Anticipating: the closed step k in, the accompaniment of step k + 1 out."""
         logits = self.runner.step(melody_step, self.last)
-        return self._sample(logits, melody_step)
+        return self._sample(logits, melody_step, None)
 
     def answer_now(self, heard: np.ndarray, phase: int) -> np.ndarray:
         """Hearing: step k's melody as heard so far and its bar phase in, step k's answer out."""
-        return self._sample(self.runner.hear(heard, phase), heard)
+        return self._sample(self.runner.hear(heard, phase), heard, phase)
+
+    @property
+    def temperature(self) -> float:
+        return self.sampler.temperature
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        self.sampler.temperature = value
 
     def commit(self, melody_step: np.ndarray, phase: int) -> None:
         """Hearing: step k closed; file it with what the accompaniment played."""
         self.runner.commit(melody_step, self.last, phase)
 
-    def _sample(self, logits: np.ndarray, melody_step: np.ndarray) -> np.ndarray:
+    def _sample(self, logits: np.ndarray, melody_step: np.ndarray, phase: int | None) -> np.ndarray:
         if melody_step[roll.FRAME].any():
             self.quiet = 0
         elif self.quiet is not None:
             self.quiet += 1
         if self.quiet is None or (self.rest_steps is not None and self.quiet >= self.rest_steps):
             return roll.empty(1)[0]  # waiting for the player
-        self.heard.hear(melody_step)
-        bias = self.heard.bias(self.key_lock, self.two_part)
-        return sample_roll_step(logits, self.last[roll.FRAME], self.temperature, self.rng, self.max_notes, bias)
+        return self.sampler.sample(logits, melody_step, self.last[roll.FRAME], self.rng, phase)
 
     def played(self, step: np.ndarray) -> None:
         """What sounded (the answer, or a held continuation after a missed deadline)."""
@@ -84,7 +87,7 @@ class DuetMode:
 
     def reset(self) -> None:
         self.runner.reset()
-        self.heard.reset()
+        self.sampler.reset()
         self.last = roll.empty(1)[0]
         self.quiet = None
 
