@@ -411,6 +411,9 @@ def _live_options(p: argparse.ArgumentParser) -> None:
         "--rest-after", type=float, help="duet: bars of your silence before the answer rests too (default 1; 0: never)"
     )
     p.add_argument("--channel", type=int, help="MIDI channel of the answer, 1-16 (default 2)")
+    p.add_argument(
+        "--in-channel", type=int, help="channel the player is heard on, 1-16 (default: all but the answer's)"
+    )
     p.add_argument("--program", type=int, help="General MIDI program 0-127 (default: the model's)")
     p.add_argument("--synth", action=on_off, help="also play the answer through FluidSynth")
     p.add_argument("--soundfont", default=None)
@@ -435,10 +438,11 @@ def _live_settings(a: argparse.Namespace):
     from accompanist.presets import PRESET_KEYS
 
     given = {k: getattr(a, k) for k in PRESET_KEYS if getattr(a, k, None) is not None}
-    if "channel" in given:
-        if not 1 <= given["channel"] <= 16:
-            raise AccompanistError(f"--channel {given['channel']} must be 1..16")
-        given["channel"] -= 1
+    for key in ("channel", "in_channel"):
+        if key in given:
+            if not 1 <= given[key] <= 16:
+                raise AccompanistError(f"--{key.replace('_', '-')} {given[key]} must be 1..16")
+            given[key] -= 1
     chosen: dict = {}
     if a.preset:
         from accompanist.presets import load_preset
@@ -502,6 +506,8 @@ def cmd_live(a: argparse.Namespace) -> int:
                 print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
             elif kind == "port":
                 print(f"accompanist: {describe(ev)}", file=sys.stderr, flush=True)
+            elif kind == "warning":
+                print(f"accompanist: warning: {ev['text']}", file=sys.stderr, flush=True)
             elif kind in ("error", "missed"):
                 print(
                     f"accompanist: {kind}: "

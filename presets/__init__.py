@@ -33,6 +33,7 @@ PRESET_KEYS: dict[str, type | tuple[type, ...]] = {
     "clock": str,
     "send_clock": bool,
     "channel": int,
+    "in_channel": int,
     "program": int,
     "metronome": bool,
     "count_in": int,
@@ -95,10 +96,11 @@ def load_preset(name_or_path: str) -> Preset:
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             want = kind.__name__ if isinstance(kind, type) else "a number"
             raise AccompanistError(f"{path}: '{key}' is {value!r}; it takes {want}")
-    if "channel" in settings:
-        if not 1 <= settings["channel"] <= 16:
-            raise AccompanistError(f"{path}: channel {settings['channel']} must be 1..16")
-        settings["channel"] -= 1
+    for key in ("channel", "in_channel"):  # counted 1-16 as on a keyboard
+        if key in settings:
+            if not 1 <= settings[key] <= 16:
+                raise AccompanistError(f"{path}: {key.replace('_', ' ')} {settings[key]} must be 1..16")
+            settings[key] -= 1
     _check(path, settings)
     return Preset(path.stem, str(data.get("description", "")), settings, path)
 

@@ -100,3 +100,41 @@ def test_terminal_keys_mean_what_they_say_in_duet_mode(tmp_path):
     between = rig.sent[sent_before:]
     assert not [m for m in between if m.type == "program_change"]
     no_stuck_notes(rig.sent)
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_feedback_loop_is_said_once_and_the_answer_never_taken_for_the_player(tmp_path):
+    import subprocess
+
+    from accompanist.live.engine import Engine, Settings
+    from accompanist.live.ports import list_ports, open_output
+
+    player = open_output("virtual", api="jack", client_name="player")
+    engine = Engine(
+        Settings(mode="duet", model=TINY_DUET_LISTEN, temperature=3.0, inp="virtual", out="virtual", api="jack",
+                 bpm=240, seed=0, record=tmp_path / "s.mid", client_name="fb")
+    )  # fmt: skip
+    events = engine.subscribe()
+    engine.start()
+    try:
+        ports = list_ports("jack", own="fb")
+        assert "fb-in:in" not in ports.outputs and "fb-out:out" not in ports.inputs  # never offered
+        subprocess.run(["jack_connect", "player-out:out", "fb-in:in"], check=True)
+        subprocess.run(["jack_connect", "fb-out:out", "fb-in:in"], check=True)  # the answer comes back
+        time.sleep(0.2)
+        for i in range(24):
+            player.send(mido.Message("note_on", note=60 + i % 5, velocity=90))
+            time.sleep(0.1)
+            player.send(mido.Message("note_off", note=60 + i % 5))
+    finally:
+        engine.stop()
+        player.close()
+    got = drain(events)
+    warnings = [e for e in got if e["type"] == "warning"]
+    assert len(warnings) == 1 and "looped back" in warnings[0]["text"]
+    assert any(e["type"] == "note_out" and e["velocity"] for e in got)
+    heard = [e for e in got if e["type"] == "note_in"]
+    assert heard and {e["note"] for e in heard} <= {60, 61, 62, 63, 64}
+    song = mido.MidiFile(tmp_path / "s.mid")
+    names = {next((x.name for x in t if x.type == "track_name"), ""): t for t in song.tracks}
+    assert {m.channel for m in names["player"] if m.type == "note_on"} == {0}  # no answer notes in it

@@ -90,9 +90,10 @@ def play_collection(
     return stats, list(zip(played, answers, strict=True)), {"late_onsets": late / max(onsets, 1)}
 
 
-def bach_row(card: ModelCard) -> tuple[dict, np.ndarray]:
-    """Bach's alto, tenor and bass under the held-out chorale sopranos, and the interval-class
-    histogram of the training chorales (the reference of ``ic_overlap``)."""
+def bach_row(card: ModelCard) -> tuple[dict, np.ndarray, Tunes]:
+    """Bach's alto, tenor and bass under the held-out chorale sopranos, the interval-class
+    histogram of the training chorales (the reference of ``ic_overlap``), and the held-out
+    sopranos as tunes."""
     from accompanist.data.chorales import load_chorales
 
     tr = card.data["training"]
@@ -100,13 +101,17 @@ def bach_row(card: ModelCard) -> tuple[dict, np.ndarray]:
     held = test | set(tr.get("val_pieces", []))
     ch = load_chorales()
     rows: dict[str, list] = {"test": [], "train": []}
+    sopranos = Tunes("held-out chorales", [], [])
     for i, (name, v) in enumerate(zip(ch.names, ch.voices, strict=True)):
         side = "test" if name in test else None if name in held else "train"
         if side:
             atb = roll.merge(*(tokens_to_roll(v[k]) for k in (1, 2, 3)))
             rows[side].append(poly_stats(v[0], atb, phases=ch.phase(i)))
+        if side == "test":
+            sopranos.melodies.append(v[0])
+            sopranos.phases.append(ch.phase(i))
     ref = np.asarray(summarize_poly(rows["train"])["ic_hist"])
-    return summarize_poly(rows["test"], ref), ref
+    return summarize_poly(rows["test"], ref), ref, sopranos
 
 
 def evaluate_listen(
@@ -122,15 +127,20 @@ def evaluate_listen(
     with ``rolls``, a piano-roll PNG there of the first tune of each of the first three
     collections at the first listen window."""
     runner = DuetRunner(card)
-    bach, ref = bach_row(card)
+    bach, ref, sopranos = bach_row(card)
     rows = [{"model": "Bach A+T+B", "set": "held-out chorales", "listen_ms": None, **bach}]
     sets = tune_sets(which, n)
+    if which == "test":  # scored beside the folk tunes, not pooled with them
+        sets.append(sopranos)
     windows = listen_ms if runner.listens else [0.0]  # an anticipating model has no window
     for lm in windows:
         cfg = PlayerConfig(player.jitter_ms, player.bpm, lm, player.early, player.seed)
         pooled, late = [], []
         for i, t in enumerate(sets):
             stats, pairs, extra = play_collection(runner, t, cfg, sampling)
+            rows.append({"model": card.name, "set": t.name, "listen_ms": lm, **summarize_poly(stats, ref), **extra})
+            if t is sopranos:
+                continue
             if rolls and lm == windows[0] and i < 3:
                 from accompanist.evaluation.pianoroll import draw_duet
 
@@ -139,7 +149,6 @@ def evaluate_listen(
                 draw_duet(*pairs[0], t.phases[0], f"{rolls}/{name}", title, runner.steps_per_beat, steps=128)
             pooled += stats
             late.append(extra["late_onsets"])
-            rows.append({"model": card.name, "set": t.name, "listen_ms": lm, **summarize_poly(stats, ref), **extra})
         rows.append(
             {
                 "model": card.name,

@@ -102,6 +102,9 @@ class Settings:
     #: duet: bars of the player's silence after which the answer falls silent too (0: plays on)
     rest_after: float = 1.0
     channel: int = 1  #: 0-based MIDI channel of the answer
+    #: 0-based channel the player is heard on; None: every channel but the answer's (so the
+    #: answer coming back through a DAW or a cable is never taken for the player)
+    in_channel: int | None = None
     program: int | None = None  #: default: the card's
     synth: bool = False  #: FluidSynth sound as well as (or instead of) MIDI out
     soundfont: str | None = None
@@ -139,6 +142,8 @@ def check_settings(s: Settings) -> None:
     check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
     if not 0 <= s.channel <= 15:
         raise AccompanistError(f"channel {s.channel} must be 0..15")
+    if s.in_channel is not None and not 0 <= s.in_channel <= 15:
+        raise AccompanistError(f"input channel {s.in_channel + 1} must be 1..16")
     if s.program is not None and not 0 <= s.program <= 127:
         raise AccompanistError(f"program {s.program} must be 0..127")
     if s.max_notes is not None and not 1 <= s.max_notes <= 16:
@@ -197,6 +202,7 @@ class Engine:
         self._epoch = 0  #: bumped when a DAW moves the grid: work from before is dropped
         self._song_offset = 0  #: following a DAW: the file tick of its song position 0, this take
         self._take_unanchored = False
+        self._feedback_warned = False
 
     # --- the face ---------------------------------------------------------------------------
 
@@ -515,6 +521,8 @@ class Engine:
                                     # as Start (a DAW's track playing the melody) is fed next
                                     self.quantizer.restart(max(0, ext.step_at(t + self.settings.early)) - 1)
                         continue
+                    if not self._hears(msg):
+                        continue
                     with self._qlock:
                         self.quantizer.feed(t, msg)
                     self.recorder.played(t, msg)
@@ -523,6 +531,23 @@ class Engine:
                         self._emit("note_in", note=msg.note, velocity=vel, t=t)
                 except Exception as exc:  # a strange message is reported, never fatal
                     self._error(f"input message {msg!r} skipped: {exc}")
+
+    def _hears(self, msg: mido.Message) -> bool:
+        """Is this the player? A channel message counts only on the input channel (default:
+        any but the answer's). The answer's own channel coming in is a feedback loop: said once."""
+        channel = getattr(msg, "channel", None)
+        if channel is None:
+            return True
+        s = self.settings
+        heard = channel == s.in_channel if s.in_channel is not None else channel != s.channel
+        if channel == s.channel and not heard and not self._feedback_warned:
+            self._feedback_warned = True
+            self._emit(
+                "warning",
+                text=f"the input carries notes on the answer's channel {s.channel + 1}: is the answer looped back "
+                "(a DAW track monitoring MIDI, or accompanist-out connected to accompanist-in)? They are ignored",
+            )
+        return heard
 
     def _clock_thread(self) -> None:
         s = self.settings

@@ -127,11 +127,19 @@ class PortList:
     outputs: list[str]
 
 
-def list_ports(api: str = "auto") -> PortList:
+def list_ports(api: str = "auto", own: str = CLIENT) -> PortList:
+    """The ports a player can choose. A running accompanist's own ports (client ``own``) are
+    left out: its input is no place to send an answer, nor its output one to listen to (either
+    would make a feedback loop)."""
     api = resolve_api(api)
     backend = mido.Backend(f"mido.backends.rtmidi/{APIS[api]}")
     with quiet_native_stderr():
-        return PortList(api, list(backend.get_input_names()), list(backend.get_output_names()))
+        inputs, outputs = list(backend.get_input_names()), list(backend.get_output_names())
+    return PortList(
+        api,
+        [n for n in inputs if not n.startswith(f"{own}-out")],
+        [n for n in outputs if not n.startswith(f"{own}-in")],
+    )
 
 
 def find_port(wanted: str, names: list[str], kind: str) -> str:
