@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from accompanist.errors import AccompanistError
+from accompanist.wording import count
 
 
 def _shift_range(text: str) -> tuple[int, int]:
@@ -388,7 +389,7 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     on_off = argparse.BooleanOptionalAction
     p.add_argument("--preset", default=None, help="a named set-up (see: accompanist presets); flags given win")
     p.add_argument("--in", dest="inp", default="virtual", help="input port name, unique part of it, or 'virtual'")
-    p.add_argument("--out", default="virtual", help="output port name, unique part of it, or 'virtual'")
+    p.add_argument("--out", default=None, help="output port name, unique part of it, or 'virtual' (default)")
     p.add_argument("--no-midi-out", action="store_true", help="no MIDI output (with --synth: sound only)")
     p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
     p.add_argument("--mode", choices=["duet", "loop"], help="duet (default): step by step; loop: pass by pass")
@@ -430,6 +431,12 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="duet: no line a bar in the terminal")
 
 
+def _midi_out(a: argparse.Namespace) -> str | None:
+    if a.no_midi_out and a.out is not None:
+        raise AccompanistError(f"--out {a.out} and --no-midi-out say opposite things; give one of them")
+    return None if a.no_midi_out else a.out or "virtual"
+
+
 def _live_settings(a: argparse.Namespace):
     """Settings: the defaults, then a preset if one is named, then every flag given."""
     import dataclasses
@@ -454,7 +461,7 @@ def _live_settings(a: argparse.Namespace):
     return dataclasses.replace(
         Settings(
             inp=a.inp,
-            out=None if a.no_midi_out else a.out,
+            out=_midi_out(a),
             api=a.api,
             soundfont=a.soundfont,
             record=a.record,
@@ -725,7 +732,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
             if a.json
             else ev.table_header()
             + "\n"
-            + ev.format_row(f"{len(a.files)} files", figures)
+            + ev.format_row(count(len(a.files), "file"), figures)
             + "\n"
             + ev.bach_row(a.voice)
         )

@@ -211,6 +211,12 @@ def test_live_takes_a_preset_and_flags_given_win(tmp_path, monkeypatch):
     s = settings("--preset", "loop-alto", "--mode", "duet")  # the preset's model is a loop model
     assert s.mode == "duet" and s.model is None and s.program == 71
     assert settings().channel == 1 and settings().mode == "duet" and settings().bpm == 120
+    assert settings().out == "virtual" and settings("--no-midi-out").out is None
+    s = settings("--in-channel", "1", "--listen-ms", "15", "--rest-after", "2")
+    assert s.in_channel == 0 and s.listen_ms == 15.0 and s.rest_after == 2.0
+    assert_clean_error(run_cli("live", "--out", "virtual", "--no-midi-out"), "--no-midi-out")
+    assert_clean_error(run_cli("live", "--in-channel", "17"), "--in-channel 17")
+    assert_clean_error(run_cli("live", "--listen-ms", "-3"), "listen window")
     assert_clean_error(run_cli("live", "--preset", "nope"), "no preset named 'nope'")
     monkeypatch.setenv("ACCOMPANIST_PRESETS", str(tmp_path))
     _write_preset(tmp_path, "odd", '{"settings": [1, 2]}')

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 
 from accompanist.errors import AccompanistError
+from accompanist.wording import count
 
 HELP = "keys: l lock/unlock loop  r refresh loop  c clear  p panic  [ ] temperature -/+0.1  q quit"
 TEMPERATURE_STEP = 0.1
@@ -60,7 +61,8 @@ def describe(event: dict) -> str | None:
     if kind == "settings":
         return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.items() if k not in ("type", "time"))
     if kind == "pass":
-        return f"pass {event['index'] + 1}: {event['source']}, {event['notes']} notes, {event['harmonise_ms']:.1f} ms"
+        notes = count(event["notes"], "note")
+        return f"pass {event['index'] + 1}: {event['source']}, {notes}, {event['harmonise_ms']:.1f} ms"
     if kind == "port":
         if event["state"] == "lost":
             return f"{event['direction']} {event['port']} is gone; every note released, waiting for it to come back"

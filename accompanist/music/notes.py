@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accompanist.music.tokens import HOLD, REST
+from accompanist.wording import count
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,10 @@ def notes_to_tokens(
         by_step[qs] = n
         ends[qs] = qe
     if report.chord_notes_dropped:
-        report.warnings.append(f"{report.chord_notes_dropped} chord notes were dropped: the melody keeps the top note")
+        n = report.chord_notes_dropped
+        report.warnings.append(
+            f"{count(n, 'chord note')} {'was' if n == 1 else 'were'} dropped: the melody keeps the top note"
+        )
     last = max(ends.values(), default=0)
     n_steps = last if length is None else length
     tokens = np.full(n_steps, REST, dtype=np.int64)
