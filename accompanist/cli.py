@@ -200,6 +200,7 @@ def _add_file_verb(p, model: str) -> None:
     p.add_argument("--track", type=int, default=None, help="index of the melody track (default: first with notes)")
     p.add_argument("--wav", type=Path, default=None, help="also render both parts to this WAV through FluidSynth")
     p.add_argument("--soundfont", type=Path, default=None, help="SoundFont for --wav (default: the system's)")
+    p.add_argument("--long-wav", action="store_true", help="render a WAV even past an hour")
 
 
 def _report(r) -> int:
@@ -231,6 +232,7 @@ def cmd_harmonize(a: argparse.Namespace) -> int:
         wav=a.wav,
         track=a.track,
         soundfont=a.soundfont,
+        long_wav=a.long_wav,
         top_p=a.top_p,
         two_part=a.two_part,
         key_lock=a.key_lock,
@@ -278,6 +280,7 @@ def cmd_duet(a: argparse.Namespace) -> int:
         wav=a.wav,
         track=a.track,
         soundfont=a.soundfont,
+        long_wav=a.long_wav,
         listen_ms=a.listen_ms,
         jitter_ms=a.jitter_ms,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import mido
 import pytest
 from helpers import TINY_BI, assert_clean_error, melody_of_length, run_cli, write_melody
 
@@ -70,3 +71,31 @@ def test_every_package_folder_is_in_the_wheel():
             found.add(".".join([package, *init.parent.relative_to(root / folder).parts]))
     missing = sorted(found - set(conf["packages"]))
     assert not missing, f"missing from [tool.setuptools] packages: {missing}"
+
+
+def test_absurd_input_is_said_not_rendered_silently(tmp_path, use_tiny_models):
+    from helpers import TINY_DUET
+
+    # a tempo of 1 microsecond a beat, and notes at the far ends of MIDI's range
+    src = write_melody(tmp_path / "odd.mid", [(5, 4), (62, 4), (125, 4), (64, 4)] * 4, tempo=1)
+    for verb, model in (("harmonize", TINY_BI), ("duet", TINY_DUET)):
+        proc = run_cli(verb, src, "-o", tmp_path / f"{verb}.mid", "--model", model)
+        assert proc.returncode == 0, proc.stderr
+        assert "bpm is outside 20..400" in proc.stderr and "outside MIDI 24..107" in proc.stderr, proc.stderr
+    song = mido.MidiFile(tmp_path / "duet.mid")  # the duet answers inside the range it heard
+    answer = [m.note for m in song.tracks[2] if m.type == "note_on"]
+    assert answer and min(answer) >= 24 and max(answer) <= 107
+    # a slow tempo (3.6 bpm) that would render for over an hour: the MIDI file yes, the WAV no
+    slow = write_melody(tmp_path / "slow.mid", melody_of_length(1024), tempo=16_000_000)
+    proc = run_cli("duet", slow, "-o", tmp_path / "slow-out.mid", "--wav", tmp_path / "slow.wav", "--model", TINY_DUET)
+    assert_clean_error(proc, "--long-wav", "minutes")
+    assert (tmp_path / "slow-out.mid").is_file() and not (tmp_path / "slow.wav").exists()
+    # triplets: said by duet as by harmonize
+    trip = write_melody(tmp_path / "trip.mid", [(60, 4), (62, 4)] * 8, ticks_per_beat=96)
+    mf = mido.MidiFile(trip)
+    for m in mf.tracks[1]:
+        if m.type in ("note_on", "note_off") and m.time:
+            m.time = 32  # an 8th-note triplet on a 96-tick beat
+    mf.save(trip)
+    proc = run_cli("duet", trip, "-o", tmp_path / "trip-out.mid", "--model", TINY_DUET)
+    assert proc.returncode == 0 and "off the 16th grid" in proc.stderr, proc.stderr

@@ -38,6 +38,7 @@ def duet_file(
     wav: str | os.PathLike | None = None,
     track: int | None = None,
     soundfont: str | os.PathLike | None = None,
+    long_wav: bool = False,
     runner: DuetRunner | None = None,
     key_lock: float | None = None,
     two_part: float | None = None,
@@ -77,7 +78,7 @@ def duet_file(
     acc = runner.accompany(melody, temperature, np.random.default_rng(seed), max_notes, key_lock, two_part, heard=heard)
     channel, velocity = accompaniment_voice(mel, card)
     acc_notes = roll.roll_to_notes(acc, mel.ticks_per_step, velocity=velocity, channel=channel)
-    wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont)
+    wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont, long_wav)
     return HarmonizeResult(
         out_path, wav_path, card.name, temperature, seed, melody, acc, mel.warnings, time.perf_counter() - t0
     )

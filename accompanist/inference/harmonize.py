@@ -40,6 +40,7 @@ def harmonize_file(
     wav: str | os.PathLike | None = None,
     track: int | None = None,
     soundfont: str | os.PathLike | None = None,
+    long_wav: bool = False,
     runner: Seq2SeqRunner | None = None,
     top_p: float | None = None,
     two_part: float | None = None,
@@ -60,20 +61,14 @@ def harmonize_file(
     card = runner.card
     mel = read_melody(in_path, track, card.steps_per_beat)
     melody, report = notes_to_tokens(mel.notes, mel.ticks_per_step)
-    warnings = list(report.warnings)
-    if report.snapped:
-        warnings.append(
-            f"{report.snapped} of {report.notes_in} melody notes were off the 16th grid and were snapped "
-            "(the melody track is written unchanged)"
-        )
-    warnings += mel.warnings
+    warnings = list(report.warnings) + mel.warnings
     check_sampling(temperature, top_p, two_part=two_part, key_lock=key_lock)
     temperature = card.defaults.get("temperature", 1.0) if temperature is None else temperature
     rng = np.random.default_rng(seed)
     acc = runner.harmonize(melody, temperature, rng, top_p=top_p, two_part=two_part, key_lock=key_lock)
     channel, velocity = accompaniment_voice(mel, card)
     acc_notes = tokens_to_notes(acc, mel.ticks_per_step, velocity=velocity, channel=channel)
-    wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont)
+    wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont, long_wav)
     return HarmonizeResult(
         out_path, wav_path, card.name, temperature, seed, melody, acc, warnings, time.perf_counter() - t0
     )

@@ -3,6 +3,7 @@ and write the melody (unchanged) and the accompaniment as a two-track file, opti
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +12,19 @@ import numpy as np
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
+from accompanist.music import roll
 from accompanist.music.midi_io import Part, Song, Track, note_events, read_midi, write_midi
 from accompanist.music.notes import Note
+from accompanist.wording import count
 
 #: About three hours at 120 bpm: longer means a corrupt time value, not a melody.
 MAX_STEPS = 100_000
 #: MIDI channel 10 (9 from zero) is General MIDI percussion: never part of a melody.
 DRUM_CHANNEL = 9
+#: Tempos outside this are a corrupt file far more often than music.
+SANE_BPM = (20.0, 400.0)
+#: A WAV longer than this is refused unless asked for (--long-wav): a corrupt time makes hours.
+MAX_WAV_SECONDS = 3600.0
 
 
 @dataclass
@@ -101,6 +108,26 @@ def read_melody(in_path: str | os.PathLike, track: int | None, steps_per_beat: i
             f"{MAX_STEPS // steps_per_beat}; the file's timing is probably corrupt"
         )
     warnings = []
+    for _, m in song.time_meta:
+        bpm = 60e6 / m.tempo if m.type == "set_tempo" and m.tempo > 0 else None
+        if bpm is not None and not SANE_BPM[0] <= bpm <= SANE_BPM[1]:
+            warnings.append(
+                f"the file's tempo {bpm:.4g} bpm is outside {SANE_BPM[0]:g}..{SANE_BPM[1]:g}; is it corrupt?"
+            )
+            break
+    off_grid = sum(1 for n in pitched if n.start % ticks_per_step or n.end % ticks_per_step)
+    if off_grid:
+        warnings.append(
+            f"{count(off_grid, 'melody note')} off the 16th grid (triplets, swing or loose timing) snapped to it "
+            "for the model; the melody track is written unchanged"
+        )
+    far = [n for n in pitched if not roll.PITCH_LO <= n.pitch <= roll.PITCH_HI]
+    if far:
+        warnings.append(
+            f"{count(len(far), 'melody note')} outside MIDI {roll.PITCH_LO}..{roll.PITCH_HI}: the model hears "
+            "them moved by octaves into that range"
+        )
+        pitched = [dataclasses.replace(n, pitch=roll.fold_pitch(n.pitch)) for n in pitched]
     if len(song.note_tracks) > 1:
         warnings.append(
             f"{len(song.note_tracks)} tracks have notes; accompanying '{mel_track.name}' (choose another with --track)"
@@ -130,8 +157,10 @@ def write_two_tracks(
     channel: int,
     wav: str | os.PathLike | None = None,
     soundfont: str | os.PathLike | None = None,
+    long_wav: bool = False,
 ) -> Path | None:
-    """Tracks 'melody' (its events copied unchanged) and 'accompaniment'; the WAV path if asked."""
+    """Tracks 'melody' (its events copied unchanged) and 'accompaniment'; the WAV path if asked
+    (refused past an hour unless ``long_wav``: the MIDI file is written, the WAV is not)."""
     parts = [
         Part("melody", list(mel.track.events)),
         Part(
@@ -141,6 +170,14 @@ def write_two_tracks(
     write_midi(out_path, mel.song.ticks_per_beat, parts, mel.song.time_meta)
     if not wav:
         return None
+    import mido
+
+    seconds = mido.MidiFile(out_path).length
+    if seconds > MAX_WAV_SECONDS and not long_wav:
+        raise AccompanistError(
+            f"{wav}: the piece would last {seconds / 60:.0f} minutes (is its tempo corrupt?); {out_path} is "
+            "written, the WAV is not; pass --long-wav to render it anyway"
+        )
     from accompanist.sound.render import render_to_wav
 
     render_to_wav(out_path, Path(wav), soundfont)
