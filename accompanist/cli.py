@@ -421,6 +421,17 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--program", type=int, help="General MIDI program 0-127 (default: the model's)")
     p.add_argument("--synth", action=on_off, help="also play the answer through FluidSynth")
     p.add_argument("--soundfont", default=None)
+    p.add_argument(
+        "--synth-ports",
+        default=None,
+        help="JACK ports for the synth's audio, comma-separated (default: system playback)",
+    )
+    p.add_argument(
+        "--monitor",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the synth also plays your notes (default: on with --synth and no MIDI out)",
+    )
     p.add_argument("--record", type=Path, default=None, help="session file (default: accompanist-sessions/...)")
     p.add_argument("--metronome", action=on_off)
     p.add_argument("--count-in", type=int, help="bars of metronome before the model listens (default 0)")
@@ -467,6 +478,8 @@ def _live_settings(a: argparse.Namespace):
             out=_midi_out(a),
             api=a.api,
             soundfont=a.soundfont,
+            synth_ports=a.synth_ports.split(",") if a.synth_ports else None,
+            monitor=a.monitor,
             record=a.record,
             seed=a.seed,
             latency=None if a.latency_ms is None else a.latency_ms / 1e3,

@@ -192,12 +192,52 @@ def test_fluidsynth_plays_the_answer_through_jack_beside_midi_out(tmp_path):
         synth = rig.engine.synth
         assert synth is not None and synth.synth.audio_driver is not None
         ports = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout
-        assert "fluidsynth" in ports.lower()  # its audio ports on the JACK graph
+        assert "acc-synth:left" in ports and "acc-synth:right" in ports  # its audio ports on the JACK graph
         rig.play(16)
     finally:
         heard = rig.stop()
     assert on_grid(rig, heard) > 0  # MIDI out still answers beside the synth
     no_stuck_notes(rig.sent)
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_synth_without_midi_out_is_heard_on_the_system_playback_with_the_players_notes(tmp_path):
+    """live --synth --no-midi-out: the synth's audio goes to system:playback by itself, it
+    registers no MIDI inputs, and the player's own notes sound through it beside the answer."""
+    import wave
+
+    player = open_output("virtual", api="jack", client_name="player")
+    engine = Engine(
+        Settings(mode="duet", model=TINY_DUET, temperature=3.0, inp="player", out=None, api="jack", synth=True,
+                 bpm=240, seed=0, record=tmp_path / "s.mid", client_name="acc")
+    )  # fmt: skip
+    engine.start()
+    to_synth: list[mido.Message] = []
+    send = engine.synth.send
+    engine.synth.send = lambda m: (to_synth.append(m), send(m))
+    wav = tmp_path / "synth.wav"
+    try:
+        graph = subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout
+        left = graph.split("acc-synth:left\n", 1)[1].split("\n", 1)[0].strip()
+        assert left.startswith("system:playback"), graph  # connected with nothing wired by hand
+        assert "midi" not in graph.lower(), graph  # no stray MIDI inputs (fluidsynth:midi_00..15)
+        rec = subprocess.Popen(["jack_rec", "-f", str(wav), "-d", "2", "-b", "16", "acc-synth:left", "acc-synth:right"])
+        for i in range(16):
+            player.send(mido.Message("note_on", note=60 + i % 5, velocity=100))
+            time.sleep(0.1)
+            player.send(mido.Message("note_off", note=60 + i % 5))
+        rec.wait(10)
+    finally:
+        engine.stop()
+        player.close()
+    with wave.open(str(wav)) as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int32)
+    peak_dbfs = 20 * np.log10(max(int(np.abs(audio).max()), 1) / 32768)
+    assert peak_dbfs > -40, peak_dbfs
+    mine = [m for m in to_synth if m.type == "note_on" and m.velocity and m.channel == 0]
+    answer = [m for m in to_synth if m.type == "note_on" and m.velocity and m.channel == 1]
+    assert len(mine) == 16 and answer  # the player's notes on a channel of their own, beside the answer
+    no_stuck_notes([m for m in to_synth if m.channel == 1])
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")

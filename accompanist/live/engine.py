@@ -107,6 +107,10 @@ class Settings:
     in_channel: int | None = None
     program: int | None = None  #: default: the card's
     synth: bool = False  #: FluidSynth sound as well as (or instead of) MIDI out
+    synth_ports: list[str] | None = None  #: JACK ports for the synth's audio (default: the system's playback)
+    #: the synth also plays the player's notes (piano, on a channel of their own); None: when
+    #: there is a synth and no MIDI out, since then nothing else sounds them
+    monitor: bool | None = None
     soundfont: str | None = None
     record: Path | None = None  #: default: a dated file in ./accompanist-sessions
     early: float = 0.03  #: seconds before a boundary that a note already counts for it
@@ -203,6 +207,7 @@ class Engine:
         self._song_offset = 0  #: following a DAW: the file tick of its song position 0, this take
         self._take_unanchored = False
         self._feedback_warned = False
+        self._monitor_channel: int | None = None  #: the synth's channel for the player's own notes
 
     # --- the face ---------------------------------------------------------------------------
 
@@ -239,8 +244,12 @@ class Engine:
             if s.synth:
                 from accompanist.live.synth import LiveSynth
 
-                self.synth = LiveSynth(s.soundfont)
+                self.synth = LiveSynth(s.soundfont, client=s.client_name, ports=s.synth_ports)
                 sinks.append(self.synth)
+                monitor = s.monitor if s.monitor is not None else s.out is None
+                if monitor:  # the player's own notes on a channel of their own, piano
+                    self._monitor_channel = 0 if s.channel != 0 else 2
+                    self.synth.send(mido.Message("program_change", channel=self._monitor_channel, program=0))
         except BaseException:
             self._close_ports()
             raise
@@ -523,6 +532,8 @@ class Engine:
                         continue
                     if not self._hears(msg):
                         continue
+                    if self._monitor_channel is not None and kind in ("note_on", "note_off"):
+                        self.synth.send(msg.copy(channel=self._monitor_channel))
                     with self._qlock:
                         self.quantizer.feed(t, msg)
                     self.recorder.played(t, msg)

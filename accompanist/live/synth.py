@@ -1,12 +1,17 @@
 """accompanist's own sound: FluidSynth playing the answer live, beside or instead of MIDI out.
 
 The audio driver is JACK where a JACK server runs (the dummy-driver server of the tests, or a
-musician's), else the platform's default. FluidSynth's ``start()`` returns success even when the
-driver failed, so we check the driver it made (PRACTICE.md).
+musician's), else the platform's default. On JACK the synth is a client named ``NAME-synth``
+whose ``left`` and ``right`` are connected to the system's playback ports, as JACK tools do by
+default (or to the ports given), so a musician hears it without wiring anything. It opens no
+MIDI input of its own: pyfluidsynth's ``start()`` would register sixteen (``midi_00``..), and
+every note it plays comes from the engine. FluidSynth reports success even when a driver
+failed, so we check the driver it made.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import mido
@@ -18,20 +23,33 @@ from accompanist.sound.soundfont import find_soundfont
 
 
 class LiveSynth(Sink):
-    def __init__(self, soundfont: str | None = None, driver: str | None = None, gain: float = 0.5):
+    def __init__(
+        self,
+        soundfont: str | None = None,
+        driver: str | None = None,
+        gain: float = 0.5,
+        client: str = "accompanist",
+        ports: list[str] | None = None,
+    ):
         fs = load_fluidsynth()
         sf = find_soundfont(soundfont)
         self.synth = fs.Synth(gain=gain, samplerate=48000.0)
+        self.client = f"{client}-synth"
         drivers = [driver] if driver else (["jack"] if sys.platform.startswith("linux") else []) + [None]
         started = False
         for d in drivers:
-            kw = {"driver": d} if d else {}
+            d = d or self.synth.get_setting("audio.driver")
+            self.synth.setting("audio.driver", d)
             if d == "jack":
-                kw["midi_driver"] = "jack"
-            self.synth.start(**kw)
-            if getattr(self.synth, "audio_driver", None) is not None:
+                self.synth.setting("audio.jack.id", self.client)
+                self.synth.setting("audio.jack.autoconnect", 0 if ports else 1)
+            # the audio driver alone: no MIDI driver, so no MIDI inputs of our own
+            self.synth.audio_driver = fs.new_fluid_audio_driver(self.synth.settings, self.synth.synth)
+            if self.synth.audio_driver:
                 started = True
+                self.driver = d
                 break
+            self.synth.audio_driver = None
         if not started:
             self.synth.delete()
             raise AccompanistError("FluidSynth found no audio output; start JACK or check the sound settings")
@@ -41,6 +59,15 @@ class LiveSynth(Sink):
         for ch in range(16):
             if ch != 9:
                 self.synth.program_select(ch, self.sfid, 0, 0)
+        if ports and self.driver == "jack":
+            for side, port in zip(("left", "right"), ports * (2 // len(ports)), strict=False):
+                done = subprocess.run(["jack_connect", f"{self.client}:{side}", port], capture_output=True, text=True)
+                if done.returncode != 0:
+                    self.close()
+                    raise AccompanistError(
+                        f"cannot connect the synth to '{port}' ({done.stderr.strip() or 'jack_connect failed'}); "
+                        "see the audio ports with: jack_lsp"
+                    )
 
     def send(self, msg: mido.Message) -> None:
         s = self.synth
