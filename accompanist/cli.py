@@ -436,6 +436,12 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metronome", action=on_off)
     p.add_argument("--count-in", type=int, help="bars of metronome before the model listens (default 0)")
     p.add_argument(
+        "--click-out",
+        default=None,
+        help="metronome port: 'virtual' (NAME-click:out) or a port's name (default: the answer's port)",
+    )
+    p.add_argument("--click-channel", type=int, default=None, help="metronome channel, 1-16 (default 10)")
+    p.add_argument(
         "--latency-ms",
         type=float,
         default=None,
@@ -459,7 +465,7 @@ def _live_settings(a: argparse.Namespace):
     from accompanist.presets import PRESET_KEYS
 
     given = {k: getattr(a, k) for k in PRESET_KEYS if getattr(a, k, None) is not None}
-    for key in ("channel", "in_channel"):
+    for key in ("channel", "in_channel", "click_channel"):
         if key in given:
             if not 1 <= given[key] <= 16:
                 raise AccompanistError(f"--{key.replace('_', '-')} {given[key]} must be 1..16")
@@ -480,6 +486,7 @@ def _live_settings(a: argparse.Namespace):
             soundfont=a.soundfont,
             synth_ports=a.synth_ports.split(",") if a.synth_ports else None,
             monitor=a.monitor,
+            click_out=a.click_out,
             record=a.record,
             seed=a.seed,
             latency=None if a.latency_ms is None else a.latency_ms / 1e3,

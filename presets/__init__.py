@@ -34,6 +34,7 @@ PRESET_KEYS: dict[str, type | tuple[type, ...]] = {
     "send_clock": bool,
     "channel": int,
     "in_channel": int,
+    "click_channel": int,
     "program": int,
     "metronome": bool,
     "count_in": int,
@@ -96,7 +97,7 @@ def load_preset(name_or_path: str) -> Preset:
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             want = kind.__name__ if isinstance(kind, type) else "a number"
             raise AccompanistError(f"{path}: '{key}' is {value!r}; it takes {want}")
-    for key in ("channel", "in_channel"):  # counted 1-16 as on a keyboard
+    for key in ("channel", "in_channel", "click_channel"):  # counted 1-16 as on a keyboard
         if key in settings:
             if not 1 <= settings[key] <= 16:
                 raise AccompanistError(f"{path}: {key.replace('_', ' ')} {settings[key]} must be 1..16")

@@ -138,3 +138,23 @@ def test_a_feedback_loop_is_said_once_and_the_answer_never_taken_for_the_player(
     song = mido.MidiFile(tmp_path / "s.mid")
     names = {next((x.name for x in t if x.type == "track_name"), ""): t for t in song.tracks}
     assert {m.channel for m in names["player"] if m.type == "note_on"} == {0}  # no answer notes in it
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_metronome_on_a_port_of_its_own_leaves_the_answers_port_clean(tmp_path):
+    from helpers import Listener
+
+    from accompanist.live.ports import open_input
+
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET_LISTEN, temperature=3.0, metronome=True, click_out="virtual")
+    clicks = Listener(open_input("acc-click-out", api="jack", client_name="click-ear"))
+    try:
+        rig.play(16)
+    finally:
+        heard = rig.stop()
+        got = clicks.close()
+    beat = [m for _, m in got if m.type == "note_on" and m.velocity]
+    assert len(beat) >= 3 and {m.channel for m in beat} == {9}
+    assert not [m for _, m in got if getattr(m, "channel", 9) != 9]  # only clicks on the click port
+    assert not [m for _, m in heard if getattr(m, "channel", None) == 9]  # and none on the answer's
+    no_stuck_notes(rig.sent)

@@ -52,7 +52,7 @@ from accompanist.music import roll
 
 DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto"}
 MODE_FAMILY = {"duet": "duet", "loop": "seq2seq"}  #: the model family each mode runs
-METRONOME_CHANNEL = 9
+METRONOME_CHANNEL = 9  #: 0-based: General MIDI's percussion channel, the click's by default
 #: an answer must be planned at least this long before its boundary to be sent on time
 SEND_MARGIN = 0.0005
 #: seconds between looks at the input port
@@ -118,6 +118,10 @@ class Settings:
     latency: float | None = None
     count_in: int = 0  #: bars of metronome before the model listens (internal clock only)
     metronome: bool = False
+    #: where the clicks go: None, the answer's port; "virtual", a port of their own
+    #: (NAME-click:out); else a port's name
+    click_out: str | None = None
+    click_channel: int = METRONOME_CHANNEL  #: 0-based
     seed: int | None = None
     client_name: str = "accompanist"
 
@@ -146,6 +150,8 @@ def check_settings(s: Settings) -> None:
     check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
     if not 0 <= s.channel <= 15:
         raise AccompanistError(f"channel {s.channel} must be 0..15")
+    if not 0 <= s.click_channel <= 15 or s.click_channel == s.channel:
+        raise AccompanistError(f"click channel {s.click_channel + 1} must be 1..16 and not the answer's channel")
     if s.in_channel is not None and not 0 <= s.in_channel <= 15:
         raise AccompanistError(f"input channel {s.in_channel + 1} must be 1..16")
     if s.program is not None and not 0 <= s.program <= 127:
@@ -197,7 +203,7 @@ class Engine:
         self._running = threading.Event()
         self._threads: list[threading.Thread] = []
         self._extra_sinks = sinks or []
-        self.in_port = self.out_port = None
+        self.in_port = self.out_port = self.click_port = None
         self.synth = None
         self.recorder: Recorder | None = None
         self.rng = np.random.default_rng(s.seed)
@@ -240,7 +246,10 @@ class Engine:
         try:
             if s.out is not None:
                 self.out_port = open_output(s.out, s.api, client_name=s.client_name)
-                sinks.append(PortSink(self.out_port))
+                sinks.append(PortSink(self.out_port, never=s.click_channel if s.click_out else None))
+            if s.click_out:
+                self.click_port = open_output(s.click_out, s.api, client_name=f"{s.client_name}-click")
+                sinks.append(PortSink(self.click_port, only=s.click_channel))
             if s.synth:
                 from accompanist.live.synth import LiveSynth
 
@@ -492,7 +501,7 @@ class Engine:
 
     def _close_ports(self) -> None:
         """Close what is open, once (a failed start and a stop may both ask)."""
-        for p in (self.in_port, self.out_port):
+        for p in (self.in_port, self.out_port, self.click_port):
             if p is not None:
                 try:
                     p.close()
@@ -740,8 +749,9 @@ class Engine:
 
     def _click(self, t: float, accent: bool) -> None:
         note = 76 if accent else 77  # GM hi / lo wood block
-        self.output.at(t, mido.Message("note_on", channel=METRONOME_CHANNEL, note=note, velocity=100 if accent else 70))
-        self.output.at(t + 0.05, mido.Message("note_off", channel=METRONOME_CHANNEL, note=note, velocity=0))
+        ch = self.settings.click_channel
+        self.output.at(t, mido.Message("note_on", channel=ch, note=note, velocity=100 if accent else 70))
+        self.output.at(t + 0.05, mido.Message("note_off", channel=ch, note=note, velocity=0))
 
     def _model_worker(self) -> None:
         while self._running.is_set():
@@ -860,7 +870,7 @@ class Engine:
             self._error(f"recording not written: {exc}")
 
     def _sent(self, t: float, msg: mido.Message) -> None:
-        if getattr(msg, "channel", None) in (None, METRONOME_CHANNEL):
+        if getattr(msg, "channel", None) in (None, self.settings.click_channel):
             return
         if self.recorder is not None:
             self.recorder.answered(t, msg)

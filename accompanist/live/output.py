@@ -35,10 +35,18 @@ class Sink:
 
 
 class PortSink(Sink):
-    def __init__(self, port):
-        self.port = port
+    """A MIDI port; ``only`` / ``never``: the one channel it carries, or one it leaves out (the
+    metronome on a port of its own: a DAW recording the answer must not record the clicks)."""
+
+    def __init__(self, port, only: int | None = None, never: int | None = None):
+        self.port, self.only, self.never = port, only, never
 
     def send(self, msg: mido.Message) -> None:
+        channel = getattr(msg, "channel", None)
+        if channel is not None and (
+            (self.only is not None and channel != self.only) or (self.never is not None and channel == self.never)
+        ):
+            return
         self.port.send(msg)
 
 
