@@ -855,6 +855,13 @@ def _eval_tunes(a: argparse.Namespace) -> int:
             player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)
             got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
             rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]
+            if a.write_card:
+                from accompanist.evaluation.duet_listen import card_figures
+                from accompanist.export.card import write_card
+
+                stored = card_figures(got, a.tunes, player, sampling)
+                card.data.setdefault("metrics", {})[f"tunes_{a.tunes}@{t}"] = stored
+                write_card(card.folder, card.data)
     print(json.dumps(rows, indent=2) if a.json else "\n".join(format_rows(rows)))
     return 0
 

@@ -142,3 +142,21 @@ def test_the_hold_prior_keeps_the_texture_still_between_the_pulse_and_the_tune()
     assert with_the_tune[roll.ONSET, 43]  # the melody strikes: the answer may too
     free = StepSampler(1.0, 4, 0.0, 0.0, hold=0.0, steps_per_beat=4).sample(logits, quiet, before, rng, phase=2)
     assert free[roll.ONSET, 43]
+
+
+def test_the_two_bar_memory_cannot_drift_over_a_long_session(use_tiny_models):
+    """The hearing model keeps no recurrent state: after 3,200 steps of a looped medley its
+    memory is exactly the pitch classes of the last 32 steps, as on the first pass."""
+    from accompanist.inference.cards import load_card
+    from accompanist.inference.duet_runner import DuetRunner
+    from accompanist.music.meter import CONTEXT_STEPS, pitch_classes
+
+    runner = DuetRunner(load_card(TINY_DUET_LISTEN, family="duet"))
+    medley = np.concatenate([roll.transpose(melody(64), s) for s in (0, 5, -3, 2)] * 13)[:3200]
+    out = runner.accompany(medley, 1.0, np.random.default_rng(0))
+    last = slice(len(medley) - CONTEXT_STEPS, len(medley))
+    want = np.stack([pitch_classes(medley[last, roll.FRAME]).sum(0), pitch_classes(out[last, roll.FRAME]).sum(0)])
+    assert np.allclose(runner.pc_sum, want, atol=1e-3)
+    assert runner.mel_win.shape == (1, runner.window, 2 * roll.N_PITCHES)  # the window never grows
+    first, late = roll.polyphony(out[:400]), roll.polyphony(out[-400:])
+    assert abs(first.mean() - late.mean()) < 1.0  # the texture of the first minute, at the end

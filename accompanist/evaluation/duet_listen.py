@@ -17,7 +17,7 @@ import numpy as np
 
 from accompanist.data.duet_data import tokens_to_roll
 from accompanist.evaluation.player import PlayerConfig, perform
-from accompanist.evaluation.tunes import Tunes, tune_sets
+from accompanist.evaluation.tunes import RULE, Tunes, tune_sets
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.duet_runner import DuetRunner
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
@@ -159,6 +159,21 @@ def evaluate_listen(
             }
         )
     return rows
+
+
+def card_figures(rows: list[dict], which: str, player: PlayerConfig, sampling: Sampling) -> dict:
+    """The rows of one evaluation as a model card keeps them: the rule, then per listen window
+    and collection the figures of ``COLUMNS`` (rounded)."""
+    out: dict = {
+        "rule": f"{RULE}; player jitter {player.jitter_ms:g} ms SD at {player.bpm:g} bpm, seed {player.seed}",
+        "sampling": {k: v for k, v in vars(sampling).items() if v is not None},
+    }
+    for r in rows:
+        key = "Bach A+T+B" if r.get("listen_ms") is None else f"listen {r['listen_ms']:g} ms"
+        out.setdefault(key, {})[r["set"]] = {
+            c: (round(float(r[c]), 4) if r.get(c) is not None else None) for c in COLUMNS if c in r
+        }
+    return out
 
 
 def format_rows(rows: list[dict]) -> list[str]:
