@@ -1,6 +1,8 @@
-"""DuetHLSTM: a hierarchical LSTM over two piano-roll tracks (seed 000: "DuetHLSTM", a
-hierarchical LSTM for two-track melody and accompaniment piano-roll generation; see the README's
-list of the papers behind accompanist).
+"""DuetHLSTM: a hierarchical LSTM over two piano-roll tracks.
+
+After Jocelyn Huang, Menglan Ji and Daniel Martin, "DuetHLSTM: A Hierarchical LSTM Model for
+Two-Track Music Generation" (Carnegie Mellon University student paper, about 2018; "seed 000" in
+this project), trained there on the Lakh Pianoroll Dataset.
 
 The seed's hierarchy, as its authors' code built it (REFERENCE.md):
 
