@@ -234,6 +234,9 @@ def test_synth_without_midi_out_is_heard_on_the_system_playback_with_the_players
         audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int32)
     peak_dbfs = 20 * np.log10(max(int(np.abs(audio).max()), 1) / 32768)
     assert peak_dbfs > -40, peak_dbfs
+    from accompanist.sound.render import TARGET_RMS_DBFS, loudness_dbfs
+
+    assert abs(loudness_dbfs(audio) - TARGET_RMS_DBFS) < 6  # the renders' target, within a live margin
     mine = [m for m in to_synth if m.type == "note_on" and m.velocity and m.channel == 0]
     answer = [m for m in to_synth if m.type == "note_on" and m.velocity and m.channel == 1]
     assert len(mine) == 16 and answer  # the player's notes on a channel of their own, beside the answer

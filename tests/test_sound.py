@@ -95,3 +95,24 @@ def test_harmonize_with_a_missing_soundfont_gives_one_clean_line(use_tiny_models
     )
     assert_clean_error(proc, str(missing), "SoundFont not found")
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_every_render_meets_one_loudness_target(tmp_path, use_tiny_models):
+    """A one-voice harmonisation and a polyphonic duet answer render at the same level."""
+    import wave
+
+    from helpers import TINY_BI, TINY_DUET, melody_of_length, run_cli, write_melody
+
+    from accompanist.sound.render import PEAK_DBFS, TARGET_RMS_DBFS, loudness_dbfs
+
+    src = write_melody(tmp_path / "m.mid", melody_of_length(64))
+    levels = {}
+    for verb, model in (("harmonize", TINY_BI), ("duet", TINY_DUET)):
+        wav = tmp_path / f"{verb}.wav"
+        proc = run_cli(verb, src, "-o", tmp_path / f"{verb}.mid", "--wav", wav, "--model", model, "--seed", "1")
+        assert proc.returncode == 0, proc.stderr
+        with wave.open(str(wav)) as w:
+            audio = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+        levels[verb] = loudness_dbfs(audio)
+        assert 20 * np.log10(np.abs(audio.astype(np.int32)).max() / 32768) <= PEAK_DBFS + 0.01
+    assert all(abs(v - TARGET_RMS_DBFS) < 1.0 for v in levels.values()), levels

@@ -14,6 +14,11 @@ from accompanist.sound.soundfont import find_soundfont
 
 SAMPLE_RATE = 48000
 TAIL_SECONDS = 1.5  # let the last notes ring out
+#: Every rendered WAV is brought to this loudness: RMS over the part that sounds (louder than
+#: -60 dBFS), in dBFS, with its peak kept under PEAK_DBFS. A one-voice harmonisation and a
+#: four-voice duet then play at the same level (rendered raw they differed by about 10 dB).
+TARGET_RMS_DBFS = -20.0
+PEAK_DBFS = -1.0
 
 
 def load_fluidsynth():
@@ -97,7 +102,24 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = SAM
 def render_to_wav(
     midi_path: str | os.PathLike, wav_path: str | os.PathLike, soundfont: str | os.PathLike | None = None
 ) -> float:
-    """Render and write; returns the length in seconds."""
-    audio = render_midi(midi_path, soundfont)
+    """Render, bring to the loudness target and write; returns the length in seconds."""
+    audio = normalise(render_midi(midi_path, soundfont))
     write_wav(wav_path, audio)
     return len(audio) / SAMPLE_RATE
+
+
+def loudness_dbfs(audio: np.ndarray) -> float:
+    """RMS in dBFS of the samples louder than -60 dBFS (silence does not count), or -inf."""
+    x = np.asarray(audio, dtype=np.float64).reshape(-1) / 32768.0
+    sounding = x[np.abs(x) > 10 ** (-60 / 20)]
+    return float(10 * np.log10(np.mean(sounding**2))) if len(sounding) else float("-inf")
+
+
+def normalise(audio: np.ndarray) -> np.ndarray:
+    """int16 audio at ``TARGET_RMS_DBFS``, its peak no higher than ``PEAK_DBFS``."""
+    level = loudness_dbfs(audio)
+    if not np.isfinite(level):
+        return audio
+    peak = np.abs(audio.astype(np.float64)).max() / 32768.0
+    gain = min(10 ** ((TARGET_RMS_DBFS - level) / 20), 10 ** (PEAK_DBFS / 20) / peak)
+    return np.clip(np.round(audio.astype(np.float64) * gain), -32768, 32767).astype(np.int16)
