@@ -21,7 +21,6 @@ from accompanist.live.output import Sink
 from accompanist.sound.render import load_fluidsynth
 from accompanist.sound.soundfont import find_soundfont
 
-
 #: FluidSynth's gain live: a player and a three-voice answer then sound at about the renders'
 #: loudness target (``sound.render.TARGET_RMS_DBFS``, -20 dBFS; measured -19.6 through JACK, where
 #: 0.5 gave -15 with peaks at -1 dBFS, next to clipping).
