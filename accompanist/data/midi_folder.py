@@ -101,8 +101,9 @@ def _short_reason(exc: BaseException) -> str:
             ("no such file", "missing"),
             ("SMPTE", "SMPTE timing"),
             ("type-2", "type-2 file"),
+            ("not a MIDI file", "not a MIDI file"),
             ("MThd not found", "not a MIDI file"),
-            ("file ()", "truncated"),
+            ("in the middle of a track", "truncated"),
         ]:
             if needle in msg:
                 return f"unreadable: {short}"
