@@ -664,6 +664,7 @@ def _add_export(sub) -> None:
     p.add_argument("--top-p", type=float, default=1.0, help="default nucleus for the card (1 = the seed's sampler)")
     p.add_argument("--two-part", type=float, default=0.0, help="default two-part penalty for the card (0 = off)")
     p.add_argument("--hold", type=float, default=0.0, help="duet, hearing: default penalty on strikes off the pulse")
+    p.add_argument("--cover", type=int, default=0, help="duet: default notes at least under a sounding melody")
     p.add_argument("--listen-ms", type=float, default=0.0, help="duet, hearing: default listen window for the card")
     p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
     p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
@@ -694,6 +695,7 @@ def cmd_export(a: argparse.Namespace) -> int:
             key_lock=a.key_lock,
             two_part=a.two_part,
             hold=a.hold,
+            cover=a.cover,
             listen_ms=a.listen_ms,
         )
     else:
@@ -737,6 +739,7 @@ def _add_eval(sub) -> None:
     p.add_argument("--max-notes", type=int, default=None, help="duet: cap on simultaneous notes (default: the card's)")
     p.add_argument("--rolls", default=None, help="duet --tunes: folder for piano-roll PNGs of three tunes")
     p.add_argument("--hold", type=float, default=None, help="duet, hearing: penalty on strikes off the pulse")
+    p.add_argument("--cover", type=int, default=None, help="duet: notes at least under a sounding melody")
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -851,7 +854,7 @@ def _eval_tunes(a: argparse.Namespace) -> int:
         for lm in listen:
             check_listen(lm)
         for t in a.temperature or [1.0]:
-            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold)
+            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold, a.cover)
             player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)
             got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
             rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]

@@ -174,6 +174,7 @@ def export_run(
     two_part: float = 0.0,
     hold: float = 0.0,
     listen_ms: float = 0.0,
+    cover: int = 0,
 ) -> Path:
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``max_notes``,
     ``key_lock`` and ``two_part`` become the model's default sampling (see duet_priors)."""
@@ -201,6 +202,7 @@ def export_run(
             "max_notes": max_notes,
             "key_lock": key_lock,
             "two_part": two_part,
+            "cover": cover,
             **({"hold": hold, "listen_ms": listen_ms} if cfg.variant == "listen" else {}),
             "channel": 1,
             "program": program,

@@ -160,3 +160,18 @@ def test_the_two_bar_memory_cannot_drift_over_a_long_session(use_tiny_models):
     assert runner.mel_win.shape == (1, runner.window, 2 * roll.N_PITCHES)  # the window never grows
     first, late = roll.polyphony(out[:400]), roll.polyphony(out[-400:])
     assert abs(first.mean() - late.mean()) < 1.0  # the texture of the first minute, at the end
+
+
+def test_cover_fills_a_hole_under_a_sounding_melody_with_the_likeliest_notes():
+    from accompanist.inference.duet_priors import StepSampler
+
+    logits = np.full(2 * roll.N_PITCHES, -9.0)  # nothing wants to sound...
+    logits[[40, 43]] = [-2.0, -1.0]  # ...but G, then E, least unlikely
+    before = np.zeros(roll.N_PITCHES, np.uint8)
+    melody = roll.empty(1)[0]
+    melody[roll.FRAME, 48] = 1
+    rng = np.random.default_rng(0)
+    out = StepSampler(0.0, 4, 0.0, 0.0, 0.0, 4, cover=2).sample(logits, melody, before, rng)
+    assert sorted(np.flatnonzero(out[roll.FRAME])) == [40, 43] and out[roll.ONSET, [40, 43]].all()
+    silent = StepSampler(0.0, 4, 0.0, 0.0, 0.0, 4, cover=2).sample(logits, roll.empty(1)[0], before, rng)
+    assert not silent.any()  # no melody: no note forced

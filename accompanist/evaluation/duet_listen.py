@@ -55,6 +55,7 @@ class Sampling:
     two_part: float | None = None
     seed: int = 0
     hold: float | None = None
+    cover: int | None = None
 
 
 def melody_tokens_of(played: np.ndarray) -> np.ndarray:
@@ -82,6 +83,7 @@ def play_collection(
             heard=perf.heard,
             phases=phases,
             hold=sampling.hold,
+            cover=sampling.cover,
         )
         stats.append(poly_stats(melody_tokens_of(perf.played), acc, phases=phases))
         answers.append(acc)

@@ -109,6 +109,7 @@ class DuetRunner:
         key_lock: float | None = None,
         two_part: float | None = None,
         hold: float | None = None,
+        cover: int | None = None,
     ) -> StepSampler:
         """The step sampler, with the card's defaults where a setting is None."""
         d = self.card.defaults
@@ -123,6 +124,7 @@ class DuetRunner:
             float(pick("two_part", two_part, 0.0)),
             float(pick("hold", hold, 0.0)),
             self.steps_per_beat,
+            int(pick("cover", cover, 0)),
         )
 
     def accompany(
@@ -136,6 +138,7 @@ class DuetRunner:
         heard: np.ndarray | None = None,
         phases: np.ndarray | None = None,
         hold: float | None = None,
+        cover: int | None = None,
     ) -> np.ndarray:
         """Play against a whole recorded melody roll (steps, 2, 84) exactly as live.
 
@@ -143,7 +146,7 @@ class DuetRunner:
         step and answers the next one; the first step is silent. Hearing: the answer for step k
         hears ``heard[k]``, the melody of step k as the engine had it when it had to answer (see
         ``evaluation.player``; default: all of it), and ``phases[k]`` (default: 4/4 from step 0)."""
-        sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold)
+        sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold, cover)
         self.reset()
         out = roll.empty(len(melody))
         if not self.listens:

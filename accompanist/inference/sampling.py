@@ -63,6 +63,7 @@ def sample_roll_step(
     rng: np.random.Generator,
     max_notes: int = 4,
     bias: np.ndarray | None = None,
+    min_notes: int = 0,
 ) -> np.ndarray:
     """One polyphonic step (2, 84) uint8 from the duet model's 168 logits (sounding, onset).
     ``bias`` is added to the logits first: (84,) to the sounding plane, (168,) to both (see
@@ -71,8 +72,9 @@ def sample_roll_step(
     Each pitch sounds with probability sigmoid(z / T), the same temperature on the logits as the
     harmoniser's softmax, so a panel's temperature means one thing for both families; T = 0
     takes every pitch above even odds. If more than ``max_notes`` pitches come up, the likeliest
-    stay. A pitch that sounded the step before and sounds again is re-struck only if its onset
-    is drawn too; a pitch that was silent always starts with an onset.
+    stay; if fewer than ``min_notes`` come up, the likeliest others join them. A pitch that
+    sounded the step before and sounds again is re-struck only if its onset is drawn too; a
+    pitch that was silent always starts with an onset.
     """
     n = len(prev_frame)
     z_frame, z_onset = logits[:n].astype(np.float64), logits[n:].astype(np.float64)
@@ -90,6 +92,8 @@ def sample_roll_step(
         keep = np.argsort(-np.where(frame, z_frame, -np.inf))[:max_notes]
         frame = np.zeros(n, bool)
         frame[keep] = True
+    if frame.sum() < min_notes:  # too few came up: the likeliest of the rest join them
+        frame[np.argsort(-np.where(frame, -np.inf, z_frame))[: min_notes - int(frame.sum())]] = True
     was = np.asarray(prev_frame).astype(bool)
     out = np.zeros((2, n), np.uint8)
     out[0] = frame
