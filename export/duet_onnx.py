@@ -191,7 +191,12 @@ def export_run(
     card = {
         "name": name,
         "family": "duet",
-        "description": DESCRIPTION + f", {cfg.variant} variant",
+        "description": (
+            f"Chorale harmony that hears each note you play and answers it {listen_ms:g} ms later, in up to "
+            f"{max_notes} voices (duet LSTM, listen variant)"
+            if cfg.variant == "listen"
+            else DESCRIPTION + f", {cfg.variant} variant"
+        ),
         "graphs": {role: spec["file"] for role, spec in io.items()},
         "io": io,
         "grid": {"steps_per_beat": meta["data"]["steps_per_beat"], "planes": ["sounding", "onset"]},

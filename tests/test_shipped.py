@@ -112,6 +112,15 @@ def test_shipped_duet_model_card_and_answer():
     assert len(card.data["training"]["data_hash"]) == 64 and card.data["training"]["test_pieces"]
     folk = m["harmony"]["folk@1.0"]
     assert 2.0 <= folk["polyphony"] <= 3.5
+    # it hears the note it answers, and its figures on the test tunes, played by a human-timed
+    # player at its own listen window, are inside the bands the duet issue set
+    from accompanist.evaluation.duet_listen import outside_bands
+
+    (role,) = card.data["graphs"]
+    assert card.data["io"][role]["listens"] and card.defaults["listen_ms"] > 0
+    tunes = m["tunes_test@1.0"][f"listen {card.defaults['listen_ms']:g} ms"]
+    pooled = next(v for k, v in tunes.items() if k.startswith("pooled"))
+    assert not outside_bands(pooled), pooled
     runner = DuetRunner(load_card("duet-chorale", family="duet"))
     song = read_midi(DEMO)
     notes = song.note_tracks[0].notes
