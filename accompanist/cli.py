@@ -1065,6 +1065,17 @@ def main(argv: list[str] | None = None) -> int:
     except AccompanistError as exc:
         print(f"accompanist: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        import errno
+
+        # a place the user chose refuses the write: their error to fix, not a bug of ours
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = exc.filename or "the output"
+        print(
+            f"accompanist: error: {where}: cannot write there ({exc.strerror}); choose another place", file=sys.stderr
+        )
+        return 2
     except KeyboardInterrupt:
         print("accompanist: interrupted", file=sys.stderr)
         return 130

@@ -62,7 +62,7 @@ def test_the_listen_window_changes_while_playing_and_zero_answers_before_the_bea
 def test_the_duet_waits_for_the_player_and_rests_when_the_player_rests(tmp_path):
     # temperature 3 on a tiny model: left to itself it would play almost every step
     rig = Rig(tmp_path, mode="duet", model=TINY_DUET_LISTEN, temperature=3.0, listen_ms=LISTEN_MS)
-    time.sleep(4.0)  # four bars at 240 bpm with nobody playing
+    time.sleep(8.0)  # eight seconds, eight bars at 240 bpm, with nobody playing
     assert not [m for m in rig.sent if m.type == "note_on" and m.velocity and m.channel == 1]
     rig.play(16)
     played_to = time.perf_counter()

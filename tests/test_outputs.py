@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from helpers import assert_clean_error, run_cli, write_melody
+from helpers import TINY_DUET_LISTEN, assert_clean_error, run_cli, write_melody
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def read_only(tmp_path):
             subprocess.run(["umount", str(folder)], check=True)
 
 
-def test_every_file_verb_says_a_read_only_folder_in_one_line(read_only, tmp_path):
+def test_every_file_verb_says_a_read_only_folder_in_one_line(read_only, tmp_path, tiny_runs):
     src = write_melody(tmp_path / "m.mid", [(60, 4), (62, 4), (64, 8)] * 4)
     for args in (
         ("harmonize", src, "-o", read_only / "x.mid"),
@@ -36,6 +36,7 @@ def test_every_file_verb_says_a_read_only_folder_in_one_line(read_only, tmp_path
         ("duet", src, "-o", read_only / "x.mid"),
         ("duet", src, "-o", tmp_path / "y.mid", "--wav", read_only / "y.wav"),
         ("demo", "--out", read_only / "demo"),
+        ("export", tiny_runs[TINY_DUET_LISTEN], "--dest", read_only / "models"),
     ):
         proc = run_cli(*args)
         line = assert_clean_error(proc, str(read_only))

@@ -26,9 +26,10 @@ SUSTAIN = 64
 #: seconds before a boundary that a note already counts for the step beginning there
 EARLY = 0.03
 #: A hearing duet model looks at step k this long before its answer must leave (besides the
-#: output's own lead): the time inference may take in a busy engine (measured: p99 2.9 ms,
-#: worst seen 4 ms on 2 cores) with room to spare.
-LISTEN_MARGIN = 0.005
+#: output's own lead): the time inference may take inside a busy engine. Measured on 2 cores
+#: (bench live, hearing model): median 2.2 ms, p99 5.0-5.3 ms, worst 10-14 ms; with 5 ms here 4 %
+#: of the deadlines were missed.
+LISTEN_MARGIN = 0.010
 
 
 @dataclass

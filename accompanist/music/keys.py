@@ -70,17 +70,27 @@ def find_key(tokens: np.ndarray) -> Key | None:
     return key_of_histogram(pitch_class_histogram(tokens))
 
 
+def _profiles() -> np.ndarray:
+    """(24, 12): the 12 major then the 12 minor key profiles, centred and of unit length."""
+    rows = []
+    for profile in (KK_MAJOR, KK_MINOR):
+        for tonic in range(12):
+            prof = np.roll(profile, tonic) - profile.mean()
+            rows.append(prof / np.sqrt(prof @ prof))
+    return np.array(rows)
+
+
 def key_of_histogram(hist: np.ndarray) -> Key | None:
     """The Krumhansl-Kessler key of a duration-weighted pitch-class histogram (see find_key)."""
     hist = np.asarray(hist, dtype=np.float64)
     if np.count_nonzero(hist) < 2:
         return None
     h = hist - hist.mean()
-    best, best_r = None, -np.inf
-    for minor, profile in ((False, KK_MAJOR), (True, KK_MINOR)):
-        for tonic in range(12):
-            prof = np.roll(profile, tonic) - profile.mean()
-            r = float(h @ prof / np.sqrt((h @ h) * (prof @ prof)))
-            if r > best_r:
-                best, best_r = Key(tonic, minor), r
-    return best
+    # one matrix product for the 24 correlations (the live duet asks every step); the first
+    # best wins, major keys before minor, tonics upwards, as a loop over them would choose
+    r = _PROFILES @ h / np.sqrt(h @ h)
+    best = int(np.argmax(r))
+    return Key(best % 12, best >= 12)
+
+
+_PROFILES = _profiles()
