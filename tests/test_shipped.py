@@ -6,6 +6,7 @@ No skips: a missing shipped model is a failure, since `make demo` and a fresh in
 from __future__ import annotations
 
 import wave
+from pathlib import Path
 
 import mido
 import numpy as np
@@ -128,3 +129,19 @@ def test_shipped_duet_model_card_and_answer():
     acc = runner.accompany(melody, 1.0, np.random.default_rng(0))
     sounding = roll.polyphony(acc)[roll.polyphony(melody) > 0]
     assert 1.5 < sounding.mean() <= 4
+
+
+def test_the_readmes_model_table_says_what_the_cards_say():
+    """One source for the figures shown twice: the README's held-out loss and accuracy of each
+    shipped harmoniser are its card's (`accompanist models` prints the card)."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = re.findall(
+        r"^\| `(chorale-[a-z-]+)` \| [^|]+ \| [\d,]+ \| [^|]+ \| [^|]+ \| ([\d.]+) \| ([\d.]+) \|", readme, re.M
+    )
+    shipped = [r for r in rows if (SHIPPED / r[0]).is_dir()]  # the -faithful twins are not shipped
+    assert len(shipped) == 4, rows
+    for name, loss, accuracy in shipped:
+        m = read_card(SHIPPED / name / "card.json").data["metrics"]
+        assert (float(loss), float(accuracy)) == (round(m["held_out_loss"], 3), round(m["held_out_accuracy"], 3)), name
