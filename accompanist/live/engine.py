@@ -744,10 +744,7 @@ class Engine:
             left = target() - time.perf_counter()
             if left <= 0:
                 return True
-            # short naps near the target: a hearing duet's listen time leaves little slack for
-            # a sleep that overshoots on a busy machine
-            nap = 0.005 if isinstance(self.clock, ExternalClock) else 0.05
-            time.sleep(min(left, 0.001 if left < 0.006 else nap))
+            time.sleep(min(left, 0.005 if isinstance(self.clock, ExternalClock) else 0.05))
         return False
 
     def _click(self, t: float, accent: bool) -> None:
