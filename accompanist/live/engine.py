@@ -30,9 +30,7 @@ import queue
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -40,149 +38,45 @@ import mido
 import numpy as np
 
 from accompanist.errors import AccompanistError
-from accompanist.inference.cards import ModelCard, load_card
-from accompanist.inference.sampling import check_sampling
+from accompanist.inference.cards import ModelCard
+from accompanist.live.answering import Answering
 from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
 from accompanist.live.modes import DuetMode, LoopMode
 from accompanist.live.output import PortSink, Scheduler, Sink
+from accompanist.live.port_watch import PortWatch
 from accompanist.live.quantize import LISTEN_MARGIN, InputQuantizer
-from accompanist.live.recorder import TICKS_PER_BEAT as TICKS_PER_FILE_BEAT
 from accompanist.live.recorder import Recorder
+from accompanist.live.settings import (
+    DEFAULT_MODELS,
+    LISTEN_MAX_MS,
+    LIVE_SETTINGS,
+    METRONOME_CHANNEL,
+    MODE_FAMILY,
+    POLL,
+    Settings,
+    Stats,
+    card_for,
+    check_listen,
+    check_settings,
+)
+from accompanist.live.transport import Transport, _transport
 from accompanist.music import roll
 
-DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto"}
-MODE_FAMILY = {"duet": "duet", "loop": "seq2seq"}  #: the model family each mode runs
-METRONOME_CHANNEL = 9  #: 0-based: General MIDI's percussion channel, the click's by default
-#: an answer must be planned at least this long before its boundary to be sent on time
-SEND_MARGIN = 0.0005
-#: seconds between looks at the input port
-POLL = 0.0005
-#: the longest listen window: past it the lag is heard as lateness, not as a partner listening
-LISTEN_MAX_MS = 60.0
-#: per-step figures kept: the last few hours of a session, so memory stays flat
-KEEP_STEPS = 100_000
-#: what ``Engine.set`` may change while playing; the rest (ports, clock source) need a restart
-LIVE_SETTINGS = frozenset(
-    {
-        "mode",
-        "model",
-        "temperature",
-        "max_notes",
-        "key_lock",
-        "two_part",
-        "bars",
-        "bpm",
-        "channel",
-        "program",
-        "metronome",
-        "listen_ms",
-        "rest_after",
-    }
-)
+__all__ = [
+    "DEFAULT_MODELS",
+    "LISTEN_MAX_MS",
+    "LIVE_SETTINGS",
+    "METRONOME_CHANNEL",
+    "MODE_FAMILY",
+    "Engine",
+    "Settings",
+    "card_for",
+    "check_listen",
+    "check_settings",
+]
 
 
-@dataclass
-class Settings:
-    mode: str = "duet"  #: "duet" (streaming, duet model) or "loop" (pass by pass, seq2seq)
-    model: str | None = None  #: default: duet-chorale for duet, chorale-alto for loop
-    inp: str = "virtual"  #: input port name, unique substring, or "virtual"
-    out: str | None = "virtual"  #: output port, "virtual", or None for no MIDI out
-    api: str = "auto"
-    bpm: float = 120.0
-    beats_per_bar: int = 4
-    bars: int = 2  #: loop mode: bars a pass
-    clock: str = "internal"  #: "internal" or "external" (follow the DAW's MIDI clock)
-    send_clock: bool = False  #: internal clock: send MIDI clock, Start and Stop on the output
-    temperature: float | None = None  #: default: the model card's
-    max_notes: int | None = None  #: duet: cap on simultaneous notes (default: the card's)
-    key_lock: float | None = None  #: duet: penalty on notes outside the melody's key (default: the card's)
-    two_part: float | None = None  #: duet: penalty on dissonance with the held melody note (default: the card's)
-    #: duet, hearing models: ms after each boundary the answer waits to hear the player (default: the card's)
-    listen_ms: float | None = None
-    #: duet: bars of the player's silence after which the answer falls silent too (0: plays on)
-    rest_after: float = 1.0
-    channel: int = 1  #: 0-based MIDI channel of the answer
-    #: 0-based channel the player is heard on; None: every channel but the answer's (so the
-    #: answer coming back through a DAW or a cable is never taken for the player)
-    in_channel: int | None = None
-    program: int | None = None  #: default: the card's
-    synth: bool = False  #: FluidSynth sound as well as (or instead of) MIDI out
-    synth_ports: list[str] | None = None  #: JACK ports for the synth's audio (default: the system's playback)
-    #: the synth also plays the player's notes (piano, on a channel of their own); None: when
-    #: there is a synth and no MIDI out, since then nothing else sounds them
-    monitor: bool | None = None
-    soundfont: str | None = None
-    record: Path | None = None  #: default: a dated file in ./accompanist-sessions
-    early: float = 0.03  #: seconds before a boundary that a note already counts for it
-    #: seconds to send early, what the way out adds on average (None: half a JACK period on JACK)
-    latency: float | None = None
-    count_in: int = 0  #: bars of metronome before the model listens (internal clock only)
-    metronome: bool = False
-    #: where the clicks go: None, the answer's port; "virtual", a port of their own
-    #: (NAME-click:out); else a port's name
-    click_out: str | None = None
-    click_channel: int = METRONOME_CHANNEL  #: 0-based
-    seed: int | None = None
-    client_name: str = "accompanist"
-
-
-@dataclass
-class Stats:
-    steps: int = 0
-    missed: int = 0
-    inference: deque[float] = field(default_factory=lambda: deque(maxlen=KEEP_STEPS))  #: seconds per answer
-
-
-def check_listen(listen_ms: float | None) -> None:
-    if listen_ms is not None and not (0 <= listen_ms <= LISTEN_MAX_MS):  # also refuses NaN
-        raise AccompanistError(
-            f"listen window {listen_ms:g} ms must be 0..{LISTEN_MAX_MS:g} ms (0: answer on the beat, unheard)"
-        )
-
-
-def check_settings(s: Settings) -> None:
-    """One readable error for a setting that cannot work (before start, and for each change)."""
-    if s.mode not in DEFAULT_MODELS:
-        raise AccompanistError(f"unknown mode '{s.mode}'; use duet or loop")
-    check_listen(s.listen_ms)
-    if not 0 <= s.rest_after <= 16:  # also refuses NaN
-        raise AccompanistError(f"rest-after {s.rest_after:g} bars must be 0..16 (0: the answer never rests)")
-    check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
-    if not 0 <= s.channel <= 15:
-        raise AccompanistError(f"channel {s.channel} must be 0..15")
-    if not 0 <= s.click_channel <= 15 or s.click_channel == s.channel:
-        raise AccompanistError(f"click channel {s.click_channel + 1} must be 1..16 and not the answer's channel")
-    if s.in_channel is not None and not 0 <= s.in_channel <= 15:
-        raise AccompanistError(f"input channel {s.in_channel + 1} must be 1..16")
-    if s.program is not None and not 0 <= s.program <= 127:
-        raise AccompanistError(f"program {s.program} must be 0..127")
-    if s.max_notes is not None and not 1 <= s.max_notes <= 16:
-        raise AccompanistError(f"max-notes {s.max_notes} must be 1..16")
-    if not 20 <= s.bpm <= 400:
-        raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
-    for name, value, lo, hi in (
-        ("bars", s.bars, 1, 64),
-        ("beats_per_bar", s.beats_per_bar, 1, 16),
-        ("count_in", s.count_in, 0, 16),
-    ):
-        if not lo <= value <= hi:
-            raise AccompanistError(f"{name.replace('_', '-')} {value} must be {lo}..{hi}")
-    if s.latency is not None and not 0 <= s.latency < s.early:
-        raise AccompanistError(f"latency {s.latency * 1e3:g} ms must be 0..{s.early * 1e3:g} ms (the model's deadline)")
-    if s.clock not in ("internal", "external"):
-        raise AccompanistError(f"unknown clock '{s.clock}'; use internal or external")
-    if s.send_clock and s.clock == "external":
-        raise AccompanistError("cannot follow the DAW's clock and send one: drop --send-clock or --clock external")
-    if s.send_clock and s.out is None:
-        raise AccompanistError("--send-clock needs a MIDI output to send it on")
-
-
-def card_for(mode: str, model: str | None) -> ModelCard:
-    """The card of ``model`` (default: the mode's), checked to be of the family the mode runs."""
-    return load_card(model or DEFAULT_MODELS[mode], family=MODE_FAMILY[mode])
-
-
-class Engine:
+class Engine(Answering, PortWatch, Transport):
     def __init__(self, settings: Settings, sinks: list[Sink] | None = None):
         s = settings
         check_settings(s)
@@ -499,18 +393,6 @@ class Engine:
     def _program_change(self) -> mido.Message:
         return mido.Message("program_change", channel=self.settings.channel, program=self.program)
 
-    def _close_ports(self) -> None:
-        """Close what is open, once (a failed start and a stop may both ask)."""
-        for p in (self.in_port, self.out_port, self.click_port):
-            if p is not None:
-                try:
-                    p.close()
-                except Exception:
-                    pass
-        if self.synth is not None:
-            self.synth.close()
-            self.synth = None
-
     # --- threads ----------------------------------------------------------------------------
 
     def _input_worker(self) -> None:
@@ -663,79 +545,6 @@ class Engine:
     def steps_per_bar(self) -> int:
         return self.settings.beats_per_bar * self.steps_per_beat
 
-    def _transport_moved(self, state: str, **info) -> None:
-        """The DAW started, continued, jumped, stopped, or its clock went silent ("lost"). Work
-        from the old place is dropped, and the model worker releases everything sounding (it
-        holds the mode while it answers; the clock must not wait for it)."""
-        self._epoch += 1
-        if state == "playing":
-            self._take_offset(info["step"])
-        elif self.clock.last_tick is not None:  # the take ends at the DAW's last tick
-            tick = self._song_offset + self.clock.ticks * (TICKS_PER_FILE_BEAT // TICKS_PER_BEAT)
-            self.recorder.tempo(self.clock.last_tick, self.clock.bpm, tick=tick)
-        self._work.put(("release", state == "playing"))
-        self._emit("transport", state=state, **info)
-
-    def _take_offset(self, step: int) -> None:
-        """Where the DAW's step ``step`` goes in the recording: on the next whole bar of the file
-        at or after now, so takes follow each other and the file's bars are the song's."""
-        tps = TICKS_PER_FILE_BEAT // self.steps_per_beat
-        bar = tps * self.steps_per_bar
-        now_tick = self.recorder.end_tick(time.perf_counter()) + 1  # strictly after what is written
-        self._song_offset = -(-(now_tick - step * tps) // bar) * bar
-        self._take_unanchored = True
-
-    def _song_tick(self, step: int) -> int:
-        return self._song_offset + step * (TICKS_PER_FILE_BEAT // self.steps_per_beat)
-
-    def _plan_ticks(self, k: int) -> None:
-        """MIDI clock for step k: its share of the 24 ticks a quarter, spread over the step."""
-        t0, t1 = self.clock.boundary(k), self.clock.boundary(k + 1)
-        n = TICKS_PER_BEAT // self.steps_per_beat
-        for i in range(n):
-            self.output.at(t0 + (t1 - t0) * i / n, mido.Message("clock"))
-
-    def _port_watch(self) -> None:
-        """Every half second: is each port we opened by name still there? A port that goes is
-        reported and everything sounding is released; the engine plays on, and reopens the port
-        when it comes back. Virtual ports are ours and cannot go."""
-        from accompanist.live.ports import VIRTUAL, open_input, open_output, output_targets
-
-        s = self.settings
-        lost = {"input": False, "output": False}
-        in_name = getattr(self.in_port, "name", None)
-        out_name = getattr(self.out_port, "name", None)
-        while self._running.is_set():
-            time.sleep(0.5)
-            try:
-                if s.inp != VIRTUAL and in_name:
-                    with self._port_lock:
-                        here = in_name in self.in_port.sources()
-                    if not here and not lost["input"]:
-                        lost["input"] = True
-                        self.panic()
-                        self._emit("port", port=in_name, direction="input", state="lost")
-                    elif here and lost["input"]:
-                        with self._port_lock:  # closed first, so the new one keeps our client name
-                            self.in_port.close()
-                            self.in_port = open_input(in_name, s.api, client_name=s.client_name)
-                        lost["input"] = False
-                        self._emit("port", port=in_name, direction="input", state="back")
-                if self.out_port is not None and s.out not in (None, VIRTUAL) and out_name:
-                    here = out_name in output_targets(self.out_port)
-                    if not here and not lost["output"]:
-                        lost["output"] = True
-                        self.panic()  # the synth, if any, still hears it; the port cannot
-                        self._emit("port", port=out_name, direction="output", state="lost")
-                    elif here and lost["output"]:
-                        self.out_port = self.output.reopen_port(
-                            self.out_port, lambda: open_output(out_name, s.api, client_name=s.client_name)
-                        )
-                        lost["output"] = False
-                        self._emit("port", port=out_name, direction="output", state="back")
-            except Exception as exc:  # a port that flickers must not end the session
-                self._error(f"port watch: {exc}")
-
     def _sleep_until(self, target: Callable[[], float], moved: Callable[[], bool]) -> bool:
         """Sleep until ``target()``, asked again every few milliseconds (a DAW's clock refines its
         prediction with each tick, a tempo change moves it); False if the engine stops or
@@ -752,116 +561,6 @@ class Engine:
         ch = self.settings.click_channel
         self.output.at(t, mido.Message("note_on", channel=ch, note=note, velocity=100 if accent else 70))
         self.output.at(t + 0.05, mido.Message("note_off", channel=ch, note=note, velocity=0))
-
-    def _model_worker(self) -> None:
-        while self._running.is_set():
-            item = self._work.get()
-            if item is None:
-                return
-            try:
-                with self._mode_lock:
-                    if item[0] == "release":  # the DAW moved: release, and a loop starts over
-                        self._release_all()
-                        if item[1] and isinstance(self.mode, LoopMode):
-                            self.mode.reset()
-                        continue
-                    kind, epoch, index, closed, deadline, k = item
-                    if epoch != self._epoch:
-                        continue  # heard before the DAW moved the grid
-                    if isinstance(self.mode, DuetMode):
-                        self._duet_item(kind, closed, deadline, k)
-                    elif kind == "step":
-                        self._loop_step(index, closed, deadline, k)
-            except Exception as exc:  # the session goes on; the step is lost, and said so
-                self._error(f"{item[0]}: {type(exc).__name__}: {exc}")
-
-    def _duet_item(self, kind: str, heard, deadline: float, k: int) -> None:
-        """Anticipating: a closed step k is answered with step k + 1 at its boundary. Hearing:
-        "listen" answers step k from what was heard of it; "step" files the closed step."""
-        mode: DuetMode = self.mode
-        phase = k % self.steps_per_bar
-        if not mode.listens:
-            if kind == "step":
-                self._duet_answer(k + 1, lambda: mode.answer(heard.roll), deadline)
-        elif kind == "listen":
-            pitches = (np.flatnonzero(heard[roll.FRAME]) + roll.PITCH_LO).tolist()
-            self._duet_answer(k, lambda: mode.answer_now(heard, phase), deadline, heard=pitches)
-        else:
-            mode.commit(heard.roll, phase)
-
-    def _duet_answer(
-        self, step_no: int, answer: Callable[[], np.ndarray], deadline: float, heard: list[int] | None = None
-    ) -> None:
-        """Run the model, and plan its answer at ``deadline`` if it is ready in time."""
-        t0 = time.perf_counter()
-        step = answer()
-        t1 = time.perf_counter()
-        self.stats.inference.append(t1 - t0)
-        extra = {} if heard is None else {"heard": heard}  # a hearing model: the melody it answered
-        self._emit("answer", step=step_no, inference_ms=round((t1 - t0) * 1e3, 3), **extra)
-        leave = deadline - self.output.lead  # when the answer's messages must go out
-        if t1 > leave - SEND_MARGIN:
-            self._missed(step_no, t1 - leave)
-            held = roll.empty(1)[0]
-            held[roll.FRAME, list(self._sounding)] = 1
-            self.mode.played(held)
-            return
-        self.mode.played(step)
-        self._plan_step(deadline, step, self._velocity())
-
-    def _loop_step(self, index: int, closed, deadline: float, k: int) -> None:
-        """Hear step ``index`` of the pass; at the pass's last step, harmonise the pass; then
-        plan the answer's next step at the coming boundary. Planning one step at a time keeps
-        the answer on the grid through tempo changes and a DAW's drifting clock."""
-        mode: LoopMode = self.mode
-        n = mode.pass_steps
-        mode.hear(index % n, closed.roll)
-        if index % n == n - 1:
-            t0 = time.perf_counter()
-            fresh = self._pending_refresh
-            was = mode.answer_steps
-            steps = mode.close_pass(fresh=fresh)
-            self._pending_refresh = False
-            t1 = time.perf_counter()
-            self.stats.inference.append(t1 - t0)
-            source = "silent" if steps is None else "locked" if steps is was else "refreshed" if fresh else "harmonised"
-            self._emit(
-                "pass",
-                index=index // n,
-                source=source,
-                notes=0 if steps is None else int(steps[:, roll.ONSET].sum()),
-                harmonise_ms=round((t1 - t0) * 1e3, 3),
-                lead_ms=round((deadline - self.output.lead - t1) * 1e3, 3),
-            )
-        now = time.perf_counter()
-        leave = deadline - self.output.lead
-        if now > leave - SEND_MARGIN:  # a long harmonisation, or steps queued behind it
-            self._missed(k + 1, now - leave)
-            return  # this step is skipped; the rest stays on the grid
-        steps = mode.answer_steps
-        nxt = roll.empty(1)[0] if steps is None else steps[(index + 1) % n]
-        self._plan_step(deadline, nxt, self._velocity())
-
-    def _missed(self, step: int, late: float) -> None:
-        self.stats.missed += 1
-        self._emit("missed", step=step, late_ms=round(late * 1e3, 3))
-
-    def _plan_step(self, t: float, step: np.ndarray, velocity: int) -> None:
-        """Messages at time t that take the answer from what sounds to ``step``: releases
-        first, then strikes (the scheduler keeps their order at equal times)."""
-        ch = self.settings.channel
-        frame = set(np.flatnonzero(step[roll.FRAME]).tolist())
-        onset = set(np.flatnonzero(step[roll.ONSET] & step[roll.FRAME]).tolist())
-        for p in sorted(self._sounding - frame | (onset & self._sounding)):
-            self.output.at(t, mido.Message("note_off", channel=ch, note=p + roll.PITCH_LO, velocity=0))
-        struck = sorted(onset | (frame - self._sounding))
-        for p in struck:
-            self.output.at(t, mido.Message("note_on", channel=ch, note=p + roll.PITCH_LO, velocity=velocity))
-        self._sounding = frame
-        self._emit("planned", at=t, struck=[p + roll.PITCH_LO for p in struck], sounding=len(frame))
-
-    def _velocity(self) -> int:
-        return int(np.clip(self.quantizer.velocity * 0.85, 25, 120))
 
     def _write_recording(self, final: bool = False) -> None:
         try:
@@ -891,16 +590,3 @@ class Engine:
                     q.put_nowait(ev)
                 except (queue.Empty, queue.Full):
                     pass
-
-
-def _transport(ext: ExternalClock, kind: str, t: float, msg: mido.Message) -> None:
-    if kind == "clock":
-        ext.tick(t)
-    elif kind == "start":
-        ext.start(t)
-    elif kind == "stop":
-        ext.stop()
-    elif kind == "continue":
-        ext.resume(t)
-    else:
-        ext.song_position(msg.pos, t)

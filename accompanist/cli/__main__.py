@@ -1,0 +1,7 @@
+"""`python -m accompanist.cli`: the same as the `accompanist` command."""
+
+import sys
+
+from accompanist.cli import main
+
+sys.exit(main())

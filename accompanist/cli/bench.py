@@ -1,0 +1,153 @@
+"""`accompanist bench`: a model's step, the live engine, the recorder: medians and percentiles."""
+
+from __future__ import annotations
+
+import argparse
+
+from accompanist.errors import AccompanistError
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="time a model, or the live engine (bench live): medians and percentiles")
+    p.add_argument(
+        "what",
+        nargs="?",
+        choices=["model", "live", "recorder"],
+        default="model",
+        help="model (default), live, or recorder (a session file's write cost over an hour)",
+    )
+    p.add_argument("--model", default=None, help="default: chorale-alto (model), duet-chorale (live)")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=20.0,
+        help="live: seconds of playing in each of its four runs (duet, naive loop, loop mode, following a DAW)",
+    )
+    p.add_argument("--bpm", type=float, default=120.0, help="live: tempo")
+    p.add_argument("--temperature", type=float, default=None, help="live: sampling temperature")
+    p.add_argument("--soak", type=float, default=None, help="live: instead, N minutes against a random player")
+    p.add_argument("--listen-ms", type=float, default=None, help="live: duet listen window (default: the model's)")
+    p.add_argument(
+        "--runs", type=int, default=1000, help="model: timed calls of each measurement (torch's whole phrase: 1/4)"
+    )
+    p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.inference.cards import load_card
+
+    if a.what == "live":
+        return _bench_live(a)
+    if a.what == "recorder":
+        return _bench_recorder(a)
+    card = load_card(a.model or "chorale-alto")
+    if card.family == "duet":
+        from accompanist.bench.duet_bench import bench_duet
+
+        r = bench_duet(card, runs=a.runs, torch_too=not a.no_torch)
+        rows = [
+            ("ort_step", "ORT step"),
+            ("ort_step_and_sample", "ORT step + sampling"),
+            ("torch_step", "torch eager step"),
+        ]
+    elif card.family == "seq2seq":
+        from accompanist.bench.seq2seq_bench import bench_seq2seq
+
+        r = bench_seq2seq(card, runs=a.runs, torch_too=not a.no_torch)
+        if "torch_decoder_step" in r:
+            r["torch_over_ort_step"] = round(r["torch_decoder_step"]["median"] / r["ort_decoder_step"]["median"], 2)
+            r["torch_over_ort_harmonize_32"] = round(
+                r["torch_harmonize_32"]["median"] / r["ort_harmonize_32"]["median"], 2
+            )
+        rows = [
+            ("ort_harmonize_32", "ORT harmonise 32 steps"),
+            ("ort_encoder_32", "ORT encoder, 32 steps"),
+            ("ort_decoder_step", "ORT decoder step"),
+            ("torch_harmonize_32", "torch eager harmonise 32"),
+            ("torch_decoder_step", "torch eager decoder step"),
+        ]
+    else:
+        raise AccompanistError(f"model '{card.name}': no benchmark for the {card.family} family yet")
+    if a.json:
+        print(json.dumps(r))
+        return 0
+    print(f"model {r['model']} on {r['machine']}, {r['threads']} thread")
+    for key, label in rows:
+        if key in r:
+            s = r[key]
+            print(
+                f"  {label:28s} median {s['median']:9.3f} {s['unit']}  p99 {s['p99']:9.3f} {s['unit']}"
+                f"  ({s['runs']} runs)"
+            )
+    if "torch_over_ort_harmonize_32" in r:
+        print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}, phrase x{r['torch_over_ort_harmonize_32']}")
+    elif "torch_over_ort_step" in r:
+        print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}")
+    return 0
+
+
+def _bench_recorder(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.bench.recorder_bench import bench_recorder
+
+    r = bench_recorder()
+    if a.json:
+        print(json.dumps(r))
+        return 0
+    first, last = r["write_first_tenth"], r["write_last_tenth"]
+    print(f"recorder: an hour at 40 messages a second ({r['events']:,} events), written every 2 s")
+    print(f"  write, first 6 minutes: median {first['median']:.3f} ms  p99 {first['p99']:.3f} ms")
+    print(f"  write, last 6 minutes:  median {last['median']:.3f} ms  p99 {last['p99']:.3f} ms  ({r['file_mb']} MB)")
+    print(f"  the whole hour rewritten through mido, once: {r['mido_whole_rewrite_ms']:.0f} ms")
+    return 0
+
+
+def _bench_live(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.bench.live_bench import bench_live, soak
+
+    if a.soak:
+        r = soak(a.model, a.soak, a.bpm, a.listen_ms)
+        print(json.dumps(r) if a.json else "\n".join(f"  {k}: {v}" for k, v in r.items()))
+        return 0
+    r = bench_live(a.model, a.seconds, a.bpm, a.temperature, listen_ms=a.listen_ms)
+    if a.json:
+        print(json.dumps(r))
+        return 0
+    e, n = r["engine"], r["naive_sleep_loop"]
+
+    def row(label: str, f: dict) -> str:
+        if not f.get("n"):
+            return f"  {label:34s} (nothing measured)"
+        return (
+            f"  {label:34s} median {f['median_ms']:8.3f} ms  p99 {f['p99_ms']:8.3f} ms  "
+            f"max {f['max_ms']:8.3f} ms  (n={f['n']})"
+        )
+
+    print(f"live bench: duet mode, model {e['model']}, {r['bpm']:g} bpm, {r['seconds']:g} s; {r['jack']}")
+    if e["listen_ms"]:
+        print(f"  listen window {e['listen_ms']:g} ms: answers are judged against the grid shifted by it")
+    print(row("output timing error (engine)", e["output_error"]))
+    print(row("input-to-engine delay", e["input_delay"]))
+    print(row("inference per step", e["inference"]))
+    print(
+        f"  missed deadlines {e['missed_deadlines']} of {e['steps']} steps; late inputs {e['late_inputs']}; "
+        f"answer notes lost on the way to the listener {e['lost_at_listener']}"
+    )
+    print(row("output timing error (naive loop)", n["output_error"]))
+    print(f"  naive sleep loop / engine, p99 timing error: x{r['naive_over_engine_p99']}")
+    lp = r["loop_mode"]
+    print(f"loop mode, model {lp['model']} ({r['seconds']:g} s):")
+    print(row("output timing error (loop)", lp["output_error"]))
+    print(row("harmonise a pass", lp.get("harmonise_pass", {})))
+    print(f"  least time left before the next pass began: {lp.get('lead_before_next_pass_ms_min')} ms")
+    f = r["following_daw_clock"]
+    print(f"duet mode following the rig's MIDI clock at {r['bpm']:g} bpm (tempo estimate {f['daw_bpm_estimate']}):")
+    print(row("answer vs the DAW's 16ths", f["output_error"]))
+    print(f"  missed deadlines {f['missed_deadlines']} of {f['steps']} steps")
+    return 0

@@ -1,0 +1,175 @@
+"""`accompanist eval`: harmony and rhythm figures of models on held-out music, or of files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from accompanist.cli.files import _add_sampling
+from accompanist.errors import AccompanistError
+from accompanist.wording import count
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="harmony figures of models on held-out chorales and folk melodies, or of files")
+    p.add_argument("files", nargs="*", type=Path, help="two-track files from harmonize (instead of --model)")
+    p.add_argument("--model", action="append", default=None, help="model to evaluate (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=["chorales", "folk", "folk-val"],
+        default=None,
+        help="melody set (repeatable; default chorales and folk); folk-val is for tuning sampling",
+    )
+    _add_sampling(p)
+    p.add_argument("--temperature", type=float, action="append", default=None, help="repeatable; default 1.0 and 1.1")
+    p.add_argument("--n", type=int, default=100, help="number of folk melodies")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--voice", choices=["alto", "bass", "both"], default="both", help="Bach pairs to compare files against"
+    )
+    p.add_argument("--json", action="store_true", help="print every figure as JSON")
+    p.add_argument("--write-card", action="store_true", help="store the figures in each model's card (metrics.harmony)")
+    p.add_argument("--plots", default=None, help="duet models: folder for the Yang & Lerch PNG plots")
+    p.add_argument(
+        "--tunes",
+        choices=["validation", "test"],
+        default=None,
+        help="duet models: play the validation or test folk collections with a human-timed player, as live",
+    )
+    p.add_argument(
+        "--listen-ms", type=float, action="append", default=None, help="duet: listen window(s) to try (repeatable)"
+    )
+    p.add_argument("--jitter-ms", type=float, default=15.0, help="duet --tunes: the player's timing spread (SD, ms)")
+    p.add_argument("--max-notes", type=int, default=None, help="duet: cap on simultaneous notes (default: the card's)")
+    p.add_argument("--rolls", default=None, help="duet --tunes: folder for piano-roll PNGs of three tunes")
+    p.add_argument("--hold", type=float, default=None, help="duet, hearing: penalty on strikes off the pulse")
+    p.add_argument("--cover", type=int, default=None, help="duet: notes at least under a sounding melody")
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.inference.sampling import check_sampling
+    from accompanist.metrics import evaluate as ev
+
+    for t in a.temperature or []:
+        check_sampling(t)
+    check_sampling(None, a.top_p, two_part=a.two_part, key_lock=a.key_lock)
+    if a.files:
+        figures = ev.measure_files(a.files, a.voice)
+        print(
+            json.dumps(figures, indent=2)
+            if a.json
+            else ev.table_header()
+            + "\n"
+            + ev.format_row(count(len(a.files), "file"), figures)
+            + "\n"
+            + ev.bach_row(a.voice)
+        )
+        return 0
+    if not a.model:
+        raise AccompanistError("give two-track MIDI files or --model NAME to evaluate")
+    from accompanist.inference.cards import load_card
+    from accompanist.inference.seq2seq_runner import Seq2SeqRunner
+
+    results = []
+    lines: list[str] = []
+    if a.tunes:
+        return _eval_tunes(a)
+    for name in a.model:
+        card = load_card(name)
+        if card.family == "duet":
+            from accompanist.metrics.duet_eval import evaluate_duet
+
+            duet_lines, rows, figures = evaluate_duet(card, a.temperature or [1.0], a.n, a.seed, a.plots)
+            lines += ["", *duet_lines]
+            results += rows
+            if a.write_card:
+                from accompanist.export.card import write_card
+
+                card.data.setdefault("metrics", {}).update(figures)
+                write_card(card.folder, card.data)
+            continue
+        if card.family != "seq2seq":
+            raise AccompanistError(f"model '{name}': no evaluation for the {card.family} family yet")
+        if ev.table_header() not in lines:
+            lines.insert(0, ev.table_header())
+        runner = Seq2SeqRunner(card)
+        voice = card.defaults["voice"]
+        harmony, rules = {}, {}
+        for set_name in a.sets or ["chorales", "folk"]:
+            s = ev.chorale_set(card) if set_name == "chorales" else ev.folk_set(card, a.n, set_name == "folk-val")
+            rules[set_name] = s.rule
+            if s.truth is not None and not any(
+                r["model"] == "Bach" and r["set"] == s.name and r["voice"] == voice for r in results
+            ):
+                fig = ev.measure(s.melodies, s.truth, voice)
+                results.append({"model": "Bach", "set": s.name, "voice": voice, **fig})
+                lines.append(ev.format_row(f"Bach {voice}, {s.name}", fig))
+            for t in a.temperature or [1.0, 1.1]:
+                accs, secs = ev.accompany_set(
+                    runner, s.melodies, t, a.seed, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock
+                )
+                fig = ev.measure(s.melodies, accs, voice)
+                results.append(
+                    {
+                        "model": name,
+                        "set": s.name,
+                        "temperature": t,
+                        "top_p": a.top_p or runner.top_p,
+                        "two_part": runner.two_part if a.two_part is None else a.two_part,
+                        "key_lock": runner.key_lock if a.key_lock is None else a.key_lock,
+                        "seconds": round(secs, 2),
+                        **fig,
+                    }
+                )
+                harmony[f"{set_name}@{t}"] = {k: fig[k] for k in ev.COLUMNS}
+                lines.append(ev.format_row(f"{name} T={t}, {s.name}", fig))
+        if a.write_card:
+            from accompanist.export.card import write_card
+
+            sampling = {
+                "top_p": runner.top_p if a.top_p is None else a.top_p,
+                "two_part": runner.two_part if a.two_part is None else a.two_part,
+                "key_lock": runner.key_lock if a.key_lock is None else a.key_lock,
+            }
+            stored = card.data.setdefault("metrics", {}).setdefault("harmony", {})
+            if stored.get("sampling", sampling) != sampling or stored.get("seed", a.seed) != a.seed:
+                stored.clear()  # figures from other settings must not sit beside these
+            stored.update({"seed": a.seed, "sampling": sampling, "folk_rule": rules.get("folk"), **harmony})
+            write_card(card.folder, card.data)
+    print(json.dumps(results, indent=2) if a.json else "\n".join(lines))
+    return 0
+
+
+def _eval_tunes(a: argparse.Namespace) -> int:
+    """Duet models against the validation or test folk collections, played as live."""
+    import json
+
+    from accompanist.evaluation.duet_listen import Sampling, evaluate_listen, format_rows
+    from accompanist.evaluation.player import PlayerConfig
+    from accompanist.inference.cards import load_card
+    from accompanist.live.engine import check_listen
+
+    rows = []
+    for name in a.model:
+        card = load_card(name, family="duet")
+        listen = a.listen_ms or [float(card.defaults.get("listen_ms", 0.0))]
+        for lm in listen:
+            check_listen(lm)
+        for t in a.temperature or [1.0]:
+            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold, a.cover)
+            player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)
+            got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
+            rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]
+            if a.write_card:
+                from accompanist.evaluation.duet_listen import card_figures
+                from accompanist.export.card import write_card
+
+                stored = card_figures(got, a.tunes, player, sampling)
+                card.data.setdefault("metrics", {})[f"tunes_{a.tunes}@{t}"] = stored
+                write_card(card.folder, card.data)
+    print(json.dumps(rows, indent=2) if a.json else "\n".join(format_rows(rows)))
+    return 0

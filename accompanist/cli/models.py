@@ -1,0 +1,255 @@
+"""Verbs about models: train one, export it to ONNX with its card, list those installed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from accompanist.errors import AccompanistError
+
+
+def _shift_range(text: str) -> tuple[int, int]:
+    """'lo:hi' -> (lo, hi); argparse turns the ValueError into a usage line."""
+    try:
+        lo, hi = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not lo:hi, e.g. -6:6") from None
+    if hi <= lo:
+        raise argparse.ArgumentTypeError(f"'{text}' is empty: hi must be above lo")
+    return lo, hi
+
+
+def _common_train(p) -> None:
+    p.add_argument("--name", required=True, help="model name, e.g. chorale-alto")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=None, help="(default: 128 seq2seq, 16 duet chunks, 128 windows)")
+    p.add_argument("--lr", type=float, default=None, help="(default: 1e-3 seq2seq, 3e-3 duet)")
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this")
+    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/NAME)")
+    p.add_argument("--resume", action="store_true", help="go on from the run folder's last checkpoint")
+    p.add_argument(
+        "--transpose", type=_shift_range, default="-6:6", help="semitone shifts as lo:hi (hi exclusive), e.g. -6:6"
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of pieces held out for early stopping (0: stop on the test pieces)",
+    )
+    p.add_argument("--limit", type=int, default=None, help="use only the first N pieces or files (smoke tests)")
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a model from a corpus (needs the [train] extra)")
+    fam = p.add_subparsers(dest="family", required=True, metavar="{seq2seq,duet}")
+    s = fam.add_parser("seq2seq", help="the phrase harmoniser of seed 001 (loop mode, harmonize)")
+    _common_train(s)
+    s.add_argument("--pair", choices=["alto", "bass"], default="alto", help="soprano->alto or tenor->bass")
+    s.add_argument(
+        "--variant",
+        default="bi-aligned",
+        choices=["bi-aligned", "bi-faithful", "uni-aligned", "uni-faithful"],
+        help="encoder direction and whether the decoder reads the encoder output at each step",
+    )
+    s.add_argument("--hidden", type=int, default=128, help="encoder units per direction (seed: 256)")
+    s.add_argument("--embed", type=int, default=64)
+    s.add_argument("--dropout", type=float, default=0.2)
+    s.add_argument("--invert", action="store_true", help="also train on inverted pairs (seed's augmentation)")
+    s.add_argument("--stride", type=int, default=16, help="steps between training windows of 32")
+    s.add_argument(
+        "--no-tail-window",
+        dest="tail_window",
+        action="store_false",
+        help="no extra window ending on each chorale's last step (the shipped 0.1 models' rule)",
+    )
+    d = fam.add_parser("duet", help="the streaming duet model of seed 000 (duet mode, accompanist duet)")
+    _common_train(d)
+    d.add_argument(
+        "--data",
+        default="chorales",
+        help="'chorales' (soprano -> alto+tenor+bass), a shard folder (accompanist data) or a folder of MIDI files",
+    )
+    d.add_argument(
+        "--variant",
+        choices=["listen", "stateful", "window"],
+        default="listen",
+        help="listen: hears the note it answers (live default); stateful: carried state; window: the seed",
+    )
+    d.add_argument("--window", type=int, default=4, help="steps a window variant reads (seed: 4)")
+    d.add_argument(
+        "--late", type=float, default=0.25, help="listen: share of windows whose current melody note is not heard yet"
+    )
+    d.add_argument(
+        "--sizes", default="128,64,128,128", help="melody LSTM 1, 2, accompaniment LSTM 1, 2 (seed: 84,32,84,32)"
+    )
+    d.add_argument("--dropout", type=float, default=0.1)
+    d.add_argument("--steps-per-beat", type=int, default=4, help="grid (4 = 16ths; the seed: 2)")
+    d.add_argument("--chunk", type=int, default=128, help="steps per training chunk of the stateful variant")
+    d.add_argument("--repeats", type=int, default=4, help="passes over the pieces per epoch, each freshly transposed")
+
+
+def _train_config(a: argparse.Namespace, batch_size: int, lr: float):
+    from accompanist.training.loop import TrainConfig
+
+    return TrainConfig(
+        epochs=a.epochs,
+        batch_size=a.batch_size or batch_size,
+        lr=a.lr or lr,
+        patience=a.patience,
+        seed=a.seed,
+        threads=a.threads,
+        max_minutes=a.max_minutes,
+    )
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    try:
+        from accompanist.training import duet_task, seq2seq_task
+    except ImportError as exc:
+        raise AccompanistError(
+            f"training needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
+        ) from None
+    lo, hi = a.transpose
+    run_dir = a.out or Path("runs") / a.name
+    if a.family == "duet":
+        from accompanist.data.duet_data import DuetDataConfig
+        from accompanist.models.duet import DuetConfig
+
+        try:
+            m1, m2, a1, a2 = (int(x) for x in a.sizes.split(","))
+        except ValueError:
+            raise AccompanistError(f"--sizes '{a.sizes}' must be four whole numbers, e.g. 128,64,128,128") from None
+        model_cfg = DuetConfig(a.variant, a.window, m1, m2, a1, a2, a.dropout)
+        data_cfg = DuetDataConfig(
+            source=a.data,
+            steps_per_beat=a.steps_per_beat,
+            chunk=a.chunk,
+            transpositions=list(range(lo, hi)),
+            repeats=a.repeats,
+            val_fraction=a.val_fraction,
+            limit=a.limit,
+            late=a.late,
+        )
+        # Adam moves a weight about lr a step, and the heads must grow weights of several units
+        # to carry a held chord on: the small duet model learns far faster at 3e-3.
+        batch = 16 if a.variant == "stateful" else 128
+        state = duet_task.run(a.name, model_cfg, data_cfg, _train_config(a, batch, 3e-3), run_dir, resume=a.resume)
+    else:
+        from accompanist.data.pairs import PairDataConfig
+        from accompanist.models.seq2seq import Seq2SeqConfig
+
+        model_cfg = Seq2SeqConfig(
+            hidden=a.hidden,
+            bidirectional=a.variant.startswith("bi"),
+            aligned=a.variant.endswith("aligned"),
+            embed=a.embed,
+            dropout=a.dropout,
+        )
+        data_cfg = PairDataConfig(
+            pair=a.pair,
+            invert=a.invert,
+            transpositions=list(range(lo, hi)),
+            stride=a.stride,
+            limit=a.limit,
+            val_fraction=a.val_fraction,
+            tail_window=a.tail_window,
+        )
+        state = seq2seq_task.run(a.name, model_cfg, data_cfg, _train_config(a, 128, 1e-3), run_dir, resume=a.resume)
+    if int(__import__("os").environ.get("RANK", "0")) == 0:
+        print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
+        print(f"export it with: accompanist export {run_dir}")
+    return 0
+
+
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", help="list the models that are installed")
+    p.add_argument("--json", action="store_true", help="print the cards' key facts as JSON")
+
+
+def cmd_models(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.inference.cards import scan_models
+
+    models, broken = scan_models()
+    for folder, exc in broken.items():
+        print(f"accompanist: warning: model folder '{folder}' skipped: {exc}", file=sys.stderr)
+    if a.json:
+        print(
+            json.dumps(
+                {
+                    n: {
+                        "family": c.family,
+                        "folder": str(c.folder),
+                        "description": c.description,
+                        "metrics": c.data.get("metrics", {}),
+                    }
+                    for n, c in models.items()
+                },
+                indent=2,
+            )
+        )
+        return 0
+    for name, c in sorted(models.items()):
+        m = c.data.get("metrics", {})
+        fig = f"held-out loss {m['held_out_loss']:.3f}, accuracy {m['held_out_accuracy']:.3f}" if m else ""
+        if m and c.family == "duet" and m.get("held_out"):
+            h = m["held_out"]
+            fig = (
+                f"held-out BCE {h['accompaniment_bce_per_step']:.2f} a step, sounding-note F1 {h['frame_f1']:.3f}, "
+                f"onset F1 {h['onset_f1']:.3f}"
+            )
+        print(f"{name:28s} {c.family:8s} {c.description}" + (f"\n{'':37s} {fig}" if fig else ""))
+    return 0
+
+
+def _add_export(sub) -> None:
+    p = sub.add_parser("export", help="export a training run to ONNX with its model card (needs [train])")
+    p.add_argument("run", type=Path, help="run folder written by accompanist train")
+    p.add_argument("--name", default=None, help="model name (default: the run's)")
+    p.add_argument("--dest", type=Path, default=None, help="models folder (default: the user's models folder)")
+    p.add_argument("--top-p", type=float, default=1.0, help="default nucleus for the card (1 = the seed's sampler)")
+    p.add_argument("--two-part", type=float, default=0.0, help="default two-part penalty for the card (0 = off)")
+    p.add_argument("--hold", type=float, default=0.0, help="duet, hearing: default penalty on strikes off the pulse")
+    p.add_argument("--cover", type=int, default=0, help="duet: default notes at least under a sounding melody")
+    p.add_argument("--listen-ms", type=float, default=0.0, help="duet, hearing: default listen window for the card")
+    p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
+    p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    try:
+        import torch
+
+        from accompanist.export import duet_onnx, seq2seq_onnx
+    except ImportError as exc:
+        raise AccompanistError(
+            f"export needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
+        ) from None
+    from accompanist.inference.cards import search_path
+
+    if not (a.run / "best.pt").is_file():
+        raise AccompanistError(f"{a.run}: no best.pt in this folder; give a run folder written by accompanist train")
+    family = torch.load(a.run / "best.pt", weights_only=False)["meta"].get("family", "seq2seq")
+    dest = a.dest or search_path()[-1]
+    dest.mkdir(parents=True, exist_ok=True)
+    if family == "duet":
+        folder = duet_onnx.export_run(
+            a.run,
+            dest,
+            a.name,
+            max_notes=a.max_notes,
+            key_lock=a.key_lock,
+            two_part=a.two_part,
+            hold=a.hold,
+            cover=a.cover,
+            listen_ms=a.listen_ms,
+        )
+    else:
+        folder = seq2seq_onnx.export_run(a.run, dest, a.name, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock)
+    print(f"wrote {folder}")
+    return 0

@@ -1,0 +1,253 @@
+"""Verbs that play: live, ui, and what they share (ports, presets, the set-up flags, the terminal's lines)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from accompanist.errors import AccompanistError
+
+
+def _add_ports(sub) -> None:
+    p = sub.add_parser("ports", help="list the MIDI input and output ports")
+    p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_ports(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.live.ports import list_ports
+
+    ports = list_ports(a.api)
+    if a.json:
+        print(json.dumps({"api": ports.api, "inputs": ports.inputs, "outputs": ports.outputs}))
+        return 0
+    print(f"MIDI API: {ports.api}")
+    for kind, names in (("inputs", ports.inputs), ("outputs", ports.outputs)):
+        print(f"{kind}:")
+        for n in names or ["(none)"]:
+            print(f"  {n}")
+    print("pass a name or a unique part of it to --in/--out, or 'virtual' for a port of our own")
+    return 0
+
+
+def _add_live(sub) -> None:
+    p = sub.add_parser("live", help="play live: listen on a MIDI input, answer on a MIDI output (Ctrl-C stops)")
+    _live_options(p)
+
+
+def _add_ui(sub) -> None:
+    p = sub.add_parser("ui", help="the control panel: the same set-up as live, in a window")
+    _live_options(p)
+
+
+def _add_presets(sub) -> None:
+    sub.add_parser("presets", help="list the presets (named set-ups for live and ui)")
+
+
+def cmd_presets(a: argparse.Namespace) -> int:
+    from accompanist.presets import list_presets, load_preset, user_folder
+
+    for name in list_presets():
+        try:
+            print(f"{name:16s} {load_preset(name).description}")
+        except AccompanistError as exc:
+            print(f"{name:16s} (broken) {exc}")
+    print(f"your own presets go in: {user_folder()}  (JSON: description, settings)")
+    return 0
+
+
+def cmd_ui(a: argparse.Namespace) -> int:
+    from accompanist.ui.app import run
+
+    return run(_live_settings(a), a.preset)
+
+
+def _live_options(p: argparse.ArgumentParser) -> None:
+    """The set-up flags of live and ui. Those a preset can set default to None ("not given"),
+    so that any flag given, even at its usual value, wins over the preset."""
+    on_off = argparse.BooleanOptionalAction
+    p.add_argument("--preset", default=None, help="a named set-up (see: accompanist presets); flags given win")
+    p.add_argument("--in", dest="inp", default="virtual", help="input port name, unique part of it, or 'virtual'")
+    p.add_argument("--out", default=None, help="output port name, unique part of it, or 'virtual' (default)")
+    p.add_argument("--no-midi-out", action="store_true", help="no MIDI output (with --synth: sound only)")
+    p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
+    p.add_argument("--mode", choices=["duet", "loop"], help="duet (default): step by step; loop: pass by pass")
+    p.add_argument("--model", help="default: duet-chorale (duet), chorale-alto (loop)")
+    p.add_argument("--bpm", type=float, help="tempo (default 120)")
+    p.add_argument("--beats-per-bar", type=int, help="default 4")
+    p.add_argument("--bars", type=int, help="loop mode: bars a pass (default 2)")
+    p.add_argument("--clock", choices=["internal", "external"], help="external: follow MIDI clock (default internal)")
+    p.add_argument("--send-clock", action=on_off, help="internal clock: send MIDI clock, Start and Stop on --out")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--max-notes", type=int, help="duet: cap on simultaneous notes")
+    p.add_argument("--key-lock", type=float, help="duet: penalty on notes outside the melody's key")
+    p.add_argument("--two-part", type=float, help="duet: penalty on dissonance with the melody")
+    p.add_argument(
+        "--listen-ms",
+        type=float,
+        help="duet, hearing models: ms each answer waits after its beat to hear its note (default: the model's)",
+    )
+    p.add_argument(
+        "--rest-after", type=float, help="duet: bars of your silence before the answer rests too (default 1; 0: never)"
+    )
+    p.add_argument("--channel", type=int, help="MIDI channel of the answer, 1-16 (default 2)")
+    p.add_argument(
+        "--in-channel", type=int, help="channel the player is heard on, 1-16 (default: all but the answer's)"
+    )
+    p.add_argument("--program", type=int, help="General MIDI program 0-127 (default: the model's)")
+    p.add_argument("--synth", action=on_off, help="also play the answer through FluidSynth")
+    p.add_argument("--soundfont", default=None)
+    p.add_argument(
+        "--synth-ports",
+        default=None,
+        help="JACK ports for the synth's audio, comma-separated (default: system playback)",
+    )
+    p.add_argument(
+        "--monitor",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the synth also plays your notes (default: on with --synth and no MIDI out)",
+    )
+    p.add_argument("--record", type=Path, default=None, help="session file (default: accompanist-sessions/...)")
+    p.add_argument("--metronome", action=on_off)
+    p.add_argument("--count-in", type=int, help="bars of metronome before the model listens (default 0)")
+    p.add_argument(
+        "--click-out",
+        default=None,
+        help="metronome port: 'virtual' (NAME-click:out) or a port's name (default: the answer's port)",
+    )
+    p.add_argument("--click-channel", type=int, default=None, help="metronome channel, 1-16 (default 10)")
+    p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=None,
+        help="send this much early to make up for the way out (default: half a JACK period on JACK, else 0)",
+    )
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--quiet", action="store_true", help="duet: no line a bar in the terminal")
+
+
+def _midi_out(a: argparse.Namespace) -> str | None:
+    if a.no_midi_out and a.out is not None:
+        raise AccompanistError(f"--out {a.out} and --no-midi-out say opposite things; give one of them")
+    return None if a.no_midi_out else a.out or "virtual"
+
+
+def _live_settings(a: argparse.Namespace):
+    """Settings: the defaults, then a preset if one is named, then every flag given."""
+    import dataclasses
+
+    from accompanist.live.engine import Settings
+    from accompanist.presets import PRESET_KEYS
+
+    given = {k: getattr(a, k) for k in PRESET_KEYS if getattr(a, k, None) is not None}
+    for key in ("channel", "in_channel", "click_channel"):
+        if key in given:
+            if not 1 <= given[key] <= 16:
+                raise AccompanistError(f"--{key.replace('_', '-')} {given[key]} must be 1..16")
+            given[key] -= 1
+    chosen: dict = {}
+    if a.preset:
+        from accompanist.presets import load_preset
+
+        chosen = dict(load_preset(a.preset).settings)
+        if "mode" in given and given["mode"] != chosen.get("mode", "duet") and "model" not in given:
+            chosen.pop("model", None)  # the preset's model is of the other mode's family
+    chosen.update(given)
+    return dataclasses.replace(
+        Settings(
+            inp=a.inp,
+            out=_midi_out(a),
+            api=a.api,
+            soundfont=a.soundfont,
+            synth_ports=a.synth_ports.split(",") if a.synth_ports else None,
+            monitor=a.monitor,
+            click_out=a.click_out,
+            record=a.record,
+            seed=a.seed,
+            latency=None if a.latency_ms is None else a.latency_ms / 1e3,
+        ),
+        **chosen,
+    )
+
+
+def cmd_live(a: argparse.Namespace) -> int:
+    import queue
+    import signal
+    import threading
+
+    from accompanist.live.engine import Engine
+    from accompanist.live.terminal import HELP, BarLines, TerminalKeys, describe, key_action
+
+    settings = _live_settings(a)
+    engine = Engine(settings)
+    events = engine.subscribe()
+    engine.start()
+    bars = BarLines(engine.steps_per_bar) if settings.mode == "duet" and not a.quiet else None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    keys = TerminalKeys(lambda k: _say(key_action(engine, k)), stop.set)
+    try:
+        while not stop.is_set():
+            try:
+                ev = events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            kind = ev["type"]
+            if kind == "started":
+                clock = f"{settings.bpm:g} bpm" if settings.clock == "internal" else "following the DAW's MIDI clock"
+                print(f"accompanist live: {ev['mode']} mode, model {ev['model']}, {clock}")
+                print(f"  listening on: {ev['input']}")
+                print(
+                    f"  answering on: {ev['output'] or '(no MIDI out)'}" + ("  + FluidSynth" if settings.synth else "")
+                )
+                print(f"  recording to: {ev['record']}")
+                if ev.get("listen_ms"):
+                    print(
+                        f"  answers sound {ev['listen_ms']:g} ms after each beat, to hear the note they answer "
+                        "(move the answer's track that much earlier in a DAW to line it up)"
+                    )
+                if settings.clock == "external":
+                    print(f"  waiting for the DAW's clock: press play in the DAW (MIDI clock into {ev['input']})")
+                print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
+            elif kind == "port":
+                print(f"accompanist: {describe(ev)}", file=sys.stderr, flush=True)
+            elif kind == "warning":
+                print(f"accompanist: warning: {ev['text']}", file=sys.stderr, flush=True)
+            elif kind in ("error", "missed"):
+                print(
+                    f"accompanist: {kind}: "
+                    + ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time")),
+                    file=sys.stderr,
+                    flush=True,
+                )
+            else:
+                _say(describe(ev))
+                if kind == "transport" and ev["state"] in ("stopped", "lost"):
+                    _say(_figures_line(engine.figures(), "so far"))
+                if bars is not None:
+                    _say(bars.feed(ev))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        keys.stop()
+        engine.stop()
+    print(_figures_line(engine.figures(), "all notes released"))
+    print(f"recording: {engine.recorder.path.resolve()}")
+    return 0
+
+
+def _figures_line(f: dict, what: str) -> str:
+    return (
+        f"stopped after {f['steps']} steps, {what}: missed deadlines {f['missed_deadlines']}, "
+        f"inference median {f['inference_ms_median']} ms (p99 {f['inference_ms_p99']}), "
+        f"output timing error p99 {f['output_error_ms_p99']} ms"
+    )
+
+
+def _say(line: str | None) -> None:
+    if line:
+        print(f"  {line}", flush=True)

@@ -1,0 +1,143 @@
+"""The engine's settings: what each means, their limits checked in one place, and the
+model card each mode runs."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accompanist.errors import AccompanistError
+from accompanist.inference.cards import ModelCard, load_card
+from accompanist.inference.sampling import check_sampling
+
+DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto"}
+MODE_FAMILY = {"duet": "duet", "loop": "seq2seq"}  #: the model family each mode runs
+METRONOME_CHANNEL = 9  #: 0-based: General MIDI's percussion channel, the click's by default
+#: an answer must be planned at least this long before its boundary to be sent on time
+SEND_MARGIN = 0.0005
+#: seconds between looks at the input port
+POLL = 0.0005
+#: the longest listen window: past it the lag is heard as lateness, not as a partner listening
+LISTEN_MAX_MS = 60.0
+#: per-step figures kept: the last few hours of a session, so memory stays flat
+KEEP_STEPS = 100_000
+#: what ``Engine.set`` may change while playing; the rest (ports, clock source) need a restart
+LIVE_SETTINGS = frozenset(
+    {
+        "mode",
+        "model",
+        "temperature",
+        "max_notes",
+        "key_lock",
+        "two_part",
+        "bars",
+        "bpm",
+        "channel",
+        "program",
+        "metronome",
+        "listen_ms",
+        "rest_after",
+    }
+)
+
+
+@dataclass
+class Settings:
+    mode: str = "duet"  #: "duet" (streaming, duet model) or "loop" (pass by pass, seq2seq)
+    model: str | None = None  #: default: duet-chorale for duet, chorale-alto for loop
+    inp: str = "virtual"  #: input port name, unique substring, or "virtual"
+    out: str | None = "virtual"  #: output port, "virtual", or None for no MIDI out
+    api: str = "auto"
+    bpm: float = 120.0
+    beats_per_bar: int = 4
+    bars: int = 2  #: loop mode: bars a pass
+    clock: str = "internal"  #: "internal" or "external" (follow the DAW's MIDI clock)
+    send_clock: bool = False  #: internal clock: send MIDI clock, Start and Stop on the output
+    temperature: float | None = None  #: default: the model card's
+    max_notes: int | None = None  #: duet: cap on simultaneous notes (default: the card's)
+    key_lock: float | None = None  #: duet: penalty on notes outside the melody's key (default: the card's)
+    two_part: float | None = None  #: duet: penalty on dissonance with the held melody note (default: the card's)
+    #: duet, hearing models: ms after each boundary the answer waits to hear the player (default: the card's)
+    listen_ms: float | None = None
+    #: duet: bars of the player's silence after which the answer falls silent too (0: plays on)
+    rest_after: float = 1.0
+    channel: int = 1  #: 0-based MIDI channel of the answer
+    #: 0-based channel the player is heard on; None: every channel but the answer's (so the
+    #: answer coming back through a DAW or a cable is never taken for the player)
+    in_channel: int | None = None
+    program: int | None = None  #: default: the card's
+    synth: bool = False  #: FluidSynth sound as well as (or instead of) MIDI out
+    synth_ports: list[str] | None = None  #: JACK ports for the synth's audio (default: the system's playback)
+    #: the synth also plays the player's notes (piano, on a channel of their own); None: when
+    #: there is a synth and no MIDI out, since then nothing else sounds them
+    monitor: bool | None = None
+    soundfont: str | None = None
+    record: Path | None = None  #: default: a dated file in ./accompanist-sessions
+    early: float = 0.03  #: seconds before a boundary that a note already counts for it
+    #: seconds to send early, what the way out adds on average (None: half a JACK period on JACK)
+    latency: float | None = None
+    count_in: int = 0  #: bars of metronome before the model listens (internal clock only)
+    metronome: bool = False
+    #: where the clicks go: None, the answer's port; "virtual", a port of their own
+    #: (NAME-click:out); else a port's name
+    click_out: str | None = None
+    click_channel: int = METRONOME_CHANNEL  #: 0-based
+    seed: int | None = None
+    client_name: str = "accompanist"
+
+
+@dataclass
+class Stats:
+    steps: int = 0
+    missed: int = 0
+    inference: deque[float] = field(default_factory=lambda: deque(maxlen=KEEP_STEPS))  #: seconds per answer
+
+
+def check_listen(listen_ms: float | None) -> None:
+    if listen_ms is not None and not (0 <= listen_ms <= LISTEN_MAX_MS):  # also refuses NaN
+        raise AccompanistError(
+            f"listen window {listen_ms:g} ms must be 0..{LISTEN_MAX_MS:g} ms (0: answer on the beat, unheard)"
+        )
+
+
+def check_settings(s: Settings) -> None:
+    """One readable error for a setting that cannot work (before start, and for each change)."""
+    if s.mode not in DEFAULT_MODELS:
+        raise AccompanistError(f"unknown mode '{s.mode}'; use duet or loop")
+    check_listen(s.listen_ms)
+    if not 0 <= s.rest_after <= 16:  # also refuses NaN
+        raise AccompanistError(f"rest-after {s.rest_after:g} bars must be 0..16 (0: the answer never rests)")
+    check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
+    if not 0 <= s.channel <= 15:
+        raise AccompanistError(f"channel {s.channel} must be 0..15")
+    if not 0 <= s.click_channel <= 15 or s.click_channel == s.channel:
+        raise AccompanistError(f"click channel {s.click_channel + 1} must be 1..16 and not the answer's channel")
+    if s.in_channel is not None and not 0 <= s.in_channel <= 15:
+        raise AccompanistError(f"input channel {s.in_channel + 1} must be 1..16")
+    if s.program is not None and not 0 <= s.program <= 127:
+        raise AccompanistError(f"program {s.program} must be 0..127")
+    if s.max_notes is not None and not 1 <= s.max_notes <= 16:
+        raise AccompanistError(f"max-notes {s.max_notes} must be 1..16")
+    if not 20 <= s.bpm <= 400:
+        raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
+    for name, value, lo, hi in (
+        ("bars", s.bars, 1, 64),
+        ("beats_per_bar", s.beats_per_bar, 1, 16),
+        ("count_in", s.count_in, 0, 16),
+    ):
+        if not lo <= value <= hi:
+            raise AccompanistError(f"{name.replace('_', '-')} {value} must be {lo}..{hi}")
+    if s.latency is not None and not 0 <= s.latency < s.early:
+        raise AccompanistError(f"latency {s.latency * 1e3:g} ms must be 0..{s.early * 1e3:g} ms (the model's deadline)")
+    if s.clock not in ("internal", "external"):
+        raise AccompanistError(f"unknown clock '{s.clock}'; use internal or external")
+    if s.send_clock and s.clock == "external":
+        raise AccompanistError("cannot follow the DAW's clock and send one: drop --send-clock or --clock external")
+    if s.send_clock and s.out is None:
+        raise AccompanistError("--send-clock needs a MIDI output to send it on")
+
+
+def card_for(mode: str, model: str | None) -> ModelCard:
+    """The card of ``model`` (default: the mode's), checked to be of the family the mode runs."""
+    return load_card(model or DEFAULT_MODELS[mode], family=MODE_FAMILY[mode])
