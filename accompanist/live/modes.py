@@ -57,8 +57,11 @@ class DuetMode:
         return self._sample(logits, melody_step, None)
 
     def answer_now(self, heard: np.ndarray, phase: int) -> np.ndarray:
-        """Hearing: step k's melody as heard so far and its bar phase in, step k's answer out."""
-        return self._sample(self.runner.hear(heard, phase), heard, phase)
+        """Hearing: step k's melody as heard so far and its bar phase in, step k's answer out.
+        While it waits for the player the model is not run at all (hearing keeps no state)."""
+        if self._waiting(heard):
+            return roll.empty(1)[0]
+        return self.sampler.sample(self.runner.hear(heard, phase), heard, self.last[roll.FRAME], self.rng, phase)
 
     @property
     def temperature(self) -> float:
@@ -72,13 +75,17 @@ class DuetMode:
         """Hearing: step k closed; file it with what the accompaniment played."""
         self.runner.commit(melody_step, self.last, phase)
 
-    def _sample(self, logits: np.ndarray, melody_step: np.ndarray, phase: int | None) -> np.ndarray:
+    def _waiting(self, melody_step: np.ndarray) -> bool:
+        """Count the player's silence; True while the answer waits for the player."""
         if melody_step[roll.FRAME].any():
             self.quiet = 0
         elif self.quiet is not None:
             self.quiet += 1
-        if self.quiet is None or (self.rest_steps is not None and self.quiet >= self.rest_steps):
-            return roll.empty(1)[0]  # waiting for the player
+        return self.quiet is None or (self.rest_steps is not None and self.quiet >= self.rest_steps)
+
+    def _sample(self, logits: np.ndarray, melody_step: np.ndarray, phase: int | None) -> np.ndarray:
+        if self._waiting(melody_step):
+            return roll.empty(1)[0]
         return self.sampler.sample(logits, melody_step, self.last[roll.FRAME], self.rng, phase)
 
     def played(self, step: np.ndarray) -> None:
