@@ -8,7 +8,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := python3-venv libfluidsynth3 timgm6mb-soundfont jackd2 libegl1 libgl1 libfontconfig1 libxkbcommon0 \
-                libglib2.0-0 libdbus-1-3
+                libglib2.0-0 libdbus-1-3 xvfb libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
+                libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-sync1 libxcb-xfixes0 \
+                libxcb-xkb1 libxkbcommon-x11-0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test system venv venv-dev lint clean

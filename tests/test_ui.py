@@ -223,3 +223,46 @@ def test_live_takes_a_preset_and_flags_given_win(tmp_path, monkeypatch):
     assert_clean_error(run_cli("live", "--preset", "odd"), "odd.json", "a preset is")
     listed = run_cli("presets")
     assert listed.returncode == 0 and "duet-strings" in listed.stdout and "odd" in listed.stdout
+
+
+def test_the_panel_opens_as_a_real_window_under_xvfb(tmp_path, use_tiny_models):
+    """Once on a real X server (Xvfb), not offscreen: the window maps, shows the duet's listen
+    window from the model card, and a screenshot is kept."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    if not shutil.which("Xvfb"):
+        pytest.fail("Xvfb is not installed: run make test (it installs xvfb)")
+    display = f":{70 + os.getpid() % 20}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x900x24"], stderr=subprocess.DEVNULL)
+    shot = tmp_path / "panel-xvfb.png"
+    script = f"""
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QApplication
+from accompanist.ui.panel import Panel
+app = QApplication([])
+panel = Panel()
+panel.show()
+def look():
+    print(app.platformName(), panel.isVisible(), panel.listen.value())
+    panel.grab().save({str(shot)!r})
+    app.quit()
+QTimer.singleShot(1000, look)
+app.exec()
+"""
+    try:
+        time.sleep(0.5)
+        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(5)
+    assert proc.returncode == 0, proc.stderr
+    from accompanist.inference.cards import load_card
+
+    listen = round(load_card("duet-chorale", family="duet").defaults["listen_ms"])
+    assert proc.stdout.split() == ["xcb", "True", str(listen)], proc.stdout
+    assert shot.stat().st_size > 10_000
