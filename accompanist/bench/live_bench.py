@@ -55,12 +55,14 @@ def ensure_jack(period: int = 64) -> subprocess.Popen | None:
     if not shutil.which("jackd"):
         raise AccompanistError("bench live needs JACK: install jackd2 (Debian: apt-get install jackd2)") from None
     # realtime scheduling where the system grants it, else a plain process
+    log = tempfile.NamedTemporaryFile(prefix="accompanist-jackd-", suffix=".log", delete=False)
     for rt in (["-R", "-P", "70"], ["--no-realtime"]):
         proc = subprocess.Popen(
             ["jackd", *rt, "-d", "dummy", "-r", "48000", "-p", str(period)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
+        proc.log_path = log.name
         if subprocess.run(["jack_wait", "-w", "-t", "10"], capture_output=True).returncode == 0 and proc.poll() is None:
             break
         proc.kill()
@@ -71,6 +73,28 @@ def ensure_jack(period: int = 64) -> subprocess.Popen | None:
     return proc
 
 
+def jack_cycles_lost(jack: subprocess.Popen | None) -> int | None:
+    """Cycles our JACK server could not finish in time (its log's "Process error" lines): MIDI
+    in such a cycle can be lost between clients, whatever the engine does. None: not our server."""
+    path = getattr(jack, "log_path", None)
+    if path is None:
+        return None
+    with open(path, errors="replace") as f:
+        return sum("Process error" in line for line in f)
+
+
+def stop_jack(jack: subprocess.Popen | None) -> None:
+    if jack is None:
+        return
+    from accompanist.live.ports import quiet_native_stderr
+
+    with quiet_native_stderr():  # libjack's threads lament the server they lose
+        jack.terminate()
+        jack.wait(5)
+        time.sleep(0.3)
+    os.unlink(jack.log_path)
+
+
 def _connect(src: str, dst: str) -> None:
     r = subprocess.run(["jack_connect", src, dst], capture_output=True, text=True)
     if r.returncode != 0:
@@ -78,18 +102,25 @@ def _connect(src: str, dst: str) -> None:
 
 
 class Rig:
-    def __init__(self, name: str, seconds: float, bpm: float, random: bool = False, clock: bool = False):
+    def __init__(self, name: str, seconds: float, bpm: float, clock: bool = False):
         cmd = [sys.executable, "-m", "accompanist.bench.live_rig", "--name", name]
-        cmd += ["--seconds", str(seconds), "--bpm", str(bpm), "--lead-in", "1.0"] + (["--random"] if random else [])
+        cmd += ["--seconds", str(seconds), "--bpm", str(bpm)]
         cmd += ["--clock"] if clock else []
         self.name = name
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         if self.proc.stdout.readline().strip() != "ready":
             raise AccompanistError(f"bench rig did not start: {self.proc.stderr.read()[-500:]}")
 
     def wire(self, engine_client: str) -> None:
         _connect(f"{self.name}-player-out:out", f"{engine_client}-in:in")
         _connect(f"{engine_client}-out:out", f"{self.name}-ear-in:in")
+
+    def go(self, at: float, script: Path | None = None) -> None:
+        """Begin playing at ``at`` (a ``perf_counter`` time), the known melody or ``script``."""
+        self.proc.stdin.write(f"go {at!r}" + (f" {script}" if script else "") + "\n")
+        self.proc.stdin.flush()
 
     def played(self) -> None:
         """Wait until the rig has played its last note (it goes on listening a moment)."""
@@ -103,13 +134,19 @@ class Rig:
         return json.loads(out.strip().splitlines()[-1])
 
 
+def _next_bar_line(engine, after: float) -> float:
+    """The first bar line of an internally clocked engine's grid ``after`` seconds from now."""
+    k = engine.clock.step_at(time.perf_counter() + after) + 1
+    return engine.clock.boundary(-(-k // engine.steps_per_bar) * engine.steps_per_bar)
+
+
 def _errors(planned: list[tuple[float, int, float]], heard: list) -> tuple[list[float], int]:
     """Arrival minus grid time for each planned note-on ``(sent or due time, note, grid time)``,
     matched to the arrival of the same note nearest its send time (within 50 ms); and how many
     found no arrival. Matching by note and time, not by order: a JACK cycle that runs late can
     drop an event, and one lost note must not shift every later pairing by a step."""
     arrivals: dict[int, list[float]] = {}
-    for t, kind, note, vel in heard:
+    for t, kind, note, vel, _ in heard:
         if kind == "note_on" and vel:
             arrivals.setdefault(note, []).append(t)
     errors, lost = [], 0
@@ -168,6 +205,7 @@ def run_engine(
 
         engine.output.on_sent = trace
         rig.wire(client)
+        rig.go(time.perf_counter() + 0.3 if clock == "external" else _next_bar_line(engine, 0.3))
         rig.played()
         engine.stop()
         data = rig.result(30)
@@ -175,11 +213,10 @@ def run_engine(
     while not events.empty():
         ev = events.get()
         if ev["type"] == "note_in" and ev["velocity"] > 0:
-            ins.append(ev["t"])
+            ins.append((ev["t"] + engine.output.lead, ev["note"]))
         elif ev["type"] == "pass":
             passes.append(ev)
-    sent = [s[0] for s in data["sent"]]
-    n = min(len(sent), len(ins))
+    sent = data["sent"]
     fig = engine.figures()
     extra = {}
     if clock == "external":
@@ -206,9 +243,11 @@ def run_engine(
         "steps": fig["steps"],
         "output_error": _pct(errors),
         "lost_at_listener": lost,
-        # the engine reads input as sent half a JACK period before it came: add that back, so
-        # this is the measured delay, send to arrival
-        "input_delay": _pct([ins[i] + engine.output.lead - sent[i] for i in range(n)]),
+        # the engine reads input as sent half a JACK period before it came: added back above,
+        # so this is the measured delay, send to arrival
+        "input_delay": _pct(
+            _errors([(t, note, t) for t, note in sent], [(t, "note_on", n, 1, None) for t, n in ins])[0]
+        ),
         "inference": _pct(engine.stats.inference),
         "missed_deadlines": fig["missed_deadlines"],
         "late_inputs": fig["late_inputs"],
@@ -237,6 +276,7 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
     inp = open_input("virtual", "jack", client_name=client)
     out = open_output("virtual", "jack", client_name=client)
     rig.wire(client)
+    rig.go(time.perf_counter() + 0.3)
     rng = np.random.default_rng(0)
     step_len = 60.0 / bpm / card.steps_per_beat
     held: set[int] = set()
@@ -288,6 +328,9 @@ def bench_live(
     loop_model: str | None = None,
     listen_ms: float | None = None,
 ) -> dict:
+    from accompanist.bench.wakeups import wakeups
+
+    machine = wakeups(10.0)  # before JACK starts: the machine alone
     jack = ensure_jack()
     env_note = "started a JACK server (dummy driver, period 64)" if jack else "used the running JACK server"
     try:
@@ -295,14 +338,9 @@ def bench_live(
         naive = run_naive(model, seconds, bpm, temperature)
         loop = run_engine(loop_model, seconds, bpm, temperature, mode="loop")
         follow = run_engine(model, seconds, bpm, temperature, clock="external", listen_ms=listen_ms)
+        lost_cycles = jack_cycles_lost(jack)
     finally:
-        if jack is not None:
-            from accompanist.live.ports import quiet_native_stderr
-
-            with quiet_native_stderr():  # libjack's threads lament the server they lose
-                jack.terminate()
-                jack.wait(5)
-                time.sleep(0.3)
+        stop_jack(jack)
     ratio = None
     e, n = engine["output_error"].get("p99_ms"), naive["output_error"].get("p99_ms")
     if e and n:
@@ -312,6 +350,8 @@ def bench_live(
         "seconds": seconds,
         "jack": env_note,
         "machine": f"{os.cpu_count()} cores",
+        "wakeups": machine,
+        "jack_cycles_lost": lost_cycles,
         "engine": engine,
         "naive_sleep_loop": naive,
         "loop_mode": loop,
@@ -326,18 +366,22 @@ def _rss_mb() -> float:
 
 
 def soak(model: str | None, minutes: float, bpm: float = 120.0, listen_ms: float | None = None) -> dict:
-    """Duet mode against a random player for ``minutes``: missed deadlines, memory over time
+    """Duet mode against an improvising player (``bench.medley``) for ``minutes``: missed deadlines, memory over time
     (resident set of this process, sampled every 10 s after the first minute's warm-up), the
     answer's polyphony minute by minute (mean notes sounding over the steps where any sound),
     and notes left sounding at the listener when it ends."""
     import threading
 
+    from accompanist.bench.medley import medley
+    from accompanist.bench.wakeups import wakeups
     from accompanist.live.engine import Engine, Settings
 
+    machine = wakeups(10.0)
     jack = ensure_jack()
     try:
         seconds = minutes * 60
-        rig = Rig("soak", seconds, bpm, random=True)
+        rig = Rig("soak", seconds, bpm)
+        script = medley(seconds, bpm, 16)
         with tempfile.TemporaryDirectory() as tmp:
             engine = Engine(
                 Settings(mode="duet", model=model, inp="virtual", out="virtual", api="jack", bpm=bpm,
@@ -347,6 +391,10 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0, listen_ms: float
             events = engine.subscribe(1_000_000)
             engine.start()
             rig.wire("accompanist-soak")
+            start = _next_bar_line(engine, 0.5)
+            path = Path(tmp) / "medley.json"
+            path.write_text(json.dumps([(t + start, *rest) for t, *rest in script]))
+            rig.go(start, path)
             rss: list[tuple[float, float]] = []
             stop = threading.Event()
 
@@ -362,20 +410,18 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0, listen_ms: float
             stop.set()
             data = rig.result(60)
             recording_mb = (Path(tmp) / "soak.mid").stat().st_size / 2**20
+        lost_cycles = jack_cycles_lost(jack)
     finally:
-        if jack is not None:
-            from accompanist.live.ports import quiet_native_stderr
-
-            with quiet_native_stderr():
-                jack.terminate()
-                jack.wait(5)
-                time.sleep(0.3)
-    on: dict[int, int] = {}
-    for _, kind, note, vel in data["heard"]:
+        stop_jack(jack)
+    on: dict[tuple[int, int], int] = {}  #: (channel, note) -> strikes not yet released
+    last: dict[tuple[int, int], float] = {}
+    for t, kind, note, vel, ch in data["heard"]:
         if kind == "note_on" and vel:
-            on[note] = on.get(note, 0) + 1
-        elif kind in ("note_on", "note_off") and on.get(note, 0) > 0:
-            on[note] -= 1
+            on[ch, note] = on.get((ch, note), 0) + 1
+            last[ch, note] = t
+        elif kind in ("note_on", "note_off") and on.get((ch, note), 0) > 0:
+            on[ch, note] -= 1
+    end = data["heard"][-1][0] if data["heard"] else 0.0
     fig = engine.figures()
     after_warmup = [m for t, m in rss if t >= 60] or [m for _, m in rss]
     start, per_minute = None, {}
@@ -393,6 +439,8 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0, listen_ms: float
         "player_notes": len(data["sent"]),
         "answer_notes": sum(1 for h in data["heard"] if h[1] == "note_on" and h[3]),
         "stuck_notes": sum(1 for v in on.values() if v > 0),
+        # channel 1-16, note, and how long before the last message heard it was struck
+        "stuck": [(ch + 1, n, round(end - last[ch, n], 3)) for (ch, n), v in on.items() if v > 0],
         "rss_mb_first": round(after_warmup[0], 1) if after_warmup else None,
         "rss_mb_last": round(after_warmup[-1], 1) if after_warmup else None,
         "rss_growth_mb": round(after_warmup[-1] - after_warmup[0], 1) if after_warmup else None,
@@ -401,4 +449,6 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0, listen_ms: float
         "output_error_ms_p99": fig["output_error_ms_p99"],
         "listen_ms": round(engine.listen * 1e3, 3),
         "polyphony_per_minute": polyphony,
+        "machine_wakeups": machine,
+        "jack_cycles_lost": lost_cycles,
     }

@@ -25,7 +25,12 @@ def _add_bench(sub) -> None:
     )
     p.add_argument("--bpm", type=float, default=120.0, help="live: tempo")
     p.add_argument("--temperature", type=float, default=None, help="live: sampling temperature")
-    p.add_argument("--soak", type=float, default=None, help="live: instead, N minutes against a random player")
+    p.add_argument(
+        "--soak",
+        type=float,
+        default=None,
+        help="live: instead, N minutes against a player of the validation tunes",
+    )
     p.add_argument("--listen-ms", type=float, default=None, help="live: duet listen window (default: the model's)")
     p.add_argument(
         "--runs", type=int, default=1000, help="model: timed calls of each measurement (torch's whole phrase: 1/4)"
@@ -129,7 +134,12 @@ def _bench_live(a: argparse.Namespace) -> int:
             f"max {f['max_ms']:8.3f} ms  (n={f['n']})"
         )
 
+    w = r["wakeups"]
+    print(f"this machine ({r['machine']}): a thread sleeping 1 ms, again and again for {w['seconds']:g} s")
+    print(row("  waking late by", w) + f"; over 2 ms {w['over_2ms']}, over 4 ms {w['over_4ms']}")
     print(f"live bench: duet mode, model {e['model']}, {r['bpm']:g} bpm, {r['seconds']:g} s; {r['jack']}")
+    if r["jack_cycles_lost"] is not None:
+        print(f"  JACK cycles not finished in time over the whole bench: {r['jack_cycles_lost']}")
     if e["listen_ms"]:
         print(f"  listen window {e['listen_ms']:g} ms: answers are judged against the grid shifted by it")
     print(row("output timing error (engine)", e["output_error"]))

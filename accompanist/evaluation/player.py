@@ -44,17 +44,29 @@ class Performance:
     onsets: int
 
 
-def perform(melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int = 4, tune: int = 0) -> Performance:
-    """Play a melody roll (steps, 2, 84) with human timing through the engine's quantiser."""
+def human_timing(
+    melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int = 4, tune: int = 0
+) -> list[tuple[float, float, int]]:
+    """``(strike, release, MIDI pitch)`` in seconds from step 0 of a melody roll (steps, 2, 84),
+    each moved by the player's jitter (seeded by ``cfg.seed`` and ``tune``); a note lasts 20 ms
+    at least, however the jitter falls."""
     rng = np.random.default_rng([cfg.seed, tune])
     step = 60.0 / cfg.bpm / steps_per_beat
     sd = cfg.jitter_ms / 1e3
-    events: list[tuple[float, int, mido.Message]] = []
+    out = []
     for n in roll.roll_to_notes(melody, 1.0):
         on = n.start * step + rng.normal(0.0, sd)
-        off = max(n.end * step + rng.normal(0.0, sd), on + 0.02)
-        events.append((on, 1, mido.Message("note_on", note=n.pitch, velocity=80)))
-        events.append((off, 0, mido.Message("note_off", note=n.pitch)))
+        out.append((on, max(n.end * step + rng.normal(0.0, sd), on + 0.02), n.pitch))
+    return out
+
+
+def perform(melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int = 4, tune: int = 0) -> Performance:
+    """Play a melody roll (steps, 2, 84) with human timing through the engine's quantiser."""
+    step = 60.0 / cfg.bpm / steps_per_beat
+    events: list[tuple[float, int, mido.Message]] = []
+    for on, off, pitch in human_timing(melody, cfg, steps_per_beat, tune):
+        events.append((on, 1, mido.Message("note_on", note=pitch, velocity=80)))
+        events.append((off, 0, mido.Message("note_off", note=pitch)))
     events.sort(key=lambda e: (e[0], e[1]))  # a release before a strike at the same moment
     q = InputQuantizer(lambda t: int(np.floor(t / step)), cfg.early)
     steps = len(melody)

@@ -26,6 +26,7 @@ Threads, and what each owns:
 from __future__ import annotations
 
 import dataclasses
+import gc
 import queue
 import sys
 import threading
@@ -158,6 +159,12 @@ class Engine(Answering, PortWatch, Transport):
             raise
         self.output = Scheduler(sinks, on_error=self._error, on_sent=self._sent, lead=self._latency())
         self._install_mode(self._make_mode(s, self.card))
+        # Python's full collection walks every object the process holds (the models, music21's
+        # modules, numpy's): 50-100 ms with the GIL held, seen in the soak every 30 s or so, and
+        # every thread that keeps time stops meanwhile. What exists now lives as long as the
+        # session: frozen, the collector never walks it again.
+        gc.collect()
+        gc.freeze()
         start = time.perf_counter() + 0.2  # the first boundary, a moment away for the threads to start
         self.clock = (
             InternalClock(s.bpm, self.steps_per_beat, start)
@@ -215,6 +222,7 @@ class Engine(Answering, PortWatch, Transport):
         if self.recorder:
             self._write_recording(final=True)
         self._close_ports()
+        gc.unfreeze()  # what this session held may be collected again (a panel starts many)
         self._emit("stopped", **self.figures())
 
     def panic(self) -> None:

@@ -7,6 +7,8 @@ messages at the clock's boundaries.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from accompanist.inference.cards import ModelCard
@@ -44,11 +46,25 @@ class DuetMode:
         self.sampler = self.runner.sampler(temperature, max_notes, key_lock, two_part)
         self.listens = self.runner.listens
         self.last = roll.empty(1)[0]  #: what the accompaniment really played at the last step
-        # ONNX Runtime sets itself up on the first run (tens of milliseconds): not at a deadline
-        if self.listens:
-            self.runner.hear(self.last, 0)
-        else:
-            self.runner.step(self.last, self.last)
+        self._warm_up()
+
+    def _warm_up(self, steps: int = 24) -> None:
+        """ONNX Runtime sets itself up over its first runs, and the sampler's first key estimate
+        and bias allocate: the first answers took 40-170 ms (measured in the soak), deadlines
+        missed as the player's first notes came. So a scale is answered before the session
+        starts, past the bar after which the key lock joins in, with a sampler and a generator
+        of its own; then everything is forgotten."""
+        sampler, rng = copy.deepcopy(self.sampler), np.random.default_rng(0)
+        last = roll.empty(1)[0]
+        for i in range(steps):
+            step = roll.empty(1)[0]
+            step[:, 60 + (0, 2, 4, 5, 7, 9, 11)[i % 7] - roll.PITCH_LO] = 1
+            if self.listens:
+                answer = sampler.sample(self.runner.hear(step, i % 16), step, last[roll.FRAME], rng, i % 16)
+                self.runner.commit(step, answer, i % 16)
+            else:
+                answer = sampler.sample(self.runner.step(step, last), step, last[roll.FRAME], rng, None)
+            last = answer
         self.runner.reset()
 
     def answer(self, melody_step: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import mido
 
 from accompanist.errors import AccompanistError
+from accompanist.live.stamps import ArrivalClock
 
 #: our names for the rtmidi APIs (as mido spells them)
 APIS = {
@@ -233,21 +234,18 @@ class MidiInput:
         self._rt, self.name = rt, name
         self.closed = False
         self._decoder = MidiDecoder()
+        self._arrivals = ArrivalClock()
 
     def poll(self, now: float) -> list[tuple[float, mido.Message]]:
-        """Every message waiting, each with its arrival time, reconstructed from rtmidi's
-        inter-message deltas back from ``now`` (the latest is taken to have arrived now).
-        Bytes are decoded as a wire carries them (``MidiDecoder``); what is not MIDI is dropped."""
+        """Every message waiting, each with its arrival time (``stamps.ArrivalClock``: from
+        rtmidi's deltas, not from when we happened to poll). Bytes are decoded as a wire
+        carries them (``MidiDecoder``); what is not MIDI is dropped."""
         raw = []
         while (item := self._rt.get_message()) is not None:
             raw.append(item)
-        t = now
-        stamped = []
-        for data, delta in reversed(raw):
-            stamped.append((t, data))
-            t -= delta
+        times = self._arrivals.stamp([delta for _, delta in raw], now)
         out: list[tuple[float, mido.Message]] = []
-        for t, data in reversed(stamped):  # in order: running status runs across events
+        for t, (data, _) in zip(times, raw, strict=True):  # in order: running status runs across events
             try:
                 out.extend((t, m) for m in self._decoder.decode(list(data)))
             except (ValueError, TypeError, KeyError):
