@@ -220,6 +220,7 @@ def export_run(
             "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
             "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
             "held_out": best.get("test_scores", {}),
+            **({"held_out_by_source": best["test_scores_by_source"]} if "test_scores_by_source" in best else {}),
             "validation_loss": round(best["val_loss"], 4),
             "onnx_parity_max_abs": parity,
             "onnx_parity_steps": PARITY_STEPS,

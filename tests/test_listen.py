@@ -175,3 +175,26 @@ def test_cover_fills_a_hole_under_a_sounding_melody_with_the_likeliest_notes():
     assert sorted(np.flatnonzero(out[roll.FRAME])) == [40, 43] and out[roll.ONSET, [40, 43]].all()
     silent = StepSampler(0.0, 4, 0.0, 0.0, 0.0, 4, cover=2).sample(logits, roll.empty(1)[0], before, rng)
     assert not silent.any()  # no melody: no note forced
+
+
+def test_training_can_start_from_another_runs_weights(tiny_runs, tmp_path):
+    """--init: the new run's first weights are the given run's best, before any step is taken;
+    a checkpoint of another shape, or none, is one clear line."""
+    import torch
+
+    from accompanist.cli import main
+
+    src = tiny_runs[TINY_DUET_LISTEN] / "best.pt"
+    base = ["train", "duet", "--variant", "listen", "--limit", "6", "--sizes", "16,8,16,16", "--repeats", "1"]
+    base += ["--transpose", "0:1", "--threads", "1", "--lr", "1e-9"]
+    out = tmp_path / "init"
+    assert main([*base, "--name", "init", "--epochs", "1", "--init", str(src), "--out", str(out)]) == 0
+    before = torch.load(src, weights_only=True)["model"]
+    after = torch.load(out / "best.pt", weights_only=True)
+    assert after["meta"]["init"] == str(src)
+    for k, v in before.items():  # a learning rate of 1e-9: one epoch moves nothing visibly
+        torch.testing.assert_close(after["model"][k], v, atol=1e-5, rtol=0)
+    wrong = run_cli(*base, "--name", "w", "--sizes", "16,8,16,12", "--init", src, "--out", tmp_path / "w")
+    assert_clean_error(wrong, str(src), "not a duet checkpoint of this shape")
+    none = run_cli(*base, "--name", "n", "--init", tmp_path / "none.pt", "--out", tmp_path / "n")
+    assert_clean_error(none, "none.pt", "no such checkpoint")

@@ -365,3 +365,27 @@ def test_leftovers_of_a_killed_build_are_cleared(folder, tmp_path):
     (dead / "shard-00000.mel.npy").write_bytes(b"half")
     build_midi_folder(src, tmp_path / "shards", processes=1, progress=False)
     assert not dead.exists()
+
+
+def test_sources_mixed_keep_their_own_split_and_are_scored_apart(built):
+    """Two collections as one training set: each split as it would be alone, every piece once,
+    names labelled by source, and the test pieces handed back per source."""
+    from dataclasses import replace
+
+    from accompanist.data.duet_data import DuetDataConfig, load_duet_data
+
+    out, _ = built
+    one = DuetDataConfig(source=str(out), test_fraction=0.3, val_fraction=0.2)
+    alone = load_duet_data(one)
+    mixed = load_duet_data(replace(one, source=f"{out},{out}"))
+    for k in ("train", "val", "test"):
+        a, m = getattr(alone, k), getattr(mixed, k)
+        assert len(m) == 2 * len(a) and m.steps == 2 * a.steps
+        assert m.names == [f"{out}:{n}" for n in a.names] * 2
+        for i in range(len(a)):
+            for x, y in zip(a.read(i), m.read(len(a) + i), strict=True):
+                np.testing.assert_array_equal(x, y)
+    assert list(mixed.counts["sources"]) == [str(out)]  # the same folder twice: one entry
+    assert len(mixed.test.by_source()) == 1 and mixed.data_hash != alone.data_hash
+    some = mixed.train.subset([0, len(alone.train)])
+    assert len(some) == 2 and some.names == [mixed.train.names[0], mixed.train.names[len(alone.train)]]

@@ -71,8 +71,10 @@ def _add_train(sub) -> None:
     d.add_argument(
         "--data",
         default="chorales",
-        help="'chorales' (soprano -> alto+tenor+bass), a shard folder (accompanist data) or a folder of MIDI files",
+        help="'chorales' (soprano -> alto+tenor+bass), a shard folder (accompanist data), a folder of MIDI files, "
+        "music21:NAME, or several of these comma-separated (each split on its own, scored per source)",
     )
+    d.add_argument("--init", type=Path, default=None, help="start from this checkpoint's weights (best.pt of a run)")
     d.add_argument(
         "--variant",
         choices=["listen", "stateful", "window"],
@@ -137,7 +139,8 @@ def cmd_train(a: argparse.Namespace) -> int:
         # Adam moves a weight about lr a step, and the heads must grow weights of several units
         # to carry a held chord on: the small duet model learns far faster at 3e-3.
         batch = 16 if a.variant == "stateful" else 128
-        state = duet_task.run(a.name, model_cfg, data_cfg, _train_config(a, batch, 3e-3), run_dir, resume=a.resume)
+        cfg = _train_config(a, batch, 3e-3)
+        state = duet_task.run(a.name, model_cfg, data_cfg, cfg, run_dir, resume=a.resume, init=a.init)
     else:
         from accompanist.data.pairs import PairDataConfig
         from accompanist.models.seq2seq import Seq2SeqConfig

@@ -36,7 +36,8 @@ from accompanist.music.notes import tokens_to_notes
 class DuetDataConfig:
     """Everything that decides the training data; recorded in the model card."""
 
-    source: str = "chorales"  #: "chorales", a shard folder, or a folder of MIDI files
+    #: "chorales", a shard folder, a folder of MIDI files, music21:NAME, or several, comma-separated
+    source: str = "chorales"
     steps_per_beat: int = 4
     chunk: int = 128  #: stateful variant: steps per training chunk
     transpositions: list[int] = field(default_factory=lambda: list(range(-6, 6)))
@@ -179,6 +180,10 @@ class DuetData:
 
 
 def load_duet_data(cfg: DuetDataConfig) -> DuetData:
+    from accompanist.data.duet_mix import SEPARATOR, load_mixed
+
+    if SEPARATOR in cfg.source:
+        return load_mixed(cfg)
     if cfg.source == "chorales":
         if cfg.steps_per_beat != 4:
             raise AccompanistError("the chorale source is on the 16th grid: use --steps-per-beat 4")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shlex
 import sys
 from dataclasses import asdict
@@ -12,6 +13,7 @@ import torch.nn.functional as F
 
 from accompanist.data.duet_data import DuetBatches, DuetData, DuetDataConfig, StreamBatches, load_duet_data
 from accompanist.data.listen_batches import ListenBatches
+from accompanist.errors import AccompanistError
 from accompanist.models.duet import DuetConfig, DuetHLSTM
 from accompanist.training.loop import Dist, RunState, TrainConfig, evaluate, init_distributed, seed_everything, train
 
@@ -96,21 +98,24 @@ def batches_of(data: DuetData, model_cfg: DuetConfig, data_cfg: DuetDataConfig, 
     validation and test batches that read every held-out piece whole from a zero state."""
     if model_cfg.variant == "listen":
         w, spb = model_cfg.window, data_cfg.steps_per_beat
-        return {
-            "train": ListenBatches(data.train, w, data_cfg.transpositions, data_cfg.repeats, data_cfg.late, spb),
-            "val": ListenBatches(data.val if len(data.val) else data.test, w, [0], 1, 0.0, spb),
-            "test": ListenBatches(data.test, w, [0], 1, 0.0, spb),
-        }
-    if model_cfg.variant == "stateful":
+        train = ListenBatches(data.train, w, data_cfg.transpositions, data_cfg.repeats, data_cfg.late, spb)
+    elif model_cfg.variant == "stateful":
         train = StreamBatches(data.train, data_cfg.chunk, data_cfg.transpositions, data_cfg.repeats, world)
     else:
         train = DuetBatches(data.train, "window", model_cfg.window, 0, data_cfg.transpositions, data_cfg.repeats)
+    held = lambda p: held_batches(p, model_cfg, data_cfg)  # noqa: E731
+    out = {"train": train, "val": held(data.val if len(data.val) else data.test), "test": held(data.test)}
+    if hasattr(data.test, "by_source"):  # several sources: each one's test pieces on their own too
+        out["test_by_source"] = {k: held(p) for k, p in data.test.by_source().items() if len(p)}
+    return out
 
-    def held(p):
-        longest = max((p.length(i) for i in range(len(p))), default=1)
-        return DuetBatches(p, model_cfg.variant, model_cfg.window, longest, [0], 1)
 
-    return {"train": train, "val": held(data.val if len(data.val) else data.test), "test": held(data.test)}
+def held_batches(pieces, model_cfg: DuetConfig, data_cfg: DuetDataConfig):
+    """Held-out pieces as they are (no transposition, nothing hidden), every step once."""
+    if model_cfg.variant == "listen":
+        return ListenBatches(pieces, model_cfg.window, [0], 1, 0.0, data_cfg.steps_per_beat)
+    longest = max((pieces.length(i) for i in range(len(pieces))), default=1)
+    return DuetBatches(pieces, model_cfg.variant, model_cfg.window, longest, [0], 1)
 
 
 def run(
@@ -120,7 +125,10 @@ def run(
     train_cfg: TrainConfig,
     run_dir: Path,
     resume: bool = False,
+    init: Path | None = None,
 ) -> RunState:
+    """Train the duet model on ``data_cfg``'s pieces; ``init``: start from the weights of another
+    run's checkpoint of the same shape (go on learning from it on other music), not at random."""
     d = init_distributed()
     # rank 0 builds any missing cache (chorales, MIDI-folder shards) while the others wait
     if not d.main:
@@ -130,6 +138,8 @@ def run(
         torch.distributed.barrier()
     seed_everything(train_cfg.seed)  # the same initial weights on every rank
     model = DuetHLSTM(model_cfg)
+    if init is not None:
+        _load_init(model, init)
     meta = {
         "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "name": name,
@@ -142,6 +152,7 @@ def run(
         "val_pieces": data.val.names,
         "train": asdict(train_cfg),
         "world_size": d.world,
+        **({"init": str(init)} if init is not None else {}),
     }
     b = batches_of(data, model_cfg, data_cfg, d.world)
     if d.main:
@@ -156,6 +167,17 @@ def run(
     return state
 
 
+def _load_init(model: DuetHLSTM, path: Path) -> None:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(ckpt["model"])
+    except FileNotFoundError:
+        raise AccompanistError(f"{path}: no such checkpoint to start from (--init)") from None
+    except (RuntimeError, KeyError, TypeError, pickle.UnpicklingError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AccompanistError(f"{path}: not a duet checkpoint of this shape ({first[:160]})") from None
+
+
 def score_best(run_dir: Path, model: DuetHLSTM, b: dict[str, DuetBatches], batch_size: int, d: Dist) -> None:
     """Add the test pieces' scores to best.pt, measured once on the chosen weights."""
     best_path = run_dir / "best.pt"
@@ -164,6 +186,10 @@ def score_best(run_dir: Path, model: DuetHLSTM, b: dict[str, DuetBatches], batch
     model.to("cpu")
     best["test_loss"], best["test_accuracy"] = evaluate(model, DuetLoss(), b["test"], batch_size)
     best["test_scores"] = held_out_scores(model, b["test"], batch_size)
+    if "test_by_source" in b:
+        best["test_scores_by_source"] = {
+            k: held_out_scores(model, v, batch_size) for k, v in b["test_by_source"].items()
+        }
     torch.save(best, best_path)
     s = best["test_scores"]
     print(
@@ -171,3 +197,5 @@ def score_best(run_dir: Path, model: DuetHLSTM, b: dict[str, DuetBatches], batch
         f"onset F1 {s['onset_f1']:.3f}, exact chords {s['exact_chord_accuracy']:.3f}",
         file=sys.stderr,
     )
+    for k, s in best.get("test_scores_by_source", {}).items():
+        print(f"  {k}: BCE {s['accompaniment_bce_per_step']:.3f}, frame F1 {s['frame_f1']:.3f}", file=sys.stderr)
