@@ -389,3 +389,13 @@ def test_sources_mixed_keep_their_own_split_and_are_scored_apart(built):
     assert len(mixed.test.by_source()) == 1 and mixed.data_hash != alone.data_hash
     some = mixed.train.subset([0, len(alone.train)])
     assert len(some) == 2 and some.names == [mixed.train.names[0], mixed.train.names[len(alone.train)]]
+
+
+def test_a_source_can_be_cut_to_its_first_pieces(built):
+    from accompanist.data.duet_data import DuetDataConfig, load_duet_data
+
+    out, _ = built
+    mixed = load_duet_data(DuetDataConfig(source=f"{out},{out}@3", test_fraction=0.3, val_fraction=0.2))
+    whole, cut = (mixed.counts["sources"][s] for s in (str(out), f"{out}@3"))
+    assert sum(cut[f"{k}_pieces"] for k in ("train", "val", "test")) == 3
+    assert sum(whole[f"{k}_pieces"] for k in ("train", "val", "test")) > 3

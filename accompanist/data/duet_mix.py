@@ -1,4 +1,5 @@
-"""Several duet sources trained as one: ``--data chorales,music21:palestrina,music21:monteverdi``.
+"""Several duet sources trained as one: ``--data chorales,music21:palestrina@150,music21:monteverdi``
+(``@N``: the first N pieces of that source only).
 
 Each source is loaded and split on its own (``duet_data.load_duet_data``), so the chorales keep
 the harmoniser's held-out chorales and every other collection its seeded split by name; then the
@@ -60,7 +61,7 @@ def load_mixed(cfg):
     from accompanist.data.duet_data import DuetData, load_duet_data
 
     sources = [s.strip() for s in cfg.source.split(SEPARATOR) if s.strip()]
-    each = [load_duet_data(replace(cfg, source=s)) for s in sources]
+    each = [load_duet_data(replace(cfg, source=src, limit=n or cfg.limit)) for src, n in map(_limited, sources)]
     split = {
         k: ConcatPieces([getattr(d, k) for d in each], sources) for k in ("train", "val", "test")
     }  # fmt: skip
@@ -71,3 +72,13 @@ def load_mixed(cfg):
     digest = hashlib.sha256("".join(d.data_hash for d in each).encode()).hexdigest()
     rule = " | ".join(f"{s}: {d.rule}" for s, d in zip(sources, each, strict=True))
     return DuetData(split["train"], split["val"], split["test"], counts, digest, rule)
+
+
+def _limited(source: str) -> tuple[str, int | None]:
+    """``SOURCE@N``: only the first N pieces of that source (a collection far larger than the
+    others would drown them). Pieces are split by a hash of their names, so each piece kept is
+    on the side of the split it would be on without the cut."""
+    name, at, n = source.rpartition("@")
+    if at and n.isdigit() and int(n) > 0:
+        return name, int(n)
+    return source, None
