@@ -8,8 +8,8 @@ import pytest
 from helpers import TINY_BI, TINY_UNI, assert_clean_error, melody_of_length, run_cli
 
 from accompanist.cli import main
+from accompanist.evaluation import harmoniser as ev
 from accompanist.inference.harmonize import harmonize_file
-from accompanist.metrics import evaluate as ev
 
 
 @pytest.fixture

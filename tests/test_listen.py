@@ -198,3 +198,17 @@ def test_training_can_start_from_another_runs_weights(tiny_runs, tmp_path):
     assert_clean_error(wrong, str(src), "not a duet checkpoint of this shape")
     none = run_cli(*base, "--name", "n", "--init", tmp_path / "none.pt", "--out", tmp_path / "n")
     assert_clean_error(none, "none.pt", "no such checkpoint")
+
+
+def test_a_midi_files_time_signatures_give_the_bar_phase():
+    from accompanist.music.meter import bar_phase_of_midi
+
+    sig = lambda n, d: mido.MetaMessage("time_signature", numerator=n, denominator=d)  # noqa: E731
+    # 480 ticks a beat, 16ths: 120 ticks a step; 3/4 from the start, 6/8 from tick 2880 (step 24)
+    meta = [(0, sig(3, 4)), (2880, sig(6, 8)), (0, mido.MetaMessage("set_tempo", tempo=500000))]
+    phase = bar_phase_of_midi(meta, 40, 120.0, 4)
+    assert phase[:24].tolist() == list(range(12)) * 2
+    assert phase[24:40].tolist() == list(range(12)) + [0, 1, 2, 3]  # 6/8: six eighths, 12 16ths
+    assert bar_phase_of_midi([], 20, 120.0, 4).tolist() == list(range(16)) + [0, 1, 2, 3]
+    assert bar_phase_of_midi([(0, sig(2, 2))], 20, 120.0, 4).tolist() == list(range(16)) + [0, 1, 2, 3]
+    assert bar_phase_of_midi([(0, sig(5, 4))], 22, 120.0, 4).tolist() == list(range(20)) + [0, 1]

@@ -51,8 +51,8 @@ def _add_eval(sub) -> None:
 def cmd_eval(a: argparse.Namespace) -> int:
     import json
 
+    from accompanist.evaluation import harmoniser as ev
     from accompanist.inference.sampling import check_sampling
-    from accompanist.metrics import evaluate as ev
 
     for t in a.temperature or []:
         check_sampling(t)
@@ -81,7 +81,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
     for name in a.model:
         card = load_card(name)
         if card.family == "duet":
-            from accompanist.metrics.duet_eval import evaluate_duet
+            from accompanist.evaluation.duet_chorales import evaluate_duet
 
             duet_lines, rows, figures = evaluate_duet(card, a.temperature or [1.0], a.n, a.seed, a.plots)
             lines += ["", *duet_lines]

@@ -24,6 +24,7 @@ from accompanist.inference.harmonize import HarmonizeResult
 from accompanist.inference.sampling import check_sampling
 from accompanist.inference.two_track import accompaniment_voice, check_outputs, read_melody, write_two_tracks
 from accompanist.music import roll
+from accompanist.music.meter import bar_phase_of_midi
 
 DEFAULT_DUET_MODEL = "duet-chorale"
 
@@ -75,7 +76,9 @@ def duet_file(
         bpm = min(max(tempos[0] if tempos else 120.0, 20.0), 400.0)
         perf = perform(melody, PlayerConfig(jitter_ms, bpm, listen, seed=seed or 0), card.steps_per_beat)
         melody, heard = perf.played, perf.heard
-    acc = runner.accompany(melody, temperature, np.random.default_rng(seed), max_notes, key_lock, two_part, heard=heard)
+    phases = bar_phase_of_midi(mel.song.time_meta, len(melody), mel.ticks_per_step, card.steps_per_beat)
+    rng = np.random.default_rng(seed)
+    acc = runner.accompany(melody, temperature, rng, max_notes, key_lock, two_part, heard=heard, phases=phases)
     channel, velocity = accompaniment_voice(mel, card)
     acc_notes = roll.roll_to_notes(acc, mel.ticks_per_step, velocity=velocity, channel=channel)
     wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont, long_wav)

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from accompanist.metrics.harmony import DISSONANT_IC
 from accompanist.music import roll
+from accompanist.music.intervals import DISSONANT_IC
 from accompanist.music.keys import key_of_histogram
 
 _PC = (np.arange(roll.N_PITCHES) + roll.PITCH_LO) % 12

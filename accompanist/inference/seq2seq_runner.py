@@ -27,7 +27,7 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
-from accompanist.metrics.harmony import DISSONANT_IC
+from accompanist.music.intervals import DISSONANT_IC
 from accompanist.music.keys import find_key
 from accompanist.music.tokens import HOLD, START, sounding_pitches, window_at
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from accompanist.music.intervals import CONSONANT_IC, DISSONANT_IC
 from accompanist.music.keys import (
     KK_MAJOR,
     KK_MINOR,
@@ -39,10 +40,6 @@ from accompanist.music.tokens import sounding_pitches
 
 __all__ = ["KK_MAJOR", "KK_MINOR", "MAJOR_SCALE", "MINOR_SCALE", "Key", "find_key", "pitch_class_histogram"]
 
-#: (melody - accompaniment) mod 12 that count as consonant.
-CONSONANT_IC = frozenset({0, 3, 4, 7, 8, 9})
-#: DISSONANT_IC[ic] is True for the other six interval classes: seconds, fourths, tritones, sevenths.
-DISSONANT_IC = np.array([ic not in CONSONANT_IC for ic in range(12)])
 
 #: A run of more than this many consecutive same-pitch notes is "repetitive" (RL-tuner's rule).
 MAX_REPEATS = 4

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accompanist.metrics.harmony import CONSONANT_IC, Counts, _ratio
+from accompanist.metrics.harmony import Counts, _ratio
 from accompanist.music import roll
+from accompanist.music.intervals import CONSONANT_IC
 from accompanist.music.keys import Key, check_tokens, find_key
 from accompanist.music.tokens import sounding_pitches
 

@@ -62,3 +62,20 @@ def bar_phase_of_part(part, length: int, steps_per_beat: int) -> np.ndarray:
         if hi > lo:
             phase[lo:hi] = (np.arange(lo, hi) - s) % bar
     return phase
+
+
+def bar_phase_of_midi(time_meta: list, length: int, ticks_per_step: float, steps_per_beat: int) -> np.ndarray:
+    """Bar phase of every step of a MIDI file, from its time-signature messages ``(tick, msg)``:
+    each one starts a bar of ``numerator`` beats of ``4 / denominator`` quarters (a file says
+    nothing of a pickup: its first bar starts at tick 0, as every sequencer draws it). No
+    time signature: 4/4, as the MIDI standard assumes."""
+    phase = steady_phase(length, 4 * steps_per_beat)
+    signatures = sorted((t, m) for t, m in time_meta if m.type == "time_signature")
+    for i, (tick, m) in enumerate(signatures):
+        start = int(round(tick / ticks_per_step))
+        end = int(round(signatures[i + 1][0] / ticks_per_step)) if i + 1 < len(signatures) else length
+        bar = max(1, int(round(m.numerator * 4 / m.denominator * steps_per_beat)))
+        lo, hi = max(start, 0), min(end, length)
+        if hi > lo:
+            phase[lo:hi] = (np.arange(lo, hi) - start) % bar
+    return phase
