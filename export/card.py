@@ -27,13 +27,13 @@ def write_card(folder: Path, card: dict) -> Path:
 
 def load_checkpoints(run_dir: Path) -> tuple[dict, dict]:
     """best.pt (weights, meta, held-out scores) and last.pt (run state), of a training run."""
-    import torch
+    from accompanist.training.checkpoints import load_checkpoint
 
     best = run_dir / "best.pt"
     if not best.exists():
         raise FileNotFoundError(f"{best} not found: train first (accompanist train ...)")
     last = run_dir / "last.pt"
-    return torch.load(best, weights_only=False), torch.load(last, weights_only=False) if last.exists() else {}
+    return load_checkpoint(best), load_checkpoint(last) if last.exists() else {}
 
 
 def training_section(best: dict, last: dict, held_out: dict) -> dict:

@@ -117,6 +117,10 @@ def cmd_train(a: argparse.Namespace) -> int:
         ) from None
     lo, hi = a.transpose
     run_dir = a.out or Path("runs") / a.name
+    if a.resume and (run_dir / "last.pt").exists():  # refused before minutes of data loading
+        from accompanist.training.checkpoints import load_checkpoint
+
+        load_checkpoint(run_dir / "last.pt")
     if a.family == "duet":
         from accompanist.data.duet_data import DuetDataConfig
         from accompanist.models.duet import DuetConfig
@@ -226,7 +230,7 @@ def _add_export(sub) -> None:
 
 def cmd_export(a: argparse.Namespace) -> int:
     try:
-        import torch
+        import torch  # noqa: F401  (the [train] extra: said here in one line if missing)
 
         from accompanist.export import duet_onnx, seq2seq_onnx
     except ImportError as exc:
@@ -234,10 +238,11 @@ def cmd_export(a: argparse.Namespace) -> int:
             f"export needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
         ) from None
     from accompanist.inference.cards import search_path
+    from accompanist.training.checkpoints import load_checkpoint
 
     if not (a.run / "best.pt").is_file():
         raise AccompanistError(f"{a.run}: no best.pt in this folder; give a run folder written by accompanist train")
-    family = torch.load(a.run / "best.pt", weights_only=False)["meta"].get("family", "seq2seq")
+    family = load_checkpoint(a.run / "best.pt").get("meta", {}).get("family", "seq2seq")
     dest = a.dest or search_path()[-1]
     dest.mkdir(parents=True, exist_ok=True)
     if family == "duet":

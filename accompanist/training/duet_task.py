@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import shlex
 import sys
 from dataclasses import asdict
@@ -15,6 +14,7 @@ from accompanist.data.duet_data import DuetBatches, DuetData, DuetDataConfig, St
 from accompanist.data.listen_batches import ListenBatches
 from accompanist.errors import AccompanistError
 from accompanist.models.duet import DuetConfig, DuetHLSTM
+from accompanist.training.checkpoints import load_checkpoint
 from accompanist.training.loop import Dist, RunState, TrainConfig, evaluate, init_distributed, seed_everything, train
 
 #: Weight of the melody head's loss: the seed trains both tracks' heads as equals.
@@ -168,12 +168,10 @@ def run(
 
 
 def _load_init(model: DuetHLSTM, path: Path) -> None:
+    ckpt = load_checkpoint(path)
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(ckpt["model"])
-    except FileNotFoundError:
-        raise AccompanistError(f"{path}: no such checkpoint to start from (--init)") from None
-    except (RuntimeError, KeyError, TypeError, pickle.UnpicklingError) as exc:
+    except (RuntimeError, KeyError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise AccompanistError(f"{path}: not a duet checkpoint of this shape ({first[:160]})") from None
 
@@ -181,7 +179,7 @@ def _load_init(model: DuetHLSTM, path: Path) -> None:
 def score_best(run_dir: Path, model: DuetHLSTM, b: dict[str, DuetBatches], batch_size: int, d: Dist) -> None:
     """Add the test pieces' scores to best.pt, measured once on the chosen weights."""
     best_path = run_dir / "best.pt"
-    best = torch.load(best_path, weights_only=False)
+    best = load_checkpoint(best_path)
     model.load_state_dict(best["model"])
     model.to("cpu")
     best["test_loss"], best["test_accuracy"] = evaluate(model, DuetLoss(), b["test"], batch_size)

@@ -32,6 +32,8 @@ import torch
 from torch import distributed as dist
 from torch import nn
 
+from accompanist.training.checkpoints import load_checkpoint
+
 #: loss_fn(model, batch) -> (mean loss, number correct, number counted)
 LossFn = Callable[[nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor, int, int]]
 
@@ -201,7 +203,7 @@ def train(
     rng = np.random.default_rng(cfg.seed)
     last = run_dir / "last.pt"
     if resume and last.exists():
-        ck = torch.load(last, weights_only=False, map_location=d.device)
+        ck = load_checkpoint(last, map_location=d.device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         state = RunState(**ck["state"])
