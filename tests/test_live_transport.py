@@ -64,11 +64,12 @@ def transport(rig: Rig, state: str) -> dict:
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
 def test_following_a_daws_clock_lands_on_its_sixteenths_and_obeys_its_transport(tmp_path):
-    """One retry: this session the followed grid now and then slipped by a tick or two (answers
-    25-50 ms off the DAW's 16ths) in about one run in four, on an otherwise idle 2-core machine;
-    bench live shows the same slip with the hearing model. The cause is not found yet (an input
-    thread held up so that ticks are stamped late is the suspect). Twice in a row is a failure;
-    how often it happens is bench live's to measure, and an open issue's to fix."""
+    """One retry: the followed grid once slipped by a tick or two (answers 25-50 ms off the DAW's
+    16ths) in about one run in four. Two causes were found: ticks stamped when the input thread
+    polled rather than when they came (now stamped from rtmidi's own deltas, ``live.stamps``),
+    and this VM's JACK at a 64-frame period failing thousands of cycles a minute, in which a
+    tick can be lost between clients (the bench counts them). The second is the machine's:
+    twice in a row is a failure."""
     for attempt in ("first", "again"):
         (tmp_path / attempt).mkdir()
         try:

@@ -128,7 +128,17 @@ class Rig:
             pass
 
     def result(self, timeout: float) -> dict:
-        out, err = self.proc.communicate(timeout=timeout)
+        # read through the same buffered pipe as ``played``: its readline may already hold the
+        # result (communicate reads the raw pipe and would miss it); killed if it hangs
+        import threading
+
+        timer = threading.Timer(timeout, self.proc.kill)
+        timer.start()
+        try:
+            out, err = self.proc.stdout.read(), self.proc.stderr.read()
+            self.proc.wait()
+        finally:
+            timer.cancel()
         if self.proc.returncode != 0:
             raise AccompanistError(f"bench rig failed: {err[-500:]}")
         return json.loads(out.strip().splitlines()[-1])
