@@ -74,6 +74,9 @@ def test_the_duet_waits_for_the_player_and_rests_when_the_player_rests(tmp_path)
     # a bar (16 steps) after the last note the answer is silent: nothing struck after that
     rest_from = played_to + 16 * clock.step_seconds + 0.1
     assert all(t < rest_from for t, _ in answers), [t - played_to for t, _ in answers]
+    # as it falls silent, All Notes Off on its channel: a note-off lost on the way ends there
+    silent = [t for t, m in rig.sent_at if m.type == "control_change" and m.control == 123 and m.channel == 1]
+    assert silent and answers[-1][0] < silent[0] < rest_from + 0.5, [t - played_to for t in silent]
     no_stuck_notes(rig.sent)
     assert heard is not None
 

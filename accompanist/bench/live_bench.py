@@ -425,12 +425,19 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0, listen_ms: float
         stop_jack(jack)
     on: dict[tuple[int, int], int] = {}  #: (channel, note) -> strikes not yet released
     last: dict[tuple[int, int], float] = {}
-    for t, kind, note, vel, ch in data["heard"]:
+    lost_offs = 0  #: notes a note-off never ended (an All Notes Off did, or nothing)
+    for t, kind, note, vel, ch in data["heard"]:  # "note" is the controller for control changes
         if kind == "note_on" and vel:
-            on[ch, note] = on.get((ch, note), 0) + 1
+            lost_offs += on.get((ch, note), 0)  # struck again unreleased: its note-off was lost
+            on[ch, note] = 1
             last[ch, note] = t
         elif kind in ("note_on", "note_off") and on.get((ch, note), 0) > 0:
             on[ch, note] -= 1
+        elif kind == "control_change" and note == 123:  # All Notes Off: what a synth does
+            ended = [k for k, v in on.items() if k[0] == ch and v > 0]
+            lost_offs += len(ended)
+            for k in ended:
+                on[k] = 0
     end = data["heard"][-1][0] if data["heard"] else 0.0
     fig = engine.figures()
     after_warmup = [m for t, m in rss if t >= 60] or [m for _, m in rss]
@@ -449,6 +456,7 @@ def soak(model: str | None, minutes: float, bpm: float = 120.0, listen_ms: float
         "player_notes": len(data["sent"]),
         "answer_notes": sum(1 for h in data["heard"] if h[1] == "note_on" and h[3]),
         "stuck_notes": sum(1 for v in on.values() if v > 0),
+        "note_offs_lost": lost_offs,
         # channel 1-16, note, and how long before the last message heard it was struck
         "stuck": [(ch + 1, n, round(end - last[ch, n], 3)) for (ch, n), v in on.items() if v > 0],
         "rss_mb_first": round(after_warmup[0], 1) if after_warmup else None,

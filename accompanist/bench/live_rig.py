@@ -44,7 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         while not stop.is_set():
             got = ear.poll(time.perf_counter())
             heard.extend(
-                (t, m.type, getattr(m, "note", None), getattr(m, "velocity", None), getattr(m, "channel", None))
+                (
+                    t,
+                    m.type,
+                    getattr(m, "note", getattr(m, "control", None)),
+                    getattr(m, "velocity", None),
+                    getattr(m, "channel", None),
+                )
                 for t, m in got
             )
             if not got:  # arrival times come from rtmidi's own stamps, not from when we look

@@ -70,6 +70,12 @@ class Answering:
             return
         self.mode.played(step)
         self._plan_step(deadline, step, self._velocity())
+        if getattr(self.mode, "fell_silent", False):
+            # The answer has just released everything to wait for the player. A note-off lost on
+            # the way (a JACK cycle that failed: thousands a minute on a stalled VM) would leave a
+            # note sounding through the rest; All Notes Off here costs nothing and ends it.
+            ch = self.settings.channel
+            self.output.at(deadline, mido.Message("control_change", channel=ch, control=123, value=0))
 
     def _loop_step(self, index: int, closed, deadline: float, k: int) -> None:
         """Hear step ``index`` of the pass; at the pass's last step, harmonise the pass; then

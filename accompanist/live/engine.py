@@ -217,8 +217,12 @@ class Engine(Answering, PortWatch, Transport):
             self.output.now(mido.Message("stop"))
         self.output.stop()
         # the releases sit in rtmidi's ring buffer until JACK's next cycles carry them out;
-        # closing the port at once would drop them (seen: notes left sounding at the listener)
+        # closing the port at once would drop them (seen: notes left sounding at the listener).
+        # All Notes Off goes out once more after that: a JACK cycle that failed can lose a message
+        # between clients, and this is the last chance to end what it left sounding
         time.sleep(0.05)
+        self.output.panic()
+        time.sleep(0.02)
         if self.recorder:
             self._write_recording(final=True)
         self._close_ports()

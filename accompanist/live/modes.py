@@ -42,6 +42,7 @@ class DuetMode:
         self.runner = DuetRunner(card)
         self.rest_steps = rest_steps
         self.quiet: int | None = None  #: steps since the player last sounded; None: not yet
+        self.fell_silent = False  #: the step just answered is the first the answer waits at
         self.rng = rng
         self.sampler = self.runner.sampler(temperature, max_notes, key_lock, two_part)
         self.listens = self.runner.listens
@@ -92,11 +93,13 @@ class DuetMode:
         self.runner.commit(melody_step, self.last, phase)
 
     def _waiting(self, melody_step: np.ndarray) -> bool:
-        """Count the player's silence; True while the answer waits for the player."""
+        """Count the player's silence; True while the answer waits for the player. ``fell_silent``
+        is True at the one step where the answer stops to wait."""
         if melody_step[roll.FRAME].any():
             self.quiet = 0
         elif self.quiet is not None:
             self.quiet += 1
+        self.fell_silent = self.rest_steps is not None and self.quiet == self.rest_steps
         return self.quiet is None or (self.rest_steps is not None and self.quiet >= self.rest_steps)
 
     def _sample(self, logits: np.ndarray, melody_step: np.ndarray, phase: int | None) -> np.ndarray:
@@ -113,6 +116,7 @@ class DuetMode:
         self.sampler.reset()
         self.last = roll.empty(1)[0]
         self.quiet = None
+        self.fell_silent = False
 
 
 def melody_tokens(rolls: np.ndarray) -> np.ndarray:
