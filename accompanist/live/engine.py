@@ -31,7 +31,6 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -42,10 +41,12 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.live.answering import Answering
 from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
+from accompanist.live.clock_thread import ClockThread
+from accompanist.live.input_thread import InputThread
 from accompanist.live.modes import DuetMode, LoopMode
 from accompanist.live.output import PortSink, Scheduler, Sink
 from accompanist.live.port_watch import PortWatch
-from accompanist.live.quantize import LISTEN_MARGIN, InputQuantizer
+from accompanist.live.quantize import InputQuantizer
 from accompanist.live.recorder import Recorder
 from accompanist.live.settings import (
     DEFAULT_MODELS,
@@ -53,14 +54,13 @@ from accompanist.live.settings import (
     LIVE_SETTINGS,
     METRONOME_CHANNEL,
     MODE_FAMILY,
-    POLL,
     Settings,
     Stats,
     card_for,
     check_listen,
     check_settings,
 )
-from accompanist.live.transport import Transport, _transport
+from accompanist.live.transport import Transport
 from accompanist.music import roll
 
 __all__ = [
@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 
-class Engine(Answering, PortWatch, Transport):
+class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
     def __init__(self, settings: Settings, sinks: list[Sink] | None = None):
         s = settings
         check_settings(s)
@@ -405,174 +405,9 @@ class Engine(Answering, PortWatch, Transport):
     def _program_change(self) -> mido.Message:
         return mido.Message("program_change", channel=self.settings.channel, program=self.program)
 
-    # --- threads ----------------------------------------------------------------------------
-
-    def _input_worker(self) -> None:
-        """Collect the player's messages every half millisecond (see ports.MidiInput for why
-        we poll), then: MIDI clock to the external clock, notes and pedal to the quantiser,
-        everything to the recorder."""
-        ext = self.clock if isinstance(self.clock, ExternalClock) else None
-        while self._running.is_set():
-            with self._port_lock:
-                batch = self.in_port.poll(time.perf_counter())
-            if not batch:
-                time.sleep(POLL)
-                continue
-            for t, msg in batch:
-                # what comes in was sent about as long before as our own sends go early (the
-                # same JACK period lies between): notes and clock alike are read that much earlier
-                t -= self.output.lead
-                try:
-                    kind = msg.type
-                    if kind in ("clock", "start", "stop", "continue", "songpos"):
-                        if ext is not None:
-                            with self._qlock:
-                                _transport(ext, kind, t, msg)
-                                if kind in ("start", "continue", "songpos"):
-                                    # here, not on the clock thread: a note in the same JACK cycle
-                                    # as Start (a DAW's track playing the melody) is fed next
-                                    self.quantizer.restart(max(0, ext.step_at(t + self.settings.early)) - 1)
-                        continue
-                    if not self._hears(msg):
-                        continue
-                    if self._monitor_channel is not None and kind in ("note_on", "note_off"):
-                        self.synth.send(msg.copy(channel=self._monitor_channel))
-                    with self._qlock:
-                        self.quantizer.feed(t, msg)
-                    self.recorder.played(t, msg)
-                    if kind in ("note_on", "note_off"):
-                        vel = msg.velocity if kind == "note_on" else 0
-                        self._emit("note_in", note=msg.note, velocity=vel, t=t)
-                except Exception as exc:  # a strange message is reported, never fatal
-                    self._error(f"input message {msg!r} skipped: {exc}")
-
-    def _hears(self, msg: mido.Message) -> bool:
-        """Is this the player? A channel message counts only on the input channel (default:
-        any but the answer's). The answer's own channel coming in is a feedback loop: said once."""
-        channel = getattr(msg, "channel", None)
-        if channel is None:
-            return True
-        s = self.settings
-        heard = channel == s.in_channel if s.in_channel is not None else channel != s.channel
-        if channel == s.channel and not heard and not self._feedback_warned:
-            self._feedback_warned = True
-            self._emit(
-                "warning",
-                text=f"the input carries notes on the answer's channel {s.channel + 1}: is the answer looped back "
-                "(a DAW track monitoring MIDI, or accompanist-out connected to accompanist-in)? They are ignored",
-            )
-        return heard
-
-    def _clock_thread(self) -> None:
-        s = self.settings
-        ext = self.clock if isinstance(self.clock, ExternalClock) else None
-        count_in = 0 if ext else s.count_in * self.steps_per_bar  # a DAW counts in itself
-        self.output.at(time.perf_counter(), self._program_change())
-        if s.send_clock:
-            self.output.at(self.clock.boundary(0) - 0.0001, mido.Message("start"))
-            self._plan_ticks(0)
-        if ext is None and (s.metronome or count_in):
-            self._click(self.clock.boundary(0), accent=True)  # the first downbeat: later ones at step closes
-        k, generation, lost_from, listened = 0, None, None, -1
-        while self._running.is_set():
-            try:
-                if ext is not None:
-                    with self._qlock:
-                        now_generation, first = ext.generation, self.quantizer.closed + 1
-                    if not ext.running or ext.silent(time.perf_counter()):
-                        if generation is not None:
-                            lost_from, generation = generation, None
-                            self._transport_moved("stopped" if not ext.running else "lost")
-                        time.sleep(0.002)
-                        continue
-                    if now_generation != generation:
-                        if now_generation == lost_from:
-                            # the ticks came back with no Start: the song went on without us
-                            with self._qlock:
-                                first = max(0, ext.step_at(time.perf_counter() + s.early))
-                                self.quantizer.restart(first - 1)
-                        generation, k, lost_from = now_generation, first, None
-                        self._transport_moved("playing", step=k, bpm=round(ext.bpm, 2))
-
-                def moved(g=generation) -> bool:
-                    if ext is None:
-                        return False
-                    return not ext.running or ext.generation != g or ext.silent(time.perf_counter())
-
-                if getattr(self.mode, "listens", False):
-                    if listened != k and k >= count_in:
-                        if not self._sleep_until(lambda k=k: self._listen_at(k), moved):
-                            continue
-                        self._listen_step(k, count_in)
-                        listened = k
-                if not self._sleep_until(lambda k=k: self.clock.boundary(k + 1) - s.early, moved):
-                    continue  # stopping, or the DAW stopped or jumped: the top of the loop sees which
-                self._close_step(k, count_in, ext)
-                k += 1
-            except Exception as exc:  # the clock must outlive anything a step can throw
-                self._error(f"clock: {type(exc).__name__}: {exc}")
-                time.sleep(0.01)
-
-    def _listen_at(self, k: int) -> float:
-        """When step k's answer is chosen: its listen window less the time inference and the way
-        out need; never after the step closes (a listen window longer than a fast step)."""
-        s = self.settings
-        heard = self.clock.boundary(k) + self.listen - LISTEN_MARGIN - self.output.lead
-        return min(heard, self.clock.boundary(k + 1) - s.early)
-
-    def _listen_step(self, k: int, count_in: int) -> None:
-        """A hearing duet: step k as played so far goes to the model worker, which answers it."""
-        with self._qlock:
-            heard = self.quantizer.peek(k)
-        at = self.clock.boundary(k) + self.listen
-        self._work.put(("listen", self._epoch, k - count_in, heard, at, k))
-
-    def _close_step(self, k: int, count_in: int, ext: ExternalClock | None) -> None:
-        """Step k ends: its melody goes to the model worker, the step after it is planned."""
-        s = self.settings
-        with self._qlock:
-            closed = self.quantizer.close(k)
-        next_at = self.clock.boundary(k + 1)
-        if s.send_clock:
-            self._plan_ticks(k + 1)
-        if (s.metronome or k + 1 < count_in) and (k + 1) % self.steps_per_beat == 0:
-            self._click(next_at, (k + 1) % self.steps_per_bar == 0)
-        if k >= count_in:
-            self._work.put(("step", self._epoch, k - count_in, closed, next_at, k))
-        if ext is not None and self._take_unanchored:
-            # a take's first anchor waits for this: by now its first ticks have come, and say
-            # when its first step really began (Start itself can come a tick early)
-            self.recorder.tempo(self.clock.boundary(k), ext.bpm, tick=self._song_tick(k))
-            self._take_unanchored = False
-        if ext is not None and (k + 1) % self.steps_per_beat == 0:
-            # the recording's grid is the DAW's: each beat is anchored at its song position
-            self.recorder.tempo(next_at, ext.bpm, tick=self._song_tick(k + 1))
-        if (k + 1) % self.steps_per_bar == 0:
-            threading.Thread(target=self._write_recording, daemon=True).start()
-        self.stats.steps += 1
-        heard = (np.flatnonzero(closed.roll[roll.ONSET]) + roll.PITCH_LO).tolist()
-        self._emit("step", step=k, count_in=k < count_in, heard=heard)
-
     @property
     def steps_per_bar(self) -> int:
         return self.settings.beats_per_bar * self.steps_per_beat
-
-    def _sleep_until(self, target: Callable[[], float], moved: Callable[[], bool]) -> bool:
-        """Sleep until ``target()``, asked again every few milliseconds (a DAW's clock refines its
-        prediction with each tick, a tempo change moves it); False if the engine stops or
-        ``moved()`` says the grid went somewhere else."""
-        while self._running.is_set() and not moved():
-            left = target() - time.perf_counter()
-            if left <= 0:
-                return True
-            time.sleep(min(left, 0.005 if isinstance(self.clock, ExternalClock) else 0.05))
-        return False
-
-    def _click(self, t: float, accent: bool) -> None:
-        note = 76 if accent else 77  # GM hi / lo wood block
-        ch = self.settings.click_channel
-        self.output.at(t, mido.Message("note_on", channel=ch, note=note, velocity=100 if accent else 70))
-        self.output.at(t + 0.05, mido.Message("note_off", channel=ch, note=note, velocity=0))
 
     def _write_recording(self, final: bool = False) -> None:
         try:
