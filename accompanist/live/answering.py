@@ -70,7 +70,7 @@ class Answering:
             return
         self.mode.played(step)
         self._plan_step(deadline, step, self._velocity())
-        if getattr(self.mode, "fell_silent", False):
+        if self.mode.fell_silent:  # only a duet mode comes here
             # The answer has just released everything to wait for the player. A note-off lost on
             # the way (a JACK cycle that failed: thousands a minute on a stalled VM) would leave a
             # note sounding through the rest; All Notes Off here costs nothing and ends it.
