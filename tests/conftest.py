@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import TINY_DUETS, TINY_VARIANTS, melody_of_length, write_melody
+from helpers import TINY_DUETS, TINY_MELODY, TINY_VARIANTS, melody_of_length, write_melody
 
 TRAINING_FIXTURES = {"tiny_training", "tiny_models", "tiny_runs", "use_tiny_models"}
 
@@ -48,7 +48,8 @@ class Tiny:
 
 @pytest.fixture(scope="session")
 def tiny_training(tmp_path_factory, isolated_env) -> Tiny:
-    """Train and export two tiny seq2seq and two tiny duet models through the real command-line code path."""
+    """Train and export two tiny seq2seq models, three tiny duet models and a tiny melody model
+    through the real command-line code path."""
     from accompanist.cli import main
 
     root = tmp_path_factory.mktemp("tiny")
@@ -92,6 +93,12 @@ def tiny_training(tmp_path_factory, isolated_env) -> Tiny:
         assert main([*args, "--out", str(run), "--threads", "1"]) == 0
         assert main(["export", str(run), "--dest", str(models)]) == 0
         runs[name] = run
+    run = root / "runs" / TINY_MELODY
+    args = ["train", "melody", "--name", TINY_MELODY, "--data", "chorales", "--limit", "12", "--epochs", "2"]
+    args += ["--hidden", "16", "--dense", "16", "--val-fraction", "0.2", "--test-fraction", "0.2"]
+    assert main([*args, "--out", str(run), "--threads", "1"]) == 0
+    assert main(["export", str(run), "--dest", str(models)]) == 0
+    runs[TINY_MELODY] = run
     return Tiny(models, runs)
 
 

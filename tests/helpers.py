@@ -16,6 +16,7 @@ TINY_DUET = "tiny-duet"  # stateful
 TINY_DUET_WINDOW = "tiny-duet-window"  # the seed's 4-step window
 TINY_DUET_LISTEN = "tiny-duet-listen"  # hears the step it answers
 TINY_DUETS = {TINY_DUET: "stateful", TINY_DUET_WINDOW: "window", TINY_DUET_LISTEN: "listen"}
+TINY_MELODY = "tiny-melody"  # pitch + duration LSTM (seed 004), on chorale sopranos
 
 
 def write_melody(

@@ -18,10 +18,12 @@ from accompanist.cli.files import (
     _add_demo,
     _add_duet,
     _add_harmonize,
+    _add_respond,
     cmd_data,
     cmd_demo,
     cmd_duet,
     cmd_harmonize,
+    cmd_respond,
 )
 from accompanist.cli.models import _add_export, _add_models, _add_train, cmd_export, cmd_models, cmd_train
 from accompanist.cli.play import (
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_demo,
         _add_harmonize,
         _add_duet,
+        _add_respond,
         _add_data,
         _add_ports,
         _add_live,
@@ -69,6 +72,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "harmonize": cmd_harmonize,
     "duet": cmd_duet,
+    "respond": cmd_respond,
     "data": cmd_data,
     "ports": cmd_ports,
     "live": cmd_live,

@@ -36,7 +36,8 @@ def _add_eval(sub) -> None:
         "--tunes",
         choices=["validation", "test"],
         default=None,
-        help="duet models: play the validation or test folk collections with a human-timed player, as live",
+        help="duet: play the validation or test folk collections as live; "
+        "melody: its own validation (default) or test melodies",
     )
     p.add_argument(
         "--listen-ms", type=float, action="append", default=None, help="duet: listen window(s) to try (repeatable)"
@@ -46,6 +47,9 @@ def _add_eval(sub) -> None:
     p.add_argument("--rolls", default=None, help="duet --tunes: folder for piano-roll PNGs of three tunes")
     p.add_argument("--hold", type=float, default=None, help="duet, hearing: penalty on strikes off the pulse")
     p.add_argument("--cover", type=int, default=None, help="duet: notes at least under a sounding melody")
+    p.add_argument("--call-bars", type=int, default=2, help="melody: bars of each held-out melody played as the call")
+    p.add_argument("--answer-bars", type=int, default=2, help="melody: bars of each answer")
+    p.add_argument("--duration-temperature", type=float, default=None, help="melody: (default: the temperature)")
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -76,6 +80,9 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
     results = []
     lines: list[str] = []
+    cards = [load_card(n) for n in a.model]
+    if any(c.family == "melody" for c in cards):
+        return _eval_melody(a, cards)
     if a.tunes:
         return _eval_tunes(a)
     for name in a.model:
@@ -172,4 +179,45 @@ def _eval_tunes(a: argparse.Namespace) -> int:
                 card.data.setdefault("metrics", {})[f"tunes_{a.tunes}@{t}"] = stored
                 write_card(card.folder, card.data)
     print(json.dumps(rows, indent=2) if a.json else "\n".join(format_rows(rows)))
+    return 0
+
+
+def _eval_melody(a: argparse.Namespace, cards) -> int:
+    """Melody models answering held-out calls (their own validation or test melodies)."""
+    import json
+
+    from accompanist.evaluation import melody_respond as mr
+    from accompanist.inference.melody_runner import MelodyRunner
+
+    other = [c.name for c in cards if c.family != "melody"]
+    if other:
+        raise AccompanistError(f"evaluate melody models apart from others ({', '.join(other)})")
+    which = a.tunes or "validation"
+    rows, lines = [], []
+    for card in cards:
+        lines.append(mr.describe(card))
+        runner = MelodyRunner(card)
+        melodies = mr.held_out(card, which)
+        for t in a.temperature or [1.0]:
+            got = mr.respond_set(
+                runner, melodies, a.call_bars, a.answer_bars, t, a.duration_temperature, a.key_lock, a.seed, a.n
+            )
+            if not rows:
+                rows.append({"label": f"own next bars ({which})", **got["own_continuations"]})
+            rows.append(
+                {"label": f"{card.name} T={t:g}", "temperature": t, "key_lock": a.key_lock, **got["answers"]}
+                | {"ms_per_answer": got["ms_per_answer"], "calls": got["calls"]}
+            )
+            if a.write_card:
+                from accompanist.export.card import write_card
+
+                card.data.setdefault("metrics", {})[f"respond_{which}@{t:g}"] = {
+                    "call_bars": a.call_bars,
+                    "answer_bars": a.answer_bars,
+                    "seed": a.seed,
+                    "key_lock": runner.key_lock if a.key_lock is None else a.key_lock,
+                    **got,
+                }
+                write_card(card.folder, card.data)
+    print(json.dumps(rows, indent=2) if a.json else "\n".join(lines + [""] + mr.format_rows(rows)))
     return 0

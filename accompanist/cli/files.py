@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from accompanist.errors import AccompanistError
+from accompanist.wording import count
 
 
 def _add_sampling(p) -> None:
@@ -126,6 +128,50 @@ def cmd_duet(a: argparse.Namespace) -> int:
         jitter_ms=a.jitter_ms,
     )
     return _report(r)
+
+
+def _add_respond(sub) -> None:
+    p = sub.add_parser("respond", help="answer the phrase in a MIDI file with a melody model (call and response)")
+    _add_file_verb(p, "melody-lstm")
+    p.set_defaults(output=None)
+    p.add_argument("--bars", type=int, default=None, help="answer only the call's first N bars (default: up to 16)")
+    p.add_argument("--answer-bars", type=int, default=None, help="bars of the answer (default: as long as the call)")
+    p.add_argument("--duration-temperature", type=float, default=None, help="(default: the temperature)")
+    p.add_argument(
+        "--key-lock", type=float, default=None, help="penalty on notes outside the call's key, in logits (0 = off)"
+    )
+
+
+def cmd_respond(a: argparse.Namespace) -> int:
+    from accompanist.inference.respond_file import respond_file
+
+    out = a.output or a.input.with_name(f"{a.input.stem}-answered.mid")
+    r = respond_file(
+        a.input,
+        out,
+        model=a.model,
+        temperature=a.temperature,
+        duration_temperature=a.duration_temperature,
+        key_lock=a.key_lock,
+        seed=a.seed,
+        bars=a.bars,
+        answer_bars=a.answer_bars,
+        wav=a.wav,
+        track=a.track,
+        soundfont=a.soundfont,
+        long_wav=a.long_wav,
+    )
+    for w in r.warnings:
+        print(f"accompanist: warning: {w}", file=sys.stderr)
+    key = f" in {r.key}" if r.key else ""
+    print(
+        f"wrote {r.midi_path} ({r.model}, temperature {r.temperature:g}): a call of {count(r.call_bars, 'bar')}{key}, "
+        f"answered from bar {r.answer_bar} for {count(r.answer_bars, 'bar')} ({count(len(r.answer), 'note')} and rests)"
+        f" in {r.seconds:.2f} s"
+    )
+    if r.wav_path:
+        print(f"wrote {r.wav_path}")
+    return 0
 
 
 def _add_data(sub) -> None:

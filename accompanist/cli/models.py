@@ -45,7 +45,7 @@ def _common_train(p) -> None:
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model from a corpus (needs the [train] extra)")
-    fam = p.add_subparsers(dest="family", required=True, metavar="{seq2seq,duet}")
+    fam = p.add_subparsers(dest="family", required=True, metavar="{seq2seq,duet,melody}")
     s = fam.add_parser("seq2seq", help="the phrase harmoniser of seed 001 (loop mode, harmonize)")
     _common_train(s)
     s.add_argument("--pair", choices=["alto", "bass"], default="alto", help="soprano->alto or tenor->bass")
@@ -92,6 +92,17 @@ def _add_train(sub) -> None:
     d.add_argument("--steps-per-beat", type=int, default=4, help="grid (4 = 16ths; the seed: 2)")
     d.add_argument("--chunk", type=int, default=128, help="steps per training chunk of the stateful variant")
     d.add_argument("--repeats", type=int, default=4, help="passes over the pieces per epoch, each freshly transposed")
+    m = fam.add_parser("melody", help="the pitch + duration melody LSTM of seed 004 (respond mode)")
+    _common_train(m)
+    m.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
+    m.add_argument("--hidden", type=int, default=256, help="units per LSTM (seed's article: 512)")
+    m.add_argument("--layers", type=int, default=2, help="stacked LSTMs (seed's article: 3)")
+    m.add_argument("--dense", type=int, default=256)
+    m.add_argument("--dropout", type=float, default=0.3)
+    m.add_argument(
+        "--no-position", dest="position", action="store_false", help="no bar-position input (the seed's two inputs)"
+    )
+    m.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
 
 
 def _train_config(a: argparse.Namespace, batch_size: int, lr: float):
@@ -121,6 +132,8 @@ def cmd_train(a: argparse.Namespace) -> int:
         from accompanist.training.checkpoints import load_checkpoint
 
         load_checkpoint(run_dir / "last.pt")
+    if a.family == "melody":
+        return _train_melody(a, run_dir, lo, hi)
     if a.family == "duet":
         from accompanist.data.duet_data import DuetDataConfig
         from accompanist.models.duet import DuetConfig
@@ -169,6 +182,29 @@ def cmd_train(a: argparse.Namespace) -> int:
     if int(__import__("os").environ.get("RANK", "0")) == 0:
         print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
         print(f"export it with: accompanist export {run_dir}")
+    return 0
+
+
+def _train_melody(a: argparse.Namespace, run_dir: Path, lo: int, hi: int) -> int:
+    from accompanist.data.melodies import SOURCES, MelodyDataConfig
+    from accompanist.models.melody import MelodyConfig
+    from accompanist.training import melody_task
+
+    sources = tuple(x.strip() for x in a.data.split(",") if x.strip())
+    unknown = [x for x in sources if x not in SOURCES]
+    if unknown or not sources:
+        raise AccompanistError(f"--data '{a.data}': melody sources are {', '.join(SOURCES)}, comma-separated")
+    model_cfg = MelodyConfig(a.hidden, a.layers, a.dense, a.dropout, a.position)
+    data_cfg = MelodyDataConfig(
+        sources=sources,
+        val_fraction=a.val_fraction,
+        test_fraction=a.test_fraction,
+        transpositions=tuple(range(lo, hi)),
+        limit=a.limit,
+    )
+    state = melody_task.run(a.name, model_cfg, data_cfg, _train_config(a, 64, 2e-3), run_dir, resume=a.resume)
+    print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
+    print(f"export it with: accompanist export {run_dir}")
     return 0
 
 
@@ -232,7 +268,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     try:
         import torch  # noqa: F401  (the [train] extra: said here in one line if missing)
 
-        from accompanist.export import duet_onnx, seq2seq_onnx
+        from accompanist.export import duet_onnx, melody_onnx, seq2seq_onnx
     except ImportError as exc:
         raise AccompanistError(
             f"export needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
@@ -245,7 +281,9 @@ def cmd_export(a: argparse.Namespace) -> int:
     family = load_checkpoint(a.run / "best.pt").get("meta", {}).get("family", "seq2seq")
     dest = a.dest or search_path()[-1]
     dest.mkdir(parents=True, exist_ok=True)
-    if family == "duet":
+    if family == "melody":
+        folder = melody_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
+    elif family == "duet":
         folder = duet_onnx.export_run(
             a.run,
             dest,

@@ -1,0 +1,146 @@
+"""Call and response on held-out melodies: the model hears the first bars of a melody it never
+saw and answers; its answers are measured beside the melodies' own next bars.
+
+Rule: each held-out melody (validation or test pieces of the model's own split, named in its
+card) is cut at its first downbeat + ``call_bars`` bars; the model answers ``answer_bars`` bars
+from the next bar line (the call always ends on one here), and the melody's own next
+``answer_bars`` bars are the reference. Melodies too short for call and answer are skipped.
+Figures are means over the answers (``metrics.melody``), plus the share of answer notes in the
+key heard in the call (Krumhansl-Kessler, the live test's >= 90 %).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from accompanist.errors import AccompanistError
+from accompanist.inference.cards import ModelCard
+from accompanist.metrics.melody import melody_table
+from accompanist.music.events import events_to_tokens, tokens_to_events
+from accompanist.music.keys import find_key
+
+COLUMNS = (
+    "in_call_key",
+    "scale_consistency",
+    "groove_consistency",
+    "pitch_class_entropy",
+    "empty_beat_rate",
+    "pitch_range",
+    "pitches_used",
+)
+
+
+def held_out(card: ModelCard, which: str):
+    """The validation or test melodies of the model's own split, read again by name."""
+    from accompanist.data.melodies import MelodyDataConfig, load_melodies
+
+    t = card.data["training"]
+    d = dict(t["data"])
+    cfg = MelodyDataConfig(
+        sources=tuple(d["sources"]),
+        val_fraction=d["val_fraction"],
+        test_fraction=d["test_fraction"],
+        split_seed=d["split_seed"],
+        transpositions=tuple(d["transpositions"]),
+        limit=d.get("limit"),
+    )
+    data = load_melodies(cfg, progress=False)
+    part = data.val if which == "validation" else data.test
+    want = t["val_pieces" if which == "validation" else "test_pieces"]
+    if part.names != want:
+        raise AccompanistError(
+            f"model '{card.name}': its {which} melodies are not what the corpus gives now "
+            f"(music21 or the selection rule changed); evaluate with the version that trained it"
+        )
+    return part
+
+
+def in_key_share(answer: np.ndarray, key) -> float:
+    p = answer[answer < 128]
+    if key is None or not len(p):
+        return float("nan")
+    return float(np.isin(p % 12, sorted(key.pitch_classes)).mean())
+
+
+def respond_set(
+    runner,
+    melodies,
+    call_bars: int = 2,
+    answer_bars: int = 2,
+    temperature: float = 1.0,
+    duration_temperature: float | None = None,
+    key_lock: float | None = None,
+    seed: int = 0,
+    n: int | None = None,
+) -> dict:
+    """Answers to the held-out calls and the melodies' own continuations, measured alike."""
+    rng = np.random.default_rng(seed)
+    answers, truths, keys, bars = [], [], [], []
+    t0 = time.perf_counter()
+    for i in range(len(melodies)):
+        tokens, phase = melodies.tokens[i], melodies.phases[i]
+        bar = int(phase.max()) + 1
+        downbeats = np.flatnonzero(phase == 0)
+        if not len(downbeats):
+            continue
+        cut = int(downbeats[0]) + call_bars * bar
+        end = cut + answer_bars * bar
+        if end > len(tokens) or (tokens[:cut] < 128).sum() < 4:
+            continue
+        call = tokens_to_events(tokens[:cut], phase[:cut])
+        meter = lambda s, p=phase, c=cut, b=bar: int(p[s]) if s < len(p) else int((s - c) % b)  # noqa: E731
+        ans = runner.answer(call, end - cut, meter, 0, temperature, duration_temperature, key_lock, rng)
+        answers.append(events_to_tokens(ans))
+        truths.append(tokens[cut:end])
+        keys.append(find_key(tokens[:cut]))
+        bars.append(bar)
+        if n is not None and len(answers) >= n:
+            break
+    secs = time.perf_counter() - t0
+    if not answers:
+        raise AccompanistError("no held-out melody is long enough for the call and the answer")
+    return {
+        "answers": _table(answers, keys, bars),
+        "own_continuations": _table(truths, keys, bars),
+        "calls": len(answers),
+        "ms_per_answer": round(1000 * secs / len(answers), 2),
+    }
+
+
+def _table(melodies: list[np.ndarray], keys: list, bars: list[int]) -> dict:
+    by_bar: dict[int, list[np.ndarray]] = {}
+    for m, b in zip(melodies, bars, strict=True):
+        by_bar.setdefault(b, []).append(m)
+    # groove needs each melody's own bar length: average the per-meter tables by melody count
+    parts = [(len(ms), melody_table(ms, steps_per_bar=b)) for b, ms in by_bar.items()]
+    total = sum(k for k, _ in parts)
+    out = {}
+    for key in parts[0][1]:
+        vals = [(k, t[key]) for k, t in parts if t[key] == t[key]]
+        w = sum(k for k, _ in vals)
+        out[key] = round(sum(k * v for k, v in vals) / w, 4) if w else float("nan")
+    shares = np.array([in_key_share(m, k) for m, k in zip(melodies, keys, strict=True)])
+    out["in_call_key"] = round(float(np.nanmean(shares)), 4)
+    out["melodies"] = total
+    return out
+
+
+def format_rows(rows: list[dict]) -> list[str]:
+    head = f"{'':34s}" + "".join(f"{c[:12]:>13s}" for c in COLUMNS)
+    lines = [head]
+    for r in rows:
+        lines.append(f"{r['label'][:34]:34s}" + "".join(f"{r[c]:13.3f}" for c in COLUMNS))
+    return lines
+
+
+def describe(card: ModelCard) -> str:
+    h = card.data.get("metrics", {}).get("held_out", {})
+    if not h:
+        return f"{card.name}: no held-out scores in its card"
+    return (
+        f"{card.name}: held-out {h['melodies']} melodies, {h['notes']} notes: pitch CE {h['pitch_ce']:.3f}, "
+        f"duration CE {h['duration_ce']:.3f} nats a note (accuracy {h['pitch_accuracy']:.3f}, "
+        f"{h['duration_accuracy']:.3f})"
+    )

@@ -1,0 +1,105 @@
+"""Answer a phrase with the exported pitch + duration melody model (ONNX Runtime and numpy only).
+
+The call is read note by note into the model's state; a rest then fills the time up to the bar
+line where the answer starts (the model has met rests between phrases in training), and notes
+are drawn one at a time, each head with its own temperature, until the answer fills its length;
+the last note is cut at the answer's end. Each drawn note's bar position comes from the meter
+the caller gives, so the model always knows where the bar lines are.
+
+``key_lock`` is a logit penalty on pitches outside the key heard in the call (Krumhansl-Kessler,
+``music.keys``): 0 lets the model modulate as it learned to; the issue asks for answers in the
+player's key, and a soft penalty keeps chromatic passing notes possible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accompanist.inference.cards import ModelCard
+from accompanist.inference.sampling import sample
+from accompanist.inference.session import open_session
+from accompanist.music.events import MAX_PHASE, MAX_STEPS, N_PITCH, Events, events_to_tokens, pitch_of_index
+from accompanist.music.keys import Key, find_key
+
+_PITCHES = pitch_of_index(np.arange(N_PITCH))
+
+
+def in_key_mask(key: Key) -> np.ndarray:
+    """(N_PITCH,) True for the rest and every pitch of ``key``'s scale."""
+    pcs = np.array(sorted(key.pitch_classes))
+    return (_PITCHES < 0) | np.isin(_PITCHES % 12, pcs)
+
+
+class MelodyRunner:
+    def __init__(self, card: ModelCard, threads: int = 1) -> None:
+        if card.family != "melody":
+            raise ValueError(f"{card.name} is not a melody model")
+        self.card = card
+        self.session = open_session(card.graph("melody_step"), threads)
+        self.state_size = int(card.data["io"]["melody_step"]["state_size"])
+        self.key_lock = float(card.defaults.get("key_lock", 0.0))
+
+    def step(self, pitch: int, dur: int, phase: int, state: np.ndarray):
+        """One note in (model indices), logits of the next note out, and the new state."""
+        p, d, s = self.session.run(
+            None,
+            {
+                "pitch": np.array([pitch], np.int64),
+                "dur": np.array([dur], np.int64),
+                "phase": np.array([min(phase, MAX_PHASE - 1)], np.int64),
+                "state": state,
+            },
+        )
+        return p[0], d[0], s
+
+    def read(self, events: Events, state: np.ndarray | None = None):
+        """Feed a phrase; the logits after its last note and the state."""
+        state = np.zeros((1, self.state_size), np.float32) if state is None else state
+        p = d = None
+        for pi, di, ph in zip(events.pitch_index(), events.duration_index(), events.phase_index(), strict=True):
+            p, d, state = self.step(int(pi), int(di), int(ph), state)
+        return p, d, state
+
+    def answer(
+        self,
+        call: Events,
+        answer_steps: int,
+        phase_of,
+        gap: int = 0,
+        temperature: float = 1.0,
+        duration_temperature: float | None = None,
+        key_lock: float | None = None,
+        rng: np.random.Generator | None = None,
+        key: Key | None = None,
+    ) -> Events:
+        """An answer of exactly ``answer_steps`` steps after ``call`` and ``gap`` silent steps.
+        ``phase_of(step)`` gives the bar phase of a step counted from the call's first step."""
+        rng = rng or np.random.default_rng()
+        t_dur = temperature if duration_temperature is None else duration_temperature
+        lock = self.key_lock if key_lock is None else key_lock
+        if key is None and len(call):
+            key = find_key(events_to_tokens(call))
+        bias = np.where(in_key_mask(key), 0.0, -lock) if key is not None and lock > 0 else None
+        p, d, state = self.read(call)
+        at = call.total_steps
+        while gap > 0:  # a rest up to the bar line, in pieces the model can read
+            g = min(gap, MAX_STEPS)
+            p, d, state = self.step(0, g - 1, phase_of(at), state)
+            at, gap = at + g, gap - g
+        if p is None:  # nothing was played: the answer starts from a rest of one step
+            p, d, state = self.step(0, 0, phase_of(at), np.zeros((1, self.state_size), np.float32))
+        pitch, steps, phase = [], [], []
+        left = answer_steps
+        while left > 0:
+            zp = p if bias is None else p + bias
+            pi = int(sample(zp[None], temperature, rng)[0])
+            di = int(sample(d[None], t_dur, rng)[0])
+            length = min(di + 1, left)
+            pitch.append(int(pitch_of_index(pi)))
+            steps.append(length)
+            phase.append(int(phase_of(at)))
+            left -= length
+            if left > 0:
+                p, d, state = self.step(pi, di, phase_of(at), state)
+            at += length
+        return Events(np.array(pitch, np.int64), np.array(steps, np.int64), np.array(phase, np.int64))

@@ -1,0 +1,170 @@
+"""Call in, answer out, offline: `accompanist respond IN.mid -o OUT.mid --model NAME`.
+
+The melody of the file is the call (its first ``bars`` bars when asked). The answer starts on the
+first bar line at or after the call's last note ends, lasts as many bars as the call (or
+``answer_bars``), is in the key heard in the call, and follows the file's own meter, exactly as
+live respond mode answers. The output has two tracks, ``call`` (the player's notes as written)
+and ``answer``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from accompanist.errors import AccompanistError
+from accompanist.inference.cards import load_card
+from accompanist.inference.melody_runner import MelodyRunner
+from accompanist.inference.sampling import check_sampling
+from accompanist.inference.two_track import check_outputs, free_channel, read_melody
+from accompanist.music.events import PITCH_HI, PITCH_LO, Events, events_to_tokens, tokens_to_events
+from accompanist.music.keys import Key, find_key
+from accompanist.music.meter import bar_phase_of_midi
+from accompanist.music.midi_io import Part, note_events, write_midi
+from accompanist.music.notes import Note, notes_to_tokens, tokens_to_notes
+from accompanist.wording import count
+
+DEFAULT_MELODY_MODEL = "melody-lstm"
+#: A call longer than this many bars is cut there (the live limit's default, too).
+MAX_CALL_BARS = 16
+
+
+@dataclass
+class RespondResult:
+    midi_path: Path
+    wav_path: Path | None
+    model: str
+    temperature: float
+    seed: int | None
+    key: Key | None
+    call_bars: int
+    answer_bars: int
+    answer_bar: int  #: the bar (from 1) where the answer starts
+    answer: Events
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def into_range(p: int) -> int:
+    while p < PITCH_LO:
+        p += 12
+    while p > PITCH_HI:
+        p -= 12
+    return p
+
+
+def respond_file(
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    model: str = DEFAULT_MELODY_MODEL,
+    temperature: float | None = None,
+    duration_temperature: float | None = None,
+    key_lock: float | None = None,
+    seed: int | None = None,
+    bars: int | None = None,
+    answer_bars: int | None = None,
+    wav: str | os.PathLike | None = None,
+    track: int | None = None,
+    soundfont: str | os.PathLike | None = None,
+    long_wav: bool = False,
+) -> RespondResult:
+    t0 = time.perf_counter()
+    out_path = Path(out_path)
+    check_outputs(out_path, wav, in_path)
+    if wav:
+        from accompanist.sound.soundfont import find_soundfont
+
+        find_soundfont(soundfont)
+    check_sampling(temperature, key_lock=key_lock)
+    check_sampling(duration_temperature)
+    for name, v in (("bars", bars), ("answer-bars", answer_bars)):
+        if v is not None and not 1 <= v <= 64:
+            raise AccompanistError(f"--{name} {v} must be 1..64")
+    runner = MelodyRunner(load_card(model, family="melody"))
+    card = runner.card
+    mel = read_melody(in_path, track, card.steps_per_beat)
+    warnings = list(mel.warnings)
+    far = sum(1 for n in mel.notes if not PITCH_LO <= n.pitch <= PITCH_HI)
+    if far:
+        warnings.append(
+            f"{count(far, 'call note')} outside MIDI {PITCH_LO}..{PITCH_HI}: the model hears them moved by octaves"
+        )
+    notes = [Note(into_range(n.pitch), n.start, n.end, n.velocity, n.channel) for n in mel.notes]
+    tokens, _ = notes_to_tokens(notes, mel.ticks_per_step)
+    # the meter runs on past the call for the longest answer asked (64 bars of up to 32 steps)
+    phases = bar_phase_of_midi(mel.song.time_meta, len(tokens) + 64 * 32, mel.ticks_per_step, card.steps_per_beat)
+    phase_of = lambda step: int(phases[step])  # noqa: E731
+    downbeats = np.flatnonzero(phases == 0)
+    limit = bars or MAX_CALL_BARS
+    cut = len(tokens)
+    if len(downbeats) > limit and downbeats[limit] < len(tokens):
+        cut = int(downbeats[limit])
+        if bars is None:
+            warnings.append(f"the call is longer than {MAX_CALL_BARS} bars: answering its first {MAX_CALL_BARS}")
+    call_tokens = tokens[:cut]
+    if not (call_tokens < 128).any():
+        raise AccompanistError(f"{in_path}: no notes in the call's first {count(limit, 'bar')}; nothing to answer")
+    played = np.flatnonzero(call_tokens != 128)
+    end = int(played[-1]) + 1  # the call ends where its last note does
+    call_tokens = call_tokens[:end]
+    start = int(downbeats[np.searchsorted(downbeats, end)])
+    first = int(np.flatnonzero(call_tokens < 128)[0])
+    first_bar = int(np.searchsorted(downbeats, first, side="right")) - 1
+    call_bars = max(1, int(np.searchsorted(downbeats, start)) - max(first_bar, 0))
+    answer_bars = answer_bars or call_bars
+    answer_end = int(downbeats[np.searchsorted(downbeats, start) + answer_bars])
+    temperature = float(card.defaults.get("temperature", 1.0)) if temperature is None else temperature
+    key = find_key(call_tokens)
+    rng = np.random.default_rng(seed)
+    call = tokens_to_events(call_tokens, phases[:end])
+    answer = runner.answer(
+        call, answer_end - start, phase_of, start - end, temperature, duration_temperature, key_lock, rng, key
+    )
+    channel = free_channel(int(card.defaults.get("channel", 2)), {n.channel for n in mel.track.notes})
+    velocity = int(np.clip(np.mean([n.velocity for n in mel.notes]), 30, 120))
+    ans_notes = tokens_to_notes(
+        events_to_tokens(answer), mel.ticks_per_step, velocity, channel, offset_ticks=round(start * mel.ticks_per_step)
+    )
+    cut_tick = round(cut * mel.ticks_per_step)
+    call_notes = [n for n in mel.track.notes if n.start < cut_tick]
+    call_notes = [Note(n.pitch, n.start, min(n.end, cut_tick), n.velocity, n.channel) for n in call_notes]
+    parts = [
+        Part("call", note_events(call_notes)),
+        Part("answer", note_events(ans_notes), program=int(card.defaults.get("program", 0)), channel=channel),
+    ]
+    write_midi(out_path, mel.song.ticks_per_beat, parts, mel.song.time_meta)
+    wav_path = _render(out_path, wav, soundfont, long_wav) if wav else None
+    return RespondResult(
+        out_path,
+        wav_path,
+        card.name,
+        temperature,
+        seed,
+        key,
+        call_bars,
+        answer_bars,
+        int(np.searchsorted(downbeats, start)) + 1,
+        answer,
+        warnings,
+        time.perf_counter() - t0,
+    )
+
+
+def _render(midi: Path, wav, soundfont, long_wav: bool) -> Path:
+    import mido
+
+    from accompanist.inference.two_track import MAX_WAV_SECONDS
+    from accompanist.sound.render import render_to_wav
+
+    seconds = mido.MidiFile(midi).length
+    if seconds > MAX_WAV_SECONDS and not long_wav:
+        raise AccompanistError(
+            f"{wav}: the piece would last {seconds / 60:.0f} minutes (is its tempo corrupt?); {midi} is "
+            "written, the WAV is not; pass --long-wav to render it anyway"
+        )
+    render_to_wav(midi, Path(wav), soundfont)
+    return Path(wav)

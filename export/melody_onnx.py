@@ -1,0 +1,138 @@
+"""Export a trained pitch + duration melody run as one ONNX step graph, check parity, write the card.
+
+Graph ``melody_step.onnx``: pitch (B,), dur (B,), phase (B,) int64 model indices of one note,
+state (B, S) -> pitch_logits (B, N_PITCH), dur_logits (B, N_DUR) of the next note, state_out
+(B, S). The state is h then c of every LSTM layer, flattened, so a runner keeps one array.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.models.melody import MelodyConfig, MelodyStep, PitchDurationLSTM
+from accompanist.music.events import MAX_PHASE, MAX_STEPS, N_DUR, N_PITCH, PITCH_HI, PITCH_LO
+
+PARITY_NOTES = 300
+ROLE = "melody_step"
+
+
+def load_run(run_dir: Path) -> tuple[PitchDurationLSTM, dict, dict]:
+    best, last = load_checkpoints(run_dir)
+    model = PitchDurationLSTM(MelodyConfig(**best["meta"]["model"]))
+    model.load_state_dict(best["model"])
+    model.eval()
+    return model, best, last
+
+
+def export_graph(model: PitchDurationLSTM, folder: Path) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    s = model.cfg.state_size
+    args = (torch.zeros(2, dtype=torch.long), torch.zeros(2, dtype=torch.long), torch.zeros(2, dtype=torch.long))
+    names = ["pitch", "dur", "phase", "state"]
+    outs = ["pitch_logits", "dur_logits", "state_out"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            MelodyStep(model).eval(),
+            (*args, torch.zeros(2, s)),
+            folder / f"{ROLE}.onnx",
+            input_names=names,
+            output_names=outs,
+            dynamo=False,
+            opset_version=17,
+            dynamic_axes={n: {0: "batch"} for n in names + outs},
+        )
+    return {
+        ROLE: {
+            "file": f"{ROLE}.onnx",
+            "inputs": {"pitch": ["batch"], "dur": ["batch"], "phase": ["batch"], "state": ["batch", s]},
+            "outputs": {
+                "pitch_logits": ["batch", N_PITCH],
+                "dur_logits": ["batch", N_DUR],
+                "state_out": ["batch", s],
+            },
+            "state": {"state": "state_out"},
+            "state_size": s,
+        }
+    }
+
+
+def check_parity(model: PitchDurationLSTM, folder: Path, notes: int = PARITY_NOTES, seed: int = 0) -> float:
+    """Largest |logit difference| between ORT and torch over ``notes`` random notes fed one at a
+    time (batch 1 and 3), each side carrying its own state."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(folder / f"{ROLE}.onnx"), opts, providers=["CPUExecutionProvider"])
+    step = MelodyStep(model).eval()
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for b in (1, 3):
+        state = np.zeros((b, model.cfg.state_size), np.float32)
+        t_state = torch.zeros(b, model.cfg.state_size)
+        for _ in range(notes):
+            feed = {
+                "pitch": rng.integers(0, N_PITCH, b),
+                "dur": rng.integers(0, N_DUR, b),
+                "phase": rng.integers(0, MAX_PHASE, b),
+            }
+            p, d, state = sess.run(None, {**feed, "state": state})
+            with torch.no_grad():
+                tp, td, t_state = step(*(torch.from_numpy(v) for v in feed.values()), t_state)
+            worst = max(worst, float(np.abs(p - tp.numpy()).max()), float(np.abs(d - td.numpy()).max()))
+    return worst
+
+
+def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0) -> Path:
+    """Export ``run_dir``'s best weights to ``dest_root/name`` with a card."""
+    model, best, last = load_run(run_dir)
+    meta = best["meta"]
+    name = name or meta["name"]
+    folder = dest_root / name
+    t0 = time.perf_counter()
+    io = export_graph(model, folder)
+    parity = check_parity(model, folder)
+    if parity > 1e-4:
+        raise RuntimeError(f"ONNX parity failed: max |logit diff| {parity:.2e} > 1e-4")
+    cfg = model.cfg
+    card = {
+        "name": name,
+        "family": "melody",
+        "description": "Answers your phrase with a melody that continues it (pitch + duration LSTM)",
+        "graphs": {ROLE: f"{ROLE}.onnx"},
+        "io": io,
+        "grid": {"steps_per_beat": 4, "events": True, "max_steps": MAX_STEPS, "max_phase": MAX_PHASE},
+        "pitch_range": {"low": PITCH_LO, "high": PITCH_HI, "size": PITCH_HI - PITCH_LO + 1},
+        "model": {**cfg.to_dict(), "parameters": sum(p.numel() for p in model.parameters())},
+        "defaults": {
+            "temperature": 1.0,
+            "duration_temperature": 1.0,
+            "key_lock": key_lock,
+            "channel": 2,
+            "program": 73,
+        },
+        "training": training_section(
+            best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta.get("val_pieces", [])}
+        ),
+        "metrics": {
+            "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
+            "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
+            "held_out": best.get("test_scores", {}),
+            "held_out_by_source": best.get("test_scores_by_source", {}),
+            "validation_loss": round(best["val_loss"], 4),
+            "onnx_parity_max_abs": parity,
+            "onnx_parity_notes": PARITY_NOTES,
+        },
+        "created_by": created_by(run_dir),
+    }
+    write_card(folder, card)
+    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    return folder
