@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import TINY_DUETS, TINY_MELODY, TINY_VARIANTS, melody_of_length, write_melody
+from helpers import (
+    TINY_DUETS,
+    TINY_LM,
+    TINY_MELODY,
+    TINY_NOTES,
+    TINY_RL,
+    TINY_VARIANTS,
+    TINY_VRASH,
+    melody_of_length,
+    write_melody,
+)
 
 TRAINING_FIXTURES = {"tiny_training", "tiny_models", "tiny_runs", "use_tiny_models"}
 
@@ -99,6 +109,21 @@ def tiny_training(tmp_path_factory, isolated_env) -> Tiny:
     assert main([*args, "--out", str(run), "--threads", "1"]) == 0
     assert main(["export", str(run), "--dest", str(models)]) == 0
     runs[TINY_MELODY] = run
+    small = ["--data", "chorales", "--limit", "12", "--epochs", "2", "--val-fraction", "0.2", "--test-fraction", "0.2"]
+    for name, family, extra in (
+        (TINY_VRASH, "vrash", ["--hidden", "16", "--encoder", "8", "--anneal-steps", "2"]),
+        (TINY_LM, "vrash", ["--hidden", "16", "--latent", "0"]),
+        (TINY_NOTES, "note-rnn", ["--hidden", "16"]),
+    ):
+        run = root / "runs" / name
+        assert main(["train", family, "--name", name, *small, *extra, "--out", str(run), "--threads", "1"]) == 0
+        assert main(["export", str(run), "--dest", str(models)]) == 0
+        runs[name] = run
+    run = root / "runs" / TINY_RL
+    tune = ["--note-rnn", str(runs[TINY_NOTES]), "--steps", "4096", "--eval-compositions", "64", "--parallel", "32"]
+    assert main(["train", "rl", "--name", TINY_RL, *tune, "--out", str(run), "--threads", "1"]) == 0
+    assert main(["export", str(run), "--dest", str(models)]) == 0
+    runs[TINY_RL] = run
     return Tiny(models, runs)
 
 

@@ -50,6 +50,10 @@ def _add_eval(sub) -> None:
     p.add_argument("--call-bars", type=int, default=2, help="melody: bars of each held-out melody played as the call")
     p.add_argument("--answer-bars", type=int, default=2, help="melody: bars of each answer")
     p.add_argument("--duration-temperature", type=float, default=None, help="melody: (default: the temperature)")
+    p.add_argument("--variation", type=float, default=None, help="VRASH: latent noise scale (default: the card's)")
+    p.add_argument(
+        "--latent-plot", type=Path, default=None, help="VRASH: measure interpolation and variation, plot PNG"
+    )
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
@@ -81,7 +85,9 @@ def cmd_eval(a: argparse.Namespace) -> int:
     results = []
     lines: list[str] = []
     cards = [load_card(n) for n in a.model]
-    if any(c.family == "melody" for c in cards):
+    from accompanist.inference.answerers import MELODY_FAMILIES
+
+    if any(c.family in MELODY_FAMILIES for c in cards):
         return _eval_melody(a, cards)
     if a.tunes:
         return _eval_tunes(a)
@@ -187,25 +193,39 @@ def _eval_melody(a: argparse.Namespace, cards) -> int:
     import json
 
     from accompanist.evaluation import melody_respond as mr
-    from accompanist.inference.melody_runner import MelodyRunner
+    from accompanist.inference.answerers import MELODY_FAMILIES, family_settings, open_answerer
 
-    other = [c.name for c in cards if c.family != "melody"]
+    other = [c.name for c in cards if c.family not in MELODY_FAMILIES]
     if other:
         raise AccompanistError(f"evaluate melody models apart from others ({', '.join(other)})")
     which = a.tunes or "validation"
     rows, lines = [], []
     for card in cards:
         lines.append(mr.describe(card))
-        runner = MelodyRunner(card)
+        runner = open_answerer(card)
         melodies = mr.held_out(card, which)
         for t in a.temperature or [1.0]:
             got = mr.respond_set(
-                runner, melodies, a.call_bars, a.answer_bars, t, a.duration_temperature, a.key_lock, a.seed, a.n
+                runner,
+                melodies,
+                a.call_bars,
+                a.answer_bars,
+                t,
+                a.duration_temperature,
+                a.key_lock,
+                a.seed,
+                a.n,
+                **family_settings(card, a.variation),
             )
             if not rows:
                 rows.append({"label": f"own next bars ({which})", **got["own_continuations"]})
             rows.append(
-                {"label": f"{card.name} T={t:g}", "temperature": t, "key_lock": a.key_lock, **got["answers"]}
+                {
+                    "label": f"{card.name} T={t:g}" + (f" var={a.variation:g}" if a.variation is not None else ""),
+                    "temperature": t,
+                    "key_lock": a.key_lock,
+                    **got["answers"],
+                }
                 | {"ms_per_answer": got["ms_per_answer"], "calls": got["calls"]}
             )
             if a.write_card:
@@ -219,5 +239,34 @@ def _eval_melody(a: argparse.Namespace, cards) -> int:
                     **got,
                 }
                 write_card(card.folder, card.data)
+        if card.family == "vrash" and a.latent_plot is not None:
+            lines += _latent(a, card, runner, melodies)
     print(json.dumps(rows, indent=2) if a.json else "\n".join(lines + [""] + mr.format_rows(rows)))
     return 0
+
+
+def _latent(a: argparse.Namespace, card, runner, melodies) -> list[str]:
+    """VRASH: interpolation and variation on held-out phrases, a plot, and the card's record."""
+    from accompanist.data.melodies import phrases_of
+    from accompanist.evaluation import vrash_latent as vl
+
+    if not runner.latent:
+        raise AccompanistError(f"model '{card.name}' is a language model: it has no latent space to measure")
+    phrases = phrases_of(melodies, runner.phrase_bars)
+    interp = vl.interpolation(runner, phrases, seed=a.seed)
+    var = vl.variation(runner, phrases, seed=a.seed)
+    vl.plot(interp, var, a.latent_plot)
+    if a.write_card:
+        from accompanist.export.card import write_card
+
+        card.data.setdefault("metrics", {})["latent"] = {"interpolation": interp, "variation": var}
+        write_card(card.folder, card.data)
+    d = var["distance_from_call"]
+    return [
+        f"interpolation ({interp['pairs']} pairs), distance from a's end along t = 0..1: "
+        + " ".join(f"{v:.2f}" for v in interp["distance_from_a"]),
+        "  and from b's end: " + " ".join(f"{v:.2f}" for v in interp["distance_from_b"]),
+        f"variation ({var['phrases']} phrases), distance from the call: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in d.items()),
+        f"plot: {a.latent_plot}",
+    ]

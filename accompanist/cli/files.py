@@ -140,6 +140,9 @@ def _add_respond(sub) -> None:
     p.add_argument(
         "--key-lock", type=float, default=None, help="penalty on notes outside the call's key, in logits (0 = off)"
     )
+    p.add_argument(
+        "--variation", type=float, default=None, help="VRASH: 0 keeps near the call, 1 as trained, more moves away"
+    )
 
 
 def cmd_respond(a: argparse.Namespace) -> int:
@@ -160,6 +163,7 @@ def cmd_respond(a: argparse.Namespace) -> int:
         track=a.track,
         soundfont=a.soundfont,
         long_wav=a.long_wav,
+        variation=a.variation,
     )
     for w in r.warnings:
         print(f"accompanist: warning: {w}", file=sys.stderr)

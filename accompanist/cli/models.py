@@ -45,7 +45,7 @@ def _common_train(p) -> None:
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model from a corpus (needs the [train] extra)")
-    fam = p.add_subparsers(dest="family", required=True, metavar="{seq2seq,duet,melody}")
+    fam = p.add_subparsers(dest="family", required=True, metavar="{seq2seq,duet,melody,vrash,note-rnn,rl}")
     s = fam.add_parser("seq2seq", help="the phrase harmoniser of seed 001 (loop mode, harmonize)")
     _common_train(s)
     s.add_argument("--pair", choices=["alto", "bass"], default="alto", help="soprano->alto or tenor->bass")
@@ -103,6 +103,34 @@ def _add_train(sub) -> None:
         "--no-position", dest="position", action="store_false", help="no bar-position input (the seed's two inputs)"
     )
     m.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
+    v = fam.add_parser("vrash", help="VRASH of seed 003, the variation model (respond mode), or its LM baseline")
+    _common_train(v)
+    v.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
+    v.add_argument("--latent", type=int, default=16, help="latent dimensions (seed: 16); 0 = the plain LSTM LM")
+    v.add_argument("--hidden", type=int, default=256, help="decoder units")
+    v.add_argument("--encoder", type=int, default=128, help="encoder units per direction")
+    v.add_argument("--dropout", type=float, default=0.2)
+    v.add_argument("--bars", type=int, default=2, help="bars a phrase")
+    v.add_argument("--anneal-steps", type=int, default=3000, help="batches over which the KL weight rises to 1")
+    v.add_argument("--free-bits", type=float, default=0.1, help="nats a latent dimension may hold at no cost")
+    v.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
+    n = fam.add_parser("note-rnn", help="the RL tuner's note RNN (seed 002, stage 1): the reward model and start")
+    _common_train(n)
+    n.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
+    n.add_argument("--hidden", type=int, default=100, help="LSTM cells (upstream: 100)")
+    n.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
+    r = fam.add_parser("rl", help="tune a note RNN by deep Q-learning with music-theory rewards (seed 002, stage 2)")
+    r.add_argument("--name", required=True)
+    r.add_argument("--note-rnn", type=Path, required=True, help="run folder of accompanist train note-rnn")
+    r.add_argument("--steps", type=int, default=1_000_000, help="actions in all (upstream: 1,000,000)")
+    r.add_argument("--scaler", type=float, default=0.1, help="music-theory weight 1/c (upstream script 0.1, paper 2)")
+    r.add_argument("--discount", type=float, default=0.5)
+    r.add_argument("--lr", type=float, default=1e-3)
+    r.add_argument("--parallel", type=int, default=64, help="compositions played side by side")
+    r.add_argument("--eval-compositions", type=int, default=1000, help="compositions in each table")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--out", type=Path, default=None, help="run folder (default runs/NAME)")
 
 
 def _train_config(a: argparse.Namespace, batch_size: int, lr: float):
@@ -126,13 +154,15 @@ def cmd_train(a: argparse.Namespace) -> int:
         raise AccompanistError(
             f"training needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
         ) from None
-    lo, hi = a.transpose
     run_dir = a.out or Path("runs") / a.name
+    if a.family == "rl":
+        return _tune_rl(a, run_dir)
+    lo, hi = a.transpose
     if a.resume and (run_dir / "last.pt").exists():  # refused before minutes of data loading
         from accompanist.training.checkpoints import load_checkpoint
 
         load_checkpoint(run_dir / "last.pt")
-    if a.family == "melody":
+    if a.family in ("melody", "vrash", "note-rnn"):
         return _train_melody(a, run_dir, lo, hi)
     if a.family == "duet":
         from accompanist.data.duet_data import DuetDataConfig
@@ -186,6 +216,7 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def _train_melody(a: argparse.Namespace, run_dir: Path, lo: int, hi: int) -> int:
+    """The melody families (pitch + duration LSTM, VRASH) share the melody corpus and its split."""
     from accompanist.data.melodies import SOURCES, MelodyDataConfig
     from accompanist.models.melody import MelodyConfig
     from accompanist.training import melody_task
@@ -194,7 +225,6 @@ def _train_melody(a: argparse.Namespace, run_dir: Path, lo: int, hi: int) -> int
     unknown = [x for x in sources if x not in SOURCES]
     if unknown or not sources:
         raise AccompanistError(f"--data '{a.data}': melody sources are {', '.join(SOURCES)}, comma-separated")
-    model_cfg = MelodyConfig(a.hidden, a.layers, a.dense, a.dropout, a.position)
     data_cfg = MelodyDataConfig(
         sources=sources,
         val_fraction=a.val_fraction,
@@ -202,9 +232,61 @@ def _train_melody(a: argparse.Namespace, run_dir: Path, lo: int, hi: int) -> int
         transpositions=tuple(range(lo, hi)),
         limit=a.limit,
     )
-    state = melody_task.run(a.name, model_cfg, data_cfg, _train_config(a, 64, 2e-3), run_dir, resume=a.resume)
+    if a.family == "note-rnn":
+        from accompanist.models.rl_tuner import NoteRNNConfig
+        from accompanist.training import rl_task
+
+        cfg = _train_config(a, 64, 1e-3)
+        state = rl_task.run_notes(a.name, NoteRNNConfig(a.hidden), data_cfg, cfg, run_dir, resume=a.resume)
+    elif a.family == "vrash":
+        from accompanist.models.vrash import VrashConfig
+        from accompanist.training import vrash_task
+
+        model_cfg = VrashConfig(latent=a.latent, hidden=a.hidden, encoder=a.encoder, dropout=a.dropout)
+        vcfg = vrash_task.VrashTrainConfig(a.bars, a.anneal_steps, a.free_bits)
+        cfg = _train_config(a, 128, 2e-3)
+        state = vrash_task.run(a.name, model_cfg, data_cfg, vcfg, cfg, run_dir, resume=a.resume)
+    else:
+        model_cfg = MelodyConfig(a.hidden, a.layers, a.dense, a.dropout, a.position)
+        state = melody_task.run(a.name, model_cfg, data_cfg, _train_config(a, 64, 2e-3), run_dir, resume=a.resume)
     print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
     print(f"export it with: accompanist export {run_dir}")
+    return 0
+
+
+def _tune_rl(a: argparse.Namespace, run_dir: Path) -> int:
+    from accompanist.data.melodies import MelodyDataConfig
+    from accompanist.training import rl_task
+    from accompanist.training.checkpoints import load_checkpoint
+
+    if not (a.note_rnn / "best.pt").is_file():
+        raise AccompanistError(f"{a.note_rnn}: no best.pt; train the note RNN first (accompanist train note-rnn)")
+    meta = load_checkpoint(a.note_rnn / "best.pt").get("meta", {})
+    if meta.get("stage") != "note-rnn":
+        raise AccompanistError(f"{a.note_rnn}: not a note RNN run (accompanist train note-rnn makes one)")
+    d = meta["data"]
+    data_cfg = MelodyDataConfig(
+        sources=tuple(d["sources"]),
+        val_fraction=d["val_fraction"],
+        test_fraction=d["test_fraction"],
+        split_seed=d["split_seed"],
+        transpositions=tuple(d["transpositions"]),
+        limit=d.get("limit"),
+    )
+    cfg = rl_task.TuneConfig(
+        steps=a.steps,
+        parallel=a.parallel,
+        discount=a.discount,
+        lr=a.lr,
+        scaler=a.scaler,
+        seed=a.seed,
+        threads=a.threads,
+        report_every=max(a.steps // 20, a.parallel * 32),
+    )
+    out = rl_task.tune(a.name, a.note_rnn, data_cfg, cfg, run_dir, a.eval_compositions)
+    for stage, t in out["tables"].items():
+        print(f"{stage}: " + ", ".join(f"{k} {v}" for k, v in t.items()))
+    print(f"tuned in {out['seconds']:.0f} s; export it with: accompanist export {run_dir}")
     return 0
 
 
@@ -268,7 +350,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     try:
         import torch  # noqa: F401  (the [train] extra: said here in one line if missing)
 
-        from accompanist.export import duet_onnx, melody_onnx, seq2seq_onnx
+        from accompanist.export import duet_onnx, melody_onnx, rl_onnx, seq2seq_onnx, vrash_onnx
     except ImportError as exc:
         raise AccompanistError(
             f"export needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
@@ -283,6 +365,10 @@ def cmd_export(a: argparse.Namespace) -> int:
     dest.mkdir(parents=True, exist_ok=True)
     if family == "melody":
         folder = melody_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
+    elif family == "vrash":
+        folder = vrash_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
+    elif family == "rl":
+        folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
     elif family == "duet":
         folder = duet_onnx.export_run(
             a.run,

@@ -219,3 +219,18 @@ def load_melodies(cfg: MelodyDataConfig, progress: bool = True) -> MelodyData:
         "split": np.array([0] * len(train) + [1] * len(val) + [2] * len(test)),
     }
     return MelodyData(train, val, test, counts, cache.data_hash(arrays))
+
+
+def phrases_of(melodies: MelodySet, bars: int = 2, min_notes: int = 3) -> list[Events]:
+    """Each melody cut on its bar lines into phrases of ``bars`` bars from its first downbeat (a
+    pickup before it is left out; a note that crosses a phrase's end is cut there, as a call is cut
+    when the player stops); phrases with fewer than ``min_notes`` notes are left out."""
+    out = []
+    for tokens, phase in zip(melodies.tokens, melodies.phases, strict=True):
+        downbeats = np.flatnonzero(phase == 0)
+        for i in range(0, len(downbeats) - bars, bars):
+            lo, hi = int(downbeats[i]), int(downbeats[i + bars])
+            t = tokens[lo:hi]  # a note held over the cut reads as silence (a HOLD after nothing)
+            if (t < 128).sum() >= min_notes:
+                out.append(tokens_to_events(t, phase[lo:hi]))
+    return out

@@ -74,6 +74,7 @@ def respond_set(
     key_lock: float | None = None,
     seed: int = 0,
     n: int | None = None,
+    **settings,
 ) -> dict:
     """Answers to the held-out calls and the melodies' own continuations, measured alike."""
     rng = np.random.default_rng(seed)
@@ -91,7 +92,7 @@ def respond_set(
             continue
         call = tokens_to_events(tokens[:cut], phase[:cut])
         meter = lambda s, p=phase, c=cut, b=bar: int(p[s]) if s < len(p) else int((s - c) % b)  # noqa: E731
-        ans = runner.answer(call, end - cut, meter, 0, temperature, duration_temperature, key_lock, rng)
+        ans = runner.answer(call, end - cut, meter, 0, temperature, duration_temperature, key_lock, rng, **settings)
         answers.append(events_to_tokens(ans))
         truths.append(tokens[cut:end])
         keys.append(find_key(tokens[:cut]))
@@ -139,6 +140,13 @@ def describe(card: ModelCard) -> str:
     h = card.data.get("metrics", {}).get("held_out", {})
     if not h:
         return f"{card.name}: no held-out scores in its card"
+    if card.family == "vrash":
+        bound = f", bound {h['bound_per_note']:.3f} (KL {h['kl_per_note']:.3f})" if "bound_per_note" in h else ""
+        return (
+            f"{card.name}: held-out {h['phrases']} phrases, {h['notes']} notes: cross-entropy "
+            f"{h['ce_per_note']:.3f} nats a note (pitch class {h['pitch_class_ce']:.3f}, octave "
+            f"{h['octave_ce']:.3f}, length {h['duration_ce']:.3f}){bound}"
+        )
     return (
         f"{card.name}: held-out {h['melodies']} melodies, {h['notes']} notes: pitch CE {h['pitch_ce']:.3f}, "
         f"duration CE {h['duration_ce']:.3f} nats a note (accuracy {h['pitch_accuracy']:.3f}, "

@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from accompanist.errors import AccompanistError
-from accompanist.inference.cards import load_card
-from accompanist.inference.melody_runner import MelodyRunner
+from accompanist.inference.answerers import family_settings, open_answerer
 from accompanist.inference.sampling import check_sampling
 from accompanist.inference.two_track import check_outputs, free_channel, read_melody
 from accompanist.music.events import PITCH_HI, PITCH_LO, Events, events_to_tokens, tokens_to_events
@@ -71,6 +70,7 @@ def respond_file(
     track: int | None = None,
     soundfont: str | os.PathLike | None = None,
     long_wav: bool = False,
+    variation: float | None = None,
 ) -> RespondResult:
     t0 = time.perf_counter()
     out_path = Path(out_path)
@@ -81,10 +81,12 @@ def respond_file(
         find_soundfont(soundfont)
     check_sampling(temperature, key_lock=key_lock)
     check_sampling(duration_temperature)
+    if variation is not None and not 0 <= variation <= 4:
+        raise AccompanistError(f"variation {variation:g} must be 0..4 (0: near the call, 1: as trained)")
     for name, v in (("bars", bars), ("answer-bars", answer_bars)):
         if v is not None and not 1 <= v <= 64:
             raise AccompanistError(f"--{name} {v} must be 1..64")
-    runner = MelodyRunner(load_card(model, family="melody"))
+    runner = open_answerer(model)
     card = runner.card
     mel = read_melody(in_path, track, card.steps_per_beat)
     warnings = list(mel.warnings)
@@ -122,7 +124,16 @@ def respond_file(
     rng = np.random.default_rng(seed)
     call = tokens_to_events(call_tokens, phases[:end])
     answer = runner.answer(
-        call, answer_end - start, phase_of, start - end, temperature, duration_temperature, key_lock, rng, key
+        call,
+        answer_end - start,
+        phase_of,
+        start - end,
+        temperature,
+        duration_temperature,
+        key_lock,
+        rng,
+        key,
+        **family_settings(card, variation),
     )
     channel = free_channel(int(card.defaults.get("channel", 2)), {n.channel for n in mel.track.notes})
     velocity = int(np.clip(np.mean([n.velocity for n in mel.notes]), 30, 120))

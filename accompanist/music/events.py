@@ -29,6 +29,7 @@ MAX_STEPS = 32
 N_DUR = MAX_STEPS
 MAX_PHASE = 32  #: 12/8 is 24 steps a bar on the 16th grid; 32 covers 4/4 twice over
 REST_CLASS = 12
+START_CLASS = 13  #: the pitch class VRASH's decoder reads before a phrase's first note
 OCTAVE_LO = PITCH_LO // 12
 OCTAVES = PITCH_HI // 12 - OCTAVE_LO + 1
 

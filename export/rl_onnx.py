@@ -1,0 +1,121 @@
+"""Export a note RNN or an RL-tuned run as one ONNX step graph, check parity, write the card.
+
+Graph ``note_step.onnx``: event (B,) int64 (``music.rl_tokens``), state (B, 2H: h then c) ->
+logits (B, 38) of the next event (the tuned model's Q-values), state_out (B, 2H).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig, NoteStep
+from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES
+
+ROLE = "note_step"
+PARITY_STEPS = 300
+
+
+def export_graph(model: NoteRNN, folder: Path) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    s = model.cfg.state_size
+    names, outs = ["event", "state"], ["logits", "state_out"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            NoteStep(model).eval(),
+            (torch.zeros(2, dtype=torch.long), torch.zeros(2, s)),
+            folder / f"{ROLE}.onnx",
+            input_names=names,
+            output_names=outs,
+            dynamo=False,
+            opset_version=17,
+            dynamic_axes={n: {0: "batch"} for n in names + outs},
+        )
+    return {
+        ROLE: {
+            "file": f"{ROLE}.onnx",
+            "inputs": {"event": ["batch"], "state": ["batch", s]},
+            "outputs": {"logits": ["batch", N_CLASSES], "state_out": ["batch", s]},
+            "state": {"state": "state_out"},
+            "state_size": s,
+        }
+    }
+
+
+def check_parity(model: NoteRNN, folder: Path, steps: int = PARITY_STEPS, seed: int = 0) -> float:
+    from accompanist.inference.session import open_session
+
+    sess = open_session(folder / f"{ROLE}.onnx")
+    rng = np.random.default_rng(seed)
+    step = NoteStep(model).eval()
+    worst = 0.0
+    for b in (1, 3):
+        state = np.zeros((b, model.cfg.state_size), np.float32)
+        t_state = torch.from_numpy(state.copy())
+        for _ in range(steps):
+            ev = rng.integers(0, N_CLASSES, b)
+            logits, state = sess.run(None, {"event": ev, "state": state})
+            with torch.no_grad():
+                t_logits, t_state = step(torch.from_numpy(ev), t_state)
+            worst = max(worst, float(np.abs(logits - t_logits.numpy()).max()))
+    return worst
+
+
+def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0) -> Path:
+    best, last = load_checkpoints(run_dir)
+    meta = best["meta"]
+    model = NoteRNN(NoteRNNConfig(**meta["model"]))
+    model.load_state_dict(best["model"])
+    model.eval()
+    name = name or meta["name"]
+    folder = dest_root / name
+    t0 = time.perf_counter()
+    io = export_graph(model, folder)
+    parity = check_parity(model, folder)
+    if parity > 1e-4:
+        raise RuntimeError(f"ONNX parity failed: max |logit diff| {parity:.2e} > 1e-4")
+    tuned = meta.get("stage") == "tuned"
+    metrics = {"onnx_parity_max_abs": parity}
+    if tuned:
+        metrics |= {"rl_table": best["tables"], "tune_history": best.get("history", [])}
+    else:
+        metrics |= {
+            "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
+            "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
+            "validation_loss": round(best["val_loss"], 4),
+        }
+    training = training_section(best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta["val_pieces"]})
+    if tuned:
+        training |= {"tune": meta["tune"], "note_rnn_run": meta["note_rnn_run"], "wall_seconds": best["seconds"]}
+    card = {
+        "name": name,
+        "family": "rl",
+        "description": (
+            "Answers your phrase with a melody tuned by music-theory rewards (RL tuner, deep Q-learning)"
+            if tuned
+            else "Answers your phrase with a melody of the plain note RNN (the RL tuner's starting point)"
+        ),
+        "graphs": {ROLE: f"{ROLE}.onnx"},
+        "io": io,
+        "grid": {"steps_per_beat": 4, "vocabulary": {"note_off": 0, "no_event": 1, "notes": [2, N_CLASSES - 1]}},
+        "pitch_range": {"low": LOW, "high": HIGH, "size": HIGH - LOW + 1},
+        "model": {
+            **model.cfg.to_dict(),
+            "stage": meta.get("stage"),
+            "parameters": sum(p.numel() for p in model.parameters()),
+        },
+        "defaults": {"temperature": 1.0, "key_lock": key_lock, "channel": 2, "program": 68},
+        "training": training,
+        "metrics": metrics,
+        "created_by": created_by(run_dir),
+    }
+    write_card(folder, card)
+    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    return folder

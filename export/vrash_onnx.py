@@ -1,0 +1,208 @@
+"""Export a trained VRASH run as three ONNX graphs, check parity, write the card.
+
+Graphs:
+    vrash_encoder.onnx  pc, octave, dur, phase (1, T) int64 of a phrase -> mu, logvar (1, L)
+    vrash_start.onnx    z (B, L) -> state (B, 2H): the decoder's first state
+    vrash_step.onnx     the previous note pc, octave, dur, phase (B,), the next note's phase (B,),
+                        z (B, L), state (B, 2H) -> pitch_class_logits (B, 13), octave_logits
+                        (B, OCTAVES), dur_logits (B, N_DUR), state_out (B, 2H)
+The runner draws z = mu + scale x sigma x noise itself, so the variation amount is a setting, not a
+graph. A language-model run (latent 0) exports only the step graph, without z.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.models.vrash import Vrash, VrashConfig, VrashEncoder, VrashStart, VrashStep
+from accompanist.music.events import MAX_PHASE, N_DUR, OCTAVES, PITCH_HI, PITCH_LO, REST_CLASS
+
+PARITY_STEPS = 200
+LONG = torch.long
+
+
+def load_run(run_dir: Path) -> tuple[Vrash, dict, dict]:
+    best, last = load_checkpoints(run_dir)
+    model = Vrash(VrashConfig(**best["meta"]["model"]))
+    model.load_state_dict(best["model"])
+    model.eval()
+    return model, best, last
+
+
+def _export(module, args, path: Path, names, outs, axes) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module.eval(),
+            args,
+            path,
+            input_names=names,
+            output_names=outs,
+            dynamo=False,
+            opset_version=17,
+            dynamic_axes=axes,
+        )
+
+
+def export_graphs(model: Vrash, folder: Path) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = model.cfg
+    width, s = max(cfg.latent, 1), 2 * cfg.hidden
+    io = {}
+    note = ["pc", "octave", "dur", "phase"]
+    if cfg.latent:
+        seq = tuple(torch.zeros(1, 5, dtype=LONG) for _ in note)
+        _export(
+            VrashEncoder(model),
+            seq,
+            folder / "vrash_encoder.onnx",
+            note,
+            ["mu", "logvar"],
+            {n: {1: "notes"} for n in note},
+        )
+        io["encoder"] = {
+            "file": "vrash_encoder.onnx",
+            "inputs": {n: [1, "notes"] for n in note},
+            "outputs": {"mu": [1, cfg.latent], "logvar": [1, cfg.latent]},
+        }
+        _export(
+            VrashStart(model),
+            (torch.zeros(2, cfg.latent),),
+            folder / "vrash_start.onnx",
+            ["z"],
+            ["state"],
+            {"z": {0: "batch"}, "state": {0: "batch"}},
+        )
+        io["start"] = {
+            "file": "vrash_start.onnx",
+            "inputs": {"z": ["batch", cfg.latent]},
+            "outputs": {"state": ["batch", s]},
+        }
+    names = [*note, "next_phase", "z", "state"]
+    outs = ["pitch_class_logits", "octave_logits", "dur_logits", "state_out"]
+    args = (*(torch.zeros(2, dtype=LONG) for _ in range(5)), torch.zeros(2, width), torch.zeros(2, s))
+    _export(VrashStep(model), args, folder / "vrash_step.onnx", names, outs, {n: {0: "batch"} for n in names + outs})
+    io["decoder_step"] = {
+        "file": "vrash_step.onnx",
+        "inputs": {
+            **{n: ["batch"] for n in [*note, "next_phase"]},
+            **({"z": ["batch", width]} if cfg.latent else {}),
+            "state": ["batch", s],
+        },
+        "outputs": {
+            "pitch_class_logits": ["batch", REST_CLASS + 1],
+            "octave_logits": ["batch", OCTAVES],
+            "dur_logits": ["batch", N_DUR],
+            "state_out": ["batch", s],
+        },
+        "state": {"state": "state_out"},
+        "state_size": s,
+        "latent": cfg.latent,
+    }
+    return io
+
+
+def check_parity(model: Vrash, folder: Path, steps: int = PARITY_STEPS, seed: int = 0) -> float:
+    """Largest |difference| between ORT and torch: mu and logvar of random phrases, the first
+    state, and the logits of ``steps`` decoder steps each side carrying its own state."""
+    from accompanist.inference.session import open_session
+
+    cfg = model.cfg
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    step = open_session(folder / "vrash_step.onnx")
+    width = max(cfg.latent, 1)
+    with torch.no_grad():
+        if cfg.latent:
+            enc, start = open_session(folder / "vrash_encoder.onnx"), open_session(folder / "vrash_start.onnx")
+            for t in (1, 7, 30):
+                feed = {
+                    "pc": rng.integers(0, REST_CLASS + 1, (1, t)),
+                    "octave": rng.integers(0, OCTAVES, (1, t)),
+                    "dur": rng.integers(0, N_DUR, (1, t)),
+                    "phase": rng.integers(0, MAX_PHASE, (1, t)),
+                }
+                mu, lv = enc.run(None, feed)
+                tmu, tlv = VrashEncoder(model)(*(torch.from_numpy(v) for v in feed.values()))
+                worst = max(worst, float(np.abs(mu - tmu.numpy()).max()), float(np.abs(lv - tlv.numpy()).max()))
+            z = rng.standard_normal((3, cfg.latent)).astype(np.float32)
+            (st,) = start.run(None, {"z": z})
+            worst = max(worst, float(np.abs(st - VrashStart(model)(torch.from_numpy(z)).numpy()).max()))
+        else:
+            z = np.zeros((3, width), np.float32)
+            st = np.zeros((3, 2 * cfg.hidden), np.float32)
+        t_state = torch.from_numpy(st.copy())
+        for _ in range(steps):
+            feed = {
+                "pc": rng.integers(0, REST_CLASS + 2, 3),
+                "octave": rng.integers(0, OCTAVES, 3),
+                "dur": rng.integers(0, N_DUR, 3),
+                "phase": rng.integers(0, MAX_PHASE, 3),
+                "next_phase": rng.integers(0, MAX_PHASE, 3),
+            }
+            wanted = {i.name for i in step.get_inputs()}  # a language model's graph has no z
+            *logits, st = step.run(None, {k: v for k, v in {**feed, "z": z, "state": st}.items() if k in wanted})
+            *t_logits, t_state = VrashStep(model)(
+                *(torch.from_numpy(v) for v in feed.values()), torch.from_numpy(z), t_state
+            )
+            for a, b in zip(logits, t_logits, strict=True):
+                worst = max(worst, float(np.abs(a - b.numpy()).max()))
+    return worst
+
+
+def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0) -> Path:
+    model, best, last = load_run(run_dir)
+    meta = best["meta"]
+    name = name or meta["name"]
+    folder = dest_root / name
+    t0 = time.perf_counter()
+    io = export_graphs(model, folder)
+    parity = check_parity(model, folder)
+    if parity > 1e-4:
+        raise RuntimeError(f"ONNX parity failed: max |difference| {parity:.2e} > 1e-4")
+    cfg = model.cfg
+    lm = cfg.latent == 0
+    card = {
+        "name": name,
+        "family": "vrash",
+        "description": (
+            "Answers your phrase with a melody of its own (LSTM language model, VRASH's baseline)"
+            if lm
+            else "Answers your phrase with a variation of it, near or free as you set (VRASH)"
+        ),
+        "graphs": {role: spec["file"] for role, spec in io.items()},
+        "io": io,
+        "grid": {"steps_per_beat": 4, "events": True, "phrase_bars": meta["vrash"]["bars"], "max_phase": MAX_PHASE},
+        "pitch_range": {"low": PITCH_LO, "high": PITCH_HI, "size": PITCH_HI - PITCH_LO + 1},
+        "model": {**cfg.to_dict(), "parameters": sum(p.numel() for p in model.parameters())},
+        "defaults": {
+            "temperature": 1.0,
+            "duration_temperature": 1.0,
+            "variation": 1.0,
+            "key_lock": key_lock,
+            "channel": 2,
+            "program": 71,
+        },
+        "training": training_section(
+            best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta.get("val_pieces", [])}
+        )
+        | {"vrash": meta["vrash"]},
+        "metrics": {
+            "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
+            "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
+            "held_out": best.get("test_scores", {}),
+            "validation_loss": round(best["val_loss"], 4),
+            "onnx_parity_max_abs": parity,
+        },
+        "created_by": created_by(run_dir),
+    }
+    write_card(folder, card)
+    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    return folder

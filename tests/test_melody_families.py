@@ -1,0 +1,133 @@
+"""VRASH (seed 003), its language-model baseline, and the RL tuner (seed 002): cards, ONNX parity,
+answers that fill their bars, the music-theory rules, and `respond` with every melody family."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import TINY_LM, TINY_MELODY, TINY_NOTES, TINY_RL, TINY_VRASH
+
+from accompanist.cli import main
+from accompanist.inference.answerers import open_answerer
+from accompanist.inference.cards import read_card
+from accompanist.metrics.rl_rules import Leaps, Stats, judge, reward
+from accompanist.music.events import tokens_to_events
+from accompanist.music.keys import Key
+from accompanist.music.rl_tokens import NO_EVENT, NOTE_OFF, from_rl, to_rl
+from accompanist.music.tokens import HOLD, REST
+
+ANSWERERS = [TINY_MELODY, TINY_VRASH, TINY_LM, TINY_NOTES, TINY_RL]
+C = Key(0, False)
+
+
+def n(midi: int) -> int:
+    """The RL event of a note-on."""
+    return midi - 46
+
+
+def card(models, name):
+    return read_card(models / name / "card.json")
+
+
+def test_vrash_card_reports_its_latent_and_the_lm_has_none(tiny_models):
+    v, lm = card(tiny_models, TINY_VRASH).data, card(tiny_models, TINY_LM).data
+    assert v["family"] == lm["family"] == "vrash"
+    assert set(v["graphs"]) == {"encoder", "start", "decoder_step"} and set(lm["graphs"]) == {"decoder_step"}
+    held = v["metrics"]["held_out"]
+    assert len(held["kl_per_dim"]) == 16 and held["bound_per_note"] >= held["ce_per_note"] - 1e-6
+    assert "z" not in lm["io"]["decoder_step"]["inputs"] and "kl_per_note" not in lm["metrics"]["held_out"]
+    for c in (v, lm):
+        assert c["metrics"]["onnx_parity_max_abs"] <= 1e-4
+
+
+def test_vrash_graphs_match_torch(tiny_runs, tmp_path):
+    from accompanist.export.vrash_onnx import check_parity, export_graphs, load_run
+
+    for name in (TINY_VRASH, TINY_LM):
+        model, _, _ = load_run(tiny_runs[name])
+        export_graphs(model, tmp_path / name)
+        assert check_parity(model, tmp_path / name, steps=60, seed=2) <= 1e-4
+
+
+def test_rl_card_holds_both_tables(tiny_models):
+    c = card(tiny_models, TINY_RL).data
+    assert c["family"] == "rl" and c["model"]["stage"] == "tuned"
+    tables = c["metrics"]["rl_table"]
+    for stage in ("note_rnn", "tuned"):
+        t = tables[stage]
+        assert t["compositions"] == 64 and 0 <= t["not_in_key"] <= 100 and "log_likelihood_per_step" in t
+    assert c["training"]["tune"]["steps"] == 4096
+    assert card(tiny_models, TINY_NOTES).data["model"]["stage"] == "note-rnn"
+
+
+@pytest.mark.parametrize("name", ANSWERERS)
+def test_every_melody_family_answers_exactly_its_bars(tiny_models, name):
+    runner = open_answerer(card(tiny_models, name))
+    call = tokens_to_events(np.array([67, HOLD, 69, HOLD, 71, HOLD, HOLD, HOLD] * 4))
+    for seed in range(3):
+        ans = runner.answer(call, 48, lambda s: s % 16, 4, 1.0, None, 2.0, np.random.default_rng(seed))
+        assert ans.total_steps == 48
+        starts = 32 + 4 + np.concatenate([[0], np.cumsum(ans.steps)[:-1]])
+        assert np.array_equal(ans.phase, starts % 16)
+
+
+def test_vrash_at_no_variation_and_no_temperature_answers_the_same_every_time(tiny_models):
+    runner = open_answerer(card(tiny_models, TINY_VRASH))
+    call = tokens_to_events(np.array([60, HOLD, 64, HOLD, 67, HOLD, 64, HOLD] * 4))
+    one, two = (
+        runner.answer(call, 32, lambda s: s % 16, 0, 0.0, 0.0, 0.0, np.random.default_rng(s), variation=0.0)
+        for s in (1, 2)
+    )
+    assert np.array_equal(one.pitch, two.pitch) and np.array_equal(one.steps, two.steps)
+
+
+@pytest.mark.parametrize("name", [TINY_VRASH, TINY_RL])
+def test_respond_with_each_family(use_tiny_models, melody_file, tmp_path, name, capsys):
+    src = melody_file([(60 + 2 * (i % 4), 4) for i in range(8)])
+    assert main(["respond", str(src), "-o", str(tmp_path / "a.mid"), "--model", name, "--seed", "0"]) == 0
+    assert "answered from bar 3 for 2 bars" in capsys.readouterr().out
+
+
+def test_rl_events_and_the_grid_say_the_same():
+    tokens = np.array([60, HOLD, HOLD, REST, REST, 62, 64, HOLD, REST, 90, HOLD])
+    ev = to_rl(tokens)
+    assert ev.tolist()[:6] == [n(60), NO_EVENT, NO_EVENT, NOTE_OFF, NO_EVENT, n(62)]
+    back = from_rl(ev)
+    assert np.array_equal(back[:9], tokens[:9]) and back[9] == 78  # 90 folded into 48..83
+
+
+def run_rules(comp: list[int], key: Key = C):
+    leaps = Leaps()
+    return [judge(comp[:i], a, key, leaps, len(comp)) for i, a in enumerate(comp)]
+
+
+def test_the_rules_find_what_they_name():
+    # six C4 onsets in a row: the sixth is excessively repeated; with a rest between, eight are allowed
+    v = run_rules([n(60)] * 6)
+    assert [x.repeated for x in v] == [False] * 5 + [True]
+    assert not any(x.repeated for x in run_rules([n(60), NOTE_OFF] * 3 + [n(60)]))
+    # a leap up of a sixth then a step down below its origin is resolved
+    v = run_rules([n(60), n(69), n(67), n(65), n(59)])
+    assert [x.leap for x in v] == [0, 0, 0, 0, 1]
+    # a second leap the same way is doubled
+    assert [x.leap for x in run_rules([n(60), n(67), n(74)])] == [0, 0, -1]
+    # F# is out of C major, in G major
+    assert not run_rules([n(66)])[0].in_key and run_rules([n(66)], Key(7, False))[0].in_key
+    # three distinct pitches in the last 8 steps make a motif; the same 8 steps again, a repeated one
+    motif = [n(60), NO_EVENT, n(62), NO_EVENT, n(64), NO_EVENT, n(62), NO_EVENT]
+    v = run_rules(motif * 2)
+    assert v[7].motif == 3 and not v[7].repeated_motif and v[15].repeated_motif
+    # the tonic on the first step earns its reward, in the key given
+    assert run_rules([n(67)], Key(7, False))[0].tonic and not run_rules([n(67)])[0].tonic
+    assert reward(run_rules([n(60)] * 6)[-1]) < -90
+
+
+def test_the_table_counts_as_upstream_does():
+    s = Stats()
+    s.add([n(60)] * 6 + [NO_EVENT] * 26, C)  # one repeated step, starts on the tonic
+    s.add([n(61)] + [NO_EVENT] * 31, C)  # one note out of key
+    t = s.table()
+    assert t["compositions"] == 2 and t["starting_with_tonic"] == 50.0
+    assert t["excessively_repeated"] == pytest.approx(100 / 64, abs=0.01)
+    assert t["not_in_key"] == pytest.approx(100 / 64, abs=0.01)
+    assert np.isnan(t["leaps_resolved"])  # no leap resolved or doubled: undefined, not 0
