@@ -131,3 +131,15 @@ def test_the_table_counts_as_upstream_does():
     assert t["excessively_repeated"] == pytest.approx(100 / 64, abs=0.01)
     assert t["not_in_key"] == pytest.approx(100 / 64, abs=0.01)
     assert np.isnan(t["leaps_resolved"])  # no leap resolved or doubled: undefined, not 0
+
+
+def test_models_lists_and_bench_times_every_melody_family(use_tiny_models, capsys):
+    import json
+
+    assert main(["models"]) == 0
+    listing = capsys.readouterr().out
+    assert "tuned: repeated" in listing and "held-out pitch" in listing and "held-out cross-entropy" in listing
+    for name in (TINY_MELODY, TINY_VRASH, TINY_RL):
+        assert main(["bench", "--model", name, "--runs", "20", "--json"]) == 0
+        r = json.loads(capsys.readouterr().out)
+        assert r["answer_2_bars"]["median"] > 0 and r["ort_step"]["runs"] == 20

@@ -9,8 +9,8 @@ import platform
 import numpy as np
 
 from accompanist.bench.stats import summary, time_calls
+from accompanist.inference.answerers import open_answerer
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.melody_runner import MelodyRunner
 from accompanist.music.events import tokens_to_events
 from accompanist.music.tokens import HOLD
 
@@ -19,14 +19,21 @@ CALL = np.array([67, HOLD, 69, HOLD, 71, HOLD, HOLD, HOLD, 72, HOLD, 71, HOLD, 6
 
 
 def bench_melody(card: ModelCard, runs: int = 1000, seed: int = 0) -> dict:
+    """For any melody family (pitch + duration LSTM, VRASH, RL tuner)."""
     rng = np.random.default_rng(seed)
-    runner = MelodyRunner(card, threads=1)
+    runner = open_answerer(card, threads=1)
     call = tokens_to_events(CALL)
     state = np.zeros((1, runner.state_size), np.float32)
+    z = np.zeros((1, max(getattr(runner, "latent", 0), 1)), np.float32) if getattr(runner, "latent", 0) else None
 
     def one_step() -> None:
         nonlocal state
-        _, _, state = runner.step(int(rng.integers(1, 60)), 3, int(rng.integers(0, 16)), state)
+        if card.family == "melody":
+            state = runner.step(int(rng.integers(1, 60)), 3, int(rng.integers(0, 16)), state)[2]
+        elif card.family == "vrash":
+            state = runner._step((int(rng.integers(0, 13)), 2, 3, 0), int(rng.integers(0, 16)), z, state)[3]
+        else:
+            state = runner.step(int(rng.integers(0, 38)), state)[1]
 
     notes = []
 

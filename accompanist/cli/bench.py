@@ -74,11 +74,11 @@ def cmd_bench(a: argparse.Namespace) -> int:
             ("torch_harmonize_32", "torch eager harmonise 32"),
             ("torch_decoder_step", "torch eager decoder step"),
         ]
-    elif card.family == "melody":
+    elif card.family in ("melody", "vrash", "rl"):
         from accompanist.bench.melody_bench import bench_melody
 
         r = bench_melody(card, runs=a.runs)
-        rows = [("ort_step", "ORT step (one note)"), ("answer_2_bars", "2-bar answer to a 2-bar call")]
+        rows = [("ort_step", "ORT step"), ("answer_2_bars", "2-bar answer to a 2-bar call")]
     else:
         raise AccompanistError(f"model '{card.name}': no benchmark for the {card.family} family yet")
     if a.json:

@@ -239,6 +239,21 @@ def _eval_melody(a: argparse.Namespace, cards) -> int:
                     **got,
                 }
                 write_card(card.folder, card.data)
+        if a.rolls:
+            for path in mr.draw_answers(
+                runner,
+                melodies,
+                a.rolls,
+                card.name,
+                3,
+                a.call_bars,
+                a.answer_bars,
+                a.seed,
+                temperature=(a.temperature or [1.0])[0],
+                key_lock=a.key_lock,
+                **family_settings(card, a.variation),
+            ):
+                lines.append(f"piano roll: {path}")
         if card.family == "vrash" and a.latent_plot is not None:
             lines += _latent(a, card, runner, melodies)
     print(json.dumps(rows, indent=2) if a.json else "\n".join(lines + [""] + mr.format_rows(rows)))

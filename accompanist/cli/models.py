@@ -320,16 +320,34 @@ def cmd_models(a: argparse.Namespace) -> int:
         )
         return 0
     for name, c in sorted(models.items()):
-        m = c.data.get("metrics", {})
-        fig = f"held-out loss {m['held_out_loss']:.3f}, accuracy {m['held_out_accuracy']:.3f}" if m else ""
-        if m and c.family == "duet" and m.get("held_out"):
-            h = m["held_out"]
-            fig = (
-                f"held-out BCE {h['accompaniment_bce_per_step']:.2f} a step, sounding-note F1 {h['frame_f1']:.3f}, "
-                f"onset F1 {h['onset_f1']:.3f}"
-            )
-        print(f"{name:28s} {c.family:8s} {c.description}" + (f"\n{'':37s} {fig}" if fig else ""))
+        print(f"{name:28s} {c.family:8s} {c.description}" + (f"\n{'':37s} {fig}" if (fig := _figures(c)) else ""))
     return 0
+
+
+def _figures(c) -> str:
+    """One line of a model's held-out figures, in its family's terms ('' when it has none)."""
+    m = c.data.get("metrics", {})
+    h = m.get("held_out") or {}
+    if c.family == "rl" and "rl_table" in m:
+        t = m["rl_table"]["tuned"]
+        return (
+            f"tuned: repeated {t['excessively_repeated']:.1f} %, not in key {t['not_in_key']:.1f} %, in motif "
+            f"{t['in_motif']:.1f} %, leaps resolved {t['leaps_resolved']:.1f} %"
+        )
+    if c.family == "melody" and h:
+        return f"held-out pitch {h['pitch_ce']:.3f} + duration {h['duration_ce']:.3f} nats a note"
+    if c.family == "vrash" and h:
+        bound = f", bound {h['bound_per_note']:.3f}" if "bound_per_note" in h else ""
+        return f"held-out cross-entropy {h['ce_per_note']:.3f} nats a note{bound}"
+    if m.get("held_out_loss") is None:
+        return ""
+    fig = f"held-out loss {m['held_out_loss']:.3f}, accuracy {m['held_out_accuracy']:.3f}"
+    if c.family == "duet" and h:
+        fig = (
+            f"held-out BCE {h['accompaniment_bce_per_step']:.2f} a step, sounding-note F1 {h['frame_f1']:.3f}, "
+            f"onset F1 {h['onset_f1']:.3f}"
+        )
+    return fig
 
 
 def _add_export(sub) -> None:

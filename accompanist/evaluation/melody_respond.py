@@ -128,6 +128,58 @@ def _table(melodies: list[np.ndarray], keys: list, bars: list[int]) -> dict:
     return out
 
 
+def draw_answers(
+    runner,
+    melodies,
+    folder,
+    label: str,
+    count: int = 3,
+    call_bars: int = 2,
+    answer_bars: int = 2,
+    seed: int = 0,
+    **settings,
+) -> list:
+    """Piano rolls of the first ``count`` held-out calls (2 bars or more) with the model's answer
+    and, faded after it, nothing else: what a player would hear."""
+    from pathlib import Path
+
+    from accompanist.evaluation.pianoroll import draw_duet
+    from accompanist.music import roll
+    from accompanist.music.notes import tokens_to_notes
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(len(melodies)):
+        tokens, phase = melodies.tokens[i], melodies.phases[i]
+        bar = int(phase.max()) + 1
+        down = np.flatnonzero(phase == 0)
+        if not len(down):
+            continue
+        cut = int(down[0]) + call_bars * bar
+        end = cut + answer_bars * bar
+        if end > len(tokens) or (tokens[:cut] < 128).sum() < 4:
+            continue
+        meter = lambda s, p=phase, c=cut, b=bar: int(p[s]) if s < len(p) else int((s - c) % b)  # noqa: E731
+        ans = runner.answer(tokens_to_events(tokens[:cut], phase[:cut]), end - cut, meter, 0, rng=rng, **settings)
+        call_roll = roll.notes_to_roll(tokens_to_notes(tokens[:cut], 1.0), 1.0, end)
+        ans_roll = roll.notes_to_roll(tokens_to_notes(events_to_tokens(ans), 1.0, offset_ticks=cut), 1.0, end)
+        name = melodies.names[i].replace("/", "_").replace("#", "-")
+        path = Path(folder) / f"{label}-{name}.png"
+        out.append(
+            draw_duet(
+                call_roll,
+                ans_roll,
+                phase[:end],
+                path,
+                f"{label}: {melodies.names[i]}",
+                labels=("call (held-out melody)", "answer"),
+            )
+        )
+        if len(out) == count:
+            break
+    return out
+
+
 def format_rows(rows: list[dict]) -> list[str]:
     head = f"{'':34s}" + "".join(f"{c[:12]:>13s}" for c in COLUMNS)
     lines = [head]

@@ -32,6 +32,7 @@ def draw_duet(
     title: str,
     steps_per_beat: int = 4,
     steps: int | None = None,
+    labels: tuple[str, str] = ("melody (player)", "answer"),
 ) -> Path:
     """Write a PNG of the first ``steps`` steps of a melody roll and an answer roll."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -59,7 +60,7 @@ def draw_duet(
     ax.set_ylabel("MIDI pitch")
     ax.set_title(title, fontsize=10)
     ax.legend(
-        handles=[Patch(color=MELODY_COLOUR, label="melody (player)"), Patch(color=ANSWER_COLOUR, label="answer")],
+        handles=[Patch(color=MELODY_COLOUR, label=labels[0]), Patch(color=ANSWER_COLOUR, label=labels[1])],
         loc="upper right",
         fontsize=8,
     )
