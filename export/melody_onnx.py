@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.export.graph import to_onnx
 from accompanist.models.melody import MelodyConfig, MelodyStep, PitchDurationLSTM
 from accompanist.music.events import MAX_PHASE, MAX_STEPS, N_DUR, N_PITCH, PITCH_HI, PITCH_LO
 
@@ -37,18 +37,7 @@ def export_graph(model: PitchDurationLSTM, folder: Path) -> dict:
     args = (torch.zeros(2, dtype=torch.long), torch.zeros(2, dtype=torch.long), torch.zeros(2, dtype=torch.long))
     names = ["pitch", "dur", "phase", "state"]
     outs = ["pitch_logits", "dur_logits", "state_out"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            MelodyStep(model).eval(),
-            (*args, torch.zeros(2, s)),
-            folder / f"{ROLE}.onnx",
-            input_names=names,
-            output_names=outs,
-            dynamo=False,
-            opset_version=17,
-            dynamic_axes={n: {0: "batch"} for n in names + outs},
-        )
+    to_onnx(MelodyStep(model), (*args, torch.zeros(2, s)), folder / f"{ROLE}.onnx", names, outs)
     return {
         ROLE: {
             "file": f"{ROLE}.onnx",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.export.graph import to_onnx
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig, NoteStep
 from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES
 
@@ -26,18 +26,9 @@ def export_graph(model: NoteRNN, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     s = model.cfg.state_size
     names, outs = ["event", "state"], ["logits", "state_out"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            NoteStep(model).eval(),
-            (torch.zeros(2, dtype=torch.long), torch.zeros(2, s)),
-            folder / f"{ROLE}.onnx",
-            input_names=names,
-            output_names=outs,
-            dynamo=False,
-            opset_version=17,
-            dynamic_axes={n: {0: "batch"} for n in names + outs},
-        )
+    to_onnx(
+        NoteStep(model), (torch.zeros(2, dtype=torch.long), torch.zeros(2, s)), folder / f"{ROLE}.onnx", names, outs
+    )
     return {
         ROLE: {
             "file": f"{ROLE}.onnx",

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.export.graph import to_onnx
 from accompanist.models.vrash import Vrash, VrashConfig, VrashEncoder, VrashStart, VrashStep
 from accompanist.music.events import MAX_PHASE, N_DUR, OCTAVES, PITCH_HI, PITCH_LO, REST_CLASS
 
@@ -36,21 +36,6 @@ def load_run(run_dir: Path) -> tuple[Vrash, dict, dict]:
     return model, best, last
 
 
-def _export(module, args, path: Path, names, outs, axes) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module.eval(),
-            args,
-            path,
-            input_names=names,
-            output_names=outs,
-            dynamo=False,
-            opset_version=17,
-            dynamic_axes=axes,
-        )
-
-
 def export_graphs(model: Vrash, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     cfg = model.cfg
@@ -59,7 +44,7 @@ def export_graphs(model: Vrash, folder: Path) -> dict:
     note = ["pc", "octave", "dur", "phase"]
     if cfg.latent:
         seq = tuple(torch.zeros(1, 5, dtype=LONG) for _ in note)
-        _export(
+        to_onnx(
             VrashEncoder(model),
             seq,
             folder / "vrash_encoder.onnx",
@@ -72,13 +57,12 @@ def export_graphs(model: Vrash, folder: Path) -> dict:
             "inputs": {n: [1, "notes"] for n in note},
             "outputs": {"mu": [1, cfg.latent], "logvar": [1, cfg.latent]},
         }
-        _export(
+        to_onnx(
             VrashStart(model),
             (torch.zeros(2, cfg.latent),),
             folder / "vrash_start.onnx",
             ["z"],
             ["state"],
-            {"z": {0: "batch"}, "state": {0: "batch"}},
         )
         io["start"] = {
             "file": "vrash_start.onnx",
@@ -88,7 +72,7 @@ def export_graphs(model: Vrash, folder: Path) -> dict:
     names = [*note, "next_phase", "z", "state"]
     outs = ["pitch_class_logits", "octave_logits", "dur_logits", "state_out"]
     args = (*(torch.zeros(2, dtype=LONG) for _ in range(5)), torch.zeros(2, width), torch.zeros(2, s))
-    _export(VrashStep(model), args, folder / "vrash_step.onnx", names, outs, {n: {0: "batch"} for n in names + outs})
+    to_onnx(VrashStep(model), args, folder / "vrash_step.onnx", names, outs)
     io["decoder_step"] = {
         "file": "vrash_step.onnx",
         "inputs": {

@@ -264,15 +264,7 @@ def _tune_rl(a: argparse.Namespace, run_dir: Path) -> int:
     meta = load_checkpoint(a.note_rnn / "best.pt").get("meta", {})
     if meta.get("stage") != "note-rnn":
         raise AccompanistError(f"{a.note_rnn}: not a note RNN run (accompanist train note-rnn makes one)")
-    d = meta["data"]
-    data_cfg = MelodyDataConfig(
-        sources=tuple(d["sources"]),
-        val_fraction=d["val_fraction"],
-        test_fraction=d["test_fraction"],
-        split_seed=d["split_seed"],
-        transpositions=tuple(d["transpositions"]),
-        limit=d.get("limit"),
-    )
+    data_cfg = MelodyDataConfig.from_description(meta["data"])
     cfg = rl_task.TuneConfig(
         steps=a.steps,
         parallel=a.parallel,

@@ -100,6 +100,18 @@ class MelodyDataConfig:
     transpositions: tuple[int, ...] = tuple(range(-6, 6))
     limit: int | None = None  #: first N melodies of each source (smoke tests)
 
+    @classmethod
+    def from_description(cls, d: dict) -> MelodyDataConfig:
+        """The config a card's or checkpoint's ``data`` (``describe()``) was made from."""
+        return cls(
+            sources=tuple(d["sources"]),
+            val_fraction=d["val_fraction"],
+            test_fraction=d["test_fraction"],
+            split_seed=d["split_seed"],
+            transpositions=tuple(d["transpositions"]),
+            limit=d.get("limit"),
+        )
+
     def describe(self) -> dict:
         return {
             "rule": RULE,

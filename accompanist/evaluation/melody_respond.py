@@ -37,16 +37,7 @@ def held_out(card: ModelCard, which: str):
     from accompanist.data.melodies import MelodyDataConfig, load_melodies
 
     t = card.data["training"]
-    d = dict(t["data"])
-    cfg = MelodyDataConfig(
-        sources=tuple(d["sources"]),
-        val_fraction=d["val_fraction"],
-        test_fraction=d["test_fraction"],
-        split_seed=d["split_seed"],
-        transpositions=tuple(d["transpositions"]),
-        limit=d.get("limit"),
-    )
-    data = load_melodies(cfg, progress=False)
+    data = load_melodies(MelodyDataConfig.from_description(t["data"]), progress=False)
     part = data.val if which == "validation" else data.test
     want = t["val_pieces" if which == "validation" else "test_pieces"]
     if part.names != want:

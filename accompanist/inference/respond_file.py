@@ -19,7 +19,7 @@ import numpy as np
 from accompanist.errors import AccompanistError
 from accompanist.inference.answerers import family_settings, open_answerer
 from accompanist.inference.sampling import check_sampling
-from accompanist.inference.two_track import check_outputs, free_channel, read_melody
+from accompanist.inference.two_track import check_outputs, free_channel, read_melody, render_checked
 from accompanist.music.events import PITCH_HI, PITCH_LO, Events, events_to_tokens, tokens_to_events
 from accompanist.music.keys import Key, find_key
 from accompanist.music.meter import bar_phase_of_midi
@@ -148,7 +148,7 @@ def respond_file(
         Part("answer", note_events(ans_notes), program=int(card.defaults.get("program", 0)), channel=channel),
     ]
     write_midi(out_path, mel.song.ticks_per_beat, parts, mel.song.time_meta)
-    wav_path = _render(out_path, wav, soundfont, long_wav) if wav else None
+    wav_path = render_checked(out_path, wav, soundfont, long_wav) if wav else None
     return RespondResult(
         out_path,
         wav_path,
@@ -163,19 +163,3 @@ def respond_file(
         warnings,
         time.perf_counter() - t0,
     )
-
-
-def _render(midi: Path, wav, soundfont, long_wav: bool) -> Path:
-    import mido
-
-    from accompanist.inference.two_track import MAX_WAV_SECONDS
-    from accompanist.sound.render import render_to_wav
-
-    seconds = mido.MidiFile(midi).length
-    if seconds > MAX_WAV_SECONDS and not long_wav:
-        raise AccompanistError(
-            f"{wav}: the piece would last {seconds / 60:.0f} minutes (is its tempo corrupt?); {midi} is "
-            "written, the WAV is not; pass --long-wav to render it anyway"
-        )
-    render_to_wav(midi, Path(wav), soundfont)
-    return Path(wav)

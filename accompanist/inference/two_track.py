@@ -168,17 +168,23 @@ def write_two_tracks(
         ),
     ]
     write_midi(out_path, mel.song.ticks_per_beat, parts, mel.song.time_meta)
-    if not wav:
-        return None
+    return render_checked(out_path, wav, soundfont, long_wav) if wav else None
+
+
+def render_checked(
+    midi: Path, wav: str | os.PathLike, soundfont: str | os.PathLike | None = None, long_wav: bool = False
+) -> Path:
+    """Render a written MIDI file to WAV, refused past an hour unless ``long_wav`` (the MIDI file
+    stays written: a corrupt tempo makes hours of sound, not music)."""
     import mido
 
-    seconds = mido.MidiFile(out_path).length
+    seconds = mido.MidiFile(midi).length
     if seconds > MAX_WAV_SECONDS and not long_wav:
         raise AccompanistError(
-            f"{wav}: the piece would last {seconds / 60:.0f} minutes (is its tempo corrupt?); {out_path} is "
+            f"{wav}: the piece would last {seconds / 60:.0f} minutes (is its tempo corrupt?); {midi} is "
             "written, the WAV is not; pass --long-wav to render it anyway"
         )
     from accompanist.sound.render import render_to_wav
 
-    render_to_wav(out_path, Path(wav), soundfont)
+    render_to_wav(midi, Path(wav), soundfont)
     return Path(wav)

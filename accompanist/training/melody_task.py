@@ -66,6 +66,22 @@ def by_source(melodies: MelodySet) -> dict[str, MelodySet]:
     return out
 
 
+def melody_meta(name: str, family: str, model_cfg, data_cfg: MelodyDataConfig, data, train_cfg) -> dict:
+    """What every melody family's checkpoints carry for its card (the corpus, its split, configs)."""
+    return {
+        "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "name": name,
+        "family": family,
+        "model": model_cfg.to_dict(),
+        "data": data_cfg.describe(),
+        "counts": data.counts,
+        "data_hash": data.data_hash,
+        "test_pieces": data.test.names,
+        "val_pieces": data.val.names,
+        "train": asdict(train_cfg),
+    }
+
+
 def run(
     name: str,
     model_cfg: MelodyConfig,
@@ -77,18 +93,7 @@ def run(
     data = load_melodies(data_cfg)
     seed_everything(train_cfg.seed)
     model = PitchDurationLSTM(model_cfg)
-    meta = {
-        "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "name": name,
-        "family": "melody",
-        "model": model_cfg.to_dict(),
-        "data": data_cfg.describe(),
-        "counts": data.counts,
-        "data_hash": data.data_hash,
-        "test_pieces": data.test.names,
-        "val_pieces": data.val.names,
-        "train": asdict(train_cfg),
-    }
+    meta = melody_meta(name, "melody", model_cfg, data_cfg, data, train_cfg)
     train_src = EventWindows(data.train, data_cfg.transpositions)
     print(
         f"melodies: {len(data.train)} training ({data.train.notes} notes), {len(data.val)} validation, "

@@ -42,6 +42,7 @@ from accompanist.music.rl_tokens import N_CLASSES, to_rl
 from accompanist.music.tokens import transpose
 from accompanist.training.checkpoints import load_checkpoint
 from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
+from accompanist.training.melody_task import melody_meta
 
 
 def note_loss(model: NoteRNN, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
@@ -64,19 +65,7 @@ def run_notes(
     data = load_melodies(data_cfg)
     seed_everything(train_cfg.seed)
     model = NoteRNN(model_cfg)
-    meta = {
-        "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "name": name,
-        "family": "rl",
-        "stage": "note-rnn",
-        "model": model_cfg.to_dict(),
-        "data": data_cfg.describe(),
-        "counts": data.counts,
-        "data_hash": data.data_hash,
-        "test_pieces": data.test.names,
-        "val_pieces": data.val.names,
-        "train": asdict(train_cfg),
-    }
+    meta = melody_meta(name, "rl", model_cfg, data_cfg, data, train_cfg) | {"stage": "note-rnn"}
     src = EventRows(data.train, data_cfg.transpositions)
     state = train(model, note_loss, src, EventRows(data.val, (0,)), run_dir, train_cfg, meta, resume=resume)
     best = load_checkpoint(run_dir / "best.pt")

@@ -10,7 +10,6 @@ the negative log-likelihood per note and can be set beside the language model's 
 
 from __future__ import annotations
 
-import shlex
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from accompanist.models.vrash import Vrash, VrashConfig
 from accompanist.music.events import REST_CLASS
 from accompanist.training.checkpoints import load_checkpoint
 from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
+from accompanist.training.melody_task import melody_meta
 
 
 @dataclass
@@ -130,19 +130,10 @@ def run(
     seed_everything(train_cfg.seed)
     model = Vrash(model_cfg)
     sets = {k: phrases_of(getattr(data, k), vcfg.bars) for k in ("train", "val", "test")}
-    meta = {
-        "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "name": name,
-        "family": "vrash",
-        "model": model_cfg.to_dict(),
-        "data": data_cfg.describe() | {"phrase_bars": vcfg.bars},
-        "counts": data.counts | {f"{k}_phrases": len(v) for k, v in sets.items()},
-        "data_hash": data.data_hash,
-        "test_pieces": data.test.names,
-        "val_pieces": data.val.names,
-        "train": asdict(train_cfg),
-        "vrash": asdict(vcfg),
-    }
+    meta = melody_meta(name, "vrash", model_cfg, data_cfg, data, train_cfg)
+    meta["data"] |= {"phrase_bars": vcfg.bars}
+    meta["counts"] = data.counts | {f"{k}_phrases": len(v) for k, v in sets.items()}
+    meta["vrash"] = asdict(vcfg)
     train_src = PhraseBatches(sets["train"], data_cfg.transpositions)
     print(
         f"phrases of {vcfg.bars} bars: {len(sets['train'])} training ({train_src.notes} notes), "
