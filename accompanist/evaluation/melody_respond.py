@@ -130,8 +130,8 @@ def draw_answers(
     seed: int = 0,
     **settings,
 ) -> list:
-    """Piano rolls of the first ``count`` held-out calls (2 bars or more) with the model's answer
-    and, faded after it, nothing else: what a player would hear."""
+    """Piano rolls of held-out calls with the model's answer, what a player would hear: the first
+    melodies long enough of each source in turn (a chorale, a folk tune, ...), ``count`` in all."""
     from pathlib import Path
 
     from accompanist.evaluation.pianoroll import draw_duet
@@ -140,7 +140,10 @@ def draw_answers(
 
     rng = np.random.default_rng(seed)
     out = []
-    for i in range(len(melodies)):
+    sources = sorted(set(melodies.sources), key=melodies.sources.index)
+    queues = [[i for i in range(len(melodies)) if melodies.sources[i] == s] for s in sources]
+    order = [q[j] for j in range(max(map(len, queues), default=0)) for q in queues if j < len(q)]
+    for i in order:
         tokens, phase = melodies.tokens[i], melodies.phases[i]
         bar = int(phase.max()) + 1
         down = np.flatnonzero(phase == 0)
