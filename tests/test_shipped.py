@@ -16,6 +16,7 @@ from helpers import run_cli
 from accompanist.inference.cards import SHIPPED, find_models, load_card, read_card
 from accompanist.inference.harmonize import harmonize_file
 from accompanist.inference.seq2seq_runner import Seq2SeqRunner
+from accompanist.music.keys import Key
 from accompanist.music.midi_io import read_midi
 from accompanist.music.tokens import HOLD
 
@@ -145,3 +146,27 @@ def test_the_readmes_model_table_says_what_the_cards_say():
     for name, loss, accuracy in shipped:
         m = read_card(SHIPPED / name / "card.json").data["metrics"]
         assert (float(loss), float(accuracy)) == (round(m["held_out_loss"], 3), round(m["held_out_accuracy"], 3)), name
+
+
+def test_shipped_melody_model_answers_the_demo_in_its_key(tmp_path):
+    """melody-lstm: its card holds the held-out figures and the test calls' answers beside the
+    melodies' own next bars; it answers the demo's first two bars (heard as B minor: they use G
+    major's notes around B and F#) with two bars in that key."""
+    card = read_card(SHIPPED / "melody-lstm" / "card.json")
+    assert card.family == "melody"
+    m = card.data["metrics"]
+    assert m["onnx_parity_max_abs"] <= 1e-4
+    held = m["held_out"]
+    assert held["pitch_ce"] < 2.0 and held["duration_ce"] < 1.0 and held["melodies"] > 400
+    test = m["respond_test@1"]
+    assert test["answers"]["in_call_key"] >= 0.9 and test["calls"] > 400
+    assert abs(test["answers"]["scale_consistency"] - test["own_continuations"]["scale_consistency"]) < 0.05
+    out = tmp_path / "answered.mid"
+    r = run_cli("respond", str(DEMO), "-o", str(out), "--bars", "2", "--seed", "0")
+    assert r.returncode == 0, r.stderr
+    assert "a call of 2 bars in B minor, answered from bar 3 for 2 bars" in r.stdout
+    song = read_midi(out)
+    answer = next(t for t in song.tracks if t.name == "answer")
+    assert answer.notes and min(n.start for n in answer.notes) >= 2 * 4 * song.ticks_per_beat
+    b_minor = Key(11, True).pitch_classes
+    assert np.mean([n.pitch % 12 in b_minor for n in answer.notes]) >= 0.75
