@@ -219,6 +219,7 @@ def _eval_melody(a: argparse.Namespace, cards) -> int:
             )
             if not rows:
                 rows.append({"label": f"own next bars ({which})", **got["own_continuations"]})
+            lines.append(mr.format_overlap(f"{card.name} T={t:g}", got["yang_lerch_oa"]))
             rows.append(
                 {
                     "label": f"{card.name} T={t:g}" + (f" var={a.variation:g}" if a.variation is not None else ""),

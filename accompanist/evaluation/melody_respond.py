@@ -96,9 +96,20 @@ def respond_set(
     return {
         "answers": _table(answers, keys, bars),
         "own_continuations": _table(truths, keys, bars),
+        "yang_lerch_oa": yang_lerch_overlap(truths, answers),
         "calls": len(answers),
         "ms_per_answer": round(1000 * secs / len(answers), 2),
     }
+
+
+def yang_lerch_overlap(real: list[np.ndarray], generated: list[np.ndarray], seed: int = 0) -> dict[str, float]:
+    """Yang & Lerch's overlapped area of each metric (``metrics.yang_lerch``): how far the answers
+    lie from the melodies' own next bars, against how far those lie from each other (1: alike)."""
+    from accompanist.metrics import yang_lerch as yl
+    from accompanist.music.notes import tokens_to_notes
+
+    feats = [yl.set_features([tokens_to_notes(t, 1.0) for t in s], 4) for s in (real, generated)]
+    return {m: round(c.oa_b, 3) for m, c in yl.compare_sets(*feats, seed=seed).items()}
 
 
 def _table(melodies: list[np.ndarray], keys: list, bars: list[int]) -> dict:
@@ -172,6 +183,10 @@ def draw_answers(
         if len(out) == count:
             break
     return out
+
+
+def format_overlap(label: str, oa: dict[str, float]) -> str:
+    return f"{label}: Yang & Lerch overlap with the own next bars: " + ", ".join(f"{k} {v:.2f}" for k, v in oa.items())
 
 
 def format_rows(rows: list[dict]) -> list[str]:
