@@ -71,6 +71,12 @@ def test_the_panel_starts_plays_changes_and_stops_a_real_engine(qtbot, tmp_path)
     assert engine.locked
     qtbot.waitUntil(lambda: "loop locked" in panel.log.toPlainText(), timeout=2000)
 
+    panel.mode.setCurrentText("respond")  # call and response: a melody model, and a button to end a call
+    qtbot.waitUntil(lambda: engine.settings.mode == "respond", timeout=3000)
+    assert engine.card.family in ("melody", "vrash", "rl") and panel.model.currentText() == engine.card.name
+    qtbot.mouseClick(panel.end_call_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "call ended" in panel.log.toPlainText(), timeout=2000)
+
     shot = _artifact(tmp_path, "panel-playing.png")
     image = panel.grab().toImage()
     assert image.save(str(shot)) and shot.stat().st_size > 5000

@@ -33,7 +33,20 @@ from accompanist.ui.event_pump import EventPump
 from accompanist.ui.note_strip import NoteStrip
 
 #: events the log shows, as the terminal does
-LOGGED = {"pass", "missed", "transport", "port", "error", "panic", "lock", "refresh", "clear", "settings"}
+LOGGED = {
+    "pass",
+    "missed",
+    "transport",
+    "port",
+    "error",
+    "panic",
+    "lock",
+    "refresh",
+    "clear",
+    "settings",
+    "response",
+    "end_call",
+}
 #: a change to these while playing is sent when the control has been still this long
 SETTLE_MS = 150
 NO_OUT = "(no MIDI out)"
@@ -72,7 +85,7 @@ class Panel(QWidget):
         self.preset.currentTextChanged.connect(self.apply_preset)
 
         self.mode = QComboBox()
-        self.mode.addItems(["duet", "loop"])
+        self.mode.addItems(["duet", "loop", "respond"])
         self.mode.currentTextChanged.connect(self._mode_changed)
         self.model = QComboBox()
         self.model.currentTextChanged.connect(self._model_changed)
@@ -146,9 +159,19 @@ class Panel(QWidget):
         self.refresh_button.clicked.connect(lambda: self._do("refresh"))
         self.clear_button = QPushButton("Clear")
         self.clear_button.clicked.connect(lambda: self._do("clear"))
+        self.end_call_button = QPushButton("End call")
+        self.end_call_button.setToolTip("respond mode: your phrase is over; the answer starts at the next bar line")
+        self.end_call_button.clicked.connect(lambda: self._do("end_call"))
         buttons = QGridLayout()
         for i, b in enumerate(
-            (self.start_button, self.panic_button, self.lock_button, self.refresh_button, self.clear_button)
+            (
+                self.start_button,
+                self.panic_button,
+                self.lock_button,
+                self.refresh_button,
+                self.clear_button,
+                self.end_call_button,
+            )
         ):
             buttons.addWidget(b, 0, i)
 
@@ -236,7 +259,7 @@ class Panel(QWidget):
     def _fill_models(self, mode: str, current: str | None) -> None:
         from accompanist.inference.cards import find_models
 
-        names = sorted(n for n, c in find_models().items() if c.family == MODE_FAMILY[mode])
+        names = sorted(n for n, c in find_models().items() if c.family in MODE_FAMILY[mode])
         was = self._quiet
         self._quiet = True
         self.model.clear()
@@ -385,7 +408,7 @@ class Panel(QWidget):
         for w in (self.inp, self.out, self.clock):
             w.setEnabled(not playing)
         self.bpm.setEnabled(not (playing and self.clock.currentText() == "external"))  # the DAW's
-        for w in (self.panic_button, self.refresh_button, self.clear_button):
+        for w in (self.panic_button, self.refresh_button, self.clear_button, self.end_call_button):
             w.setEnabled(playing)
         if not playing:
             self.status.setText("stopped")

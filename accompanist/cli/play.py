@@ -74,8 +74,12 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="output port name, unique part of it, or 'virtual' (default)")
     p.add_argument("--no-midi-out", action="store_true", help="no MIDI output (with --synth: sound only)")
     p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
-    p.add_argument("--mode", choices=["duet", "loop"], help="duet (default): step by step; loop: pass by pass")
-    p.add_argument("--model", help="default: duet-chorale (duet), chorale-alto (loop)")
+    p.add_argument(
+        "--mode",
+        choices=["duet", "loop", "respond"],
+        help="duet (default): step by step; loop: pass by pass; respond: call and response",
+    )
+    p.add_argument("--model", help="default: duet-chorale (duet), chorale-alto (loop), melody-lstm (respond)")
     p.add_argument("--bpm", type=float, help="tempo (default 120)")
     p.add_argument("--beats-per-bar", type=int, help="default 4")
     p.add_argument("--bars", type=int, help="loop mode: bars a pass (default 2)")
@@ -93,6 +97,9 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rest-after", type=float, help="duet: bars of your silence before the answer rests too (default 1; 0: never)"
     )
+    p.add_argument("--call-bars", type=int, help="respond: a call is answered after at most N bars (default 8)")
+    p.add_argument("--answer-bars", type=int, help="respond: bars of each answer (default: as long as the call)")
+    p.add_argument("--variation", type=float, help="respond, VRASH: 0 near your phrase, 1 as trained (default)")
     p.add_argument("--channel", type=int, help="MIDI channel of the answer, 1-16 (default 2)")
     p.add_argument(
         "--in-channel", type=int, help="channel the player is heard on, 1-16 (default: all but the answer's)"

@@ -10,6 +10,7 @@ import mido
 import numpy as np
 
 from accompanist.live.modes import DuetMode, LoopMode
+from accompanist.live.respond import RespondMode
 from accompanist.live.settings import SEND_MARGIN
 from accompanist.music import roll
 
@@ -32,6 +33,9 @@ class Answering:
                         continue  # heard before the DAW moved the grid
                     if isinstance(self.mode, DuetMode):
                         self._duet_item(kind, closed, deadline, k)
+                    elif isinstance(self.mode, RespondMode):
+                        if kind == "step":
+                            self._respond_step(index, closed, deadline, k)
                     elif kind == "step":
                         self._loop_step(index, closed, deadline, k)
             except Exception as exc:  # the session goes on; the step is lost, and said so
@@ -109,6 +113,23 @@ class Answering:
         steps = mode.answer_steps
         nxt = roll.empty(1)[0] if steps is None else steps[(index + 1) % n]
         self._plan_step(deadline, nxt, self._velocity())
+
+    def _respond_step(self, index: int, closed, deadline: float, k: int) -> None:
+        """Hear step ``index`` of the call; at a bar's end an ended call is answered (the answer
+        starts at the coming bar line); then plan the answer's next step, one at a time like the
+        loop, so the answer keeps to the grid through tempo changes."""
+        mode: RespondMode = self.mode
+        t0 = time.perf_counter()
+        got = mode.hear(index, closed.roll)
+        t1 = time.perf_counter()
+        if got is not None:
+            self.stats.inference.append(t1 - t0)
+            self._emit("response", step=k + 1, answer_ms=round((t1 - t0) * 1e3, 3), **got)
+        if t1 > deadline - self.output.lead - SEND_MARGIN:
+            self._missed(k + 1, t1 - (deadline - self.output.lead))
+            mode.next_step()  # that step is lost; the rest of the answer stays on the grid
+            return
+        self._plan_step(deadline, mode.next_step(), self._velocity())
 
     def _missed(self, step: int, late: float) -> None:
         self.stats.missed += 1

@@ -48,6 +48,7 @@ from accompanist.live.output import PortSink, Scheduler, Sink
 from accompanist.live.port_watch import PortWatch
 from accompanist.live.quantize import InputQuantizer
 from accompanist.live.recorder import Recorder
+from accompanist.live.respond import RespondMode
 from accompanist.live.settings import (
     DEFAULT_MODELS,
     LISTEN_MAX_MS,
@@ -268,9 +269,19 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
                     self.mode.temperature = float(self.card.defaults.get("temperature", 1.0) if t is None else t)
             self._emit("settings", **{k: str(v) for k, v in changes.items()})
             return
-        remade = {"model", "mode", "temperature", "max_notes", "key_lock", "two_part", "bars", "rest_after"} & set(
-            changes
-        )
+        remade = {
+            "model",
+            "mode",
+            "temperature",
+            "max_notes",
+            "key_lock",
+            "two_part",
+            "bars",
+            "rest_after",
+            "call_bars",
+            "answer_bars",
+            "variation",
+        } & set(changes)
         # the new model is loaded before anything changes: a bad name leaves the session as it was,
         # and the model worker is not held up while a graph loads
         card = card_for(new.mode, new.model) if remade else self.card
@@ -344,6 +355,13 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
             self.mode.locked = on
         self._emit("lock", on=on)
 
+    def end_call(self) -> None:
+        """Respond mode: the call is over; it is answered from the next bar line."""
+        if isinstance(self.mode, RespondMode):
+            with self._mode_lock:
+                self.mode.end_call()
+        self._emit("end_call")
+
     def refresh(self) -> None:
         """Loop mode: when the pass now playing closes, harmonise it afresh, locked or not (a
         locked loop then keeps the new answer)."""
@@ -387,8 +405,11 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
         s = self.settings
         return int(s.program if s.program is not None else self.card.defaults.get("program", 0))
 
-    def _make_mode(self, s: Settings, card: ModelCard) -> DuetMode | LoopMode:
+    def _make_mode(self, s: Settings, card: ModelCard) -> DuetMode | LoopMode | RespondMode:
         t = float(card.defaults.get("temperature", 1.0) if s.temperature is None else s.temperature)
+        if s.mode == "respond":
+            bar = self.steps_per_bar
+            return RespondMode(card, t, bar, self.rng, s.call_bars, s.answer_bars, s.key_lock, s.variation)
         if s.mode == "duet":
             rest = round(s.rest_after * self.steps_per_bar) if s.rest_after > 0 else None
             return DuetMode(card, t, self.rng, s.max_notes, s.key_lock, s.two_part, rest)
@@ -396,7 +417,7 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
         mode.locked = self._locked
         return mode
 
-    def _install_mode(self, mode: DuetMode | LoopMode) -> None:
+    def _install_mode(self, mode: DuetMode | LoopMode | RespondMode) -> None:
         self.mode = mode
         self._pending_refresh = False
         if hasattr(self, "output"):

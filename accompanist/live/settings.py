@@ -11,8 +11,9 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
 from accompanist.inference.sampling import check_sampling
 
-DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto"}
-MODE_FAMILY = {"duet": "duet", "loop": "seq2seq"}  #: the model family each mode runs
+DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto", "respond": "melody-lstm"}
+#: the model families each mode runs
+MODE_FAMILY = {"duet": ("duet",), "loop": ("seq2seq",), "respond": ("melody", "vrash", "rl")}
 METRONOME_CHANNEL = 9  #: 0-based: General MIDI's percussion channel, the click's by default
 #: an answer must be planned at least this long before its boundary to be sent on time
 SEND_MARGIN = 0.0005
@@ -38,13 +39,18 @@ LIVE_SETTINGS = frozenset(
         "metronome",
         "listen_ms",
         "rest_after",
+        "call_bars",
+        "answer_bars",
+        "variation",
     }
 )
 
 
 @dataclass
 class Settings:
-    mode: str = "duet"  #: "duet" (streaming, duet model) or "loop" (pass by pass, seq2seq)
+    #: "duet" (streaming, duet model), "loop" (pass by pass, seq2seq) or "respond" (call and
+    #: response, a melody model)
+    mode: str = "duet"
     model: str | None = None  #: default: duet-chorale for duet, chorale-alto for loop
     inp: str = "virtual"  #: input port name, unique substring, or "virtual"
     out: str | None = "virtual"  #: output port, "virtual", or None for no MIDI out
@@ -62,6 +68,9 @@ class Settings:
     listen_ms: float | None = None
     #: duet: bars of the player's silence after which the answer falls silent too (0: plays on)
     rest_after: float = 1.0
+    call_bars: int = 8  #: respond: a call longer than this is answered at this many bars
+    answer_bars: int | None = None  #: respond: bars of each answer (default: as long as the call)
+    variation: float | None = None  #: respond, VRASH: 0 near the call, 1 as trained (default: the card's)
     channel: int = 1  #: 0-based MIDI channel of the answer
     #: 0-based channel the player is heard on; None: every channel but the answer's (so the
     #: answer coming back through a DAW or a cable is never taken for the player)
@@ -104,7 +113,7 @@ def check_listen(listen_ms: float | None) -> None:
 def check_settings(s: Settings) -> None:
     """One readable error for a setting that cannot work (before start, and for each change)."""
     if s.mode not in DEFAULT_MODELS:
-        raise AccompanistError(f"unknown mode '{s.mode}'; use duet or loop")
+        raise AccompanistError(f"unknown mode '{s.mode}'; use duet, loop or respond")
     check_listen(s.listen_ms)
     if not 0 <= s.rest_after <= 16:  # also refuses NaN
         raise AccompanistError(f"rest-after {s.rest_after:g} bars must be 0..16 (0: the answer never rests)")
@@ -121,8 +130,12 @@ def check_settings(s: Settings) -> None:
         raise AccompanistError(f"max-notes {s.max_notes} must be 1..16")
     if not 20 <= s.bpm <= 400:
         raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
+    if s.variation is not None and not 0 <= s.variation <= 4:
+        raise AccompanistError(f"variation {s.variation:g} must be 0..4 (0: near the call, 1: as trained)")
     for name, value, lo, hi in (
         ("bars", s.bars, 1, 64),
+        ("call_bars", s.call_bars, 1, 16),
+        ("answer_bars", 1 if s.answer_bars is None else s.answer_bars, 1, 16),
         ("beats_per_bar", s.beats_per_bar, 1, 16),
         ("count_in", s.count_in, 0, 16),
     ):
@@ -139,5 +152,10 @@ def check_settings(s: Settings) -> None:
 
 
 def card_for(mode: str, model: str | None) -> ModelCard:
-    """The card of ``model`` (default: the mode's), checked to be of the family the mode runs."""
-    return load_card(model or DEFAULT_MODELS[mode], family=MODE_FAMILY[mode])
+    """The card of ``model`` (default: the mode's), checked to be of a family the mode runs."""
+    card = load_card(model or DEFAULT_MODELS[mode])
+    if card.family not in MODE_FAMILY[mode]:
+        raise AccompanistError(
+            f"model '{card.name}' is a {card.family} model; {mode} mode runs {' or '.join(MODE_FAMILY[mode])} models"
+        )
+    return card

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from accompanist.errors import AccompanistError
 from accompanist.wording import count
 
-HELP = "keys: l lock/unlock loop  r refresh loop  c clear  p panic  [ ] temperature -/+0.1  q quit"
+HELP = "keys: l lock/unlock loop  r refresh loop  c clear  e end the call  p panic  [ ] temperature -/+0.1  q quit"
 TEMPERATURE_STEP = 0.1
 
 
@@ -24,9 +24,15 @@ def key_action(engine, key: str) -> str | None:
     """Do what ``key`` asks of the engine. What the engine then did comes back as its events
     (see ``describe``); this returns only a line of its own: the help, or why a change was refused."""
     try:
-        if key in "lrc" and engine.settings.mode != "loop":
+        if key in "lr" and engine.settings.mode != "loop":
             return f"'{key}' is a loop-mode key; this is {engine.settings.mode} mode"
-        if key == "l":
+        if key == "c" and engine.settings.mode == "duet":
+            return f"'{key}' is a loop-mode key (and respond's); this is duet mode"
+        if key == "e":
+            if engine.settings.mode != "respond":
+                return f"'e' ends a call in respond mode; this is {engine.settings.mode} mode"
+            engine.end_call()
+        elif key == "l":
             engine.lock(not engine.locked)
         elif key == "r":
             engine.refresh()
@@ -60,6 +66,13 @@ def describe(event: dict) -> str | None:
         return "panic: every note released"
     if kind == "settings":
         return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.items() if k not in ("type", "time"))
+    if kind == "end_call":
+        return "call ended: the answer starts at the next bar line"
+    if kind == "response":
+        return (
+            f"answering a call of {count(event['call_bars'], 'bar')} with {count(event['answer_bars'], 'bar')} "
+            f"({count(event['notes'], 'note')}, {event['answer_ms']:.1f} ms)"
+        )
     if kind == "pass":
         notes = count(event["notes"], "note")
         return f"pass {event['index'] + 1}: {event['source']}, {notes}, {event['harmonise_ms']:.1f} ms"

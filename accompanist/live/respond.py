@@ -1,0 +1,133 @@
+"""Call and response, live: the player's phrase is the call, the melody model's phrase the answer.
+
+A call begins with the bar of its first note. It ends at a bar line when the bar before it was
+silent (Magenta's MIDI interface's rule: a whole bar without a note), when it reaches ``max_bars``,
+or when the player asks (``end_call``: a key, a button), at the next bar line. The answer is as long
+as the call (whole bars from the call's first bar to its last note's) or ``answer_bars``, and
+starts on the bar line where the call ended, in the key heard, on the grid; the model is called at
+the step close before that bar line, well inside its deadline (a 2-bar answer takes about 2 ms).
+While the answer plays, what the player plays is the next call, and its answer follows this one.
+
+Like every mode it never touches time or ports: it hears closed steps and hands back the step to
+sound next.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from accompanist.inference.answerers import open_answerer
+from accompanist.inference.cards import ModelCard
+from accompanist.live.modes import tokens_to_steps
+from accompanist.music import roll
+from accompanist.music.events import events_to_tokens, tokens_to_events
+from accompanist.music.tokens import HOLD, REST
+
+
+class RespondMode:
+    family = "respond"
+    listens = False
+    fell_silent = False
+
+    def __init__(
+        self,
+        card: ModelCard,
+        temperature: float,
+        steps_per_bar: int,
+        rng: np.random.Generator,
+        max_bars: int = 8,
+        answer_bars: int | None = None,
+        key_lock: float | None = None,
+        variation: float | None = None,
+    ) -> None:
+        self.runner = open_answerer(card)
+        self.family_settings = {"variation": variation} if card.family == "vrash" and variation is not None else {}
+        self.temperature, self.rng, self.key_lock = temperature, rng, key_lock
+        self.steps_per_bar, self.max_bars, self.answer_bars = steps_per_bar, max_bars, answer_bars
+        self.queue: deque[np.ndarray] = deque()  #: answer steps still to play, in order
+        self.calls = self.answers = 0
+        self.reset()
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """ONNX Runtime sets itself up on its first runs: answer a scale before the session starts."""
+        scale = np.array([60, HOLD, 62, HOLD, 64, HOLD, 65, HOLD] * 4)
+        bar = self.steps_per_bar
+        self.runner.answer(tokens_to_events(scale), 2 * bar, lambda s: s % bar, rng=np.random.default_rng(0))
+
+    def reset(self) -> None:
+        self.call: list[int] | None = None  #: tokens from the call's first bar line; None: no call
+        self.call_start = 0  #: its first step (a bar line)
+        self.last_sound = -1  #: the last step of the call where the player sounded
+        self.current = -1  #: the pitch the player holds, as a token's history needs it
+        self.end_asked = False
+        self.queue.clear()
+        self.last_answer: dict | None = None
+
+    def end_call(self) -> None:
+        """The player says the call is over: it ends at the next bar line."""
+        self.end_asked = True
+
+    def hear(self, index: int, step: np.ndarray) -> dict | None:
+        """Take closed step ``index`` (counted from the first downbeat). At a bar's last step, a
+        call that has ended is answered: its figures are returned (the answer is queued)."""
+        token = self._token(step)
+        if self.call is None and token < 128:
+            self.call_start = index - index % self.steps_per_bar
+            self.call = [REST] * (index - self.call_start)
+        if self.call is not None:
+            self.call.append(token)
+            if token != REST:
+                self.last_sound = index
+        if index % self.steps_per_bar != self.steps_per_bar - 1 or self.call is None:
+            return None
+        bars = (index + 1 - self.call_start) // self.steps_per_bar
+        silent_bar = index - self.last_sound >= self.steps_per_bar
+        if not (silent_bar or bars >= self.max_bars or self.end_asked):
+            return None
+        return self._answer(index + 1)
+
+    def _token(self, step: np.ndarray) -> int:
+        struck = np.flatnonzero(step[roll.ONSET])
+        held = np.flatnonzero(step[roll.FRAME])
+        if len(struck):
+            self.current = int(struck.max()) + roll.PITCH_LO
+            return self.current
+        if len(held) and int(held.max()) + roll.PITCH_LO == self.current:
+            return HOLD
+        if len(held):
+            self.current = int(held.max()) + roll.PITCH_LO
+            return self.current
+        self.current = -1
+        return REST
+
+    def _answer(self, start: int) -> dict:
+        """Answer the call that ends at bar line ``start``; the next call starts empty."""
+        call = np.array(self.call[: self.last_sound - self.call_start + 1], np.int64)
+        spb = self.steps_per_bar
+        call_bars = -(-len(call) // spb)  # whole bars, from the bar line before its first note
+        steps = (self.answer_bars or call_bars) * spb
+        c0 = self.call_start
+        phase_of = lambda s: (c0 + s) % spb  # noqa: E731  (steps from the call's first bar line)
+        events = tokens_to_events(call, np.array([phase_of(s) for s in range(len(call))]))
+        gap = start - (c0 + len(call))
+        answer = self.runner.answer(
+            events, steps, phase_of, gap, self.temperature, None, self.key_lock, self.rng, **self.family_settings
+        )
+        tokens = events_to_tokens(answer)
+        self.queue.extend(tokens_to_steps(tokens))
+        self.calls += 1
+        self.call, self.last_sound, self.end_asked = None, -1, False
+        notes = tokens[tokens < 128]
+        self.last_answer = {"call_bars": call_bars, "answer_bars": steps // spb, "notes": int(len(notes))}
+        return self.last_answer
+
+    def next_step(self) -> np.ndarray:
+        """The answer's step to sound at the coming boundary (silence when no answer is due)."""
+        return self.queue.popleft() if self.queue else roll.empty(1)[0]
+
+    @property
+    def answering(self) -> bool:
+        return bool(self.queue)

@@ -1,0 +1,146 @@
+"""Respond mode: the call's end (a silent bar, the length limit, the player's key), the answer's
+place (from the next bar line, as long as the call), through real JACK ports too."""
+
+from __future__ import annotations
+
+import time
+
+import mido
+import numpy as np
+import pytest
+from helpers import TINY_MELODY, TINY_VRASH
+from jack_rig import Rig, no_stuck_notes, on_grid, sleep_to
+
+from accompanist.inference.cards import read_card
+from accompanist.live.respond import RespondMode
+from accompanist.music import roll
+
+BAR = 16
+
+
+def quarter_notes(bars: int, pitches=(67, 71, 74, 72)) -> list[np.ndarray]:
+    """Roll steps of quarter notes, each held three 16ths."""
+    steps = []
+    for i in range(bars * BAR):
+        s = roll.empty(1)[0]
+        if i % 4 < 3:
+            p = pitches[(i // 4) % len(pitches)] - roll.PITCH_LO
+            s[roll.FRAME, p] = 1
+            s[roll.ONSET, p] = i % 4 == 0
+        steps.append(s)
+    return steps
+
+
+def silence(bars: int) -> list[np.ndarray]:
+    return [roll.empty(1)[0] for _ in range(bars * BAR)]
+
+
+@pytest.fixture
+def respond(tiny_models):
+    def make(**kw):
+        card = read_card(tiny_models / TINY_MELODY / "card.json")
+        return RespondMode(card, 1.0, BAR, np.random.default_rng(0), **kw)
+
+    return make
+
+
+def feed(mode, steps, first: int = 0) -> dict[int, dict]:
+    """Hear each step; the answers given, by the bar line they start on."""
+    out = {}
+    for i, s in enumerate(steps):
+        got = mode.hear(first + i, s)
+        if got is not None:
+            out[first + i + 1] = got
+    return out
+
+
+def test_a_call_ends_after_a_silent_bar_and_is_answered_for_as_long(respond):
+    mode = respond()
+    got = feed(mode, silence(1) + quarter_notes(2) + silence(1))
+    assert got == {4 * BAR: {"call_bars": 2, "answer_bars": 2, "notes": got[4 * BAR]["notes"]}}
+    assert len(mode.queue) == 2 * BAR  # the answer's steps, from that bar line on
+    for _ in range(2 * BAR):
+        mode.next_step()
+    assert not mode.answering and not mode.next_step().any()
+
+
+def test_silence_is_no_call(respond):
+    mode = respond()
+    assert feed(mode, silence(6)) == {} and not mode.answering
+
+
+def test_a_long_call_is_answered_at_its_limit_and_the_player_goes_on(respond):
+    mode = respond(max_bars=3, answer_bars=1)
+    got = feed(mode, quarter_notes(7))
+    # answered at bars 3 and 6; what is played after a limit is the next call
+    assert sorted(got) == [3 * BAR, 6 * BAR]
+    assert all(g["answer_bars"] == 1 for g in got.values())
+
+
+def test_the_player_can_end_the_call_at_the_next_bar_line(respond):
+    mode = respond()
+    assert feed(mode, quarter_notes(1)[:10]) == {}
+    mode.end_call()
+    got = feed(mode, quarter_notes(1)[10:], first=10)
+    assert list(got) == [BAR] and got[BAR]["call_bars"] == 1
+
+
+def heard_notes(rig, start: float) -> list[tuple[float, mido.Message]]:
+    return [(t, m) for t, m in rig.sent_at if t >= start and m.type == "note_on" and m.velocity > 0]
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_respond_mode_answers_a_call_from_the_next_bar_line_through_jack(tmp_path):
+    rig = Rig(tmp_path, mode="respond", model=TINY_MELODY, key_lock=50.0)
+    clock = rig.engine.clock
+    try:
+        bar0 = (clock.step_at(time.perf_counter()) // BAR + 1) * BAR
+        notes = (67, 71, 74, 72, 71, 69, 67, 66)  # G major, two bars of quarters
+        for i, note in enumerate(notes):
+            sleep_to(clock.boundary(bar0 + 4 * i))
+            rig.player.send(mido.Message("note_on", note=note, velocity=90))
+            sleep_to(clock.boundary(bar0 + 4 * i + 3))
+            rig.player.send(mido.Message("note_off", note=note, velocity=0))
+        sleep_to(clock.boundary(bar0 + 6 * BAR) + 0.1)  # a silent bar, then the two-bar answer
+    finally:
+        heard = rig.stop()
+    answer = heard_notes(rig, clock.boundary(bar0))
+    assert answer, "no answer"
+    steps = [round((t - clock.boundary(0)) / clock.step_seconds) for t, _ in answer]
+    assert min(steps) >= bar0 + 3 * BAR and max(steps) < bar0 + 5 * BAR, (steps, bar0)
+    on_grid(rig, heard)
+    g_major = {7, 9, 11, 0, 2, 4, 6}
+    assert np.mean([m.note % 12 in g_major for _, m in answer]) >= 0.9
+    no_stuck_notes(rig.sent)
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_model_switch_while_answering_releases_and_the_next_call_is_answered(tmp_path):
+    rig = Rig(tmp_path, mode="respond", model=TINY_MELODY, answer_bars=4)
+    clock = rig.engine.clock
+    events = rig.events
+    try:
+        bar0 = (clock.step_at(time.perf_counter()) // BAR + 1) * BAR
+        for i in range(4):
+            sleep_to(clock.boundary(bar0 + 4 * i))
+            rig.player.send(mido.Message("note_on", note=64 + i, velocity=90))
+            sleep_to(clock.boundary(bar0 + 4 * i + 2))
+            rig.player.send(mido.Message("note_off", note=64 + i, velocity=0))
+        sleep_to(clock.boundary(bar0 + 3 * BAR))  # answering now, for four bars
+        rig.engine.set(model=TINY_VRASH)
+        bar1 = bar0 + 4 * BAR
+        for i in range(4):
+            sleep_to(clock.boundary(bar1 + 4 * i))
+            rig.player.send(mido.Message("note_on", note=60 + i, velocity=90))
+            sleep_to(clock.boundary(bar1 + 4 * i + 2))
+            rig.player.send(mido.Message("note_off", note=60 + i, velocity=0))
+        sleep_to(clock.boundary(bar1 + 3 * BAR) + 0.1)
+    finally:
+        rig.stop()
+    kinds = []
+    while not events.empty():
+        kinds.append(events.get())
+    responses = [e for e in kinds if e["type"] == "response"]
+    assert len(responses) == 2, responses  # one for each call, the second by the new model
+    assert rig.engine.card.name == TINY_VRASH
+    no_stuck_notes(rig.sent)
