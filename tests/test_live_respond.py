@@ -144,3 +144,22 @@ def test_a_model_switch_while_answering_releases_and_the_next_call_is_answered(t
     assert len(responses) == 2, responses  # one for each call, the second by the new model
     assert rig.engine.card.name == TINY_VRASH
     no_stuck_notes(rig.sent)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"call_bars": 0}, "call-bars 0 must be 1..16"),
+        ({"answer_bars": 40}, "answer-bars 40 must be 1..16"),
+        ({"variation": -1.0}, "variation -1 must be 0..4"),
+        ({"mode": "respond", "model": "tiny-duet"}, "respond mode runs melody or vrash or rl models"),
+    ],
+)
+def test_respond_settings_are_checked_in_one_line(use_tiny_models, change, words):
+    from accompanist.errors import AccompanistError
+    from accompanist.live.settings import Settings, card_for, check_settings
+
+    s = Settings(**{"mode": "respond", **{k: v for k, v in change.items() if k != "model"}})
+    with pytest.raises(AccompanistError, match=words):
+        check_settings(s)
+        card_for(s.mode, change.get("model"))

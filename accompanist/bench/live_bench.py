@@ -1,4 +1,5 @@
-"""`accompanist bench live`: the engine in duet mode against a JACK loopback, and a naive loop.
+"""`accompanist bench live`: the engine in duet, loop and respond mode against a JACK loopback,
+and a naive loop.
 
 A rig process (``live_rig.py``) plays a known melody into the engine's input port and stamps what
 arrives from its output port. We report, from those stamps and the engine's own figures:
@@ -219,13 +220,15 @@ def run_engine(
         rig.played()
         engine.stop()
         data = rig.result(30)
-    ins, passes = [], []
+    ins, passes, responses = [], [], []
     while not events.empty():
         ev = events.get()
         if ev["type"] == "note_in" and ev["velocity"] > 0:
             ins.append((ev["t"] + engine.output.lead, ev["note"]))
         elif ev["type"] == "pass":
             passes.append(ev)
+        elif ev["type"] == "response":
+            responses.append(ev)
     sent = data["sent"]
     fig = engine.figures()
     extra = {}
@@ -243,6 +246,9 @@ def run_engine(
     if mode == "loop":  # how long each pass took to harmonise, and how much of the step was left
         extra["harmonise_pass"] = _pct([p["harmonise_ms"] / 1e3 for p in passes])
         extra["lead_before_next_pass_ms_min"] = min((p["lead_ms"] for p in passes), default=None)
+    if mode == "respond":  # how long each answer took to make, before its bar line
+        extra["answers"] = len(responses)
+        extra["make_answer"] = _pct([r["answer_ms"] / 1e3 for r in responses])
     return {
         **extra,
         "mode": mode,
@@ -337,6 +343,7 @@ def bench_live(
     temperature: float | None = None,
     loop_model: str | None = None,
     listen_ms: float | None = None,
+    respond_model: str | None = None,
 ) -> dict:
     from accompanist.bench.wakeups import wakeups
 
@@ -347,6 +354,7 @@ def bench_live(
         engine = run_engine(model, seconds, bpm, temperature, listen_ms=listen_ms)
         naive = run_naive(model, seconds, bpm, temperature)
         loop = run_engine(loop_model, seconds, bpm, temperature, mode="loop")
+        respond = run_engine(respond_model, seconds, bpm, temperature, mode="respond")
         follow = run_engine(model, seconds, bpm, temperature, clock="external", listen_ms=listen_ms)
         lost_cycles = jack_cycles_lost(jack)
     finally:
@@ -365,6 +373,7 @@ def bench_live(
         "engine": engine,
         "naive_sleep_loop": naive,
         "loop_mode": loop,
+        "respond_mode": respond,
         "following_daw_clock": follow,
         "naive_over_engine_p99": ratio,
     }

@@ -32,6 +32,7 @@ def _add_bench(sub) -> None:
         help="live: instead, N minutes against a player of the validation tunes",
     )
     p.add_argument("--listen-ms", type=float, default=None, help="live: duet listen window (default: the model's)")
+    p.add_argument("--respond-model", default=None, help="live: the respond-mode model (default: melody-lstm)")
     p.add_argument(
         "--runs", type=int, default=1000, help="model: timed calls of each measurement (torch's whole phrase: 1/4)"
     )
@@ -125,7 +126,7 @@ def _bench_live(a: argparse.Namespace) -> int:
         r = soak(a.model, a.soak, a.bpm, a.listen_ms)
         print(json.dumps(r) if a.json else "\n".join(f"  {k}: {v}" for k, v in r.items()))
         return 0
-    r = bench_live(a.model, a.seconds, a.bpm, a.temperature, listen_ms=a.listen_ms)
+    r = bench_live(a.model, a.seconds, a.bpm, a.temperature, listen_ms=a.listen_ms, respond_model=a.respond_model)
     if a.json:
         print(json.dumps(r))
         return 0
@@ -161,6 +162,11 @@ def _bench_live(a: argparse.Namespace) -> int:
     print(row("output timing error (loop)", lp["output_error"]))
     print(row("harmonise a pass", lp.get("harmonise_pass", {})))
     print(f"  least time left before the next pass began: {lp.get('lead_before_next_pass_ms_min')} ms")
+    rp = r["respond_mode"]
+    print(f"respond mode, model {rp['model']} ({r['seconds']:g} s, {rp.get('answers', 0)} answers):")
+    print(row("output timing error (respond)", rp["output_error"]))
+    print(row("make an answer", rp.get("make_answer", {})))
+    print(f"  missed deadlines {rp['missed_deadlines']} of {rp['steps']} steps")
     f = r["following_daw_clock"]
     print(f"duet mode following the rig's MIDI clock at {r['bpm']:g} bpm (tempo estimate {f['daw_bpm_estimate']}):")
     print(row("answer vs the DAW's 16ths", f["output_error"]))
