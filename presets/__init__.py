@@ -87,6 +87,8 @@ def load_preset(name_or_path: str) -> Preset:
         raise AccompanistError(f"{path}: cannot read the preset ({exc})") from None
     except json.JSONDecodeError as exc:
         raise AccompanistError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise AccompanistError(f"{path}: JSON nested too deep to be a preset") from None
     if not isinstance(data, dict) or not isinstance(data.get("settings"), dict):
         raise AccompanistError(f'{path}: a preset is {{"description": "...", "settings": {{...}}}}')
     settings = dict(data["settings"])

@@ -17,6 +17,8 @@ from accompanist.errors import AccompanistError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "models"
 REQUIRED = ("name", "family", "description", "graphs", "io", "grid", "defaults")
+#: the type each required field must have
+SHAPES = {"name": str, "family": str, "description": str, "graphs": dict, "io": dict, "grid": dict, "defaults": dict}
 FAMILIES = ("seq2seq", "duet", "melody", "rl", "vrash")
 
 
@@ -48,7 +50,7 @@ class ModelCard:
         return int(self.data["grid"]["steps_per_beat"])
 
     def graph(self, role: str) -> Path:
-        path = self.folder / self.data["graphs"][role]
+        path = self.folder / self.data["graphs"][role]  # a plain name inside the folder (read_card)
         if not path.is_file():
             raise AccompanistError(
                 f"model '{self.name}': graph file {path} is missing; reinstall or re-export the model"
@@ -60,15 +62,26 @@ def read_card(path: Path) -> ModelCard:
     """Parse and check one card; a malformed card is an AccompanistError naming the file."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AccompanistError(f"{path}: not a readable model card ({exc}); re-export the model") from None
+    except RecursionError:
+        raise AccompanistError(f"{path}: JSON nested too deep to be a model card; re-export the model") from None
     if not isinstance(data, dict):
         raise AccompanistError(f"{path}: a model card must be a JSON object; re-export the model")
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise AccompanistError(f"{path}: model card lacks {', '.join(missing)}; re-export the model")
+    for key, kind in SHAPES.items():
+        if not isinstance(data[key], kind):
+            raise AccompanistError(f"{path}: '{key}' in the card is {type(data[key]).__name__}; re-export the model")
     if data["family"] not in FAMILIES:
         raise AccompanistError(f"{path}: unknown model family '{data['family']}' (known: {', '.join(FAMILIES)})")
+    for role, name in data["graphs"].items():
+        # a graph is a file in the card's own folder: never a path that leads elsewhere
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+            raise AccompanistError(
+                f"{path}: graph '{role}' must be a file name in the model's folder, not {name!r}; re-export the model"
+            )
     return ModelCard(path.parent, data)
 
 

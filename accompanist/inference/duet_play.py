@@ -72,7 +72,8 @@ def duet_file(
         from accompanist.evaluation.player import PlayerConfig, perform
 
         listen = float(card.defaults.get("listen_ms", 0.0)) if listen_ms is None else listen_ms
-        tempos = [60e6 / m.tempo for _, m in mel.song.time_meta if m.type == "set_tempo"]
+        # a tempo of 0 is a corrupt file (read_melody warns of it): the player keeps 120 bpm
+        tempos = [60e6 / m.tempo for _, m in mel.song.time_meta if m.type == "set_tempo" and m.tempo > 0]
         bpm = min(max(tempos[0] if tempos else 120.0, 20.0), 400.0)
         perf = perform(melody, PlayerConfig(jitter_ms, bpm, listen, seed=seed or 0), card.steps_per_beat)
         melody, heard = perf.played, perf.heard

@@ -1,0 +1,175 @@
+"""Hostile files: random bytes, broken and absurd MIDI files, model cards and presets of the wrong
+shape. Every reader ends in one clear AccompanistError (exit 2 at the command line), never a
+traceback or a hang, and a card never makes accompanist open a file outside its folder."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import struct
+
+import mido
+import pytest
+from helpers import TINY_MELODY
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accompanist.cli import main
+from accompanist.errors import AccompanistError
+from accompanist.inference.two_track import read_melody
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def valid_midi() -> bytes:
+    mf = mido.MidiFile(ticks_per_beat=480)
+    meta = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000), mido.MetaMessage("time_signature")])
+    t = mido.MidiTrack([mido.MetaMessage("track_name", name="lead")])
+    for i in range(16):
+        t.append(mido.Message("note_on", note=60 + i % 7, velocity=80, time=0))
+        t.append(mido.Message("note_off", note=60 + i % 7, velocity=0, time=240))
+    mf.tracks += [meta, t]
+    buf = io.BytesIO()
+    mf.save(file=buf)
+    return buf.getvalue()
+
+
+VALID = valid_midi()
+
+
+def read_or_refuse(path) -> None:
+    """The reader either returns a melody or refuses in one line; anything else fails the test."""
+    try:
+        read_melody(path, None, 4)
+    except AccompanistError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+
+
+@FUZZ
+@given(st.binary(max_size=2000))
+def test_random_bytes(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fuzz") / "x.mid"
+    path.write_bytes(data)
+    read_or_refuse(path)
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_random_bytes_behind_a_midi_header(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fuzz") / "x.mid"
+    path.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0" + data)
+    read_or_refuse(path)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(1, 255)), min_size=1, max_size=8))
+def test_bit_flipped_files(tmp_path_factory, flips):
+    data = bytearray(VALID)
+    for at, mask in flips:
+        data[at] ^= mask
+    path = tmp_path_factory.mktemp("fuzz") / "x.mid"
+    path.write_bytes(bytes(data))
+    read_or_refuse(path)
+
+
+@FUZZ
+@given(st.integers(0, len(VALID) - 1))
+def test_truncated_files(tmp_path_factory, cut):
+    path = tmp_path_factory.mktemp("fuzz") / "x.mid"
+    path.write_bytes(VALID[:cut])
+    read_or_refuse(path)
+
+
+def chunk(kind: bytes, body: bytes, claimed: int | None = None) -> bytes:
+    return kind + struct.pack(">I", len(body) if claimed is None else claimed) + body
+
+
+def header(ntracks: int, division: int = 480, fmt: int = 1) -> bytes:
+    return chunk(b"MThd", struct.pack(">HHH", fmt, ntracks, division))
+
+
+def vlq(n: int) -> bytes:
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    return bytes(reversed(out))
+
+
+NOTE = b"\x90\x3c\x50" + vlq(240) + b"\x80\x3c\x00"
+END = b"\x00\xff\x2f\x00"
+ABSURD = {
+    "65,535 tracks claimed, none there": header(65535),
+    "a track longer than the file": header(1) + chunk(b"MTrk", b"\x00" + NOTE + END, claimed=10_000_000),
+    "a delta time of 2^28 ticks": header(1) + chunk(b"MTrk", vlq(2**28 - 1) + NOTE + END),
+    "a tempo of 0": header(1) + chunk(b"MTrk", b"\x00\xff\x51\x03\x00\x00\x00\x00" + NOTE + END),
+    "a tempo of 2^24-1": header(1) + chunk(b"MTrk", b"\x00\xff\x51\x03\xff\xff\xff\x00" + NOTE + END),
+    "sysex without its end": header(1) + chunk(b"MTrk", b"\x00\xf0\x05\x7e\x7f\x09\x01" + b"\x00" + NOTE),
+    "100,000 notes in one tick": header(1)
+    + chunk(b"MTrk", b"".join(b"\x00\x90" + bytes([36 + i % 60, 80]) for i in range(100_000)) + END),
+    "zero ticks per beat": header(1, division=0) + chunk(b"MTrk", b"\x00" + NOTE + END),
+    "SMPTE time": header(1, division=0xE728) + chunk(b"MTrk", b"\x00" + NOTE + END),
+}
+
+
+@pytest.mark.parametrize("verb", ["harmonize", "duet", "respond"])
+@pytest.mark.parametrize("case", list(ABSURD))
+def test_absurd_files_end_in_one_line_at_every_verb(use_tiny_models, tmp_path, capsys, verb, case):
+    path = tmp_path / "absurd.mid"
+    path.write_bytes(ABSURD[case])
+    model = {"harmonize": "tiny-bi", "duet": "tiny-duet-listen", "respond": TINY_MELODY}[verb]
+    rc = main([verb, str(path), "-o", str(tmp_path / "out.mid"), "--model", model, "--seed", "0"])
+    err = capsys.readouterr().err.strip()
+    assert rc in (0, 2), (case, rc)
+    if rc == 2:
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    else:  # read as music: then the answer was written
+        assert (tmp_path / "out.mid").is_file()
+
+
+def a_card(tiny_models, tmp_path, **changes):
+    folder = tmp_path / "evil"
+    shutil.copytree(tiny_models / TINY_MELODY, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card.update(changes)
+    (folder / "card.json").write_text(json.dumps(card))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"graphs": {"melody_step": "../../etc/passwd"}},
+        {"graphs": {"melody_step": "/etc/passwd"}},
+        {"graphs": ["melody_step.onnx"]},
+        {"graphs": {"melody_step": 3}},
+        {"defaults": "hot"},
+        {"io": []},
+        {"family": ["melody"]},
+        {"name": {"a": 1}},
+        {"grid": None},
+    ],
+)
+def test_a_card_of_the_wrong_shape_or_pointing_outside_its_folder_is_refused(tiny_models, tmp_path, changes):
+    from accompanist.inference.answerers import open_answerer
+    from accompanist.inference.cards import read_card
+
+    folder = a_card(tiny_models, tmp_path, **changes)
+    with pytest.raises(AccompanistError) as exc:
+        open_answerer(read_card(folder / "card.json"))
+    assert "\n" not in str(exc.value) and "card.json" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["[]", '{"mode": 3}', '{"bpm": "fast"}', '{"a": ' * 2000 + "1" + "}" * 2000, "nul\x00"]
+)
+def test_a_preset_of_the_wrong_shape_is_one_line(tmp_path, monkeypatch, text, capsys):
+    from accompanist.presets import load_preset
+
+    p = tmp_path / "odd.json"
+    p.write_text(text)
+    with pytest.raises(AccompanistError) as exc:
+        load_preset(str(p))
+    assert "\n" not in str(exc.value)
