@@ -173,3 +173,16 @@ def test_a_preset_of_the_wrong_shape_is_one_line(tmp_path, monkeypatch, text, ca
     with pytest.raises(AccompanistError) as exc:
         load_preset(str(p))
     assert "\n" not in str(exc.value)
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path, capsys):
+    import resource
+
+    path = tmp_path / "huge.mid"
+    with open(path, "wb") as f:  # 100 MB of notes behind a valid header: sparse, written fast
+        f.write(header(1) + chunk(b"MTrk", b"", claimed=100 * 2**20))
+        f.truncate(100 * 2**20 + 22)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert main(["harmonize", str(path), "-o", str(tmp_path / "o.mid"), "--model", "chorale-alto"]) == 2
+    assert "100 MB is far past any melody" in capsys.readouterr().err
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # KB: nothing was loaded

@@ -109,7 +109,10 @@ def read_melody(in_path: str | os.PathLike, track: int | None, steps_per_beat: i
         )
     warnings = []
     for _, m in song.time_meta:
-        bpm = 60e6 / m.tempo if m.type == "set_tempo" and m.tempo > 0 else None
+        if m.type == "set_tempo" and m.tempo <= 0:
+            warnings.append("the file sets a tempo of 0 (no time per beat); is it corrupt?")
+            break
+        bpm = 60e6 / m.tempo if m.type == "set_tempo" else None
         if bpm is not None and not SANE_BPM[0] <= bpm <= SANE_BPM[1]:
             warnings.append(
                 f"the file's tempo {bpm:.4g} bpm is outside {SANE_BPM[0]:g}..{SANE_BPM[1]:g}; is it corrupt?"

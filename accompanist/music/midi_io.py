@@ -39,6 +39,10 @@ class Song:
         return [t for t in self.tracks if t.notes]
 
 
+#: The largest MIDI file read. The largest pieces of the Lakh MIDI collection are a few MB.
+MAX_FILE_BYTES = 32 * 2**20
+
+
 def read_midi(path: str | os.PathLike) -> Song:
     """Read a MIDI file; raises AccompanistError naming the file if it is missing or broken."""
     path = Path(path)
@@ -46,8 +50,15 @@ def read_midi(path: str | os.PathLike) -> Song:
         raise AccompanistError(f"{path}: is a folder; give the path of one .mid file in it")
     if not path.is_file():
         raise AccompanistError(f"{path}: no such file; give the path of a .mid file")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise AccompanistError(f"{path}: the file is empty; give a standard MIDI file")
+    if size > MAX_FILE_BYTES:
+        # mido holds every message as an object (~0.5 KB each): a 100 MB file would need gigabytes
+        raise AccompanistError(
+            f"{path}: {size / 2**20:.0f} MB is far past any melody or song file "
+            f"(the limit is {MAX_FILE_BYTES // 2**20} MB); give a standard MIDI file of one piece"
+        )
     with open(path, "rb") as f:
         head = f.read(4)
     if head not in (b"MThd", b"RIFF"):  # RIFF: an RMID wrapper, which mido reads
