@@ -61,7 +61,7 @@ def describe(event: dict) -> str | None:
     if kind == "refresh":
         return "refresh: the pass now playing is harmonised afresh when it closes"
     if kind == "clear":
-        return "cleared: the loop starts over, nothing sounding"
+        return "cleared: starting over (the loop, or the call and its answer), nothing sounding"
     if kind == "panic":
         return "panic: every note released"
     if kind == "settings":
