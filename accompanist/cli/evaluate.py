@@ -202,6 +202,8 @@ def _eval_melody(a: argparse.Namespace, cards) -> int:
     rows, lines = [], []
     for card in cards:
         lines.append(mr.describe(card))
+        if card.family == "rl" and "rl_table" in card.data.get("metrics", {}):
+            lines += mr.format_rl_table(card.data["metrics"]["rl_table"]) + [""]
         runner = open_answerer(card)
         melodies = mr.held_out(card, which)
         for t in a.temperature or [1.0]:

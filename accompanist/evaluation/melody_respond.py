@@ -198,7 +198,14 @@ def format_rows(rows: list[dict]) -> list[str]:
 
 
 def describe(card: ModelCard) -> str:
-    h = card.data.get("metrics", {}).get("held_out", {})
+    m = card.data.get("metrics", {})
+    h = m.get("held_out", {})
+    if card.family == "rl":
+        if "rl_table" in m:
+            tune = card.data["training"].get("tune", {})
+            return f"{card.name}: tuned by deep Q-learning ({tune.get('steps', '?')} actions); its rules' statistics:"
+        if m.get("held_out_loss") is not None:
+            return f"{card.name}: note RNN, held-out {m['held_out_loss']:.3f} nats a 16th step"
     if not h:
         return f"{card.name}: no held-out scores in its card"
     if card.family == "vrash":
@@ -213,3 +220,33 @@ def describe(card: ModelCard) -> str:
         f"duration CE {h['duration_ce']:.3f} nats a note (accuracy {h['pitch_accuracy']:.3f}, "
         f"{h['duration_accuracy']:.3f})"
     )
+
+
+RL_COLUMNS = (
+    ("excessively_repeated", "repeated %"),
+    ("not_in_key", "not in key %"),
+    ("starting_with_tonic", "tonic first %"),
+    ("leaps_resolved", "leaps resolved %"),
+    ("unique_max", "unique max %"),
+    ("unique_min", "unique min %"),
+    ("in_motif", "in motif %"),
+    ("in_repeated_motif", "rep. motif %"),
+    ("autocorrelation_1", "autocorr 1"),
+    ("autocorrelation_2", "autocorr 2"),
+    ("autocorrelation_3", "autocorr 3"),
+    ("log_likelihood_per_step", "log p / step"),
+)
+
+
+def format_rl_table(tables: dict[str, dict]) -> list[str]:
+    """The RL tuner's statistics before and after tuning, beside the paper's and seed 002's rows."""
+    from accompanist.metrics.rl_rules import PAPER, SEED_002
+
+    rows = [(f"ours: {k.replace('_', ' ')}", v) for k, v in tables.items()]
+    rows += [("paper (Jaques et al.): note RNN", PAPER["note_rnn"]), ("paper: Q-learning", PAPER["q_learning"])]
+    rows += [("seed 002: note RNN", SEED_002["note_rnn"]), ("seed 002: tuned", SEED_002["tuned"])]
+    lines = [f"{'':32s}" + "".join(f"{label:>17s}" for _, label in RL_COLUMNS)]
+    for name, t in rows:
+        cells = "".join(f"{t[k]:17.3f}" if isinstance(t.get(k), (int, float)) else f"{'':17s}" for k, _ in RL_COLUMNS)
+        lines.append(f"{name[:32]:32s}{cells}")
+    return lines
