@@ -141,7 +141,14 @@ def check_parity(model: Vrash, folder: Path, steps: int = PARITY_STEPS, seed: in
     return worst
 
 
-def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0) -> Path:
+def export_run(
+    run_dir: Path,
+    dest_root: Path,
+    name: str | None = None,
+    key_lock: float = 0.0,
+    variation: float = 1.0,
+    octave_temperature: float = 1.0,
+) -> Path:
     model, best, last = load_run(run_dir)
     meta = best["meta"]
     name = name or meta["name"]
@@ -169,7 +176,8 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock
         "defaults": {
             "temperature": 1.0,
             "duration_temperature": 1.0,
-            "variation": 1.0,
+            "variation": variation,
+            "octave_temperature": octave_temperature,
             "key_lock": key_lock,
             "channel": 2,
             "program": 71,

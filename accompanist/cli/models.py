@@ -354,6 +354,8 @@ def _add_export(sub) -> None:
     p.add_argument("--listen-ms", type=float, default=0.0, help="duet, hearing: default listen window for the card")
     p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
     p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
+    p.add_argument("--variation", type=float, default=1.0, help="VRASH: default latent noise scale for the card")
+    p.add_argument("--octave-temperature", type=float, default=1.0, help="VRASH: cap on the octave head's temperature")
 
 
 def cmd_export(a: argparse.Namespace) -> int:
@@ -376,7 +378,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     if family == "melody":
         folder = melody_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
     elif family == "vrash":
-        folder = vrash_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
+        folder = vrash_onnx.export_run(a.run, dest, a.name, a.key_lock, a.variation, a.octave_temperature)
     elif family == "rl":
         folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
     elif family == "duet":

@@ -9,8 +9,9 @@ by phrase. A language-model card (latent 0) has no encoder: it answers as a plai
 reading the call as its history.
 
 Notes are drawn one at a time with a temperature (pitch class and octave share it, the length
-has its own), each at the bar position the caller's meter gives, until the answer fills its
-length; ``key_lock`` penalises pitch classes outside the key heard in the call.
+has its own, and the octave's is capped at the card's ``octave_temperature``), each at the bar
+position the caller's meter gives, until the answer fills its length; ``key_lock`` penalises
+pitch classes outside the key heard in the call.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class VrashRunner:
         self.phrase_bars = int(card.data["grid"].get("phrase_bars", 2))
         self.key_lock = float(card.defaults.get("key_lock", 0.0))
         self.variation = float(card.defaults.get("variation", 1.0))
+        #: the octave head's temperature: the heads are independent given the state, so an octave
+        #: drawn freely at T = 1 beside the pitch class leaps an octave now and then
+        self.octave_temperature = float(card.defaults.get("octave_temperature", 1.0))
 
     def encode(self, phrase: Events) -> tuple[np.ndarray, np.ndarray]:
         pc, octave = pitch_class_octave(phrase.pitch)
@@ -111,7 +115,7 @@ class VrashRunner:
             p, o, d, state = self._step(prev, ph, z, state)
             zp = p if bias is None else p + bias
             pc = int(sample(zp[None], temperature, rng)[0])
-            octave = int(sample(o[None], temperature, rng)[0])
+            octave = int(sample(o[None], min(temperature, self.octave_temperature), rng)[0])
             di = int(sample(d[None], t_dur, rng)[0])
             length = min(di + 1, left)
             midi = -1 if pc == REST_CLASS else int(np.clip(12 * (octave + OCTAVE_LO) + pc, PITCH_LO, PITCH_HI))
