@@ -5,6 +5,7 @@ No skips: a missing shipped model is a failure, since `make demo` and a fresh in
 
 from __future__ import annotations
 
+import itertools
 import wave
 from pathlib import Path
 
@@ -170,3 +171,18 @@ def test_shipped_melody_model_answers_the_demo_in_its_key(tmp_path):
     assert answer.notes and min(n.start for n in answer.notes) >= 2 * 4 * song.ticks_per_beat
     b_minor = Key(11, True).pitch_classes
     assert np.mean([n.pitch % 12 in b_minor for n in answer.notes]) >= 0.75
+
+
+def test_shipped_vrash_card_measures_its_latent_and_answers_in_key():
+    """vrash: the held-out bound beside its cross-entropy, the KL per dimension, the latent's
+    interpolation and variation figures, and test answers in the call's key."""
+    card = read_card(SHIPPED / "vrash" / "card.json")
+    assert card.family == "vrash" and card.defaults["variation"] == 0.5
+    m = card.data["metrics"]
+    held = m["held_out"]
+    assert len(held["kl_per_dim"]) == 16 and held["bound_per_note"] > held["reconstruction_ce_at_mean"]
+    interp = m["latent"]["interpolation"]["distance_from_a"]
+    assert interp[0] == 0 and interp[-1] > 0.8 and all(b >= a - 0.05 for a, b in itertools.pairwise(interp))
+    var = m["latent"]["variation"]["distance_from_call"]
+    assert var["0"] < var["free"]
+    assert m["respond_test@1"]["answers"]["in_call_key"] >= 0.9
