@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from accompanist.data.melodies import MelodySet
+from accompanist.music.keys import find_key
 from accompanist.music.rl_tokens import HIGH, LOW, to_rl
 from accompanist.music.tokens import transpose
 
@@ -70,13 +71,14 @@ class EventRows:
 
 
 def calls(melodies: MelodySet, bars: int = 2) -> list[np.ndarray]:
-    """The first ``bars`` bars (from the first downbeat) of every melody long enough: the grid
-    tokens of the calls Q-learning episodes are primed with."""
+    """The first ``bars`` bars (from the first downbeat) of every melody long enough, with at least
+    two pitch classes: the grid tokens of the calls Q-learning episodes are primed with."""
     out = []
     for t, ph in zip(melodies.tokens, melodies.phases, strict=True):
         down = np.flatnonzero(ph == 0)
         if len(down) > bars:
             call = t[down[0] : down[bars]]
-            if (call < 128).sum() >= 4:
+            # the rules need a key: a call of one pitch class has none (Krumhansl-Kessler)
+            if (call < 128).sum() >= 4 and find_key(call) is not None:
                 out.append(call)
     return out
