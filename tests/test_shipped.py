@@ -186,3 +186,17 @@ def test_shipped_vrash_card_measures_its_latent_and_answers_in_key():
     var = m["latent"]["variation"]["distance_from_call"]
     assert var["0"] < var["free"]
     assert m["respond_test@1"]["answers"]["in_call_key"] >= 0.9
+
+
+def test_shipped_rl_tuner_card_holds_its_tables():
+    """rl-tuner: the rule statistics before and after tuning, on validation calls and once on
+    test calls, with the log-likelihood under the frozen note RNN (what tuning gave up)."""
+    card = read_card(SHIPPED / "rl-tuner" / "card.json")
+    assert card.family == "rl" and card.data["model"]["stage"] == "tuned"
+    m = card.data["metrics"]
+    assert m["onnx_parity_max_abs"] <= 1e-4
+    for key in ("rl_table", "rl_table_test"):
+        for stage in ("note_rnn", "tuned"):
+            t = m[key][stage]
+            assert t["compositions"] == 1000 and "log_likelihood_per_step" in t and "in_motif" in t
+    assert card.data["training"]["tune"]["steps"] == 1_000_000

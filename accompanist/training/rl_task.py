@@ -187,9 +187,11 @@ def log_likelihood(model: NoteRNN, comps, calls_ev) -> float:
     return total / max(n, 1)
 
 
-def composition_table(model: NoteRNN, reward_model: NoteRNN, pool, shifts, n: int, seed: int) -> dict:
-    """The paper's table over ``n`` sampled compositions, and their log-likelihood under the
-    frozen note RNN."""
+def composition_table(
+    model: NoteRNN, reward_model: NoteRNN, pool, shifts, n: int, seed: int, temperature: float = 1.0
+) -> dict:
+    """The paper's table over ``n`` compositions sampled from softmax(logits / temperature), and
+    their log-likelihood under the frozen note RNN."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     episodes = Episodes(pool, shifts, rng)
@@ -202,7 +204,7 @@ def composition_table(model: NoteRNN, reward_model: NoteRNN, pool, shifts, n: in
             out = np.zeros((b, LENGTH), np.int64)
             for t in range(LENGTH):
                 logits, state = _step(model, obs, state)
-                obs = torch.distributions.Categorical(logits=logits).sample()
+                obs = torch.distributions.Categorical(logits=logits / max(temperature, 1e-3)).sample()
                 out[:, t] = obs.numpy()
             comps += out.tolist()
             keys += k
