@@ -37,7 +37,7 @@ class RespondMode:
         temperature: float,
         steps_per_bar: int,
         rng: np.random.Generator,
-        max_bars: int = 8,
+        max_bars: int = 4,
         answer_bars: int | None = None,
         key_lock: float | None = None,
         variation: float | None = None,
