@@ -54,14 +54,39 @@ def feed(mode, steps, first: int = 0) -> dict[int, dict]:
     return out
 
 
+def play_out(mode, first: int) -> int:
+    """Play the answer out as the engine does: each step's close, then the next step taken;
+    the number of steps the answer lasted."""
+    steps = 0
+    index = first
+    while mode.answering:
+        mode.next_step()
+        steps += 1
+        mode.hear(index, roll.empty(1)[0])
+        index += 1
+        assert steps <= 64 * BAR
+    return steps
+
+
 def test_a_call_ends_after_a_silent_bar_and_is_answered_for_as_long(respond):
     mode = respond()
     got = feed(mode, silence(1) + quarter_notes(2) + silence(1))
-    assert got == {4 * BAR: {"call_bars": 2, "answer_bars": 2, "notes": got[4 * BAR]["notes"]}}
-    assert len(mode.queue) == 2 * BAR  # the answer's steps, from that bar line on
-    for _ in range(2 * BAR):
-        mode.next_step()
+    assert list(got) == [4 * BAR] and got[4 * BAR]["call_bars"] == 2 and got[4 * BAR]["answer_bars"] == 2
+    assert len(mode.queue) == BAR  # made a bar at a time, the first at the call's end
+    assert play_out(mode, 4 * BAR) == 2 * BAR  # the answer's steps, from that bar line on
     assert not mode.answering and not mode.next_step().any()
+
+
+def test_a_long_answer_is_made_a_bar_ahead_and_never_more(respond):
+    mode = respond(answer_bars=16)
+    feed(mode, quarter_notes(1) + silence(1))
+    most, index = 0, 2 * BAR
+    while mode.answering:
+        mode.next_step()
+        mode.hear(index, roll.empty(1)[0])
+        most = max(most, len(mode.queue))
+        index += 1
+    assert index - 2 * BAR == 16 * BAR and most <= 2 * BAR
 
 
 def test_silence_is_no_call(respond):

@@ -97,7 +97,7 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rest-after", type=float, help="duet: bars of your silence before the answer rests too (default 1; 0: never)"
     )
-    p.add_argument("--call-bars", type=int, help="respond: a call is answered after at most N bars (default 4)")
+    p.add_argument("--call-bars", type=int, help="respond: a call is answered after at most N bars (default 8)")
     p.add_argument("--answer-bars", type=int, help="respond: bars of each answer (default: as long as the call)")
     p.add_argument("--variation", type=float, help="respond, VRASH: 0 near your phrase, 1 as trained (default)")
     p.add_argument("--channel", type=int, help="MIDI channel of the answer, 1-16 (default 2)")

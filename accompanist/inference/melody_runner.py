@@ -13,13 +13,24 @@ player's key, and a soft penalty keeps chromatic passing notes possible.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
-from accompanist.music.events import MAX_PHASE, MAX_STEPS, N_PITCH, Events, events_to_tokens, pitch_of_index
+from accompanist.music.events import (
+    MAX_PHASE,
+    MAX_STEPS,
+    N_PITCH,
+    Events,
+    events_to_tokens,
+    pitch_of_index,
+    tokens_to_events,
+)
 from accompanist.music.keys import Key, find_key
+from accompanist.music.tokens import HOLD, REST
 
 _PITCHES = pitch_of_index(np.arange(N_PITCH))
 
@@ -60,10 +71,14 @@ class MelodyRunner:
             p, d, state = self.step(int(pi), int(di), int(ph), state)
         return p, d, state
 
-    def answer(
+    def answer(self, call: Events, answer_steps: int, phase_of, gap: int = 0, *args, **kw) -> Events:
+        """An answer of exactly ``answer_steps`` steps after ``call`` and ``gap`` silent steps.
+        ``phase_of(step)`` gives the bar phase of a step counted from the call's first step."""
+        return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
+
+    def stream(
         self,
         call: Events,
-        answer_steps: int,
         phase_of,
         gap: int = 0,
         temperature: float = 1.0,
@@ -71,9 +86,9 @@ class MelodyRunner:
         key_lock: float | None = None,
         rng: np.random.Generator | None = None,
         key: Key | None = None,
-    ) -> Events:
-        """An answer of exactly ``answer_steps`` steps after ``call`` and ``gap`` silent steps.
-        ``phase_of(step)`` gives the bar phase of a step counted from the call's first step."""
+    ) -> Iterator[int]:
+        """The answer as grid tokens, one a step, for as long as it is asked (respond mode takes a
+        bar at a time while the answer plays)."""
         rng = rng or np.random.default_rng()
         t_dur = temperature if duration_temperature is None else duration_temperature
         lock = self.key_lock if key_lock is None else key_lock
@@ -88,18 +103,22 @@ class MelodyRunner:
             at, gap = at + g, gap - g
         if p is None:  # nothing was played: the answer starts from a rest of one step
             p, d, state = self.step(0, 0, phase_of(at), np.zeros((1, self.state_size), np.float32))
-        pitch, steps, phase = [], [], []
-        left = answer_steps
-        while left > 0:
+        while True:
             zp = p if bias is None else p + bias
             pi = int(sample(zp[None], temperature, rng)[0])
             di = int(sample(d[None], t_dur, rng)[0])
-            length = min(di + 1, left)
-            pitch.append(int(pitch_of_index(pi)))
-            steps.append(length)
-            phase.append(int(phase_of(at)))
-            left -= length
-            if left > 0:
-                p, d, state = self.step(pi, di, phase_of(at), state)
-            at += length
-        return Events(np.array(pitch, np.int64), np.array(steps, np.int64), np.array(phase, np.int64))
+            yield from note_tokens(int(pitch_of_index(pi)), di + 1)
+            p, d, state = self.step(pi, di, phase_of(at), state)
+            at += di + 1
+
+
+def note_tokens(pitch: int, length: int) -> list[int]:
+    """A note (or a rest, pitch -1) as grid tokens."""
+    return [pitch] + [HOLD] * (length - 1) if pitch >= 0 else [REST] * length
+
+
+def take(stream: Iterator[int], steps: int, phase_of, start: int) -> Events:
+    """The first ``steps`` tokens of a stream as events (the last note cut at the end), each at the
+    bar phase of its step, counted from ``start``."""
+    tokens = np.fromiter((next(stream) for _ in range(steps)), np.int64, steps)
+    return tokens_to_events(tokens, np.array([phase_of(start + t) for t in range(steps)], np.int64))

@@ -8,15 +8,18 @@ model's logits are its Q-values, sampled as upstream samples them) until the ans
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from accompanist.inference.cards import ModelCard
+from accompanist.inference.melody_runner import take
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
-from accompanist.music.events import Events, events_to_tokens, tokens_to_events
+from accompanist.music.events import Events, events_to_tokens
 from accompanist.music.keys import Key, find_key
-from accompanist.music.rl_tokens import N_CLASSES, from_rl, pitch_of, to_rl
-from accompanist.music.tokens import REST
+from accompanist.music.rl_tokens import N_CLASSES, pitch_of, to_rl
+from accompanist.music.tokens import HOLD, REST
 
 
 class RLRunner:
@@ -32,10 +35,13 @@ class RLRunner:
         logits, state = self.session.run(None, {"event": np.array([event], np.int64), "state": state})
         return logits[0], state
 
-    def answer(
+    def answer(self, call: Events, answer_steps: int, phase_of, gap: int = 0, *args, **kw) -> Events:
+        """An answer of exactly ``answer_steps`` steps, ``gap`` silent steps after the call."""
+        return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
+
+    def stream(
         self,
         call: Events,
-        answer_steps: int,
         phase_of,
         gap: int = 0,
         temperature: float = 1.0,
@@ -43,9 +49,9 @@ class RLRunner:
         key_lock: float | None = None,
         rng: np.random.Generator | None = None,
         key: Key | None = None,
-    ) -> Events:
-        """An answer of exactly ``answer_steps`` steps, ``gap`` silent steps after the call (the
-        event model has no separate length, so ``duration_temperature`` is not used)."""
+    ) -> Iterator[int]:
+        """The answer as grid tokens, one a step, for as long as it is asked (the event model has
+        no separate length, so ``duration_temperature`` is not used)."""
         rng = rng or np.random.default_rng()
         lock = self.key_lock if key_lock is None else key_lock
         tokens = np.concatenate([events_to_tokens(call), np.full(gap, REST, np.int64)])
@@ -60,11 +66,16 @@ class RLRunner:
         for e in events[:-1]:
             _, state = self.step(int(e), state)
         obs = int(events[-1])
-        out = np.zeros(answer_steps, np.int64)
-        for t in range(answer_steps):
+        sounding = False  # the answer starts after silence: a no-event first is silence
+        while True:
             logits, state = self.step(obs, state)
             z = logits if bias is None else logits + bias
             obs = int(sample(z[None], temperature, rng)[0])
-            out[t] = obs
-        start = len(tokens)
-        return tokens_to_events(from_rl(out), np.array([phase_of(start + t) for t in range(answer_steps)]))
+            if obs >= 2:
+                sounding = True
+                yield pitch_of(obs)
+            elif obs == 0:
+                sounding = False
+                yield REST
+            else:
+                yield HOLD if sounding else REST

@@ -17,10 +17,12 @@ pitch classes outside the key heard in the call.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 
 from accompanist.inference.cards import ModelCard
+from accompanist.inference.melody_runner import take
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
 from accompanist.music.events import (
@@ -127,10 +129,14 @@ class VrashRunner:
             left -= length
         return Events(np.array(pitch, np.int64), np.array(lengths, np.int64), np.array(phases, np.int64))
 
-    def answer(
+    def answer(self, call: Events, answer_steps: int, phase_of, gap: int = 0, *args, **kw) -> Events:
+        """An answer of exactly ``answer_steps`` steps that starts ``gap`` steps after the call ends
+        (the runner's face is the melody runner's, plus ``variation`` and ``free``)."""
+        return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
+
+    def stream(
         self,
         call: Events,
-        answer_steps: int,
         phase_of,
         gap: int = 0,
         temperature: float = 1.0,
@@ -140,9 +146,10 @@ class VrashRunner:
         key: Key | None = None,
         variation: float | None = None,
         free: bool = False,
-    ) -> Events:
-        """An answer of exactly ``answer_steps`` steps that starts ``gap`` steps after the call ends
-        (the runner's face is the melody runner's, plus ``variation`` and ``free``)."""
+    ) -> Iterator[int]:
+        """The answer as grid tokens, one a step, for as long as it is asked: a variation of each
+        of the call's phrases in turn (a language model: its own continuation, a phrase at a time,
+        reading the call and what it has answered so far)."""
         rng = rng or np.random.default_rng()
         t_dur = temperature if duration_temperature is None else duration_temperature
         lock = self.key_lock if key_lock is None else key_lock
@@ -152,18 +159,22 @@ class VrashRunner:
         bias = None
         if key is not None and lock > 0:
             bias = np.array([0.0 if pc == REST_CLASS or pc in key.pitch_classes else -lock for pc in range(13)])
-        start = call.total_steps + gap
-        if not self.latent:
-            return self.decode(None, answer_steps, phase_of, start, temperature, t_dur, bias, rng, history=call)
+        at = call.total_steps + gap
         phrases = split_phrases(call, phase_of, self.phrase_bars)
-        parts, at, left, i = [], start, answer_steps, 0
-        while left > 0:
+        history, i = call, 0
+        while True:
             phrase = phrases[i % len(phrases)] if phrases else call
-            z = self.latent_of(phrase, amount, rng, free or not len(phrase))
-            span = min(left, max(phrase.total_steps, 1) if phrases else left)
-            parts.append(self.decode(z, span, phase_of, at, temperature, t_dur, bias, rng))
-            at, left, i = at + span, left - span, i + 1
-        return Events(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("pitch", "steps", "phase")))
+            span = max(phrase.total_steps, 1) if phrases else 16 * self.phrase_bars
+            if self.latent:
+                z = self.latent_of(phrase, amount, rng, free or not len(phrase))
+                part = self.decode(z, span, phase_of, at, temperature, t_dur, bias, rng)
+            else:
+                part = self.decode(None, span, phase_of, at, temperature, t_dur, bias, rng, history=history)
+                history = Events(
+                    *(np.concatenate([getattr(history, k), getattr(part, k)]) for k in ("pitch", "steps", "phase"))
+                )
+            yield from events_to_tokens(part).tolist()
+            at, i = at + span, i + 1
 
 
 def split_phrases(call: Events, phase_of, bars: int) -> list[Events]:

@@ -4,9 +4,11 @@ A call begins with the bar of its first note. It ends at a bar line when the bar
 silent (Magenta's MIDI interface's rule: a whole bar without a note), when it reaches ``max_bars``,
 or when the player asks (``end_call``: a key, a button), at the next bar line. The answer is as long
 as the call (whole bars from the call's first bar to its last note's) or ``answer_bars``, and
-starts on the bar line where the call ended, in the key heard, on the grid; the model is called at
-the step close before that bar line, well inside its deadline (a 2-bar answer takes about 2 ms).
-While the answer plays, what the player plays is the next call, and its answer follows this one.
+starts on the bar line where the call ended, in the key heard, on the grid. It is made a bar at a
+time: at the step close before that bar line the model reads the call and writes the first bar,
+then at each bar's last step the next one, so however long the answer, no step waits for more
+than a bar of it (about 1-3 ms). While the answer plays, what the player plays is the next call,
+and its answer follows this one.
 
 Like every mode it never touches time or ports: it hears closed steps and hands back the step to
 sound next.
@@ -20,9 +22,8 @@ import numpy as np
 
 from accompanist.inference.answerers import open_answerer
 from accompanist.inference.cards import ModelCard
-from accompanist.live.modes import tokens_to_steps
 from accompanist.music import roll
-from accompanist.music.events import events_to_tokens, tokens_to_events
+from accompanist.music.events import tokens_to_events
 from accompanist.music.tokens import HOLD, REST
 
 
@@ -37,7 +38,7 @@ class RespondMode:
         temperature: float,
         steps_per_bar: int,
         rng: np.random.Generator,
-        max_bars: int = 4,
+        max_bars: int = 8,
         answer_bars: int | None = None,
         key_lock: float | None = None,
         variation: float | None = None,
@@ -46,7 +47,8 @@ class RespondMode:
         self.family_settings = {"variation": variation} if card.family == "vrash" and variation is not None else {}
         self.temperature, self.rng, self.key_lock = temperature, rng, key_lock
         self.steps_per_bar, self.max_bars, self.answer_bars = steps_per_bar, max_bars, answer_bars
-        self.queue: deque[np.ndarray] = deque()  #: answer steps still to play, in order
+        self.queue: deque[np.ndarray] = deque()  #: answer steps made and still to play, in order
+        self.streams: deque[list] = deque()  #: answers still being made: [token stream, steps left]
         self.calls = self.answers = 0
         self.reset()
         self._warm_up()
@@ -64,6 +66,8 @@ class RespondMode:
         self.current = -1  #: the pitch the player holds, as a token's history needs it
         self.end_asked = False
         self.queue.clear()
+        self.streams.clear()
+        self.sounding_out = -1  #: the pitch the answer's last made step holds (a HOLD continues it)
         self.last_answer: dict | None = None
 
     def end_call(self) -> None:
@@ -81,7 +85,11 @@ class RespondMode:
             self.call.append(token)
             if token != REST:
                 self.last_sound = index
-        if index % self.steps_per_bar != self.steps_per_bar - 1 or self.call is None:
+        if index % self.steps_per_bar != self.steps_per_bar - 1:
+            return None
+        if len(self.queue) <= self.steps_per_bar:
+            self._make_bar()  # keep a bar of the answer ahead of the boundary
+        if self.call is None:
             return None
         bars = (index + 1 - self.call_start) // self.steps_per_bar
         silent_bar = index - self.last_sound >= self.steps_per_bar
@@ -113,16 +121,46 @@ class RespondMode:
         phase_of = lambda s: (c0 + s) % spb  # noqa: E731  (steps from the call's first bar line)
         events = tokens_to_events(call, np.array([phase_of(s) for s in range(len(call))]))
         gap = start - (c0 + len(call))
-        answer = self.runner.answer(
-            events, steps, phase_of, gap, self.temperature, None, self.key_lock, self.rng, **self.family_settings
+        stream = self.runner.stream(
+            events, phase_of, gap, self.temperature, None, self.key_lock, self.rng, **self.family_settings
         )
-        tokens = events_to_tokens(answer)
-        self.queue.extend(tokens_to_steps(tokens))
+        self.streams.append([stream, steps])
+        made = self._make_bar()
         self.calls += 1
         self.call, self.last_sound, self.end_asked = None, -1, False
-        notes = tokens[tokens < 128]
-        self.last_answer = {"call_bars": call_bars, "answer_bars": steps // spb, "notes": int(len(notes))}
+        self.last_answer = {"call_bars": call_bars, "answer_bars": steps // spb, "first_bar_notes": made}
         return self.last_answer
+
+    def _make_bar(self) -> int:
+        """Make the next bar of the answers under way (the rest of one and the start of the next,
+        where one ends mid-bar); the notes struck in it."""
+        want, struck = self.steps_per_bar, 0
+        while want and self.streams:
+            entry = self.streams[0]
+            n = min(want, entry[1])
+            for _ in range(n):
+                step, on = self._to_step(next(entry[0]))
+                self.queue.append(step)
+                struck += on
+            entry[1] -= n
+            want -= n
+            if entry[1] == 0:
+                self.streams.popleft()
+                self.sounding_out = -1  # an answer's last note ends with it
+        return struck
+
+    def _to_step(self, token: int) -> tuple[np.ndarray, bool]:
+        """A grid token of the answer as a roll step: a HOLD continues the answer's sounding note."""
+        step = roll.empty(1)[0]
+        if token < 128:
+            self.sounding_out = roll.fold_pitch(token) - roll.PITCH_LO
+            step[roll.FRAME, self.sounding_out] = step[roll.ONSET, self.sounding_out] = 1
+            return step, True
+        if token == HOLD and self.sounding_out >= 0:
+            step[roll.FRAME, self.sounding_out] = 1
+        else:
+            self.sounding_out = -1
+        return step, False
 
     def next_step(self) -> np.ndarray:
         """The answer's step to sound at the coming boundary (silence when no answer is due)."""
@@ -130,4 +168,4 @@ class RespondMode:
 
     @property
     def answering(self) -> bool:
-        return bool(self.queue)
+        return bool(self.queue or self.streams)

@@ -68,10 +68,10 @@ class Settings:
     listen_ms: float | None = None
     #: duet: bars of the player's silence after which the answer falls silent too (0: plays on)
     rest_after: float = 1.0
-    #: respond: a call longer than this is answered at this many bars. The answer is made in one go
-    #: at the step close before its bar line (30 ms before it): 4 bars take ~10 ms with
-    #: melody-lstm on this machine, 16 bars ~30 ms, which can make the answer's first step late
-    call_bars: int = 4
+    #: respond: a call longer than this is answered at this many bars (reading a 16-bar call and
+    #: making the answer's first bar took ~19 ms on this machine under load, inside the 30 ms
+    #: between a step's close and its boundary)
+    call_bars: int = 8
     answer_bars: int | None = None  #: respond: bars of each answer (default: as long as the call)
     variation: float | None = None  #: respond, VRASH: 0 near the call, 1 as trained (default: the card's)
     channel: int = 1  #: 0-based MIDI channel of the answer

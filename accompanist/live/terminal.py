@@ -71,7 +71,7 @@ def describe(event: dict) -> str | None:
     if kind == "response":
         return (
             f"answering a call of {count(event['call_bars'], 'bar')} with {count(event['answer_bars'], 'bar')} "
-            f"({count(event['notes'], 'note')}, {event['answer_ms']:.1f} ms)"
+            f"(its first bar made in {event['answer_ms']:.1f} ms)"
         )
     if kind == "pass":
         notes = count(event["notes"], "note")
