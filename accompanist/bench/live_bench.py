@@ -202,6 +202,8 @@ def run_engine(
                 seed=0,
                 clock=clock,
                 listen_ms=listen_ms if mode == "duet" else None,
+                # the rig's player rarely rests a whole bar: 2-bar calls, so answers come often
+                call_bars=2,
             )
         )
         events = engine.subscribe(100000)
