@@ -143,3 +143,11 @@ def test_models_lists_and_bench_times_every_melody_family(use_tiny_models, capsy
         assert main(["bench", "--model", name, "--runs", "20", "--json"]) == 0
         r = json.loads(capsys.readouterr().out)
         assert r["answer_2_bars"]["median"] > 0 and r["ort_step"]["runs"] == 20
+
+
+def test_eval_measures_an_rl_model_against_its_note_rnn(use_tiny_models, capsys):
+    args = ["eval", "--model", TINY_RL, "--reference", TINY_NOTES, "--n", "16", "--call-bars", "1"]
+    assert main([*args, "--answer-bars", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "rule statistics after validation calls (16 compositions" in out
+    assert f"ours: {TINY_NOTES}" in out and f"ours: {TINY_RL}" in out and "paper: Q-learning" in out

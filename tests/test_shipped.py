@@ -195,8 +195,9 @@ def test_shipped_rl_tuner_card_holds_its_tables():
     assert card.family == "rl" and card.data["model"]["stage"] == "tuned"
     m = card.data["metrics"]
     assert m["onnx_parity_max_abs"] <= 1e-4
-    for key in ("rl_table", "rl_table_test"):
-        for stage in ("note_rnn", "tuned"):
+    for key, stages in (("rl_table", ("note_rnn", "tuned")), ("rl_table_test", ("note-rnn", "rl-tuner"))):
+        for stage in stages:
             t = m[key][stage]
             assert t["compositions"] == 1000 and "log_likelihood_per_step" in t and "in_motif" in t
+    assert m["rl_table_test"]["reference"] == "note-rnn" and m["rl_table_test"]["calls"] == "test"
     assert card.data["training"]["tune"]["steps"] == 1_000_000

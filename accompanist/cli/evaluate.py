@@ -51,6 +51,7 @@ def _add_eval(sub) -> None:
     p.add_argument("--answer-bars", type=int, default=2, help="melody: bars of each answer")
     p.add_argument("--duration-temperature", type=float, default=None, help="melody: (default: the temperature)")
     p.add_argument("--variation", type=float, default=None, help="VRASH: latent noise scale (default: the card's)")
+    p.add_argument("--reference", default="note-rnn", help="RL: the note RNN a tuned model is measured against")
     p.add_argument(
         "--latent-plot", type=Path, default=None, help="VRASH: measure interpolation and variation, plot PNG"
     )
@@ -202,8 +203,8 @@ def _eval_melody(a: argparse.Namespace, cards) -> int:
     rows, lines = [], []
     for card in cards:
         lines.append(mr.describe(card))
-        if card.family == "rl" and "rl_table" in card.data.get("metrics", {}):
-            lines += mr.format_rl_table(card.data["metrics"]["rl_table"]) + [""]
+        if card.family == "rl":
+            lines += _rl_table(a, card, which)
         runner = open_answerer(card)
         melodies = mr.held_out(card, which)
         for t in a.temperature or [1.0]:
@@ -288,3 +289,37 @@ def _latent(a: argparse.Namespace, card, runner, melodies) -> list[str]:
         + ", ".join(f"{k} {v:.2f}" for k, v in d.items()),
         f"plot: {a.latent_plot}",
     ]
+
+
+def _rl_table(a: argparse.Namespace, card, which: str) -> list[str]:
+    """An RL model's rule statistics on held-out calls (its own and the note RNN's it started from),
+    beside the paper's rows; with --write-card stored as metrics.rl_table_<which>."""
+    from accompanist.data.rl_batches import calls
+    from accompanist.evaluation import melody_respond as mr
+    from accompanist.evaluation.rl_table import rl_table
+    from accompanist.inference.answerers import open_answerer
+
+    melodies = mr.held_out(card, which)
+    pool = calls(melodies)
+    reference = open_answerer(a.reference) if card.data["model"].get("stage") == "tuned" else open_answerer(card)
+    runner = open_answerer(card)
+    t = (a.temperature or [1.0])[0]
+    own = reference.card.name == card.name
+    tables = {} if own else {reference.card.name: rl_table(reference, reference, pool, a.n, a.seed, t)}
+    tables[card.name] = rl_table(runner, reference, pool, a.n, a.seed, t)
+    if a.write_card:
+        from accompanist.export.card import write_card
+
+        card.data.setdefault("metrics", {})[f"rl_table_{which}"] = {
+            "calls": which,
+            "reference": reference.card.name,
+            "temperature": t,
+            "seed": a.seed,
+            **tables,
+        }
+        write_card(card.folder, card.data)
+    return (
+        [f"rule statistics after {which} calls ({a.n} compositions of 32 steps, T = {t:g}):"]
+        + mr.format_rl_table(tables)
+        + [""]
+    )
