@@ -186,3 +186,40 @@ def test_a_huge_file_is_refused_before_it_is_read(tmp_path, capsys):
     assert main(["harmonize", str(path), "-o", str(tmp_path / "o.mid"), "--model", "chorale-alto"]) == 2
     assert "100 MB is far past any melody" in capsys.readouterr().err
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # KB: nothing was loaded
+
+
+def test_the_midi_folder_pipeline_counts_every_hostile_file_and_keeps_going(tmp_path):
+    """A collection holding every absurd file above, random bytes and bit-flipped copies beside
+    one good piece: each bad one is a skip counted by reason, the good piece is kept."""
+    import random
+
+    from accompanist.data.midi_folder import build_midi_folder
+    from accompanist.data.shards import ShardSet
+
+    src = tmp_path / "collection"
+    src.mkdir()
+    good = mido.MidiFile(ticks_per_beat=480)
+    mel, acc = mido.MidiTrack([mido.MetaMessage("track_name", name="melody")]), mido.MidiTrack()
+    for i in range(32):
+        mel += [
+            mido.Message("note_on", note=67 + i % 5, velocity=80),
+            mido.Message("note_off", note=67 + i % 5, time=480),
+        ]
+        acc += [mido.Message("note_on", note=48 + i % 3, velocity=70, channel=1)]
+        acc += [mido.Message("note_off", note=48 + i % 3, channel=1, time=480)]
+    good.tracks += [mel, acc]
+    good.save(src / "good.mid")
+    for i, data in enumerate(ABSURD.values()):
+        (src / f"absurd{i}.mid").write_bytes(data)
+    rnd = random.Random(0)
+    for i in range(20):
+        (src / f"noise{i}.mid").write_bytes(bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 500))))
+        flipped = bytearray(VALID)
+        for _ in range(4):
+            flipped[rnd.randrange(len(flipped))] ^= 1 << rnd.randrange(8)
+        (src / f"flipped{i}.mid").write_bytes(bytes(flipped))
+    m = build_midi_folder(src, tmp_path / "shards", processes=2, progress=False)
+    c = m.counts
+    assert c["files_found"] == 1 + len(ABSURD) + 40
+    assert c["files_used"] + sum(c["skipped"].values()) == c["files_found"]
+    assert ShardSet(tmp_path / "shards").names == ["good.mid"]
