@@ -248,9 +248,15 @@ def cmd_live(a: argparse.Namespace) -> int:
 
 
 def _figures_line(f: dict, what: str) -> str:
+    # a session that never called its model (silence at the input, respond mode's first call)
+    # has no inference figures: said so, not "None ms"
+    model = (
+        f"inference median {f['inference_ms_median']} ms (p99 {f['inference_ms_p99']})"
+        if f["inference_ms_median"] is not None
+        else "the model was not called"
+    )
     return (
-        f"stopped after {f['steps']} steps, {what}: missed deadlines {f['missed_deadlines']}, "
-        f"inference median {f['inference_ms_median']} ms (p99 {f['inference_ms_p99']}), "
+        f"stopped after {f['steps']} steps, {what}: missed deadlines {f['missed_deadlines']}, {model}, "
         f"output timing error p99 {f['output_error_ms_p99']} ms"
     )
 
