@@ -62,3 +62,21 @@ def created_by(run_dir: Path) -> str:
     if sys.argv[1:2] == ["export"]:
         return "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     return f"accompanist export {run_dir}"
+
+
+#: the largest |difference| between ONNX Runtime and PyTorch an export accepts
+PARITY_LIMIT = 1e-4
+
+
+def require_parity(parity: float) -> None:
+    if parity > PARITY_LIMIT:
+        raise RuntimeError(f"ONNX parity failed: max |difference| {parity:.2e} > {PARITY_LIMIT:g}")
+
+
+def publish(folder: Path, card: dict, t0: float, parity: float) -> None:
+    """Write the card beside the graphs and say so."""
+    import time
+
+    write_card(folder, card)
+    took = time.perf_counter() - t0
+    print(f"exported {card['name']} to {folder} in {took:.1f} s (parity {parity:.1e})", file=sys.stderr)

@@ -14,7 +14,6 @@ stays outside the graph, as for the harmoniser.
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
 from accompanist.models.duet import STEP, DuetConfig, DuetHLSTM, DuetListen, DuetStep, DuetWindow
 from accompanist.music.meter import CONTEXT, CONTEXT_STEPS, POSITION
 from accompanist.music.roll import N_PITCHES, PITCH_HI, PITCH_LO
@@ -185,8 +184,7 @@ def export_run(
     t0 = time.perf_counter()
     io = export_graph(model, folder)
     parity = check_parity(model, folder)
-    if parity > 1e-4:
-        raise RuntimeError(f"ONNX parity failed: max |logit diff| {parity:.2e} > 1e-4")
+    require_parity(parity)
     cfg = model.cfg
     card = {
         "name": name,
@@ -227,6 +225,5 @@ def export_run(
         },
         "created_by": created_by(run_dir),
     }
-    write_card(folder, card)
-    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    publish(folder, card, t0, parity)
     return folder

@@ -7,14 +7,13 @@ state (B, S) -> pitch_logits (B, N_PITCH), dur_logits (B, N_DUR) of the next not
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
 from accompanist.export.graph import to_onnx
 from accompanist.models.melody import MelodyConfig, MelodyStep, PitchDurationLSTM
 from accompanist.music.events import MAX_PHASE, MAX_STEPS, N_DUR, N_PITCH, PITCH_HI, PITCH_LO
@@ -89,8 +88,7 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock
     t0 = time.perf_counter()
     io = export_graph(model, folder)
     parity = check_parity(model, folder)
-    if parity > 1e-4:
-        raise RuntimeError(f"ONNX parity failed: max |logit diff| {parity:.2e} > 1e-4")
+    require_parity(parity)
     cfg = model.cfg
     card = {
         "name": name,
@@ -122,6 +120,5 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock
         },
         "created_by": created_by(run_dir),
     }
-    write_card(folder, card)
-    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    publish(folder, card, t0, parity)
     return folder

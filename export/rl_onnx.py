@@ -6,14 +6,13 @@ logits (B, 38) of the next event (the tuned model's Q-values), state_out (B, 2H)
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
 from accompanist.export.graph import to_onnx
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig, NoteStep
 from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES
@@ -74,8 +73,7 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock
     t0 = time.perf_counter()
     io = export_graph(model, folder)
     parity = check_parity(model, folder)
-    if parity > 1e-4:
-        raise RuntimeError(f"ONNX parity failed: max |logit diff| {parity:.2e} > 1e-4")
+    require_parity(parity)
     tuned = meta.get("stage") == "tuned"
     metrics = {"onnx_parity_max_abs": parity}
     if tuned:
@@ -111,6 +109,5 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock
         "metrics": metrics,
         "created_by": created_by(run_dir),
     }
-    write_card(folder, card)
-    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    publish(folder, card, t0, parity)
     return folder

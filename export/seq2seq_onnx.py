@@ -13,7 +13,6 @@ a bidirectional LSTM to the example length. Parity is checked at several lengths
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
 from accompanist.models.seq2seq import DecoderStep, Seq2Seq, Seq2SeqConfig
 from accompanist.music.tokens import HOLD, REST, START, STEPS_PER_BEAT, VOCAB
 
@@ -174,8 +173,7 @@ def export_run(
     t0 = time.perf_counter()
     io = export_graphs(model, folder)
     parity = check_parity(model, folder)
-    if parity > 1e-4:
-        raise RuntimeError(f"ONNX parity failed: max |logit diff| {parity:.2e} > 1e-4")
+    require_parity(parity)
     cfg = model.cfg
     pair = meta["data"]["pair"]
     best = ck["best"]
@@ -210,6 +208,5 @@ def export_run(
         },
         "created_by": created_by(run_dir),
     }
-    write_card(folder, card)
-    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    publish(folder, card, t0, parity)
     return folder

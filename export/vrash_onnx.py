@@ -12,14 +12,13 @@ graph. A language-model run (latent 0) exports only the step graph, without z.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, training_section, write_card
+from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
 from accompanist.export.graph import to_onnx
 from accompanist.models.vrash import Vrash, VrashConfig, VrashEncoder, VrashStart, VrashStep
 from accompanist.music.events import MAX_PHASE, N_DUR, OCTAVES, PITCH_HI, PITCH_LO, REST_CLASS
@@ -156,8 +155,7 @@ def export_run(
     t0 = time.perf_counter()
     io = export_graphs(model, folder)
     parity = check_parity(model, folder)
-    if parity > 1e-4:
-        raise RuntimeError(f"ONNX parity failed: max |difference| {parity:.2e} > 1e-4")
+    require_parity(parity)
     cfg = model.cfg
     lm = cfg.latent == 0
     card = {
@@ -195,6 +193,5 @@ def export_run(
         },
         "created_by": created_by(run_dir),
     }
-    write_card(folder, card)
-    print(f"exported {name} to {folder} in {time.perf_counter() - t0:.1f} s (parity {parity:.1e})", file=sys.stderr)
+    publish(folder, card, t0, parity)
     return folder

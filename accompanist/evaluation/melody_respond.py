@@ -48,6 +48,20 @@ def held_out(card: ModelCard, which: str):
     return part
 
 
+def call_cut(tokens: np.ndarray, phase: np.ndarray, call_bars: int, answer_bars: int) -> tuple[int, int, int] | None:
+    """Where a held-out melody's call ends and its own continuation ends (the rule above), and its
+    bar length; None if it is too short or its call has fewer than four notes."""
+    bar = int(phase.max()) + 1
+    downbeats = np.flatnonzero(phase == 0)
+    if not len(downbeats):
+        return None
+    cut = int(downbeats[0]) + call_bars * bar
+    end = cut + answer_bars * bar
+    if end > len(tokens) or (tokens[:cut] < 128).sum() < 4:
+        return None
+    return cut, end, bar
+
+
 def in_key_share(answer: np.ndarray, key) -> float:
     p = answer[answer < 128]
     if key is None or not len(p):
@@ -73,16 +87,11 @@ def respond_set(
     t0 = time.perf_counter()
     for i in range(len(melodies)):
         tokens, phase = melodies.tokens[i], melodies.phases[i]
-        bar = int(phase.max()) + 1
-        downbeats = np.flatnonzero(phase == 0)
-        if not len(downbeats):
+        if (where := call_cut(tokens, phase, call_bars, answer_bars)) is None:
             continue
-        cut = int(downbeats[0]) + call_bars * bar
-        end = cut + answer_bars * bar
-        if end > len(tokens) or (tokens[:cut] < 128).sum() < 4:
-            continue
+        cut, end, bar = where
         call = tokens_to_events(tokens[:cut], phase[:cut])
-        meter = lambda s, p=phase, c=cut, b=bar: int(p[s]) if s < len(p) else int((s - c) % b)  # noqa: E731
+        meter = lambda s, p=phase: int(p[s])  # noqa: E731  (the answer ends inside the melody)
         ans = runner.answer(call, end - cut, meter, 0, temperature, duration_temperature, key_lock, rng, **settings)
         answers.append(events_to_tokens(ans))
         truths.append(tokens[cut:end])
@@ -156,15 +165,10 @@ def draw_answers(
     order = [q[j] for j in range(max(map(len, queues), default=0)) for q in queues if j < len(q)]
     for i in order:
         tokens, phase = melodies.tokens[i], melodies.phases[i]
-        bar = int(phase.max()) + 1
-        down = np.flatnonzero(phase == 0)
-        if not len(down):
+        if (where := call_cut(tokens, phase, call_bars, answer_bars)) is None:
             continue
-        cut = int(down[0]) + call_bars * bar
-        end = cut + answer_bars * bar
-        if end > len(tokens) or (tokens[:cut] < 128).sum() < 4:
-            continue
-        meter = lambda s, p=phase, c=cut, b=bar: int(p[s]) if s < len(p) else int((s - c) % b)  # noqa: E731
+        cut, end, _ = where
+        meter = lambda s, p=phase: int(p[s])  # noqa: E731
         ans = runner.answer(tokens_to_events(tokens[:cut], phase[:cut]), end - cut, meter, 0, rng=rng, **settings)
         call_roll = roll.notes_to_roll(tokens_to_notes(tokens[:cut], 1.0), 1.0, end)
         ans_roll = roll.notes_to_roll(tokens_to_notes(events_to_tokens(ans), 1.0, offset_ticks=cut), 1.0, end)

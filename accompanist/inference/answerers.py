@@ -1,13 +1,21 @@
 """The runners that answer a call with a melody, by model family: one face for respond mode.
 
-Every answerer has ``answer(call, answer_steps, phase_of, gap, temperature,
-duration_temperature, key_lock, rng, key, **family_settings)`` and returns the answer's events.
+Every answerer has ``stream(call, phase_of, gap, temperature, duration_temperature, key_lock,
+rng, key, **family_settings)``, the answer as grid tokens for as long as it is asked (respond
+mode takes a bar at a time while the answer plays), and ``answer(call, answer_steps, phase_of,
+gap, ...)``, its first ``answer_steps`` steps as events.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
+
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
+from accompanist.music.events import Events, tokens_to_events
+from accompanist.music.tokens import HOLD, REST
 
 #: Families whose models answer a phrase with a phrase.
 MELODY_FAMILIES = ("melody", "vrash", "rl")
@@ -36,3 +44,27 @@ def open_answerer(model: str | ModelCard, threads: int = 1):
 def family_settings(card: ModelCard, variation: float | None) -> dict:
     """The settings only some families take, for those that take them."""
     return {"variation": variation} if card.family == "vrash" and variation is not None else {}
+
+
+class Answerer:
+    """What every melody family's runner shares: ``answer`` is the first steps of ``stream``."""
+
+    def stream(self, call: Events, phase_of, gap: int = 0, *args, **kw) -> Iterator[int]:
+        raise NotImplementedError
+
+    def answer(self, call: Events, answer_steps: int, phase_of, gap: int = 0, *args, **kw) -> Events:
+        """An answer of exactly ``answer_steps`` steps after ``call`` and ``gap`` silent steps.
+        ``phase_of(step)`` gives the bar phase of a step counted from the call's first step."""
+        return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
+
+
+def note_tokens(pitch: int, length: int) -> list[int]:
+    """A note (or a rest, pitch -1) as grid tokens."""
+    return [pitch] + [HOLD] * (length - 1) if pitch >= 0 else [REST] * length
+
+
+def take(stream: Iterator[int], steps: int, phase_of, start: int) -> Events:
+    """The first ``steps`` tokens of a stream as events (the last note cut at the end), each at the
+    bar phase of its step, counted from ``start``."""
+    tokens = np.fromiter((next(stream) for _ in range(steps)), np.int64, steps)
+    return tokens_to_events(tokens, np.array([phase_of(start + t) for t in range(steps)], np.int64))

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from accompanist.inference.answerers import Answerer, note_tokens
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
@@ -27,10 +28,8 @@ from accompanist.music.events import (
     Events,
     events_to_tokens,
     pitch_of_index,
-    tokens_to_events,
 )
 from accompanist.music.keys import Key, find_key
-from accompanist.music.tokens import HOLD, REST
 
 _PITCHES = pitch_of_index(np.arange(N_PITCH))
 
@@ -41,7 +40,7 @@ def in_key_mask(key: Key) -> np.ndarray:
     return (_PITCHES < 0) | np.isin(_PITCHES % 12, pcs)
 
 
-class MelodyRunner:
+class MelodyRunner(Answerer):
     def __init__(self, card: ModelCard, threads: int = 1) -> None:
         if card.family != "melody":
             raise ValueError(f"{card.name} is not a melody model")
@@ -70,11 +69,6 @@ class MelodyRunner:
         for pi, di, ph in zip(events.pitch_index(), events.duration_index(), events.phase_index(), strict=True):
             p, d, state = self.step(int(pi), int(di), int(ph), state)
         return p, d, state
-
-    def answer(self, call: Events, answer_steps: int, phase_of, gap: int = 0, *args, **kw) -> Events:
-        """An answer of exactly ``answer_steps`` steps after ``call`` and ``gap`` silent steps.
-        ``phase_of(step)`` gives the bar phase of a step counted from the call's first step."""
-        return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
 
     def stream(
         self,
@@ -110,15 +104,3 @@ class MelodyRunner:
             yield from note_tokens(int(pitch_of_index(pi)), di + 1)
             p, d, state = self.step(pi, di, phase_of(at), state)
             at += di + 1
-
-
-def note_tokens(pitch: int, length: int) -> list[int]:
-    """A note (or a rest, pitch -1) as grid tokens."""
-    return [pitch] + [HOLD] * (length - 1) if pitch >= 0 else [REST] * length
-
-
-def take(stream: Iterator[int], steps: int, phase_of, start: int) -> Events:
-    """The first ``steps`` tokens of a stream as events (the last note cut at the end), each at the
-    bar phase of its step, counted from ``start``."""
-    tokens = np.fromiter((next(stream) for _ in range(steps)), np.int64, steps)
-    return tokens_to_events(tokens, np.array([phase_of(start + t) for t in range(steps)], np.int64))

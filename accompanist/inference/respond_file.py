@@ -25,6 +25,7 @@ from accompanist.music.keys import Key, find_key
 from accompanist.music.meter import bar_phase_of_midi
 from accompanist.music.midi_io import Part, note_events, write_midi
 from accompanist.music.notes import Note, notes_to_tokens, tokens_to_notes
+from accompanist.music.roll import fold_into
 from accompanist.wording import count
 
 DEFAULT_MELODY_MODEL = "melody-lstm"
@@ -46,14 +47,6 @@ class RespondResult:
     answer: Events
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def into_range(p: int) -> int:
-    while p < PITCH_LO:
-        p += 12
-    while p > PITCH_HI:
-        p -= 12
-    return p
 
 
 def respond_file(
@@ -95,7 +88,7 @@ def respond_file(
         warnings.append(
             f"{count(far, 'call note')} outside MIDI {PITCH_LO}..{PITCH_HI}: the model hears them moved by octaves"
         )
-    notes = [Note(into_range(n.pitch), n.start, n.end, n.velocity, n.channel) for n in mel.notes]
+    notes = [Note(fold_into(n.pitch, PITCH_LO, PITCH_HI), n.start, n.end, n.velocity, n.channel) for n in mel.notes]
     tokens, _ = notes_to_tokens(notes, mel.ticks_per_step)
     # the meter runs on past the call for the longest answer asked (64 bars of up to 32 steps)
     phases = bar_phase_of_midi(mel.song.time_meta, len(tokens) + 64 * 32, mel.ticks_per_step, card.steps_per_beat)

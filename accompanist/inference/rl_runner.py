@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from accompanist.inference.answerers import Answerer
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.melody_runner import take
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
 from accompanist.music.events import Events, events_to_tokens
@@ -22,7 +22,7 @@ from accompanist.music.rl_tokens import N_CLASSES, pitch_of, to_rl
 from accompanist.music.tokens import HOLD, REST
 
 
-class RLRunner:
+class RLRunner(Answerer):
     def __init__(self, card: ModelCard, threads: int = 1) -> None:
         if card.family != "rl":
             raise ValueError(f"{card.name} is not an RL-tuner model")
@@ -34,10 +34,6 @@ class RLRunner:
     def step(self, event: int, state: np.ndarray):
         logits, state = self.session.run(None, {"event": np.array([event], np.int64), "state": state})
         return logits[0], state
-
-    def answer(self, call: Events, answer_steps: int, phase_of, gap: int = 0, *args, **kw) -> Events:
-        """An answer of exactly ``answer_steps`` steps, ``gap`` silent steps after the call."""
-        return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
 
     def stream(
         self,

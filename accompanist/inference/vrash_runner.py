@@ -21,8 +21,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from accompanist.inference.answerers import Answerer
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.melody_runner import take
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
 from accompanist.music.events import (
@@ -40,7 +40,7 @@ from accompanist.music.events import (
 from accompanist.music.keys import Key, find_key
 
 
-class VrashRunner:
+class VrashRunner(Answerer):
     def __init__(self, card: ModelCard, threads: int = 1) -> None:
         if card.family != "vrash":
             raise ValueError(f"{card.name} is not a VRASH model")
@@ -128,11 +128,6 @@ class VrashRunner:
             at += length
             left -= length
         return Events(np.array(pitch, np.int64), np.array(lengths, np.int64), np.array(phases, np.int64))
-
-    def answer(self, call: Events, answer_steps: int, phase_of, gap: int = 0, *args, **kw) -> Events:
-        """An answer of exactly ``answer_steps`` steps that starts ``gap`` steps after the call ends
-        (the runner's face is the melody runner's, plus ``variation`` and ``free``)."""
-        return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
 
     def stream(
         self,

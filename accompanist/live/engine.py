@@ -55,6 +55,7 @@ from accompanist.live.settings import (
     LIVE_SETTINGS,
     METRONOME_CHANNEL,
     MODE_FAMILY,
+    MODE_SETTINGS,
     Settings,
     Stats,
     card_for,
@@ -269,19 +270,7 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
                     self.mode.temperature = float(self.card.defaults.get("temperature", 1.0) if t is None else t)
             self._emit("settings", **{k: str(v) for k, v in changes.items()})
             return
-        remade = {
-            "model",
-            "mode",
-            "temperature",
-            "max_notes",
-            "key_lock",
-            "two_part",
-            "bars",
-            "rest_after",
-            "call_bars",
-            "answer_bars",
-            "variation",
-        } & set(changes)
+        remade = MODE_SETTINGS & set(changes)
         # the new model is loaded before anything changes: a bad name leaves the session as it was,
         # and the model worker is not held up while a graph loads
         card = card_for(new.mode, new.model) if remade else self.card

@@ -125,19 +125,24 @@ def melody_tokens(rolls: np.ndarray) -> np.ndarray:
     out = np.full(len(rolls), REST, np.int64)
     current = -1
     for i, step in enumerate(rolls):
-        struck = np.flatnonzero(step[roll.ONSET])
-        held = np.flatnonzero(step[roll.FRAME])
-        if len(struck):
-            current = int(struck.max()) + roll.PITCH_LO
-            out[i] = current
-        elif len(held) and int(held.max()) + roll.PITCH_LO == current:
-            out[i] = HOLD
-        elif len(held):
-            current = int(held.max()) + roll.PITCH_LO
-            out[i] = current
-        else:
-            current = -1
+        out[i], current = melody_token(step, current)
     return out
+
+
+def melody_token(step: np.ndarray, current: int) -> tuple[int, int]:
+    """One roll step as a monophonic token, given the pitch the melody held before (-1: none);
+    and the pitch it holds after."""
+    struck = np.flatnonzero(step[roll.ONSET])
+    held = np.flatnonzero(step[roll.FRAME])
+    if len(struck):
+        current = int(struck.max()) + roll.PITCH_LO
+        return current, current
+    if len(held) and int(held.max()) + roll.PITCH_LO == current:
+        return HOLD, current
+    if len(held):
+        current = int(held.max()) + roll.PITCH_LO
+        return current, current
+    return REST, -1
 
 
 def tokens_to_steps(tokens: np.ndarray) -> np.ndarray:

@@ -20,8 +20,9 @@ from collections import deque
 
 import numpy as np
 
-from accompanist.inference.answerers import open_answerer
+from accompanist.inference.answerers import family_settings, open_answerer
 from accompanist.inference.cards import ModelCard
+from accompanist.live.modes import melody_token
 from accompanist.music import roll
 from accompanist.music.events import tokens_to_events
 from accompanist.music.tokens import HOLD, REST
@@ -30,7 +31,6 @@ from accompanist.music.tokens import HOLD, REST
 class RespondMode:
     family = "respond"
     listens = False
-    fell_silent = False
 
     def __init__(
         self,
@@ -44,12 +44,11 @@ class RespondMode:
         variation: float | None = None,
     ) -> None:
         self.runner = open_answerer(card)
-        self.family_settings = {"variation": variation} if card.family == "vrash" and variation is not None else {}
+        self.family_settings = family_settings(card, variation)
         self.temperature, self.rng, self.key_lock = temperature, rng, key_lock
         self.steps_per_bar, self.max_bars, self.answer_bars = steps_per_bar, max_bars, answer_bars
         self.queue: deque[np.ndarray] = deque()  #: answer steps made and still to play, in order
         self.streams: deque[list] = deque()  #: answers still being made: [token stream, steps left]
-        self.calls = self.answers = 0
         self.reset()
         self._warm_up()
 
@@ -68,7 +67,6 @@ class RespondMode:
         self.queue.clear()
         self.streams.clear()
         self.sounding_out = -1  #: the pitch the answer's last made step holds (a HOLD continues it)
-        self.last_answer: dict | None = None
 
     def end_call(self) -> None:
         """The player says the call is over: it ends at the next bar line."""
@@ -77,7 +75,7 @@ class RespondMode:
     def hear(self, index: int, step: np.ndarray) -> dict | None:
         """Take closed step ``index`` (counted from the first downbeat). At a bar's last step, a
         call that has ended is answered: its figures are returned (the answer is queued)."""
-        token = self._token(step)
+        token, self.current = melody_token(step, self.current)
         if self.call is None and token < 128:
             self.call_start = index - index % self.steps_per_bar
             self.call = [REST] * (index - self.call_start)
@@ -97,20 +95,6 @@ class RespondMode:
             return None
         return self._answer(index + 1)
 
-    def _token(self, step: np.ndarray) -> int:
-        struck = np.flatnonzero(step[roll.ONSET])
-        held = np.flatnonzero(step[roll.FRAME])
-        if len(struck):
-            self.current = int(struck.max()) + roll.PITCH_LO
-            return self.current
-        if len(held) and int(held.max()) + roll.PITCH_LO == self.current:
-            return HOLD
-        if len(held):
-            self.current = int(held.max()) + roll.PITCH_LO
-            return self.current
-        self.current = -1
-        return REST
-
     def _answer(self, start: int) -> dict:
         """Answer the call that ends at bar line ``start``; the next call starts empty."""
         call = np.array(self.call[: self.last_sound - self.call_start + 1], np.int64)
@@ -126,10 +110,8 @@ class RespondMode:
         )
         self.streams.append([stream, steps])
         made = self._make_bar()
-        self.calls += 1
         self.call, self.last_sound, self.end_asked = None, -1, False
-        self.last_answer = {"call_bars": call_bars, "answer_bars": steps // spb, "first_bar_notes": made}
-        return self.last_answer
+        return {"call_bars": call_bars, "answer_bars": steps // spb, "first_bar_notes": made}
 
     def _make_bar(self) -> int:
         """Make the next bar of the answers under way (the rest of one and the start of the next,

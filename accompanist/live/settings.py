@@ -44,6 +44,9 @@ LIVE_SETTINGS = frozenset(
         "variation",
     }
 )
+#: the live settings a mode is built from: changing one makes the mode anew (the rest are read
+#: as they are, each step or by the output)
+MODE_SETTINGS = LIVE_SETTINGS - {"bpm", "channel", "program", "metronome", "listen_ms"}
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accompanist.music.roll import fold_into
 from accompanist.music.tokens import HOLD, REST
 
 NOTE_OFF = 0
@@ -24,11 +25,7 @@ N_CLASSES = HIGH - LOW + 3
 
 
 def fold(pitch: int) -> int:
-    while pitch < LOW:
-        pitch += 12
-    while pitch > HIGH:
-        pitch -= 12
-    return pitch
+    return fold_into(pitch, LOW, HIGH)
 
 
 def to_rl(tokens: np.ndarray) -> np.ndarray:

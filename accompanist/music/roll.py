@@ -26,9 +26,14 @@ PACKED = (N_PITCHES + 7) // 8
 
 def fold_pitch(pitch: int) -> int:
     """The pitch moved by whole octaves into 24..107."""
-    while pitch < PITCH_LO:
+    return fold_into(pitch, PITCH_LO, PITCH_HI)
+
+
+def fold_into(pitch: int, lo: int, hi: int) -> int:
+    """The pitch moved by whole octaves into lo..hi (a range of an octave or more)."""
+    while pitch < lo:
         pitch += 12
-    while pitch > PITCH_HI:
+    while pitch > hi:
         pitch -= 12
     return pitch
 
