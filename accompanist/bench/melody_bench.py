@@ -5,6 +5,7 @@ be ready well before the bar line it starts on."""
 from __future__ import annotations
 
 import platform
+import time
 
 import numpy as np
 
@@ -40,7 +41,27 @@ def bench_melody(card: ModelCard, runs: int = 1000, seed: int = 0) -> dict:
     def answer() -> None:
         notes.append(len(runner.answer(call, 32, lambda s: s % 16, rng=rng)))
 
+    # respond mode makes an answer a bar at a time: what a step close must wait for is reading the
+    # call and making the first bar, then one bar at each bar's end
+    first_bar, later_bar = {}, {}
+    for bars in (2, 8, 16):
+        long_call = tokens_to_events(np.tile(CALL, bars // 2))
+        later = []
+
+        def first(call=long_call, out=later) -> None:
+            stream = runner.stream(call, lambda s: s % 16, 0, rng=rng)
+            for _ in range(16):
+                next(stream)
+            t0 = time.perf_counter()
+            for _ in range(16):
+                next(stream)
+            out.append(time.perf_counter() - t0)
+
+        first_bar[bars] = summary(time_calls(first, max(runs // 20, 20)), "ms")
+        later_bar[bars] = summary(np.array(later), "ms")
     return {
+        "first_bar_after_call": first_bar,
+        "next_bar": later_bar,
         "model": card.name,
         "family": card.family,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",

@@ -93,6 +93,12 @@ def cmd_bench(a: argparse.Namespace) -> int:
                 f"  {label:28s} median {s['median']:9.3f} {s['unit']}  p99 {s['p99']:9.3f} {s['unit']}"
                 f"  ({s['runs']} runs)"
             )
+    for bars, s in r.get("first_bar_after_call", {}).items():
+        n = r["next_bar"][bars]
+        print(
+            f"  respond, {bars:2d}-bar call: first bar median {s['median']:.3f} ms p99 {s['p99']:.3f} ms; "
+            f"each next bar median {n['median']:.3f} ms p99 {n['p99']:.3f} ms"
+        )
     if "torch_over_ort_harmonize_32" in r:
         print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}, phrase x{r['torch_over_ort_harmonize_32']}")
     elif "torch_over_ort_step" in r:
