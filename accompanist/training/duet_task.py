@@ -15,7 +15,16 @@ from accompanist.data.listen_batches import ListenBatches
 from accompanist.errors import AccompanistError
 from accompanist.models.duet import DuetConfig, DuetHLSTM
 from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.loop import Dist, RunState, TrainConfig, evaluate, init_distributed, seed_everything, train
+from accompanist.training.loop import (
+    Dist,
+    RunState,
+    TrainConfig,
+    evaluate,
+    init_distributed,
+    leave_distributed,
+    seed_everything,
+    train,
+)
 
 #: Weight of the melody head's loss: the seed trains both tracks' heads as equals.
 MELODY_WEIGHT = 1.0
@@ -164,6 +173,7 @@ def run(
     state = train(model, DuetLoss(), b["train"], b["val"], run_dir, train_cfg, meta, resume=resume, d=d)
     if d.main:
         score_best(run_dir, model, b, train_cfg.batch_size, d)
+    leave_distributed(d)
     return state
 
 
