@@ -102,6 +102,22 @@ def test_sampling_caps_simultaneous_notes_keeping_the_likeliest():
     assert (out[roll.ONSET] == out[roll.FRAME]).all()  # nothing sounded before: all are new notes
 
 
+def test_spacing_keeps_the_likelier_of_two_neighbours_and_fills_around_them():
+    logits = np.full(STEP, -20.0)
+    logits[[30, 31, 32, 36, 37]] = [20, 19, 18, 17, 16]  # five sure notes: two clusters
+    rng = np.random.default_rng(0)
+    out = sample_roll_step(logits, np.zeros(84, np.uint8), 1.0, rng, max_notes=4, spacing=3)
+    assert np.flatnonzero(out[roll.FRAME]).tolist() == [30, 36]  # 31, 32 and 37 lie within a tone
+    plain = sample_roll_step(logits, np.zeros(84, np.uint8), 1.0, rng, max_notes=4)
+    assert np.flatnonzero(plain[roll.FRAME]).tolist() == [30, 31, 32, 36]  # spacing 0: the old rule
+    # too few notes drawn: the likeliest others join, but only where they keep the spacing
+    logits = np.full(STEP, -20.0)
+    logits[40] = 20.0
+    logits[[41, 42, 45]] = [-1.0, -2.0, -3.0]  # unlikely: seldom drawn, next in line to fill
+    out = sample_roll_step(logits, np.zeros(84, np.uint8), 0.0, rng, min_notes=2, spacing=3)
+    assert np.flatnonzero(out[roll.FRAME]).tolist() == [40, 45]
+
+
 def test_a_held_pitch_is_restruck_only_when_its_onset_is_drawn():
     logits = np.full(STEP, -20.0)
     logits[[5, 6]] = 20.0  # both sound
@@ -245,6 +261,16 @@ def test_poly_stats_by_hand():
     # with step 2 on a beat (a bar phase of 0 there), both onset steps are aligned
     on_beat = summarize_poly([poly_stats(mel, acc, key=Key(0, minor=False), phases=np.array([2, 3, 0, 1]))])
     assert on_beat["onsets_aligned"] == 1.0
+    assert s["far_notes"] == 0.0 and s["clusters"] == 0.0
+
+
+def test_texture_figures_find_a_lone_far_note_and_a_cluster():
+    mel = np.array([60, HOLD, HOLD, HOLD])
+    # a low E far under everything, A and B a tone apart for two steps, then B flat alone
+    acc = roll.notes_to_roll([Note(40, 0, 4), Note(57, 0, 2), Note(59, 0, 2), Note(58, 2, 4)], 1.0)
+    s = summarize_poly([poly_stats(mel, acc)])
+    assert s["far_notes"] == pytest.approx(1 / 4)  # the E: 17 semitones from its nearest neighbour
+    assert s["clusters"] == pytest.approx(2 / 4)  # steps 0 and 1 hold A against B
 
 
 @pytest.mark.parametrize("name", [TINY_DUET, TINY_DUET_LISTEN])

@@ -47,6 +47,7 @@ def _add_eval(sub) -> None:
     p.add_argument("--rolls", default=None, help="duet --tunes: folder for piano-roll PNGs of three tunes")
     p.add_argument("--hold", type=float, default=None, help="duet, hearing: penalty on strikes off the pulse")
     p.add_argument("--cover", type=int, default=None, help="duet: notes at least under a sounding melody")
+    p.add_argument("--spacing", type=int, default=None, help="duet: least semitones between answer notes")
     p.add_argument("--call-bars", type=int, default=2, help="melody: bars of each held-out melody played as the call")
     p.add_argument("--answer-bars", type=int, default=2, help="melody: bars of each answer")
     p.add_argument("--duration-temperature", type=float, default=None, help="melody: (default: the temperature)")
@@ -174,7 +175,7 @@ def _eval_tunes(a: argparse.Namespace) -> int:
         for lm in listen:
             check_listen(lm)
         for t in a.temperature or [1.0]:
-            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold, a.cover)
+            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold, a.cover, a.spacing)
             player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)
             got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
             rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]

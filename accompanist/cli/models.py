@@ -351,6 +351,9 @@ def _add_export(sub) -> None:
     p.add_argument("--two-part", type=float, default=0.0, help="default two-part penalty for the card (0 = off)")
     p.add_argument("--hold", type=float, default=0.0, help="duet, hearing: default penalty on strikes off the pulse")
     p.add_argument("--cover", type=int, default=0, help="duet: default notes at least under a sounding melody")
+    p.add_argument(
+        "--spacing", type=int, default=0, help="duet: default least semitones between answer notes (3: no seconds)"
+    )
     p.add_argument("--listen-ms", type=float, default=0.0, help="duet, hearing: default listen window for the card")
     p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
     p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
@@ -391,6 +394,7 @@ def cmd_export(a: argparse.Namespace) -> int:
             two_part=a.two_part,
             hold=a.hold,
             cover=a.cover,
+            spacing=a.spacing,
             listen_ms=a.listen_ms,
         )
     else:

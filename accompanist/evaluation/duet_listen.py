@@ -32,6 +32,8 @@ COLUMNS = (
     "ic_overlap",
     "onset_ratio",
     "onsets_aligned",
+    "far_notes",
+    "clusters",
     "late_onsets",
 )
 #: What the issue asks of the default listen setting, per figure: (low, high).
@@ -56,6 +58,7 @@ class Sampling:
     seed: int = 0
     hold: float | None = None
     cover: int | None = None
+    spacing: int | None = None
 
 
 def melody_tokens_of(played: np.ndarray) -> np.ndarray:
@@ -84,6 +87,7 @@ def play_collection(
             phases=phases,
             hold=sampling.hold,
             cover=sampling.cover,
+            spacing=sampling.spacing,
         )
         stats.append(poly_stats(melody_tokens_of(perf.played), acc, phases=phases))
         answers.append(acc)
@@ -187,7 +191,7 @@ def format_rows(rows: list[dict]) -> list[str]:
             v = r.get(c)
             if v is None or (isinstance(v, float) and np.isnan(v)):
                 cells.append("-")
-            elif c in ("crossing", "late_onsets"):
+            elif c in ("crossing", "late_onsets", "far_notes", "clusters"):
                 cells.append(f"{100 * v:.1f} %")
             elif c in ("polyphony", "onset_ratio"):
                 cells.append(f"{v:.2f}")

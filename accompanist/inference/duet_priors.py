@@ -16,6 +16,11 @@ likeliest under the priors join when too few are drawn). The penalties above thi
 and a hole of a beat under a held melody note sounds like a partner who lost the place (Bach's
 alto, tenor and bass leave 0.1 % of soprano steps bare).
 
+And ``spacing``: no two answer notes closer than this many semitones (3: never a second); the
+likelier stays. The model samples each pitch on its own, so neighbours it finds likely come up
+together: on the validation tunes 36 % of accompanied steps held a second, Bach's alto, tenor
+and bass 3 %, and the ear hears a smear, not a chord.
+
 A third penalty, for the hearing model, on the onset plane as well: ``hold`` keeps the texture still
 between the pulse's events. On a step that is neither a beat nor a step where the melody
 strikes, striking a note costs ``hold`` logits (a new pitch, or a repeated one). Bach's alto,
@@ -89,10 +94,11 @@ class StepSampler:
         hold: float,
         steps_per_beat: int,
         cover: int = 0,
+        spacing: int = 0,
     ):
         self.temperature, self.max_notes = temperature, max_notes
         self.key_lock, self.two_part, self.hold, self.cover = key_lock, two_part, hold, cover
-        self.steps_per_beat = steps_per_beat
+        self.steps_per_beat, self.spacing = steps_per_beat, spacing
         self.context = MelodyContext()
 
     def sample(
@@ -111,7 +117,7 @@ class StepSampler:
             on_grid = phase % self.steps_per_beat == 0 or bool(melody_step[roll.ONSET].any())
             bias = combine(bias, hold_bias(self.hold, on_grid, prev_frame))
         cover = self.cover if melody_step[roll.FRAME].any() else 0
-        return sample_roll_step(logits, prev_frame, self.temperature, rng, self.max_notes, bias, cover)
+        return sample_roll_step(logits, prev_frame, self.temperature, rng, self.max_notes, bias, cover, self.spacing)
 
     def reset(self) -> None:
         self.context.reset()

@@ -110,6 +110,7 @@ class DuetRunner:
         two_part: float | None = None,
         hold: float | None = None,
         cover: int | None = None,
+        spacing: int | None = None,
     ) -> StepSampler:
         """The step sampler, with the card's defaults where a setting is None."""
         d = self.card.defaults
@@ -125,6 +126,7 @@ class DuetRunner:
             float(pick("hold", hold, 0.0)),
             self.steps_per_beat,
             int(pick("cover", cover, 0)),
+            int(pick("spacing", spacing, 0)),
         )
 
     def accompany(
@@ -139,6 +141,7 @@ class DuetRunner:
         phases: np.ndarray | None = None,
         hold: float | None = None,
         cover: int | None = None,
+        spacing: int | None = None,
     ) -> np.ndarray:
         """Play against a whole recorded melody roll (steps, 2, 84) exactly as live.
 
@@ -146,7 +149,7 @@ class DuetRunner:
         step and answers the next one; the first step is silent. Hearing: the answer for step k
         hears ``heard[k]``, the melody of step k as the engine had it when it had to answer (see
         ``evaluation.player``; default: all of it), and ``phases[k]`` (default: 4/4 from step 0)."""
-        sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold, cover)
+        sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold, cover, spacing)
         self.reset()
         out = roll.empty(len(melody))
         if not self.listens:

@@ -64,6 +64,7 @@ def sample_roll_step(
     max_notes: int = 4,
     bias: np.ndarray | None = None,
     min_notes: int = 0,
+    spacing: int = 0,
 ) -> np.ndarray:
     """One polyphonic step (2, 84) uint8 from the duet model's 168 logits (sounding, onset).
     ``bias`` is added to the logits first: (84,) to the sounding plane, (168,) to both (see
@@ -72,7 +73,9 @@ def sample_roll_step(
     Each pitch sounds with probability sigmoid(z / T), the same temperature on the logits as the
     harmoniser's softmax, so a panel's temperature means one thing for both families; T = 0
     takes every pitch above even odds. If more than ``max_notes`` pitches come up, the likeliest
-    stay; if fewer than ``min_notes`` come up, the likeliest others join them. A pitch that
+    stay; if fewer than ``min_notes`` come up, the likeliest others join them. With ``spacing``
+    > 0, no two pitches closer than that many semitones sound together: the likelier stays
+    (``spacing`` 3 allows thirds and wider, never a second). A pitch that
     sounded the step before and sounds again is re-struck only if its onset is drawn too; a
     pitch that was silent always starts with an onset.
     """
@@ -88,14 +91,28 @@ def sample_roll_step(
         p_frame = 1.0 / (1.0 + np.exp(-z_frame / temperature))
         p_onset = 1.0 / (1.0 + np.exp(-z_onset / temperature))
         frame, onset = rng.random(n) < p_frame, rng.random(n) < p_onset
-    if max_notes > 0 and frame.sum() > max_notes:
-        keep = np.argsort(-np.where(frame, z_frame, -np.inf))[:max_notes]
-        frame = np.zeros(n, bool)
-        frame[keep] = True
+    frame = _spaced(frame, z_frame, spacing, max_notes if max_notes > 0 else n)
     if frame.sum() < min_notes:  # too few came up: the likeliest of the rest join them
-        frame[np.argsort(-np.where(frame, -np.inf, z_frame))[: min_notes - int(frame.sum())]] = True
+        frame = _spaced(frame, z_frame, spacing, min_notes, fill=True)
     was = np.asarray(prev_frame).astype(bool)
     out = np.zeros((2, n), np.uint8)
     out[0] = frame
     out[1] = frame & (~was | onset)
     return out
+
+
+def _spaced(frame: np.ndarray, z: np.ndarray, spacing: int, most: int, fill: bool = False) -> np.ndarray:
+    """At most ``most`` pitches, likeliest first, none within ``spacing`` - 1 semitones of a
+    likelier one; ``fill``: keep every drawn pitch and add the likeliest others that fit."""
+    order = np.argsort(-np.where(frame, z, -np.inf))[: int(frame.sum())]  # the drawn, likeliest first
+    if fill:
+        order = np.concatenate([order, np.argsort(-np.where(frame, -np.inf, z))[: len(z) - len(order)]])
+    kept = np.zeros(len(z), dtype=bool)
+    near, count = max(int(spacing), 1), 0
+    for p in order:
+        if count >= most:
+            break
+        if not kept[max(0, p - near + 1) : p + near].any():
+            kept[p] = True
+            count += 1
+    return kept

@@ -13,6 +13,11 @@ note (a chord struck at once is one event, as a listener hears it): ``onset_rati
 steps per melody onset (Bach's alto, tenor and bass against the soprano: 1.58), and
 ``onsets_aligned``, the share of onset steps that fall where the melody strikes a note or on a
 beat (Bach: 0.66); a texture that moves with the tune and the pulse, not anywhere in the beat.
+
+Two texture figures count what the ear calls clutter, which the figures above can hide:
+``far_notes``, the share of accompaniment onsets more than an octave from every other note
+sounding at that step, melody included (a lone note in a far register), and ``clusters``, the
+share of accompanied steps where two accompaniment pitches sound a semitone or a tone apart.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ class PolyStats(Counts):
     range_sum: int = 0
     ranged_pieces: int = 0
     distinct_sum: int = 0
+    far_onsets: int = 0  #: accompaniment onsets more than an octave from every other sounding note
+    cluster_steps: int = 0  #: accompanied steps with two accompaniment pitches 1-2 semitones apart
 
 
 def poly_stats(
@@ -77,6 +84,7 @@ def poly_stats(
     struck = np.unique(onset_steps)
     key = key if key is not None else find_key(mel)
     has = len(notes) > 0
+    far, clustered = _texture(mp, frames, onset_steps, onset_pitches)
     return PolyStats(
         pieces=1,
         steps=len(mel),
@@ -95,7 +103,25 @@ def poly_stats(
         range_sum=int(notes.max() - notes.min()) if has else 0,
         ranged_pieces=int(has),
         distinct_sum=len(np.unique(notes)),
+        far_onsets=far,
+        cluster_steps=clustered,
     )
+
+
+def _texture(mp: np.ndarray, frames: np.ndarray, onset_steps: np.ndarray, onset_pitches: np.ndarray) -> tuple[int, int]:
+    """(onsets far from every other sounding note, accompanied steps holding a second)."""
+    far = 0
+    for t, p in zip(onset_steps, onset_pitches, strict=True):
+        others = np.flatnonzero(frames[t])
+        others = others[others != p]
+        dist = np.abs(others - p)
+        if mp[t] >= 0:
+            dist = np.append(dist, abs(int(mp[t]) - roll.PITCH_LO - int(p)))
+        far += bool(len(dist)) and int(dist.min()) > 12
+    under = frames[mp >= 0]
+    second = (under[:, 1:] & under[:, :-1]).any(axis=1) | (under[:, 2:] & under[:, :-2]).any(axis=1)
+    clustered = int(second.sum())
+    return far, clustered
 
 
 def summarize_poly(stats: Sequence[PolyStats], reference_ic: Sequence[float] | None = None) -> dict:
@@ -116,6 +142,8 @@ def summarize_poly(stats: Sequence[PolyStats], reference_ic: Sequence[float] | N
         "range": _ratio(t.range_sum, t.ranged_pieces),
         "distinct_pitches": _ratio(t.distinct_sum, t.pieces),
         "polyphony": _ratio(t.pairs, t.covered_steps),
+        "far_notes": _ratio(t.far_onsets, t.accompaniment_onsets),
+        "clusters": _ratio(t.cluster_steps, t.covered_steps),
         "ic_hist": [float(x) for x in ic_hist],
         "ic_overlap": overlap,
     }
