@@ -31,6 +31,14 @@ def _add_bench(sub) -> None:
         default=None,
         help="live: instead, N minutes against a player of the validation tunes",
     )
+    p.add_argument(
+        "--flood",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="live: instead, a duet run of --seconds per rate N with N messages a second flooding the input",
+    )
     p.add_argument("--listen-ms", type=float, default=None, help="live: duet listen window (default: the model's)")
     p.add_argument("--respond-model", default=None, help="live: the respond-mode model (default: melody-lstm)")
     p.add_argument(
@@ -132,6 +140,8 @@ def _bench_live(a: argparse.Namespace) -> int:
         r = soak(a.model, a.soak, a.bpm, a.listen_ms)
         print(json.dumps(r) if a.json else "\n".join(f"  {k}: {v}" for k, v in r.items()))
         return 0
+    if a.flood:
+        return _bench_flood(a)
     r = bench_live(a.model, a.seconds, a.bpm, a.temperature, listen_ms=a.listen_ms, respond_model=a.respond_model)
     if a.json:
         print(json.dumps(r))
@@ -177,4 +187,32 @@ def _bench_live(a: argparse.Namespace) -> int:
     print(f"duet mode following the rig's MIDI clock at {r['bpm']:g} bpm (tempo estimate {f['daw_bpm_estimate']}):")
     print(row("answer vs the DAW's 16ths", f["output_error"]))
     print(f"  missed deadlines {f['missed_deadlines']} of {f['steps']} steps")
+    return 0
+
+
+def _bench_flood(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.bench.flood_bench import bench_flood
+
+    if any(not 0 <= r <= 1_000_000 for r in a.flood):
+        raise AccompanistError("--flood rates must be 0..1000000 messages a second")
+    r = bench_flood(a.flood, a.seconds, a.model, a.bpm, a.listen_ms)
+    if a.json:
+        print(json.dumps(r))
+        return 0
+    print(f"input flood: duet mode, {r['bpm']:g} bpm, {r['seconds']:g} s a rate, the player on channel 1")
+    print("| messages a second | sent | output error p99 ms | missed deadlines | dropped (over rate) | ignored |"
+          " player note-offs heard | RSS growth MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for run in r["runs"]:
+        dropped = ", ".join(f"{k} {v}" for k, v in sorted(run["input_dropped"].items())) or "0"
+        ignored = sum(run["input_ignored"].values())
+        print(
+            f"| {run['rate']:g} | {run['flood_sent']} | {run['output_error'].get('p99_ms')} | "
+            f"{run['missed_deadlines']} of {run['steps']} | {dropped} | {ignored} | "
+            f"{run['player_note_offs_heard']} of {run['player_note_offs_sent']} | {run['rss_growth_mb']} |"
+        )
+    if r["jack_cycles_lost"] is not None:
+        print(f"JACK cycles not finished in time over the whole bench: {r['jack_cycles_lost']}")
     return 0

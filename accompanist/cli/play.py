@@ -255,9 +255,11 @@ def _figures_line(f: dict, what: str) -> str:
         if f["inference_ms_median"] is not None
         else "the model was not called"
     )
+    dropped = sum(f.get("input_dropped", {}).values())
+    flood = f", input messages dropped (over their rate) {dropped}" if dropped else ""
     return (
         f"stopped after {f['steps']} steps, {what}: missed deadlines {f['missed_deadlines']}, {model}, "
-        f"output timing error p99 {f['output_error_ms_p99']} ms"
+        f"output timing error p99 {f['output_error_ms_p99']} ms{flood}"
     )
 
 

@@ -42,6 +42,7 @@ from accompanist.inference.cards import ModelCard
 from accompanist.live.answering import Answering
 from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
 from accompanist.live.clock_thread import ClockThread
+from accompanist.live.input_guard import InputGuard
 from accompanist.live.input_thread import InputThread
 from accompanist.live.modes import DuetMode, LoopMode
 from accompanist.live.output import PortSink, Scheduler, Sink
@@ -101,6 +102,7 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
         self._threads: list[threading.Thread] = []
         self._extra_sinks = sinks or []
         self.in_port = self.out_port = self.click_port = None
+        self.guard = InputGuard(follow_clock=s.clock == "external", channel=s.in_channel)  #: what the input lets in
         self.synth = None
         self.recorder: Recorder | None = None
         self.rng = np.random.default_rng(s.seed)
@@ -139,6 +141,7 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
         # JACK's process thread, and a cycle must not wait on a Python thread for 5 ms.
         sys.setswitchinterval(0.0005)
         self.in_port = open_input(s.inp, s.api, client_name=s.client_name)
+        self.in_port.guard = self.guard
         sinks: list[Sink] = list(self._extra_sinks)
         try:
             if s.out is not None:
@@ -378,6 +381,8 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
             "steps": self.stats.steps,
             "missed_deadlines": self.stats.missed,
             "late_inputs": self.quantizer.late if hasattr(self, "quantizer") else 0,
+            "input_ignored": dict(self.guard.ignored),
+            "input_dropped": dict(self.guard.dropped),
             "inference_ms_median": pct(self.stats.inference, 50),
             "inference_ms_p99": pct(self.stats.inference, 99),
             "output_error_ms_median": pct([abs(e) for e in err], 50),

@@ -31,6 +31,7 @@ class PortWatch:
                         with self._port_lock:  # closed first, so the new one keeps our client name
                             self.in_port.close()
                             self.in_port = open_input(in_name, s.api, client_name=s.client_name)
+                            self.in_port.guard = self.guard
                         lost["input"] = False
                         self._emit("port", port=in_name, direction="input", state="back")
                 if self.out_port is not None and s.out not in (None, VIRTUAL) and out_name:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import mido
 
 from accompanist.errors import AccompanistError
+from accompanist.live.input_guard import CHANNEL_DATA, COMMON_DATA, MAX_BATCH, InputGuard
 from accompanist.live.stamps import ArrivalClock
 
 #: our names for the rtmidi APIs (as mido spells them)
@@ -157,8 +158,6 @@ def find_port(wanted: str, names: list[str], kind: str) -> str:
 
 
 #: data bytes after a status byte: channel messages by their high nibble, system common by value
-_CHANNEL_DATA = {0x80: 2, 0x90: 2, 0xA0: 2, 0xB0: 2, 0xC0: 1, 0xD0: 1, 0xE0: 2}
-_COMMON_DATA = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0}
 
 
 class MidiDecoder:
@@ -169,6 +168,13 @@ class MidiDecoder:
 
     def __init__(self) -> None:
         self.running: int | None = None
+
+    def passed(self, status: int) -> None:
+        """A whole message went by undecoded: keep running status as if it had been read."""
+        if status < 0xF0:
+            self.running = status
+        elif status < 0xF8:
+            self.running = None
 
     def decode(self, data: list[int]) -> list[mido.Message]:
         out: list[mido.Message] = []
@@ -189,16 +195,16 @@ class MidiDecoder:
                 continue
             if b >= 0xF0:  # system common ends running status
                 self.running = None
-                size = _COMMON_DATA.get(b)
+                size = COMMON_DATA.get(b)
                 if size is None:
                     i += 1
                     continue
                 status, i = b, i + 1
             elif b >= 0x80:
                 self.running, status, i = b, b, i + 1
-                size = _CHANNEL_DATA[b & 0xF0]
+                size = CHANNEL_DATA[b & 0xF0]
             elif self.running is not None:
-                status, size = self.running, _CHANNEL_DATA[self.running & 0xF0]
+                status, size = self.running, CHANNEL_DATA[self.running & 0xF0]
             else:
                 i += 1  # a data byte with no status to belong to
                 continue
@@ -235,17 +241,22 @@ class MidiInput:
         self.closed = False
         self._decoder = MidiDecoder()
         self._arrivals = ArrivalClock()
+        self.guard: InputGuard | None = None  #: set by the engine: what is worth decoding
 
     def poll(self, now: float) -> list[tuple[float, mido.Message]]:
-        """Every message waiting, each with its arrival time (``stamps.ArrivalClock``: from
-        rtmidi's deltas, not from when we happened to poll). Bytes are decoded as a wire
-        carries them (``MidiDecoder``); what is not MIDI is dropped."""
+        """The messages waiting (at most ``input_guard.MAX_BATCH``), each with its arrival time
+        (``stamps.ArrivalClock``: from rtmidi's deltas, not from when we happened to poll). Bytes
+        are decoded as a wire carries them (``MidiDecoder``); what is not MIDI is dropped, and
+        what the guard refuses is never decoded."""
         raw = []
-        while (item := self._rt.get_message()) is not None:
+        while len(raw) < MAX_BATCH and (item := self._rt.get_message()) is not None:
             raw.append(item)
         times = self._arrivals.stamp([delta for _, delta in raw], now)
         out: list[tuple[float, mido.Message]] = []
         for t, (data, _) in zip(times, raw, strict=True):  # in order: running status runs across events
+            if self.guard is not None and not self.guard.admit(data, t):
+                self._decoder.passed(data[0] if data else 0xF8)
+                continue
             try:
                 out.extend((t, m) for m in self._decoder.decode(list(data)))
             except (ValueError, TypeError, KeyError):
