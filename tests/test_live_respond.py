@@ -110,6 +110,16 @@ def test_the_player_can_end_the_call_at_the_next_bar_line(respond):
     assert list(got) == [BAR] and got[BAR]["call_bars"] == 1
 
 
+def test_a_call_in_three_four_is_answered_from_a_three_four_bar_line(tiny_models):
+    card = read_card(tiny_models / TINY_MELODY / "card.json")
+    waltz = 12  # steps in a 3/4 bar of 16ths (live: --beats-per-bar 3)
+    mode = RespondMode(card, 1.0, waltz, np.random.default_rng(0))
+    call = [s for i, s in enumerate(quarter_notes(2)) if i % BAR < waltz][: 2 * waltz]  # two bars of three
+    got = feed(mode, [roll.empty(1)[0]] * waltz + call + [roll.empty(1)[0]] * waltz)
+    assert list(got) == [4 * waltz] and got[4 * waltz]["call_bars"] == 2
+    assert play_out(mode, 4 * waltz) == 2 * waltz
+
+
 def heard_notes(rig, start: float) -> list[tuple[float, mido.Message]]:
     return [(t, m) for t, m in rig.sent_at if t >= start and m.type == "note_on" and m.velocity > 0]
 
