@@ -30,7 +30,8 @@ from PyQt6.QtWidgets import (
 from accompanist.errors import AccompanistError
 from accompanist.live.engine import DEFAULT_MODELS, LISTEN_MAX_MS, MODE_FAMILY, Engine, Settings, card_for
 from accompanist.ui.event_pump import EventPump
-from accompanist.ui.note_strip import NoteStrip
+from accompanist.ui.piano_roll import PianoRoll
+from accompanist.ui.where import WhereAmI
 
 #: events the log shows, as the terminal does
 LOGGED = {
@@ -154,7 +155,7 @@ class Panel(QWidget):
         self.panic_button.clicked.connect(lambda: self._do("panic"))
         self.lock_button = QPushButton("Lock loop")
         self.lock_button.setCheckable(True)
-        self.lock_button.toggled.connect(lambda on: self._do("lock", on))
+        self.lock_button.toggled.connect(self._lock_toggled)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(lambda: self._do("refresh"))
         self.clear_button = QPushButton("Clear")
@@ -178,13 +179,16 @@ class Panel(QWidget):
         self.status = QLabel("stopped")
         self.status.setWordWrap(True)
         self.figures = QLabel("")
-        self.strip = NoteStrip()
+        self.where = WhereAmI()
+        self.roll = PianoRoll()
+        self.log.setMaximumHeight(110)  # the roll takes the room, not an empty log
 
         top = QVBoxLayout(self)
         top.addLayout(form)
         top.addWidget(ports)
         top.addLayout(buttons)
-        top.addWidget(self.strip)
+        top.addWidget(self.where)
+        top.addWidget(self.roll, 1)
         top.addWidget(self.status)
         top.addWidget(self.figures)
         top.addWidget(self.log)
@@ -229,6 +233,7 @@ class Panel(QWidget):
             self.clock.setCurrentText(s.clock)
         finally:
             self._quiet = False
+        self._mode_controls()
 
     def settings(self) -> Settings:
         """What the controls say, over what they do not show."""
@@ -296,6 +301,7 @@ class Panel(QWidget):
     # --- changes ------------------------------------------------------------------------------
 
     def _mode_changed(self, mode: str) -> None:
+        self._mode_controls()
         if self._quiet:
             return
         self._fill_models(mode, None)
@@ -386,6 +392,10 @@ class Panel(QWidget):
         self.engine = engine
         self.steps = self.missed = 0
         self.inference.clear()
+        self.roll.clear()
+        self.roll.set_meter(engine.steps_per_beat, settings.beats_per_bar)
+        external = settings.clock == "external"
+        self.where.begin(engine.steps_per_beat, settings.beats_per_bar, settings.count_in, external, settings.mode)
         self.pump.attach(events)
         self._playing_controls(True)
         if self.lock_button.isChecked():
@@ -400,7 +410,7 @@ class Panel(QWidget):
         self.engine.stop()
         self.pump.detach()
         self.engine = None
-        self.strip.clear()
+        self.where.end()
         self._playing_controls(False)
 
     def _playing_controls(self, playing: bool) -> None:
@@ -412,6 +422,23 @@ class Panel(QWidget):
             w.setEnabled(playing)
         if not playing:
             self.status.setText("stopped")
+        self._mode_controls()
+
+    def _mode_controls(self) -> None:
+        """Only what applies to the mode: the duet's notes and listen window, the loop's bars
+        and its lock, refresh and clear, respond mode's End call."""
+        mode = self.mode.currentText()
+        self.max_notes.setEnabled(mode == "duet")
+        self.listen.setEnabled(mode == "duet")
+        self.bars.setEnabled(mode == "loop")
+        for b in (self.lock_button, self.refresh_button, self.clear_button):
+            b.setVisible(mode == "loop")
+        self.end_call_button.setVisible(mode == "respond")
+
+    def _lock_toggled(self, on: bool) -> None:
+        self.lock_button.setText("Locked" if on else "Lock loop")
+        self.lock_button.setStyleSheet("background: #c33; color: white; font-weight: bold;" if on else "")
+        self._do("lock", on)
 
     def closeEvent(self, event) -> None:
         self.stop()
@@ -433,10 +460,8 @@ class Panel(QWidget):
             self.inference.append(ev["inference_ms"])
         elif kind == "missed":
             self.missed += 1
-        elif kind in ("note_in", "note_out"):
-            self.strip.note("in" if kind == "note_in" else "out", ev["note"], ev["velocity"] > 0)
-        elif kind == "panic":
-            self.strip.clear()
+        self.roll.feed(ev)
+        self.where.feed(ev)
         if kind in LOGGED:
             from accompanist.live.terminal import describe
 

@@ -73,7 +73,7 @@ class Answering:
             self.mode.played(held)
             return
         self.mode.played(step)
-        self._plan_step(deadline, step, self._velocity())
+        self._plan_step(deadline, step, self._velocity(), step_no)
         if self.mode.fell_silent:  # only a duet mode comes here
             # The answer has just released everything to wait for the player. A note-off lost on
             # the way (a JACK cycle that failed: thousands a minute on a stalled VM) would leave a
@@ -104,6 +104,8 @@ class Answering:
                 notes=0 if steps is None else int(steps[:, roll.ONSET].sum()),
                 harmonise_ms=round((t1 - t0) * 1e3, 3),
                 lead_ms=round((deadline - self.output.lead - t1) * 1e3, 3),
+                next_step=k + 1,  # the clock's step where the pass now planned begins
+                plan=steps,  # (steps, 2, 84) or None: read by a panel, never changed after this
             )
         now = time.perf_counter()
         leave = deadline - self.output.lead
@@ -112,7 +114,7 @@ class Answering:
             return  # this step is skipped; the rest stays on the grid
         steps = mode.answer_steps
         nxt = roll.empty(1)[0] if steps is None else steps[(index + 1) % n]
-        self._plan_step(deadline, nxt, self._velocity())
+        self._plan_step(deadline, nxt, self._velocity(), k + 1)
 
     def _respond_step(self, index: int, closed, deadline: float, k: int) -> None:
         """Hear step ``index`` of the call; at a bar's end an ended call is answered (the answer
@@ -129,15 +131,15 @@ class Answering:
             self._missed(k + 1, t1 - (deadline - self.output.lead))
             mode.next_step()  # that step is lost; the rest of the answer stays on the grid
             return
-        self._plan_step(deadline, mode.next_step(), self._velocity())
+        self._plan_step(deadline, mode.next_step(), self._velocity(), k + 1)
 
     def _missed(self, step: int, late: float) -> None:
         self.stats.missed += 1
         self._emit("missed", step=step, late_ms=round(late * 1e3, 3))
 
-    def _plan_step(self, t: float, step: np.ndarray, velocity: int) -> None:
-        """Messages at time t that take the answer from what sounds to ``step``: releases
-        first, then strikes (the scheduler keeps their order at equal times)."""
+    def _plan_step(self, t: float, step: np.ndarray, velocity: int, k: int) -> None:
+        """Messages at time t that take the answer from what sounds to ``step`` (the clock's
+        step ``k``): releases first, then strikes (the scheduler keeps their order at equal times)."""
         ch = self.settings.channel
         frame = set(np.flatnonzero(step[roll.FRAME]).tolist())
         onset = set(np.flatnonzero(step[roll.ONSET] & step[roll.FRAME]).tolist())
@@ -147,7 +149,7 @@ class Answering:
         for p in struck:
             self.output.at(t, mido.Message("note_on", channel=ch, note=p + roll.PITCH_LO, velocity=velocity))
         self._sounding = frame
-        self._emit("planned", at=t, struck=[p + roll.PITCH_LO for p in struck], sounding=len(frame))
+        self._emit("planned", at=t, step=k, struck=[p + roll.PITCH_LO for p in struck], sounding=len(frame))
 
     def _velocity(self) -> int:
         return int(np.clip(self.quantizer.velocity * 0.85, 25, 120))

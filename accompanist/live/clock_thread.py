@@ -105,7 +105,14 @@ class ClockThread:
             threading.Thread(target=self._write_recording, daemon=True).start()
         self.stats.steps += 1
         heard = (np.flatnonzero(closed.roll[roll.ONSET]) + roll.PITCH_LO).tolist()
-        self._emit("step", step=k, count_in=k < count_in, heard=heard)
+        self._emit(
+            "step",
+            step=k,
+            count_in=k < count_in,
+            heard=heard,
+            at=self.clock.boundary(k),
+            seconds=60.0 / self.clock.bpm / self.steps_per_beat,
+        )
 
     def _sleep_until(self, target: Callable[[], float], moved: Callable[[], bool]) -> bool:
         """Sleep until ``target()``, asked again every few milliseconds (a DAW's clock refines its

@@ -1,0 +1,115 @@
+"""The panel's piano roll and its 'where am I' line: what they draw, read from the roll's model,
+fed by hand and by a real engine playing through JACK."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import mido
+import numpy as np
+import pytest
+from helpers import TINY_BI
+from PyQt6.QtCore import Qt
+
+from accompanist.live.engine import Settings
+from accompanist.live.ports import open_output
+from accompanist.music import roll
+from accompanist.ui.roll_model import RollModel
+
+STEP = 0.125  # seconds a 16th at 120 bpm
+
+
+def step(k: int) -> dict:
+    return {"type": "step", "step": k, "at": k * STEP, "seconds": STEP}
+
+
+def test_notes_land_on_the_steps_of_their_times_and_old_ones_scroll_away():
+    m = RollModel()
+    m.feed(step(0))
+    m.feed({"type": "note_in", "note": 60, "velocity": 90, "t": 1 * STEP})  # struck at step 1
+    m.feed({"type": "note_out", "note": 48, "velocity": 80, "t": 1 * STEP + 0.02})
+    m.feed(step(3))
+    m.feed({"type": "note_in", "note": 60, "velocity": 0, "t": 3.5 * STEP})  # released halfway into step 3
+    assert [(n.pitch, n.start, n.end) for n in m.player] == [(60, 1.0, 3.5)]
+    assert m.answer[0].pitch == 48 and m.answer[0].end is None  # still sounding
+    assert m.bar_and_beat() == (1, 2)  # step 4 sounds: bar 1, beat 2
+    for k in range(4, 80):  # five bars on: the released note has scrolled out, the held one stays
+        m.feed(step(k))
+    assert m.player == [] and [n.pitch for n in m.answer] == [48]
+
+
+def test_a_planned_pass_is_drawn_ahead_as_ghosts_until_it_sounds():
+    m = RollModel()
+    plan = roll.empty(16)
+    plan[4:8, roll.FRAME, 64 - roll.PITCH_LO] = 1
+    plan[4, roll.ONSET, 64 - roll.PITCH_LO] = 1
+    m.feed(step(15))
+    m.feed({"type": "pass", "index": 0, "next_step": 16, "plan": plan})
+    assert m.passes == [16]
+    assert [(g.pitch, g.start, g.end) for g in m.ghosts] == [(64, 20, 24)]
+    m.feed(step(19))  # step 20 begins: the ghost is a real note now, no longer drawn ahead
+    assert m.ghosts == []
+    m.feed({"type": "planned", "step": 21, "struck": [67, 71]})  # duet: the next step's answer
+    assert sorted(g.pitch for g in m.ghosts) == [67, 71]
+    m.feed({"type": "settings", "mode": "duet"})
+    assert m.ghosts == [] and m.passes == []
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_panel_draws_both_parts_the_planned_pass_and_where_the_player_is(qtbot, tmp_path):
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(
+        Settings(
+            mode="loop", model=TINY_BI, bars=1, api="jack", record=tmp_path / "r.mid", client_name="rollp", bpm=240
+        )
+    )
+    qtbot.addWidget(panel)
+    panel.show()
+    # loop mode: its lock, refresh and clear are offered, the duet's controls are not
+    assert panel.lock_button.isVisible() and panel.bars.isEnabled()
+    assert not panel.max_notes.isEnabled() and not panel.listen.isEnabled() and not panel.end_call_button.isVisible()
+    assert panel.start()
+    player = open_output("virtual", api="jack", client_name="rollplayer")
+    subprocess.run(["jack_connect", "rollplayer-out:out", "rollp-in:in"], check=True)
+    time.sleep(0.2)
+    places = set()
+    for i in range(48):  # three bars of 16ths at 240 bpm
+        player.send(mido.Message("note_on", note=60 + (i * 2) % 7, velocity=90))
+        qtbot.wait(55)
+        player.send(mido.Message("note_off", note=60 + (i * 2) % 7))
+        qtbot.wait(7)
+        places.add(panel.where.place.text())
+    qtbot.waitUntil(lambda: bool(panel.roll.model.ghosts and panel.roll.model.answer), timeout=4000)
+    m = panel.roll.model
+    assert {n.pitch for n in m.player} <= {60 + (i * 2) % 7 for i in range(48)} and m.player
+    assert m.passes and all(g.start >= m.passes[-1] for g in m.ghosts)  # drawn ahead, from the pass line
+    bars = {re.match(r"bar (\d+)", p).group(1) for p in places if p.startswith("bar")}
+    assert len(bars) >= 3, places  # the bar advances with the clock
+    assert any("pass" in p for p in places)
+    assert panel.roll.frames > 10  # it repaints while playing
+    shot = tmp_path / "roll.png"
+    assert panel.roll.grab().save(str(shot))
+
+    panel.mode.setCurrentText("duet")  # the duet's controls come, the loop's go
+    assert panel.max_notes.isEnabled() and not panel.lock_button.isVisible() and not panel.bars.isEnabled()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    player.close()
+    assert panel.where.place.text() == "stopped"
+
+
+def test_ghost_notes_of_a_plan_keep_their_lengths():
+    m = RollModel()
+    plan = np.zeros((8, 2, roll.N_PITCHES), np.uint8)
+    plan[0:2, roll.FRAME, 10] = 1
+    plan[0, roll.ONSET, 10] = 1
+    plan[2:8, roll.FRAME, 20] = 1
+    plan[2, roll.ONSET, 20] = 1
+    m.feed(step(7))
+    m.feed({"type": "pass", "index": 0, "next_step": 8, "plan": plan})
+    assert sorted((g.pitch, g.start, g.end) for g in m.ghosts) == [
+        (10 + roll.PITCH_LO, 8, 10),
+        (20 + roll.PITCH_LO, 10, 16),
+    ]

@@ -1,0 +1,82 @@
+"""Where am I: bar and beat (and the loop's pass) in large type, the count-in counting down, the
+beat flashing with the metronome, and, following a DAW, whether its clock runs and at what tempo.
+All of it from the engine's events."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QTimer
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+FLASH_MS = 90  #: how long the beat light stays lit
+
+
+class WhereAmI(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.place = QLabel("stopped")
+        big = QFont(self.place.font())
+        big.setPointSize(22)
+        big.setBold(True)
+        self.place.setFont(big)
+        self.beat_light = QLabel("  ")
+        self.beat_light.setFixedSize(26, 26)
+        self.clock_line = QLabel("")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.beat_light)
+        row.addWidget(self.place, 1)
+        row.addWidget(self.clock_line)
+        self._off = QTimer(self)
+        self._off.setSingleShot(True)
+        self._off.setInterval(FLASH_MS)
+        self._off.timeout.connect(lambda: self._light(None))
+        self.steps_per_beat, self.beats_per_bar, self.origin = 4, 4, 0
+        self.external, self.mode, self.pass_no = False, "duet", None
+        self._light(None)
+
+    def begin(self, steps_per_beat: int, beats_per_bar: int, count_in_bars: int, external: bool, mode: str) -> None:
+        """A session starts: its meter, how many bars it counts in, whose clock it follows."""
+        self.steps_per_beat, self.beats_per_bar = steps_per_beat, beats_per_bar
+        self.origin = 0 if external else count_in_bars * steps_per_beat * beats_per_bar
+        self.external, self.mode, self.pass_no = external, mode, None
+        self.place.setText("waiting for the DAW's clock (press play there)" if external else "starting")
+        self.clock_line.setText("")
+
+    def end(self) -> None:
+        self.place.setText("stopped")
+        self.clock_line.setText("")
+        self._light(None)
+
+    def feed(self, ev: dict) -> None:
+        kind = ev["type"]
+        if kind == "step":
+            self._step(ev["step"])
+            if self.external and ev.get("seconds"):
+                self.clock_line.setText(f"DAW {60.0 / ev['seconds'] / self.steps_per_beat:.1f} bpm")
+        elif kind == "pass":
+            self.pass_no = ev["index"] + 2  # the pass that begins now
+        elif kind == "settings" and "mode" in ev:
+            self.mode, self.pass_no = ev["mode"], None
+        elif kind == "transport" and self.external and ev.get("state") == "stop":
+            self.place.setText("the DAW stopped: waiting for its clock")
+
+    def _step(self, k: int) -> None:
+        now = k + 1  # the step now sounding
+        bar_steps = self.steps_per_beat * self.beats_per_bar
+        on_beat = now % self.steps_per_beat == 0
+        if now < self.origin:
+            left = -(-(self.origin - now) // self.steps_per_beat)
+            self.place.setText(f"count-in  {left}")
+        else:
+            bar, beat = (now - self.origin) // bar_steps + 1, (now - self.origin) % bar_steps // self.steps_per_beat + 1
+            where = f"bar {bar}   beat {beat}"
+            if self.mode == "loop" and self.pass_no:
+                where += f"   pass {self.pass_no}"
+            self.place.setText(where)
+        if on_beat:
+            self._light("#d33" if now % bar_steps == 0 else "#e90")
+            self._off.start()
+
+    def _light(self, color: str | None) -> None:
+        self.beat_light.setStyleSheet(f"background: {color or '#ddd'}; border-radius: 13px;")
