@@ -93,8 +93,14 @@ def test_the_panel_draws_both_parts_the_planned_pass_and_where_the_player_is(qtb
     shot = tmp_path / "roll.png"
     assert panel.roll.grab().save(str(shot))
 
+    qtbot.waitUntil(lambda: panel.score.harmony["consonance"] is not None, timeout=3000)
+    assert panel.score.model_ms and "median" in panel.score.timing.text()
+
     panel.mode.setCurrentText("duet")  # the duet's controls come, the loop's go
     assert panel.max_notes.isEnabled() and not panel.lock_button.isVisible() and not panel.bars.isEnabled()
+    qtbot.waitUntil(lambda: panel.engine.settings.mode == "duet", timeout=3000)
+    qtbot.waitUntil(lambda: not panel.score.model_ms or panel.score.missed == 0, timeout=2000)
+    assert panel.score.harmony["consonance"] is None  # the scorecard starts again with the mode
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     player.close()
     assert panel.where.place.text() == "stopped"
@@ -113,3 +119,27 @@ def test_ghost_notes_of_a_plan_keep_their_lengths():
         (10 + roll.PITCH_LO, 8, 10),
         (20 + roll.PITCH_LO, 10, 16),
     ]
+
+
+def test_the_scorecard_measures_the_last_bars_against_bachs_bands(qtbot):
+    from accompanist.ui.scorecard import Scorecard
+
+    card = Scorecard()
+    qtbot.addWidget(card)
+    m = RollModel()
+    m.feed(step(-1))
+    for beat in range(20):  # five bars of C, E, G, E in quarters, over C and E held below
+        m.feed({"type": "note_in", "note": (60, 64, 67, 64)[beat % 4], "velocity": 90, "t": beat * 4 * STEP})
+        m.feed({"type": "note_in", "note": (60, 64, 67, 64)[beat % 4], "velocity": 0, "t": (beat * 4 + 3) * STEP})
+    for p in (48, 52):
+        m.feed({"type": "note_out", "note": p, "velocity": 80, "t": 0.0})
+    m.feed(step(63))
+    fig = card.measure(m)
+    assert fig["consonance"] == 1.0 and fig["in_key"] == 1.0 and fig["crossing"] == 0.0
+    green, amber = "2a8a3a", "c98a00"
+    assert green in card.chips["in_key"].styleSheet() and green in card.chips["crossing"].styleSheet()
+    assert amber in card.chips["consonance"].styleSheet()  # all consonant: a toy's, above Bach's band
+    m.feed({"type": "note_out", "note": 73, "velocity": 80, "t": 64 * STEP})  # C sharp above the tune
+    m.feed(step(79))
+    fig = card.measure(m)
+    assert fig["crossing"] > 0.03 and amber in card.chips["crossing"].styleSheet()

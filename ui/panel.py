@@ -6,8 +6,6 @@ engine's events."""
 from __future__ import annotations
 
 import dataclasses
-import statistics
-from collections import deque
 
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
@@ -31,6 +29,7 @@ from accompanist.errors import AccompanistError
 from accompanist.live.engine import DEFAULT_MODELS, LISTEN_MAX_MS, MODE_FAMILY, Engine, Settings, card_for
 from accompanist.ui.event_pump import EventPump
 from accompanist.ui.piano_roll import PianoRoll
+from accompanist.ui.scorecard import Scorecard
 from accompanist.ui.where import WhereAmI
 
 #: events the log shows, as the terminal does
@@ -61,8 +60,10 @@ class Panel(QWidget):
         self.engine: Engine | None = None
         self.pump = EventPump(parent=self)
         self.pump.arrived.connect(self.on_event)
-        self.steps = self.missed = 0
-        self.inference: deque[float] = deque(maxlen=64)
+        self.steps = 0
+        self._poll = QTimer(self)  # the timing meter reads the engine's output record twice a second
+        self._poll.setInterval(500)
+        self._poll.timeout.connect(self._poll_timing)
         self._pending: dict = {}
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -178,7 +179,7 @@ class Panel(QWidget):
 
         self.status = QLabel("stopped")
         self.status.setWordWrap(True)
-        self.figures = QLabel("")
+        self.score = Scorecard()
         self.where = WhereAmI()
         self.roll = PianoRoll()
         self.log.setMaximumHeight(110)  # the roll takes the room, not an empty log
@@ -190,7 +191,7 @@ class Panel(QWidget):
         top.addWidget(self.where)
         top.addWidget(self.roll, 1)
         top.addWidget(self.status)
-        top.addWidget(self.figures)
+        top.addWidget(self.score)
         top.addWidget(self.log)
         self._playing_controls(False)
 
@@ -390,8 +391,9 @@ class Panel(QWidget):
             return False
         self._takes += 1
         self.engine = engine
-        self.steps = self.missed = 0
-        self.inference.clear()
+        self.steps = 0
+        self.score.reset()
+        self._poll.start()
         self.roll.clear()
         self.roll.set_meter(engine.steps_per_beat, settings.beats_per_bar)
         external = settings.clock == "external"
@@ -410,6 +412,7 @@ class Panel(QWidget):
         self.engine.stop()
         self.pump.detach()
         self.engine = None
+        self._poll.stop()
         self.where.end()
         self._playing_controls(False)
 
@@ -454,12 +457,11 @@ class Panel(QWidget):
             self._show_status()
         elif kind == "settings":
             self._show_status()
+            if "mode" in ev and self.engine is not None:  # the meter and the scorecard start again
+                self.score.reset(self.engine.output.sent)
         elif kind == "step":
             self.steps = ev["step"] + 1
-        elif kind == "answer":
-            self.inference.append(ev["inference_ms"])
-        elif kind == "missed":
-            self.missed += 1
+        self.score.feed(ev)
         self.roll.feed(ev)
         self.where.feed(ev)
         if kind in LOGGED:
@@ -467,7 +469,8 @@ class Panel(QWidget):
 
             line = describe(ev) or ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time"))
             self.say(line if kind not in ("error", "missed", "port") else f"{kind}: {line}", error=kind == "error")
-        self._show_figures()
+        if kind == "step" and self.steps % self.roll.model.steps_per_bar == 0:
+            self.score.measure(self.roll.model)  # each bar line: the last bars' harmony
 
     def _show_status(self) -> None:
         if self.engine is None:
@@ -477,9 +480,9 @@ class Panel(QWidget):
             f"playing: {s.mode} mode, model {self.engine.card.name}; {self._ports}; recording to {self._record}"
         )
 
-    def _show_figures(self) -> None:
-        inference = f"{statistics.median(self.inference):.2f} ms" if self.inference else "-"
-        self.figures.setText(f"step {self.steps}   missed deadlines {self.missed}   inference (median) {inference}")
+    def _poll_timing(self) -> None:
+        if self.engine is not None:
+            self.score.poll(self.engine.output.errors, self.engine.output.sent)
 
     def say(self, line: str, error: bool = False) -> None:
         """A line in the log (and, for an error, the status line too)."""

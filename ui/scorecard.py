@@ -1,0 +1,140 @@
+"""How well it keeps time and harmony, on screen: a timing meter (output timing error and model
+time, median and p99 of the last messages and answers, missed deadlines) and a harmony scorecard of
+the last four bars (consonance, answer in key, voice crossing) against Bach's bands, green inside,
+amber outside. Both start again when the mode changes.
+
+Timing comes from the engine's own figures: model times from its events, output errors from its
+scheduler's record (the newest few hundred, read twice a second). Harmony is measured here, on the
+window's thread, by ``accompanist.metrics`` on what the piano roll holds: never on the engine's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
+from accompanist.music import roll
+from accompanist.music.tokens import HOLD, REST
+from accompanist.ui.roll_model import RollModel
+
+#: Bach's alto, tenor and bass against the soprano, the duet issue's bands: (low, high)
+BANDS = {"consonance": (0.68, 0.92), "in_key": (0.88, 1.0), "crossing": (0.0, 0.03)}
+RECENT = 256  #: messages and answers the timing meter reads
+BARS = 4
+GREEN, AMBER = "#2a8a3a", "#c98a00"
+
+
+class Scorecard(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.timing = QLabel("")
+        self.chips = {k: QLabel("") for k in BANDS}
+        row = QHBoxLayout()
+        row.addWidget(QLabel(f"last {BARS} bars:"))
+        for chip in self.chips.values():
+            row.addWidget(chip)
+        row.addStretch(1)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.timing)
+        col.addLayout(row)
+        self.reset()
+
+    def reset(self, sent_so_far: int = 0) -> None:
+        """A new mode (or session): figures from here on only."""
+        self.model_ms: list[float] = []
+        self.missed, self.steps, self.mark = 0, 0, sent_so_far
+        self.output_ms: list[float] = []
+        self.harmony: dict[str, float | None] = {k: None for k in BANDS}
+        self._show()
+
+    def feed(self, ev: dict) -> None:
+        kind = ev["type"]
+        ms = ev.get("inference_ms", ev.get("harmonise_ms", ev.get("answer_ms")))
+        if kind in ("answer", "pass", "response") and ms is not None:
+            self.model_ms = (self.model_ms + [ms])[-RECENT:]
+        elif kind == "missed":
+            self.missed += 1
+        elif kind == "step" and not ev.get("count_in"):
+            self.steps += 1
+
+    def poll(self, errors, sent: int) -> None:
+        """Read the newest output timing errors (seconds; a deque the scheduler appends to) sent
+        since the last reset (``sent``: messages sent in all)."""
+        new = max(0, min(RECENT, sent - self.mark))
+        # one C-level pass: no Python runs while the list is taken, so the deque cannot change under it
+        latest = list(itertools.islice(reversed(errors), new))
+        self.output_ms = [abs(e) * 1e3 for e in latest]
+        self._show()
+
+    def measure(self, model: RollModel) -> dict[str, float | None]:
+        """Consonance, in key and crossing of the last ``BARS`` bars the roll holds."""
+        end = model.current + 1
+        start = max(0, end - BARS * model.steps_per_bar)
+        if end - start < model.steps_per_beat:
+            return self.harmony
+        melody, answer = _grid(model, start, end)
+        if (melody == REST).all() or not answer[:, roll.FRAME].any():
+            self.harmony = {k: None for k in BANDS}
+        else:
+            fig = summarize_poly([poly_stats(melody, answer)])
+            self.harmony = {k: (None if _nan(fig.get(k)) else float(fig[k])) for k in BANDS}
+        self._show()
+        return self.harmony
+
+    def _show(self) -> None:
+        out = _pct(self.output_ms)
+        mod = _pct(self.model_ms)
+        self.timing.setText(
+            f"output timing error {out}   model {mod}   missed deadlines {self.missed} of {self.steps} steps"
+        )
+        for k, chip in self.chips.items():
+            v = self.harmony.get(k)
+            lo, hi = BANDS[k]
+            name = k.replace("_", " ")
+            if v is None:
+                chip.setText(f"{name} -")
+                chip.setStyleSheet("color: gray;")
+                continue
+            text = f"{100 * v:.1f} %" if k == "crossing" else f"{v:.2f}"
+            chip.setText(f"{name} {text}")
+            color = GREEN if lo <= v <= hi else AMBER
+            chip.setStyleSheet(f"color: white; background: {color}; padding: 2px 6px; border-radius: 4px;")
+
+
+def _pct(ms: list[float]) -> str:
+    if not ms:
+        return "-"
+    return f"median {np.median(ms):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms"
+
+
+def _nan(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _grid(model: RollModel, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """The roll's notes on steps ``start``..``end``: the player's top line as melody tokens, the
+    answer as a (steps, 2, 84) roll. A note covers the steps its rounded start and end span."""
+    n = end - start
+    melody = np.full(n, REST, np.int64)
+    top = np.full(n, -1)
+    for note in model.player:
+        a, b = round(note.start), round(end if note.end is None else note.end)
+        for s in range(max(a, start), min(max(b, a + 1), end)):
+            if note.pitch > top[s - start]:
+                top[s - start] = note.pitch
+                melody[s - start] = note.pitch if s == a else HOLD
+    answer = roll.empty(n)
+    for note in model.answer:
+        p = note.pitch - roll.PITCH_LO
+        if not 0 <= p < roll.N_PITCHES:
+            continue
+        a, b = round(note.start), round(end if note.end is None else note.end)
+        for s in range(max(a, start), min(max(b, a + 1), end)):
+            answer[s - start, roll.FRAME, p] = 1
+            answer[s - start, roll.ONSET, p] = s == a
+    return melody, answer
