@@ -337,3 +337,7 @@ def test_an_output_port_that_goes_is_reported_released_and_reopened_when_it_retu
     assert any(m.type == "note_on" and m.velocity for _, m in heard_before)
     assert any(m.type == "note_on" and m.velocity for _, m in heard_after)  # it plays into the new port
     assert engine.figures()["steps"] > 30  # and it played on throughout
+
+
+def test_a_channel_change_is_said_as_the_controls_show_it():
+    assert describe({"type": "settings", "time": 0.0, "channel": "3", "temperature": "1.5"}) == "channel 4, temperature 1.5"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -274,3 +275,11 @@ app.exec()
     listen = round(load_card("duet-chorale", family="duet").defaults["listen_ms"])
     assert proc.stdout.split() == ["xcb", "True", str(listen)], proc.stdout
     assert shot.stat().st_size > 10_000
+
+
+def test_the_window_without_a_display_is_one_line_and_exit_2():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "accompanist.cli", "ui"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert_clean_error(proc, "no display")

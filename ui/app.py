@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
+from accompanist.errors import AccompanistError
 from accompanist.live.engine import Settings
+
+
+def check_display() -> None:
+    """One line, before Qt starts, if there is no display to open a window on: Qt itself would
+    abort the process (exit 134) with advice to reinstall it."""
+    if not sys.platform.startswith("linux"):
+        return
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return  # offscreen, vnc, eglfs ...: a platform that needs no desktop
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise AccompanistError(
+        "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set): "
+        "start accompanist ui from a desktop session, or play without a window with accompanist live"
+    )
 
 
 def make_panel(settings: Settings, preset: str | None = None):
@@ -22,6 +40,7 @@ def make_panel(settings: Settings, preset: str | None = None):
 
 
 def run(settings: Settings, preset: str | None = None) -> int:
+    check_display()
     from PyQt6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

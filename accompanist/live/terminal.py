@@ -53,6 +53,14 @@ def key_action(engine, key: str) -> str | None:
     return None
 
 
+#: settings that hold a MIDI channel: kept 0-based, said 1-16 as every control and flag shows them
+CHANNELS = ("channel", "in_channel", "click_channel")
+
+
+def _channel(value) -> str:
+    return str(int(value) + 1) if str(value).isdigit() else str(value)
+
+
 def describe(event: dict) -> str | None:
     """The line a terminal shows for an engine event a musician cares about, or None."""
     kind = event["type"]
@@ -65,7 +73,11 @@ def describe(event: dict) -> str | None:
     if kind == "panic":
         return "panic: every note released"
     if kind == "settings":
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in event.items() if k not in ("type", "time"))
+        return ", ".join(
+            f"{k.replace('_', ' ')} {_channel(v) if k in CHANNELS else v}"
+            for k, v in event.items()
+            if k not in ("type", "time")
+        )
     if kind == "end_call":
         return "call ended: the answer starts at the next bar line"
     if kind == "response":
