@@ -340,4 +340,5 @@ def test_an_output_port_that_goes_is_reported_released_and_reopened_when_it_retu
 
 
 def test_a_channel_change_is_said_as_the_controls_show_it():
-    assert describe({"type": "settings", "time": 0.0, "channel": "3", "temperature": "1.5"}) == "channel 4, temperature 1.5"
+    said = describe({"type": "settings", "time": 0.0, "channel": "3", "temperature": "1.5"})
+    assert said == "channel 4, temperature 1.5"

@@ -143,3 +143,35 @@ def test_the_scorecard_measures_the_last_bars_against_bachs_bands(qtbot):
     m.feed(step(79))
     fig = card.measure(m)
     assert fig["crossing"] > 0.03 and amber in card.chips["crossing"].styleSheet()
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_keys_do_what_they_say_and_a_keyboard_plugged_in_later_is_offered(qtbot, tmp_path):
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(Settings(mode="loop", model=TINY_BI, api="jack", record=tmp_path / "k.mid", client_name="keys"))
+    qtbot.addWidget(panel)
+    panel.show()
+    keyboard = open_output("virtual", api="jack", client_name="latecomer")  # plugged in after launch
+    try:
+        assert panel.ports.refresh_button.isEnabled()
+        qtbot.mouseClick(panel.ports.refresh_button, Qt.MouseButton.LeftButton)
+        found = [panel.inp.itemText(i) for i in range(panel.inp.count())]
+        assert any("latecomer" in name for name in found), found
+    finally:
+        keyboard.close()
+    # a button clicked with the mouse keeps no focus: Space is start/stop, never "that button again"
+    with qtbot.waitActive(panel):  # keys go to the active window, as a player's do
+        panel.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_Space)  # start
+    qtbot.waitUntil(lambda: panel.engine is not None, timeout=3000)
+    assert not panel.ports.refresh_button.isEnabled()  # ports are set before start
+    qtbot.keyClick(panel, Qt.Key.Key_L)
+    assert panel.engine.locked and panel.lock_button.text() == "Locked"
+    before = panel.temperature.value()
+    qtbot.keyClick(panel, Qt.Key.Key_Up)
+    assert panel.temperature.value() == before + 5
+    qtbot.keyClick(panel, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: "every note released" in panel.log.toPlainText(), timeout=2000)
+    qtbot.keyClick(panel, Qt.Key.Key_Space)  # stop
+    assert panel.engine is None

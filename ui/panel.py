@@ -14,7 +14,6 @@ from PyQt6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -27,8 +26,11 @@ from PyQt6.QtWidgets import (
 
 from accompanist.errors import AccompanistError
 from accompanist.live.engine import DEFAULT_MODELS, LISTEN_MAX_MS, MODE_FAMILY, Engine, Settings, card_for
+from accompanist.ui import shortcuts
 from accompanist.ui.event_pump import EventPump
 from accompanist.ui.piano_roll import PianoRoll
+from accompanist.ui.port_lists import NO_OUT, PortLists
+from accompanist.ui.program_box import ProgramBox
 from accompanist.ui.scorecard import Scorecard
 from accompanist.ui.where import WhereAmI
 
@@ -49,7 +51,6 @@ LOGGED = {
 }
 #: a change to these while playing is sent when the control has been still this long
 SETTLE_MS = 150
-NO_OUT = "(no MIDI out)"
 
 
 class Panel(QWidget):
@@ -113,21 +114,15 @@ class Panel(QWidget):
         self.channel = QSpinBox()
         self.channel.setRange(1, 16)
         self.channel.valueChanged.connect(lambda v: self._changed(channel=v - 1))
-        self.program = QSpinBox()
-        self.program.setRange(0, 127)
+        self.program = ProgramBox()
         self.program.valueChanged.connect(self._program_moved)
         self.metronome = QCheckBox("metronome")
         self.metronome.toggled.connect(lambda v: self._changed(metronome=v))
-        self.inp = QComboBox()
-        self.out = QComboBox()
-        for box in (self.inp, self.out):
-            box.setEditable(True)
-        self.clock = QComboBox()
-        self.clock.addItems(["internal", "external"])
         self.log = QPlainTextEdit()  # first: listing the ports may have something to say
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(200)
-        self._list_ports()
+        self.ports = PortLists(self.base.api, self.say)
+        self.inp, self.out, self.clock = self.ports.inp, self.ports.out, self.ports.clock
 
         form = QFormLayout()
         form.addRow("preset", self.preset)
@@ -144,11 +139,6 @@ class Panel(QWidget):
         form.addRow("channel", self.channel)
         form.addRow("program", self.program)
         form.addRow("", self.metronome)
-        ports = QGroupBox("ports and clock (set before start)")
-        pf = QFormLayout(ports)
-        pf.addRow("listen on", self.inp)
-        pf.addRow("answer on", self.out)
-        pf.addRow("clock", self.clock)
 
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.toggle)
@@ -186,7 +176,7 @@ class Panel(QWidget):
 
         top = QVBoxLayout(self)
         top.addLayout(form)
-        top.addWidget(ports)
+        top.addWidget(self.ports)
         top.addLayout(buttons)
         top.addWidget(self.where)
         top.addWidget(self.roll, 1)
@@ -194,20 +184,7 @@ class Panel(QWidget):
         top.addWidget(self.score)
         top.addWidget(self.log)
         self._playing_controls(False)
-
-    def _list_ports(self) -> None:
-        names_in, names_out = ["virtual"], ["virtual"]
-        try:
-            from accompanist.live.ports import list_ports
-
-            found = list_ports(self.base.api)
-            names_in += found.inputs
-            names_out += found.outputs
-        except AccompanistError as exc:  # no MIDI system yet: virtual ports, and say why
-            self.say(str(exc))
-        for box, names in ((self.inp, names_in), (self.out, [*names_out, NO_OUT])):
-            box.clear()
-            box.addItems(names)
+        self.shortcuts = shortcuts.install(self)
 
     # --- settings <-> controls ---------------------------------------------------------------
 
@@ -418,8 +395,7 @@ class Panel(QWidget):
 
     def _playing_controls(self, playing: bool) -> None:
         self.start_button.setText("Stop" if playing else "Start")
-        for w in (self.inp, self.out, self.clock):
-            w.setEnabled(not playing)
+        self.ports.playing(playing)
         self.bpm.setEnabled(not (playing and self.clock.currentText() == "external"))  # the DAW's
         for w in (self.panic_button, self.refresh_button, self.clear_button, self.end_call_button):
             w.setEnabled(playing)
