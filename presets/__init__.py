@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,12 @@ PRESET_KEYS: dict[str, type | tuple[type, ...]] = {
     "metronome": bool,
     "count_in": int,
     "synth": bool,
+    "inp": str,  #: ports by name (or "virtual"), as --in and --out take them
+    "out": str,
 }
+#: a name a musician may give a preset: a file name on every system
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+_CHANNELS = ("channel", "in_channel", "click_channel")
 
 
 @dataclass(frozen=True)
@@ -91,27 +97,34 @@ def load_preset(name_or_path: str) -> Preset:
         raise AccompanistError(f"{path}: JSON nested too deep to be a preset") from None
     if not isinstance(data, dict) or not isinstance(data.get("settings"), dict):
         raise AccompanistError(f'{path}: a preset is {{"description": "...", "settings": {{...}}}}')
-    settings = dict(data["settings"])
+    settings = from_preset_form(data["settings"], str(path))
+    return Preset(path.stem, str(data.get("description", "")), settings, path)
+
+
+def from_preset_form(settings: dict, where: str) -> dict:
+    """A preset's settings, checked (keys, types, what the engine accepts), channels made 0-based;
+    ``where`` names the source in the one-line error."""
+    settings = dict(settings)
     unknown = sorted(set(settings) - set(PRESET_KEYS))
     if unknown:
         raise AccompanistError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; a preset may set {', '.join(PRESET_KEYS)}"
+            f"{where}: unknown setting(s) {', '.join(unknown)}; a preset may set {', '.join(PRESET_KEYS)}"
         )
     for key, value in settings.items():
         kind = PRESET_KEYS[key]
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             want = kind.__name__ if isinstance(kind, type) else "a number"
-            raise AccompanistError(f"{path}: '{key}' is {value!r}; it takes {want}")
-    for key in ("channel", "in_channel", "click_channel"):  # counted 1-16 as on a keyboard
+            raise AccompanistError(f"{where}: '{key}' is {value!r}; it takes {want}")
+    for key in _CHANNELS:  # counted 1-16 as on a keyboard
         if key in settings:
             if not 1 <= settings[key] <= 16:
-                raise AccompanistError(f"{path}: {key.replace('_', ' ')} {settings[key]} must be 1..16")
+                raise AccompanistError(f"{where}: {key.replace('_', ' ')} {settings[key]} must be 1..16")
             settings[key] -= 1
-    _check(path, settings)
-    return Preset(path.stem, str(data.get("description", "")), settings, path)
+    _check(where, settings)
+    return settings
 
 
-def _check(path: Path, settings: dict) -> None:
+def _check(path: Path | str, settings: dict) -> None:
     from accompanist.live.engine import Settings, card_for, check_settings
 
     try:
@@ -120,3 +133,68 @@ def _check(path: Path, settings: dict) -> None:
         card_for(s.mode, s.model)
     except AccompanistError as exc:
         raise AccompanistError(f"{path}: {exc}") from None
+
+
+def settings_to_preset(settings) -> dict:
+    """The preset form of a ``Settings``: every key a preset may set that is not left to its
+    default of "none" (the model card's), channels counted 1-16."""
+    out = {}
+    for key in PRESET_KEYS:
+        value = getattr(settings, key)
+        if value is None:
+            continue
+        out[key] = value + 1 if key in _CHANNELS else value
+    return out
+
+
+def _user_path(name: str, verb: str) -> Path:
+    if not NAME.match(name):
+        raise AccompanistError(
+            f"'{name}' cannot name a preset: use letters, digits, spaces, '-', '_' or '.', at most 64, "
+            "starting with a letter or digit"
+        )
+    if (SHIPPED / f"{name}.json").exists():
+        raise AccompanistError(f"'{name}' is a preset that ships with accompanist; {verb} one of another name")
+    return user_folder() / f"{name}.json"
+
+
+def save_preset(name: str, description: str, settings: dict, replace: bool = False) -> Path:
+    """Write a preset (``settings`` in preset form: ``settings_to_preset``) to the user's folder;
+    checked as loading would check it, never over a shipped preset, and over a user's own only
+    with ``replace``. Written beside, then renamed: a crash leaves the old file or the new."""
+    path = _user_path(name, "save it as")
+    if path.exists() and not replace:
+        raise AccompanistError(f"a preset named '{name}' exists ({path}); choose another name or replace it")
+    body = {"description": description, "settings": settings}
+    folder = path.parent
+    tmp = folder / f".{name}.saving.json"  # checked as a file, as loading reads it, then renamed
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(body, indent=2) + "\n")
+        load_preset(str(tmp))
+        tmp.replace(path)
+    except AccompanistError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AccompanistError(f"preset '{name}' not saved: {str(exc).split(': ', 1)[-1]}") from None
+    except OSError as exc:
+        raise AccompanistError(f"cannot write the preset to {folder} ({exc.strerror or exc})") from None
+    return path
+
+
+def delete_preset(name: str) -> None:
+    path = _user_path(name, "delete")
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        raise AccompanistError(f"no preset of yours named '{name}' in {path.parent}") from None
+
+
+def rename_preset(old: str, new: str) -> Path:
+    src, dst = _user_path(old, "rename"), _user_path(new, "rename to")
+    if not src.exists():
+        raise AccompanistError(f"no preset of yours named '{old}' in {src.parent}")
+    if dst.exists():
+        raise AccompanistError(f"a preset named '{new}' exists; choose another name")
+    src.rename(dst)
+    return dst
+

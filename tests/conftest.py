@@ -38,8 +38,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_env(tmp_path_factory):
-    """A fresh cache folder and an empty user models folder for the whole session, so no test
-    depends on (or writes to) the developer's cache, models or SoundFont choice."""
+    """A fresh cache folder, an empty user models folder, presets folder and config for the whole
+    session, so no test depends on (or writes to) the developer's cache, models, presets, panel
+    set-up or SoundFont choice."""
     root = tmp_path_factory.mktemp("env")
     (root / "cache").mkdir()
     (root / "no-user-models").mkdir()
@@ -47,6 +48,8 @@ def isolated_env(tmp_path_factory):
         mp.setenv("ACCOMPANIST_CACHE", str(root / "cache"))
         mp.setenv("ACCOMPANIST_MODELS", str(root / "no-user-models"))
         mp.delenv("ACCOMPANIST_SOUNDFONT", raising=False)
+        mp.setenv("ACCOMPANIST_PRESETS", str(root / "presets"))  # a musician's own presets
+        mp.setenv("ACCOMPANIST_CONFIG", str(root / "config"))  # the panel's remembered set-up
         yield root
 
 

@@ -26,10 +26,11 @@ from PyQt6.QtWidgets import (
 
 from accompanist.errors import AccompanistError
 from accompanist.live.engine import DEFAULT_MODELS, LISTEN_MAX_MS, MODE_FAMILY, Engine, Settings, card_for
-from accompanist.ui import shortcuts
+from accompanist.ui import memory, shortcuts
 from accompanist.ui.event_pump import EventPump
 from accompanist.ui.piano_roll import PianoRoll
 from accompanist.ui.port_lists import NO_OUT, PortLists
+from accompanist.ui.preset_bar import PresetBar
 from accompanist.ui.program_box import ProgramBox
 from accompanist.ui.scorecard import Scorecard
 from accompanist.ui.where import WhereAmI
@@ -79,12 +80,8 @@ class Panel(QWidget):
     # --- building ---------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.preset = QComboBox()
-        self.preset.addItem("(no preset)")
-        from accompanist.presets import list_presets
-
-        for name in list_presets():
-            self.preset.addItem(name)
+        self.presets = PresetBar(self.settings, self.say)
+        self.preset = self.presets.combo
         self.preset.currentTextChanged.connect(self.apply_preset)
 
         self.mode = QComboBox()
@@ -125,7 +122,7 @@ class Panel(QWidget):
         self.inp, self.out, self.clock = self.ports.inp, self.ports.out, self.ports.clock
 
         form = QFormLayout()
-        form.addRow("preset", self.preset)
+        form.addRow("preset", self.presets)
         form.addRow("mode", self.mode)
         form.addRow("model", self.model)
         row = QHBoxLayout()
@@ -421,6 +418,7 @@ class Panel(QWidget):
 
     def closeEvent(self, event) -> None:
         self.stop()
+        memory.remember(self.settings())
         super().closeEvent(event)
 
     # --- what the engine says ----------------------------------------------------------------

@@ -61,8 +61,12 @@ def cmd_presets(a: argparse.Namespace) -> int:
 
 def cmd_ui(a: argparse.Namespace) -> int:
     from accompanist.ui.app import run
+    from accompanist.ui.memory import last_session
 
-    return run(_live_settings(a), a.preset)
+    remembered, problem = last_session()
+    if problem:
+        print(f"accompanist: {problem}", file=sys.stderr)
+    return run(_live_settings(a, remembered), a.preset)
 
 
 def _live_options(p: argparse.ArgumentParser) -> None:
@@ -70,7 +74,7 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     so that any flag given, even at its usual value, wins over the preset."""
     on_off = argparse.BooleanOptionalAction
     p.add_argument("--preset", default=None, help="a named set-up (see: accompanist presets); flags given win")
-    p.add_argument("--in", dest="inp", default="virtual", help="input port name, unique part of it, or 'virtual'")
+    p.add_argument("--in", dest="inp", default=None, help="input port name, unique part of it, or 'virtual' (default)")
     p.add_argument("--out", default=None, help="output port name, unique part of it, or 'virtual' (default)")
     p.add_argument("--no-midi-out", action="store_true", help="no MIDI output (with --synth: sound only)")
     p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
@@ -143,8 +147,9 @@ def _midi_out(a: argparse.Namespace) -> str | None:
     return None if a.no_midi_out else a.out or "virtual"
 
 
-def _live_settings(a: argparse.Namespace):
-    """Settings: the defaults, then a preset if one is named, then every flag given."""
+def _live_settings(a: argparse.Namespace, remembered: dict | None = None):
+    """Settings: the defaults, then what the panel remembers (``ui``), then a preset if one is
+    named, then every flag given."""
     import dataclasses
 
     from accompanist.live.engine import Settings
@@ -156,17 +161,22 @@ def _live_settings(a: argparse.Namespace):
             if not 1 <= given[key] <= 16:
                 raise AccompanistError(f"--{key.replace('_', '-')} {given[key]} must be 1..16")
             given[key] -= 1
-    chosen: dict = {}
+    if a.no_midi_out:
+        given["out"] = _midi_out(a)  # None: said outright, so no preset or memory brings a port back
+    chosen: dict = dict(remembered or {})
     if a.preset:
         from accompanist.presets import load_preset
 
-        chosen = dict(load_preset(a.preset).settings)
+        preset = load_preset(a.preset).settings
+        if "mode" in preset and "model" not in preset:
+            chosen.pop("model", None)  # a remembered model may be of another mode's family
+        chosen.update(preset)
         if "mode" in given and given["mode"] != chosen.get("mode", "duet") and "model" not in given:
             chosen.pop("model", None)  # the preset's model is of the other mode's family
     chosen.update(given)
     return dataclasses.replace(
         Settings(
-            inp=a.inp,
+            inp=a.inp or "virtual",
             out=_midi_out(a),
             api=a.api,
             soundfont=a.soundfont,
