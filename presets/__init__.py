@@ -43,6 +43,7 @@ PRESET_KEYS: dict[str, type | tuple[type, ...]] = {
     "metronome": bool,
     "count_in": int,
     "synth": bool,
+    "synth_volume": (int, float),
     "inp": str,  #: ports by name (or "virtual"), as --in and --out take them
     "out": str,
 }

@@ -15,6 +15,7 @@ import pytest
 from helpers import TINY_BI, TINY_DUET, Listener, run_cli
 from jack_rig import Rig, drain, jack_inputs, no_stuck_notes, on_grid, wait_connections, wait_for
 
+from accompanist.errors import AccompanistError
 from accompanist.live.engine import Engine, Settings
 from accompanist.live.ports import find_port, list_ports, open_input, open_output
 from accompanist.live.terminal import describe
@@ -194,6 +195,11 @@ def test_fluidsynth_plays_the_answer_through_jack_beside_midi_out(tmp_path):
         ports = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout
         assert "acc-synth:left" in ports and "acc-synth:right" in ports  # its audio ports on the JACK graph
         rig.play(16)
+        gain = synth.synth.get_setting("synth.gain")
+        rig.engine.set(synth_volume=0.5)  # the panel's volume slider: at once, nothing else touched
+        assert synth.synth.get_setting("synth.gain") == pytest.approx(gain / 2)
+        with pytest.raises(AccompanistError, match=r"synth volume 3 must be 0\.\.2"):
+            rig.engine.set(synth_volume=3.0)
     finally:
         heard = rig.stop()
     assert on_grid(rig, heard) > 0  # MIDI out still answers beside the synth

@@ -33,6 +33,7 @@ from accompanist.ui.port_lists import NO_OUT, PortLists
 from accompanist.ui.preset_bar import PresetBar
 from accompanist.ui.program_box import ProgramBox
 from accompanist.ui.scorecard import Scorecard
+from accompanist.ui.sound_controls import SoundControls
 from accompanist.ui.where import WhereAmI
 
 #: events the log shows, as the terminal does
@@ -119,6 +120,7 @@ class Panel(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(200)
         self.ports = PortLists(self.base.api, self.say)
+        self.sound = SoundControls(self._changed)
         self.inp, self.out, self.clock = self.ports.inp, self.ports.out, self.ports.clock
 
         form = QFormLayout()
@@ -174,6 +176,7 @@ class Panel(QWidget):
         top = QVBoxLayout(self)
         top.addLayout(form)
         top.addWidget(self.ports)
+        top.addWidget(self.sound)
         top.addLayout(buttons)
         top.addWidget(self.where)
         top.addWidget(self.roll, 1)
@@ -206,6 +209,7 @@ class Panel(QWidget):
             self.inp.setCurrentText(s.inp)
             self.out.setCurrentText(s.out or NO_OUT)
             self.clock.setCurrentText(s.clock)
+            self.sound.show_settings(s)
         finally:
             self._quiet = False
         self._mode_controls()
@@ -227,6 +231,7 @@ class Panel(QWidget):
             inp=self.inp.currentText(),
             out=None if self.out.currentText() == NO_OUT else self.out.currentText(),
             clock=self.clock.currentText(),
+            **self.sound.values(),
         )
 
     def _card_default(self, key: str, fallback):
@@ -393,6 +398,7 @@ class Panel(QWidget):
     def _playing_controls(self, playing: bool) -> None:
         self.start_button.setText("Stop" if playing else "Start")
         self.ports.playing(playing)
+        self.sound.playing(playing)
         self.bpm.setEnabled(not (playing and self.clock.currentText() == "external"))  # the DAW's
         for w in (self.panic_button, self.refresh_button, self.clear_button, self.end_call_button):
             w.setEnabled(playing)

@@ -110,6 +110,7 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--program", type=int, help="General MIDI program 0-127 (default: the model's)")
     p.add_argument("--synth", action=on_off, help="also play the answer through FluidSynth")
+    p.add_argument("--synth-volume", type=float, help="the synth's loudness, 0..2 (default 1: as loud as the renders)")
     p.add_argument("--soundfont", default=None)
     p.add_argument(
         "--synth-ports",

@@ -154,6 +154,7 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
                 from accompanist.live.synth import LiveSynth
 
                 self.synth = LiveSynth(s.soundfont, client=s.client_name, ports=s.synth_ports)
+                self.synth.volume(s.synth_volume)
                 sinks.append(self.synth)
                 monitor = s.monitor if s.monitor is not None else s.out is None
                 if monitor:  # the player's own notes on a channel of their own, piano
@@ -264,7 +265,9 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
             changes["model"] = None  # the new mode's default model: the old one is of another family
         new = dataclasses.replace(self.settings, **changes)
         check_settings(new)
-        if set(changes) <= {"temperature", "listen_ms"} and hasattr(self, "mode"):
+        if "synth_volume" in changes and self.synth is not None:
+            self.synth.volume(new.synth_volume)
+        if set(changes) <= {"temperature", "listen_ms", "synth_volume"} and hasattr(self, "mode"):
             # sampling reads these at each step: the model, its memory and what sounds stay
             with self._mode_lock:
                 self.settings = new

@@ -42,11 +42,12 @@ LIVE_SETTINGS = frozenset(
         "call_bars",
         "answer_bars",
         "variation",
+        "synth_volume",
     }
 )
 #: the live settings a mode is built from: changing one makes the mode anew (the rest are read
 #: as they are, each step or by the output)
-MODE_SETTINGS = LIVE_SETTINGS - {"bpm", "channel", "program", "metronome", "listen_ms"}
+MODE_SETTINGS = LIVE_SETTINGS - {"bpm", "channel", "program", "metronome", "listen_ms", "synth_volume"}
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Settings:
     in_channel: int | None = None
     program: int | None = None  #: default: the card's
     synth: bool = False  #: FluidSynth sound as well as (or instead of) MIDI out
+    synth_volume: float = 1.0  #: the synth's loudness, 0..2 (1: the renders' loudness target)
     synth_ports: list[str] | None = None  #: JACK ports for the synth's audio (default: the system's playback)
     #: the synth also plays the player's notes (piano, on a channel of their own); None: when
     #: there is a synth and no MIDI out, since then nothing else sounds them
@@ -136,6 +138,8 @@ def check_settings(s: Settings) -> None:
         raise AccompanistError(f"max-notes {s.max_notes} must be 1..16")
     if not 20 <= s.bpm <= 400:
         raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
+    if not 0 <= s.synth_volume <= 2:  # also refuses NaN
+        raise AccompanistError(f"synth volume {s.synth_volume:g} must be 0..2 (1: as loud as the renders)")
     if s.variation is not None and not 0 <= s.variation <= 4:
         raise AccompanistError(f"variation {s.variation:g} must be 0..4 (0: near the call, 1: as trained)")
     for name, value, lo, hi in (

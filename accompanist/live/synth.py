@@ -74,6 +74,10 @@ class LiveSynth(Sink):
                         "see the audio ports with: jack_lsp"
                     )
 
+    def volume(self, scale: float) -> None:
+        """Loudness, 0..2 of the live gain (1: the renders' loudness target); takes effect at once."""
+        self.synth.setting("synth.gain", LIVE_GAIN * scale)
+
     def send(self, msg: mido.Message) -> None:
         s = self.synth
         if msg.type == "note_on":
