@@ -234,47 +234,114 @@ def test_live_takes_a_preset_and_flags_given_win(tmp_path, monkeypatch):
     assert listed.returncode == 0 and "duet-strings" in listed.stdout and "odd" in listed.stdout
 
 
-def test_the_panel_opens_as_a_real_window_under_xvfb(tmp_path, use_tiny_models):
-    """Once on a real X server (Xvfb), not offscreen: the window maps, shows the duet's listen
-    window from the model card, and a screenshot is kept."""
-    import os
+@pytest.mark.usefixtures("jack_server")
+def test_the_panel_opens_as_a_real_window_under_xvfb_and_plays(tmp_path, use_tiny_models):
+    """Once on a real X server (Xvfb), not offscreen: the window maps, shows the listen window from
+    the model card, plays a scripted melody in duet mode and then in loop mode through JACK, and a
+    screenshot of each is kept (ACCOMPANIST_ARTIFACTS). Launch to first paint is printed, not asserted."""
     import shutil
-    import subprocess
-    import sys
-    import time
+
+    from helpers import TINY_BI, TINY_DUET_LISTEN
 
     if not shutil.which("Xvfb"):
         pytest.fail("Xvfb is not installed: run make test (it installs xvfb)")
     display = f":{70 + os.getpid() % 20}"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x900x24"], stderr=subprocess.DEVNULL)
-    shot = tmp_path / "panel-xvfb.png"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x1024x24"], stderr=subprocess.DEVNULL)
+    shots = {mode: _artifact(tmp_path, f"panel-xvfb-{mode}.png") for mode in ("duet", "loop")}
     script = f"""
-from PyQt6.QtCore import QTimer
+import time
+t0 = time.perf_counter()
+import subprocess
+from pathlib import Path
+import mido
+from PyQt6.QtCore import QEvent, QObject, QTimer
 from PyQt6.QtWidgets import QApplication
+from accompanist.live.engine import Settings
+from accompanist.live.ports import open_output
 from accompanist.ui.panel import Panel
+
 app = QApplication([])
-panel = Panel()
+painted = []
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, ev):
+        if ev.type() == QEvent.Type.Paint and not painted:
+            painted.append(time.perf_counter() - t0)
+        return False
+
+settings = Settings(mode="duet", model={TINY_DUET_LISTEN!r}, api="jack", client_name="xpanel", bpm=160,
+                    record=Path({str(tmp_path / "x.mid")!r}), seed=0)
+panel = Panel(settings)
+first = FirstPaint()
+panel.installEventFilter(first)
+panel.resize(1280, 760)
 panel.show()
-def look():
-    print(app.platformName(), panel.isVisible(), panel.listen.value())
-    panel.grab().save({str(shot)!r})
+player = open_output("virtual", api="jack", client_name="xplayer")
+tune = [67, 71, 74, 72, 71, 69, 67, 66, 67, 71, 74, 79, 78, 76, 74, 72]
+step = {{"i": 0}}
+
+def note():
+    i = step["i"]
+    if i:
+        player.send(mido.Message("note_off", note=tune[(i - 1) % len(tune)]))
+    player.send(mido.Message("note_on", note=tune[i % len(tune)], velocity=90))
+    step["i"] = i + 1
+
+def start():
+    print("window", app.platformName(), panel.isVisible(), panel.listen.value(), flush=True)
+    if not panel.start():
+        print("refused", panel.log.toPlainText().replace(chr(10), " | "), flush=True)
+        app.exit(3)
+        return
+    subprocess.run(["jack_connect", "xplayer-out:out", "xpanel-in:in"], check=True)
+    timer.start(188)  # 8th notes at 160 bpm
+
+def shoot(mode, then):
+    def go():
+        panel.grab().save({{"duet": {str(shots["duet"])!r}, "loop": {str(shots["loop"])!r}}}[mode])
+        print(mode, len(panel.roll.model.player), len(panel.roll.model.answer), len(panel.roll.model.ghosts),
+              panel.where.place.text().split()[0], flush=True)
+        then()
+    return go
+
+def to_loop():
+    panel.mode.setCurrentText("loop")
+    panel.model.setCurrentText({TINY_BI!r})
+    QTimer.singleShot(4000, shoot("loop", finish))
+
+def finish():
+    timer.stop()
+    panel.stop()
+    print("first paint", round(painted[0], 3) if painted else None, flush=True)
     app.quit()
-QTimer.singleShot(1000, look)
+
+timer = QTimer()
+timer.timeout.connect(note)
+QTimer.singleShot(300, start)
+QTimer.singleShot(3800, shoot("duet", to_loop))
 app.exec()
 """
     try:
         time.sleep(0.5)
         env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
-        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=90)
     finally:
         xvfb.terminate()
         xvfb.wait(5)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    print(proc.stdout)  # launch to first paint, for the log
     from accompanist.inference.cards import load_card
 
-    listen = round(load_card("duet-chorale", family="duet").defaults["listen_ms"])
-    assert proc.stdout.split() == ["xcb", "True", str(listen)], proc.stdout
-    assert shot.stat().st_size > 10_000
+    lines = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines() if line.strip()}
+    listen = round(load_card(TINY_DUET_LISTEN, family="duet").defaults["listen_ms"])
+    assert lines["window"] == ["xcb", "True", str(listen)], proc.stdout
+    player, answer, _, place = lines["duet"]
+    assert int(player) > 0 and int(answer) > 0 and place == "bar"  # both parts drawn, the bar counted
+    player, answer, ghosts, _ = lines["loop"]
+    assert int(player) > 0 and int(ghosts) > 0  # loop mode: the planned pass drawn ahead
+    assert "first" in lines
+    for shot in shots.values():
+        assert shot.stat().st_size > 10_000
 
 
 def test_the_window_without_a_display_is_one_line_and_exit_2():

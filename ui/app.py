@@ -55,7 +55,7 @@ def run(settings: Settings, preset: str | None = None) -> int:
     # Ctrl-C and SIGTERM close the window the ordinary way, so the engine stops and releases all
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    panel.resize(560, 760)
+    panel.resize(1280, 760)
     panel.show()
     try:
         return app.exec()
