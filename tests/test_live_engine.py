@@ -348,3 +348,15 @@ def test_an_output_port_that_goes_is_reported_released_and_reopened_when_it_retu
 def test_a_channel_change_is_said_as_the_controls_show_it():
     said = describe({"type": "settings", "time": 0.0, "channel": "3", "temperature": "1.5"})
     assert said == "channel 4, temperature 1.5"
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_silent_session_has_no_timing_figure_to_report(tmp_path):
+    """Only what is planned on the grid is timed: the program change sent at start is not (it
+    counted as a 14 ms lateness, the whole p99 of a session where nobody played)."""
+    engine = Engine(Settings(mode="duet", model=TINY_DUET, api="jack", record=tmp_path / "s.mid", client_name="hush"))
+    engine.start()
+    time.sleep(1.0)
+    engine.stop()
+    f = engine.figures()
+    assert f["messages_out"] >= 1 and f["output_error_ms_p99"] is None

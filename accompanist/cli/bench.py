@@ -39,6 +39,11 @@ def _add_bench(sub) -> None:
         metavar="N",
         help="live: instead, a duet run of --seconds per rate N with N messages a second flooding the input",
     )
+    p.add_argument(
+        "--panel",
+        action="store_true",
+        help="live: instead, duet runs of --seconds alone and from the control panel, alternating: its cost",
+    )
     p.add_argument("--listen-ms", type=float, default=None, help="live: duet listen window (default: the model's)")
     p.add_argument("--respond-model", default=None, help="live: the respond-mode model (default: melody-lstm)")
     p.add_argument(
@@ -142,6 +147,21 @@ def _bench_live(a: argparse.Namespace) -> int:
         return 0
     if a.flood:
         return _bench_flood(a)
+    if a.panel:
+        from accompanist.bench.panel_bench import bench_panel
+
+        r = bench_panel(a.seconds, a.model, a.bpm)
+        if a.json:
+            print(json.dumps(r))
+            return 0
+        print(f"the panel beside the engine ({r['platform']}), {r['pairs']} pairs of {r['seconds']:g} s duet runs:")
+        print(f"  engine output timing error p99, median of runs: alone {r['p99_ms_alone']} ms, "
+              f"with the panel {r['p99_ms_with_panel']} ms (difference {r['panel_costs_ms']} ms)")
+        for k in ("alone", "panel"):
+            for run in r["runs"][k]:
+                print(f"  {k:5s}: p99 {run['p99_ms']} ms, median {run['median_ms']} ms, "
+                      f"missed {run['missed']} of {run['steps']}, frames {run['frames']}")
+        return 0
     r = bench_live(a.model, a.seconds, a.bpm, a.temperature, listen_ms=a.listen_ms, respond_model=a.respond_model)
     if a.json:
         print(json.dumps(r))

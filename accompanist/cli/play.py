@@ -268,9 +268,14 @@ def _figures_line(f: dict, what: str) -> str:
     )
     dropped = sum(f.get("input_dropped", {}).values())
     flood = f", input messages dropped (over their rate) {dropped}" if dropped else ""
+    timing = (
+        f"output timing error p99 {f['output_error_ms_p99']} ms"
+        if f["output_error_ms_p99"] is not None
+        else "nothing was played on the grid"
+    )
     return (
         f"stopped after {f['steps']} steps, {what}: missed deadlines {f['missed_deadlines']}, {model}, "
-        f"output timing error p99 {f['output_error_ms_p99']} ms{flood}"
+        f"{timing}{flood}"
     )
 
 

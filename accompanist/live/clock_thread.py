@@ -21,7 +21,7 @@ class ClockThread:
         s = self.settings
         ext = self.clock if isinstance(self.clock, ExternalClock) else None
         count_in = 0 if ext else s.count_in * self.steps_per_bar  # a DAW counts in itself
-        self.output.at(time.perf_counter(), self._program_change())
+        self.output.soon(self._program_change())
         if s.send_clock:
             self.output.at(self.clock.boundary(0) - 0.0001, mido.Message("start"))
             self._plan_ticks(0)

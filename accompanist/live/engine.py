@@ -294,7 +294,7 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
             if mode is not None:
                 self._install_mode(mode)
             elif {"channel", "program"} & set(changes) and hasattr(self, "output"):
-                self.output.at(time.perf_counter(), self._program_change())
+                self.output.soon(self._program_change())
         if "bpm" in changes and isinstance(getattr(self, "clock", None), InternalClock):
             at = self.stats.steps + 2
             self.clock.set_tempo(changes["bpm"], at)
@@ -418,7 +418,7 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
         self.mode = mode
         self._pending_refresh = False
         if hasattr(self, "output"):
-            self.output.at(time.perf_counter(), self._program_change())
+            self.output.soon(self._program_change())
 
     def _program_change(self) -> mido.Message:
         return mido.Message("program_change", channel=self.settings.channel, program=self.program)

@@ -68,7 +68,8 @@ class Scheduler:
         self.sinks = sinks
         self.on_error = on_error or (lambda s: None)
         self.on_sent = on_sent or (lambda t, m: None)
-        self._heap: list[tuple[float, int, mido.Message]] = []  #: (send time, order, message)
+        #: (send time, order, message, timed: False for ``soon``'s, which have no grid time)
+        self._heap: list[tuple[float, int, mido.Message, bool]] = []
         self._seq = itertools.count()
         self._cv = threading.Condition()
         #: held while a message goes out and ``sounding`` follows it, so a panic from another
@@ -87,7 +88,15 @@ class Scheduler:
 
     def at(self, t: float, msg: mido.Message) -> None:
         with self._cv:
-            heapq.heappush(self._heap, (t - self.lead, next(self._seq), msg))
+            heapq.heappush(self._heap, (t - self.lead, next(self._seq), msg, True))
+            self._cv.notify()
+
+    def soon(self, msg: mido.Message) -> None:
+        """Send as soon as the output thread can, in order with what is planned, and untimed: a
+        program change has no grid time to be late against (timed, the one sent at start counted
+        as the session's worst lateness: 14 ms of a silent session's p99)."""
+        with self._cv:
+            heapq.heappush(self._heap, (time.perf_counter() - self.lead, next(self._seq), msg, False))
             self._cv.notify()
 
     def _run(self) -> None:
@@ -107,14 +116,14 @@ class Scheduler:
             with self._cv:
                 if not self._heap or self._heap[0][0] != due:
                     continue
-                _, _, msg = heapq.heappop(self._heap)
+                _, _, msg, timed = heapq.heappop(self._heap)
                 panics = self._panics
             with self._send_lock:
                 # a panic between the pop and here has released everything: a note taken off the
                 # heap before it must not sound after it (nobody would release it)
                 if panics != self._panics and msg.type not in REALTIME:
                     continue
-                self._send_locked(msg, due, self.lead)
+                self._send_locked(msg, due if timed else None, self.lead)
 
     def now(self, msg: mido.Message) -> None:
         """Send at once, from the calling thread (a Stop as the session ends)."""
