@@ -443,7 +443,7 @@ class Panel(QWidget):
         elif kind == "settings":
             self._show_status()
             if "mode" in ev and self.engine is not None:  # the meter and the scorecard start again
-                self.score.reset(self.engine.output.sent)
+                self.score.reset(self.engine.output.sent, since=self.steps)
         elif kind == "step":
             self.steps = ev["step"] + 1
         self.score.feed(ev)

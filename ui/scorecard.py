@@ -44,8 +44,9 @@ class Scorecard(QWidget):
         col.addLayout(row)
         self.reset()
 
-    def reset(self, sent_so_far: int = 0) -> None:
-        """A new mode (or session): figures from here on only."""
+    def reset(self, sent_so_far: int = 0, since: int = 0) -> None:
+        """A new mode (or session): figures from here on only (harmony from step ``since``)."""
+        self.since = since
         self.model_ms: list[float] = []
         self.missed, self.steps, self.mark = 0, 0, sent_so_far
         self.output_ms: list[float] = []
@@ -74,7 +75,7 @@ class Scorecard(QWidget):
     def measure(self, model: RollModel) -> dict[str, float | None]:
         """Consonance, in key and crossing of the last ``BARS`` bars the roll holds."""
         end = model.current + 1
-        start = max(0, end - BARS * model.steps_per_bar)
+        start = max(0, self.since, end - BARS * model.steps_per_bar)
         if end - start < model.steps_per_beat:
             return self.harmony
         melody, answer = _grid(model, start, end)

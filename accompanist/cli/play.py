@@ -60,9 +60,10 @@ def cmd_presets(a: argparse.Namespace) -> int:
 
 
 def cmd_ui(a: argparse.Namespace) -> int:
-    from accompanist.ui.app import run
+    from accompanist.ui.app import check_display, run
     from accompanist.ui.memory import last_session
 
+    check_display()  # before anything else is said: without a display nothing else matters
     remembered, problem = last_session()
     if problem:
         print(f"accompanist: {problem}", file=sys.stderr)
