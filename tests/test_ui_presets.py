@@ -74,6 +74,9 @@ def test_a_malformed_user_preset_says_why_and_changes_nothing(panel):
     panel.preset.setCurrentText("broken")
     assert "'bars' is 'many'; it takes int" in panel.log.toPlainText()
     assert shown(panel) == before
+    panel.apply_preset("no-such-preset")  # said in the window, without advice for a terminal
+    said = panel.log.toPlainText().splitlines()[-1]
+    assert "no preset named 'no-such-preset'" in said and "accompanist presets" not in said
 
 
 def test_the_set_up_survives_closing_and_opening_the_window(qtbot, use_tiny_models, tmp_path):

@@ -6,6 +6,7 @@ engine's events."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
@@ -51,6 +52,8 @@ LOGGED = {
     "response",
     "end_call",
 }
+#: "(see: accompanist presets)", "(list them with: accompanist models)": for a terminal's user
+TERMINAL_ADVICE = re.compile(r"\s*\((?:see|list them with): accompanist [a-z]+\)")
 #: a change to these while playing is sent when the control has been still this long
 SETTLE_MS = 150
 
@@ -92,7 +95,13 @@ class Panel(QWidget):
         self.model.currentTextChanged.connect(self._model_changed)
         self.temperature = QSlider(Qt.Orientation.Horizontal)
         self.temperature.setRange(0, 300)  # hundredths: 0 takes the likeliest notes
+        self.temperature.setMinimumHeight(34)  # the control a player reaches for most: large
+        self.temperature.setStyleSheet(
+            "QSlider::groove:horizontal { height: 10px; background: #ccd; border-radius: 5px; }"
+            "QSlider::handle:horizontal { width: 26px; margin: -9px 0; background: #e90; border-radius: 13px; }"
+        )
         self.temperature_label = QLabel()
+        self.temperature_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
         self.temperature.valueChanged.connect(self._temperature_moved)
         self.max_notes = QSpinBox()
         self.max_notes.setRange(1, 16)
@@ -470,7 +479,9 @@ class Panel(QWidget):
             self.score.poll(self.engine.output.errors, self.engine.output.sent)
 
     def say(self, line: str, error: bool = False) -> None:
-        """A line in the log (and, for an error, the status line too)."""
+        """A line in the log (and, for an error, the status line too). Advice written for the
+        terminal ("see: accompanist ports") is left out: here the lists are on screen."""
+        line = TERMINAL_ADVICE.sub("", line)
         self.log.appendPlainText(("error: " if error and not line.startswith("error") else "") + line)
         if error:
             self.status.setText(line)
