@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from accompanist.bench.live_bench import Rig, _connect, _errors, _next_bar_line, _pct, _rss_mb
+from accompanist.bench.live_bench import Rig, _connect, _errors, _next_bar_line, _pct, _rss_mb, trace_answers
 from accompanist.errors import AccompanistError
 
 
@@ -65,16 +65,8 @@ def flood_run(
                      in_channel=0)
         )  # fmt: skip
         events = engine.subscribe(200_000)
-        planned: list[tuple[float, int, float]] = []
         engine.start()
-        inner = engine.output.on_sent
-
-        def trace(t: float, msg) -> None:
-            if msg.type == "note_on" and msg.velocity > 0 and msg.channel == engine.settings.channel:
-                planned.append((t, msg.note, t))
-            inner(t, msg)
-
-        engine.output.on_sent = trace
+        planned = trace_answers(engine)
         rig.wire(client)
         if flooder is not None:
             _connect(f"{flooder.name}-out:out", f"{client}-in:in")

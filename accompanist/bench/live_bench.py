@@ -145,6 +145,21 @@ class Rig:
         return json.loads(out.strip().splitlines()[-1])
 
 
+def trace_answers(engine) -> list[tuple[float, int, float]]:
+    """The answer's note-ons as the engine sends them, ``(grid time, note, grid time)``, in a list
+    that fills while it plays (the engine's own ``on_sent`` still runs)."""
+    planned: list[tuple[float, int, float]] = []
+    inner = engine.output.on_sent
+
+    def trace(t: float, msg) -> None:
+        if msg.type == "note_on" and msg.velocity > 0 and msg.channel == engine.settings.channel:
+            planned.append((t, msg.note, t))
+        inner(t, msg)
+
+    engine.output.on_sent = trace
+    return planned
+
+
 def _next_bar_line(engine, after: float) -> float:
     """The first bar line of an internally clocked engine's grid ``after`` seconds from now."""
     k = engine.clock.step_at(time.perf_counter() + after) + 1
@@ -207,16 +222,8 @@ def run_engine(
             )
         )
         events = engine.subscribe(100000)
-        planned: list[tuple[float, int, float]] = []
         engine.start()
-        inner = engine.output.on_sent
-
-        def trace(t: float, msg) -> None:
-            if msg.type == "note_on" and msg.velocity > 0 and msg.channel == engine.settings.channel:
-                planned.append((t, msg.note, t))
-            inner(t, msg)
-
-        engine.output.on_sent = trace
+        planned = trace_answers(engine)
         rig.wire(client)
         rig.go(time.perf_counter() + 0.3 if clock == "external" else _next_bar_line(engine, 0.3))
         rig.played()
