@@ -122,6 +122,22 @@ def test_the_rules_find_what_they_name():
     assert reward(run_rules([n(60)] * 6)[-1]) < -90
 
 
+def test_autocorrelation_reads_the_notes_pitches_not_the_hold_codes():
+    scale = [n(p) for p in (60, 62, 64, 65, 67, 65, 64, 62)]
+    eighths = [e for p in scale * 2 for e in (p, NO_EVENT)]
+    sixteenths = (scale * 4)[:32]
+    v8, v16 = run_rules(eighths), run_rules(sixteenths)
+    # the same notes in 8ths or in 16ths: the same pitch series, the same penalties on their onsets
+    assert [x.autocorr for x in v8[::2]] == pytest.approx([x.autocorr for x in v16[:16]])
+    assert all(x.autocorr == 0 for x in v8[1::2])  # a hold pays nothing
+    assert max(x.autocorr for x in v8) > 0  # a scale up and down again is correlated, and paid for
+
+
+def test_a_hold_after_the_tonic_is_paid_once_not_every_step():
+    v = run_rules([n(60), NO_EVENT, NO_EVENT, NO_EVENT])
+    assert [x.interval for x in v] == [0.0, 0.3, 0.0, 0.0]
+
+
 def test_the_table_counts_as_upstream_does():
     s = Stats()
     s.add([n(60)] * 6 + [NO_EVENT] * 26, C)  # one repeated step, starts on the tonic
