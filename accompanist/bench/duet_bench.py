@@ -39,9 +39,11 @@ def bench_duet(card: ModelCard, runs: int = 1000, seed: int = 0, torch_too: bool
         logits_now()
         i += 1
 
+    spacing = int(card.defaults.get("spacing", 0))  # as the model's card samples live
+
     def play_step() -> None:
         nonlocal i
-        sample_roll_step(logits_now(), steps[(i + 7) % 64, 0], 1.0, rng, 4)
+        sample_roll_step(logits_now(), steps[(i + 7) % 64, 0], 1.0, rng, 4, spacing=spacing)
         i += 1
 
     result = {
