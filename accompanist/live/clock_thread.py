@@ -79,7 +79,7 @@ class ClockThread:
         with self._qlock:
             heard = self.quantizer.peek(k)
         at = self.clock.boundary(k) + self.listen
-        self._work.put(("listen", self._epoch, k - count_in, heard, at, k))
+        self._give_work(("listen", self._epoch, k - count_in, heard, at, k))
 
     def _close_step(self, k: int, count_in: int, ext: ExternalClock | None) -> None:
         """Step k ends: its melody goes to the model worker, the step after it is planned."""
@@ -92,7 +92,7 @@ class ClockThread:
         if (s.metronome or k + 1 < count_in) and (k + 1) % self.steps_per_beat == 0:
             self._click(next_at, (k + 1) % self.steps_per_bar == 0)
         if k >= count_in:
-            self._work.put(("step", self._epoch, k - count_in, closed, next_at, k))
+            self._give_work(("step", self._epoch, k - count_in, closed, next_at, k))
         if ext is not None and self._take_unanchored:
             # a take's first anchor waits for this: by now its first ticks have come, and say
             # when its first step really began (Start itself can come a tick early)

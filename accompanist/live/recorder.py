@@ -25,6 +25,8 @@ TICKS_PER_BEAT = 480
 #: events younger than this wait for the next write: the input poller may still hold older ones
 SETTLE = 0.1
 KEPT = ("note_on", "note_off", "control_change")
+#: seconds of tempo map kept for placing events (see ``Recorder._forget_tempi``)
+TEMPO_MEMORY = 60.0
 
 
 def _vlq(n: int) -> bytes:
@@ -104,6 +106,7 @@ class Recorder:
                 at = tick0 + (t - t0) * old / 60.0 * TICKS_PER_BEAT
                 self._tempi.append((t, at, bpm))
                 self._write_tempo(at, bpm)
+                self._forget_tempi(t)
                 return
             if tick > tick0:
                 real = (tick - tick0) / TICKS_PER_BEAT / (t - t0) * 60.0
@@ -111,6 +114,18 @@ class Recorder:
                 self._write_tempo(tick0, real)
             self._tempi.append((t, float(max(tick, tick0)), bpm))
             self._anchor = t
+            self._forget_tempi(t)
+
+    def _forget_tempi(self, t: float) -> None:
+        """Keep the tempo map's last ``TEMPO_MEMORY`` seconds (and the change in effect before
+        them): following a DAW adds an anchor every step, 28,800 an hour, and every write copied
+        them all. No event waits that long to be placed (``SETTLE``, then a bar)."""
+        cut = t - TEMPO_MEMORY
+        drop = 0
+        while drop + 1 < len(self._tempi) and self._tempi[drop + 1][0] <= cut:
+            drop += 1
+        if drop:
+            del self._tempi[:drop]
 
     def _write_tempo(self, tick: float, bpm: float) -> None:
         if abs(bpm - self._written_bpm) > 0.005:

@@ -23,6 +23,8 @@ POLL = 0.0005
 LISTEN_MAX_MS = 60.0
 #: per-step figures kept: the last few hours of a session, so memory stays flat
 KEEP_STEPS = 100_000
+#: items waiting for the model worker at most (one or two a step: 4-8 s at 120 bpm); the clock never waits
+WORK_QUEUE = 64
 #: what ``Engine.set`` may change while playing; the rest (ports, clock source) need a restart
 LIVE_SETTINGS = frozenset(
     {

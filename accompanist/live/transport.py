@@ -23,7 +23,7 @@ class Transport:
         elif self.clock.last_tick is not None:  # the take ends at the DAW's last tick
             tick = self._song_offset + self.clock.ticks * (TICKS_PER_FILE_BEAT // TICKS_PER_BEAT)
             self.recorder.tempo(self.clock.last_tick, self.clock.bpm, tick=tick)
-        self._work.put(("release", state == "playing"))
+        self._give_work(("release", state == "playing"))
         self._emit("transport", state=state, **info)
 
     def _take_offset(self, step: int) -> None:
