@@ -147,6 +147,8 @@ def test_respond_mode_answers_a_call_from_the_next_bar_line_through_jack(tmp_pat
     g_major = {7, 9, 11, 0, 2, 4, 6}
     assert np.mean([m.note % 12 in g_major for _, m in answer]) >= 0.9
     no_stuck_notes(rig.sent)
+    names = [t.name for t in mido.MidiFile(tmp_path / "session.mid").tracks]
+    assert names == ["conductor", "player", "answer"]  # as `accompanist respond` names its tracks
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")

@@ -196,7 +196,9 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
         path = s.record or Path("accompanist-sessions") / f"session-{datetime.now():%Y%m%d-%H%M%S}.mid"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.recorder = Recorder(path, s.bpm, start, self.program, s.channel)
+            # named as `accompanist respond` names its tracks when the session starts answering calls
+            answer_name = "answer" if s.mode == "respond" else "accompaniment"
+            self.recorder = Recorder(path, s.bpm, start, self.program, s.channel, answer_name)
             self.recorder.write()
         except (OSError, AccompanistError) as exc:
             self._close_ports()

@@ -58,7 +58,9 @@ class _Track:
 
 
 class Recorder:
-    def __init__(self, path: Path, bpm: float, start: float, program: int, channel: int):
+    def __init__(
+        self, path: Path, bpm: float, start: float, program: int, channel: int, answer_name: str = "accompaniment"
+    ):
         self.path = Path(path)
         self.start = start
         self.program, self.channel = program, channel
@@ -70,7 +72,7 @@ class Recorder:
         self._player = _Track([mido.MetaMessage("track_name", name="player")])
         self._answer = _Track(
             [
-                mido.MetaMessage("track_name", name="accompaniment"),
+                mido.MetaMessage("track_name", name=answer_name),
                 mido.Message("program_change", channel=channel, program=program),
             ]
         )
