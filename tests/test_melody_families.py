@@ -3,6 +3,8 @@ answers that fill their bars, the music-theory rules, and `respond` with every m
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from helpers import TINY_LM, TINY_MELODY, TINY_NOTES, TINY_RL, TINY_VRASH
@@ -136,6 +138,14 @@ def test_autocorrelation_reads_the_notes_pitches_not_the_hold_codes():
 def test_a_hold_after_the_tonic_is_paid_once_not_every_step():
     v = run_rules([n(60), NO_EVENT, NO_EVENT, NO_EVENT])
     assert [x.interval for x in v] == [0.0, 0.3, 0.0, 0.0]
+
+
+def test_a_motif_pays_the_notes_that_make_it_not_the_holds_after():
+    phrase = [n(60), n(62), n(64), NO_EVENT, n(62), NO_EVENT, n(60), NO_EVENT]
+    v = run_rules(phrase * 2)[7:]  # every window of 8 steps from the eighth on holds a motif
+    assert all(x.motif for x in v)  # the statistic counts each such step, as upstream's table does
+    paid = [reward(x) - reward(replace(x, motif=0, repeated_motif=False)) > 0 for x in v]
+    assert paid == [e >= 2 for e in (phrase * 2)[7:]]  # the reward, only the steps that strike
 
 
 def test_the_table_counts_as_upstream_does():

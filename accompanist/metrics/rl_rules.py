@@ -28,6 +28,10 @@ Rules and values are upstream's (``../shared/REFERENCE.md``), with these departu
   its note; upstream paid it on every step, so a tonic held for two bars earned 1.5 a step (more
   than any interval, 0.4 for a step) and holding won: with the autocorrelation change alone the
   tuner still held (in motif 33 -> 1.6 %, leaps resolved 88 -> 60 % on validation calls).
+- The motif rewards are paid on the steps that strike a note. Upstream paid them on every step
+  whose last 8 steps held a motif, holds included, so the cheapest way to keep earning them was
+  to hold (the tuned model did: in motif 7 %). The statistic "in motif" still counts every step,
+  as upstream's table does.
 Everything else, including the quirks of the windows (the motif looks at the last 8 steps, rests
 and holds included; a leap resolved by an opposite leap needs 7 steps between), is upstream's.
 """
@@ -75,6 +79,7 @@ class Verdicts:
     leap: int = 0  #: +1 resolved, -1 a second leap the same way
     high_unique: bool = False
     low_unique: bool = False
+    struck: bool = False  #: the step strikes a note
 
 
 def _autocorr(x: np.ndarray, lag: int) -> float:
@@ -172,6 +177,7 @@ def judge(prev: list[int], a: int, key: Key, leaps: Leaps, length: int = LENGTH)
     beat = len(prev)
     s = prev + [a]
     v = Verdicts()
+    v.struck = a >= 2
     v.in_key = a < 2 or pitch_of(a) % 12 in key.pitch_classes
     is_tonic = a >= 2 and pitch_of(a) % 12 == key.tonic
     if beat in (0, length - 4):
@@ -207,7 +213,7 @@ def reward(v: Verdicts) -> float:
     r += 3.0 if v.tonic else 0.0
     r += -100.0 if v.repeated else 0.0
     r -= v.autocorr
-    if v.motif:
+    if v.motif and v.struck:
         r += 3.0 + 0.3 * (v.motif - 3)
         if v.repeated_motif:
             r += 4.0 + (v.motif - 3)
