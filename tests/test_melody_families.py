@@ -51,6 +51,31 @@ def test_vrash_graphs_match_torch(tiny_runs, tmp_path):
         assert check_parity(model, tmp_path / name, steps=60, seed=2) <= 1e-4
 
 
+def test_word_dropout_hides_the_history_in_training_only():
+    import torch
+
+    from accompanist.models.vrash import Vrash, VrashConfig
+
+    torch.manual_seed(0)
+    model = Vrash(VrashConfig(latent=4, hidden=16, encoder=8, dropout=0.0, word_dropout=1.0))
+    b, t = 2, 6
+    batch = {
+        "pc": torch.randint(0, 12, (b, t)),
+        "octave": torch.randint(0, 3, (b, t)),
+        "dur": torch.randint(0, 8, (b, t)),
+        "phase": torch.arange(t).repeat(b, 1),
+        "mask": torch.ones(b, t),
+    }
+    other = dict(batch, pc=(batch["pc"] + 5) % 12)  # other notes to read as history
+    mu = torch.zeros(b, 4)
+    model.encode = lambda *args: (mu, torch.zeros_like(mu))  # one latent for both phrases
+    with torch.no_grad():
+        model.train()  # every history note hidden: the decoder reads only positions and z
+        assert torch.allclose(model(batch, sample=False)[0], model(other, sample=False)[0])
+        model.eval()  # answering: the history is read
+        assert not torch.allclose(model(batch, sample=False)[0], model(other, sample=False)[0])
+
+
 def test_rl_card_holds_both_tables(tiny_models):
     c = card(tiny_models, TINY_RL).data
     assert c["family"] == "rl" and c["model"]["stage"] == "tuned"

@@ -113,6 +113,7 @@ def _add_train(sub) -> None:
     v.add_argument("--bars", type=int, default=2, help="bars a phrase")
     v.add_argument("--anneal-steps", type=int, default=3000, help="batches over which the KL weight rises to 1")
     v.add_argument("--free-bits", type=float, default=0.1, help="nats a latent dimension may hold at no cost")
+    v.add_argument("--word-dropout", type=float, default=0.0, help="share of history notes hidden in training")
     v.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
     n = fam.add_parser("note-rnn", help="the RL tuner's note RNN (seed 002, stage 1): the reward model and start")
     _common_train(n)
@@ -242,7 +243,9 @@ def _train_melody(a: argparse.Namespace, run_dir: Path, lo: int, hi: int) -> int
         from accompanist.models.vrash import VrashConfig
         from accompanist.training import vrash_task
 
-        model_cfg = VrashConfig(latent=a.latent, hidden=a.hidden, encoder=a.encoder, dropout=a.dropout)
+        model_cfg = VrashConfig(
+            latent=a.latent, hidden=a.hidden, encoder=a.encoder, dropout=a.dropout, word_dropout=a.word_dropout
+        )
         vcfg = vrash_task.VrashTrainConfig(a.bars, a.anneal_steps, a.free_bits)
         cfg = _train_config(a, 128, 2e-3)
         state = vrash_task.run(a.name, model_cfg, data_cfg, vcfg, cfg, run_dir, resume=a.resume)

@@ -18,7 +18,9 @@ Where we depart, and why:
   at every step, the vector cannot be forgotten over a phrase, which weakens posterior collapse.
 - KL annealing (the weight rises linearly from 0 over the first epochs) and free bits (no KL
   penalty below a floor per dimension), the standard cures for posterior collapse in text VAEs
-  (Bowman et al. 2016; Kingma et al. 2016). The card reports the KL per dimension.
+  (Bowman et al. 2016; Kingma et al. 2016). The card reports the KL per dimension. Optionally
+  word dropout (Bowman et al. 2016): in training a share of the history's notes is replaced by
+  the start symbol (its position kept), so the decoder must take what it cannot read from z.
 - Three output heads: pitch class (with rest), octave and length, independent given the state;
   the octave of a rest is not scored.
 - ``latent=0`` is the plain language model the paper compares against: the same embeddings,
@@ -45,6 +47,7 @@ class VrashConfig:
     embed_dur: int = 16
     embed_phase: int = 16
     dropout: float = 0.2
+    word_dropout: float = 0.0  #: share of history notes hidden from the decoder in training
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -127,6 +130,10 @@ class Vrash(nn.Module):
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
         start = lambda x, v: torch.cat([torch.full_like(x[:, :1], v), x[:, :-1]], dim=1)  # noqa: E731
         prev = (start(pc, START_CLASS), start(octave, 0), start(dur, 0), start(phase, 0))
+        if self.training and self.cfg.word_dropout > 0:  # hide notes of the history: lean on z
+            hide = torch.rand_like(pc, dtype=torch.float32) < self.cfg.word_dropout
+            pc0, oct0, dur0, ph0 = prev
+            prev = (pc0.masked_fill(hide, START_CLASS), oct0.masked_fill(hide, 0), dur0.masked_fill(hide, 0), ph0)
         p, o, d, _ = self.decode(prev, phase, z, self.initial_state(z, b))
         return p, o, d, mu, logvar
 
