@@ -34,6 +34,8 @@ def test_clock_and_transport_pass_when_following_a_daw_up_to_their_rate():
     # a burst of 10,000 in the next second: the rate passes, and what the bucket had saved (< 1 s worth)
     burst = flood(g, [0xF8], 10_000, 1.0, start=1.0)
     assert 1000 <= burst <= 2000 and g.dropped["clock"] == 10_000 - burst
+    # a tick flood never takes the DAW's Stop, Start or Song Position with it
+    assert g.admit([0xFC], 2.0) and g.admit([0xFA], 2.0) and g.admit([0xF2, 0, 0], 2.0)
 
 
 def test_note_ons_over_their_rate_are_dropped_but_no_note_off_ever_is():
@@ -47,8 +49,10 @@ def test_note_ons_over_their_rate_are_dropped_but_no_note_off_ever_is():
 
 def test_control_changes_pass_at_a_hands_speed_and_are_capped_in_a_flood():
     g = InputGuard()
-    assert flood(g, [0xB0, 64, 127], 200, 1.0) == 200  # pedal and a fast mod-wheel sweep
-    assert flood(g, [0xB0, 1, 5], 20_000, 1.0) < 2100
+    assert flood(g, [0xB0, 1, 64], 200, 1.0) == 200  # a fast mod-wheel sweep
+    assert flood(g, [0xB0, 1, 5], 20_000, 1.0, start=1.0) < 2100
+    # with the bucket empty, a pedal let up (it ends the notes it held) and All Notes Off still pass
+    assert g.admit([0xB0, 64, 0], 2.0) and g.admit([0xB0, 123, 0], 2.0) and g.admit([0xB0, 66, 0], 2.0)
 
 
 def test_with_an_input_channel_other_channels_are_ignored_before_decoding():

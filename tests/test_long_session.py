@@ -35,12 +35,37 @@ def test_two_hours_following_a_daw_keep_the_recorders_memory_to_its_recording(tm
     path = rec.write()
     grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(base, "filename"))
     tracemalloc.stop()
-    assert len(rec._tempi) <= TEMPO_MEMORY / STEP + 2  # a minute of anchors, not 57,600
+    # a minute of anchors and what still waits to be written (written each 2 minutes here, each
+    # bar live), not 57,600
+    assert len(rec._tempi) <= (TEMPO_MEMORY + 120) / STEP + 2
     recording = path.stat().st_size
     assert recording > 400_000  # two hours of notes (57,600 note-ons and offs a part), all kept
     assert grown < 2 * recording + 5_000_000, (grown, recording)  # the recording's bytes, little else
     # and the file reads back whole
     assert sum(1 for m in mido.MidiFile(path).tracks[1] if m.type == "note_on") == steps // 4
+
+
+def test_a_note_played_before_a_long_daw_pause_is_placed_where_it_was_played(tmp_path):
+    rec = Recorder(tmp_path / "pause.mid", 120.0, 0.0, 48, 1)
+    for k in range(1, 65):  # four bars following the DAW, one anchor a 16th (120 ticks)
+        rec.tempo(k * STEP, 120.0, tick=k * 120.0)
+    rec.played(8.05, mido.Message("note_on", note=60, velocity=90))  # just after the last anchor
+    rec.played(8.10, mido.Message("note_off", note=60))
+    # the DAW stops for two minutes; the next take starts where the file has got to by then (the
+    # engine's transport puts it on the next bar after the time that passed), and plays on
+    resume = 128 * 120 * 8  # 120 s later at 120 bpm: 960 16ths on
+    for k in range(64):
+        rec.tempo(128.0 + k * STEP, 120.0, tick=resume + k * 120.0)
+    path = rec.write()
+    on = next(m for m in _absolute(mido.MidiFile(path).tracks[1]) if m[1].type == "note_on")
+    assert on[0] == round(64 * 120 + 0.05 * 960), on  # the tick it was played at, not tick 0
+
+
+def _absolute(track):
+    t = 0
+    for m in track:
+        t += m.time
+        yield t, m
 
 
 def test_a_flooding_input_keeps_a_guard_of_fixed_size():
@@ -57,9 +82,14 @@ def test_the_model_workers_queue_never_makes_the_clock_wait():
     from accompanist.live.settings import WORK_QUEUE
 
     engine = Engine(Settings(mode="duet", api="jack"))  # not started: nobody takes the work
+    engine._give_work(("release", True))  # a DAW's Start: never dropped, however far behind
     for k in range(1000):
+        engine._give_work(("listen", 0, k, None, 0.0, k))
         engine._give_work(("step", 0, k, None, 0.0, k))
-    assert engine._work.qsize() == WORK_QUEUE and engine.stats.missed == 1000 - WORK_QUEUE
+    items = list(engine._work.queue)
+    assert len(items) == WORK_QUEUE and engine.stats.missed == 2001 - WORK_QUEUE
+    assert items[0] == ("release", True)  # the answers went first, then the oldest steps
+    assert all(w[0] == "step" for w in items[1:-1])
 
 
 def test_an_hour_on_the_panels_roll_keeps_what_its_window_shows(qtbot):

@@ -452,7 +452,7 @@ class Panel(QWidget):
         elif kind == "settings":
             self._show_status()
             if "mode" in ev and self.engine is not None:  # the meter and the scorecard start again
-                self.score.reset(self.engine.output.sent, since=self.steps)
+                self.score.reset(self.engine.output.timed, since=self.steps)
         elif kind == "step":
             self.steps = ev["step"] + 1
         self.score.feed(ev)
@@ -476,7 +476,7 @@ class Panel(QWidget):
 
     def _poll_timing(self) -> None:
         if self.engine is not None:
-            self.score.poll(self.engine.output.errors, self.engine.output.sent)
+            self.score.poll(self.engine.output.errors, self.engine.output.timed)
 
     def say(self, line: str, error: bool = False) -> None:
         """A line in the log (and, for an error, the status line too). Advice written for the

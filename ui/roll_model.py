@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from accompanist.music.roll import roll_to_notes
 
+MAX_NOTES = 1024  #: notes a part keeps at most, whatever the clock does
+
 
 @dataclass
 class RollNote:
@@ -93,10 +95,12 @@ class RollModel:
                 break
         if ev["velocity"] > 0:
             notes.append(RollNote(ev["note"], at))
+            if len(notes) > MAX_NOTES:  # no steps come while a DAW is stopped: nothing scrolls away
+                del notes[: len(notes) - MAX_NOTES]
 
     def _forget(self) -> None:
         """Drop what has scrolled out of the window, so a long session keeps a short list."""
-        first, _ = self.window()
+        first = self.window()[0] - self.steps_per_bar  # a bar more than shown: the scorecard reads 4
         for notes in (self.player, self.answer, self.ghosts):
             notes[:] = [n for n in notes if n.end is None or n.end >= first]
         self.ghosts = [g for g in self.ghosts if g.start > self.current + 1]  # begun: a real note now

@@ -65,7 +65,7 @@ class Scorecard(QWidget):
 
     def poll(self, errors, sent: int) -> None:
         """Read the newest output timing errors (seconds; a deque the scheduler appends to) sent
-        since the last reset (``sent``: messages sent in all)."""
+        since the last reset (``sent``: messages timed in all, ``Scheduler.timed``)."""
         new = max(0, min(RECENT, sent - self.mark))
         # one C-level pass: no Python runs while the list is taken, so the deque cannot change under it
         latest = list(itertools.islice(reversed(errors), new))

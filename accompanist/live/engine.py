@@ -95,7 +95,7 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
             )
         self.stats = Stats()
         self._events: list[queue.Queue] = []
-        self._work: queue.Queue = queue.Queue(WORK_QUEUE)  #: steps for the model worker (``_give_work``)
+        self._work: queue.Queue = queue.Queue()  #: items for the model worker, bounded by ``_give_work``
         self._qlock = threading.Lock()
         self._port_lock = threading.Lock()  #: held while the input port is polled or swapped
         self._mode_lock = threading.Lock()
@@ -118,19 +118,21 @@ class Engine(Answering, ClockThread, InputThread, PortWatch, Transport):
     # --- the face ---------------------------------------------------------------------------
 
     def _give_work(self, item) -> None:
-        """Hand the model worker an item without ever making the clock wait: a worker this far
-        behind (``WORK_QUEUE`` items, 4-8 s of 16ths at 120 bpm) has missed those steps anyway, so
-        the oldest goes, counted as a missed deadline."""
-        while True:
-            try:
-                self._work.put_nowait(item)
-                return
-            except queue.Full:
-                try:
-                    if self._work.get_nowait() is not None:
+        """Hand the model worker an item without ever making the clock wait. A worker this far
+        behind (``WORK_QUEUE`` items, 4-8 s of 16ths at 120 bpm) has missed those deadlines
+        anyway: the oldest "listen" item goes (an answer only), else the oldest "step" (counted
+        missed); a DAW's release and the stop sentinel are never dropped."""
+        q = self._work
+        with q.mutex:  # the queue's own lock: the check and the drop are one step
+            if len(q.queue) >= WORK_QUEUE:
+                for kind in ("listen", "step"):
+                    at = next((i for i, w in enumerate(q.queue) if w is not None and w[0] == kind), None)
+                    if at is not None:
+                        del q.queue[at]
+                        q.unfinished_tasks -= 1
                         self.stats.missed += 1
-                except queue.Empty:
-                    pass
+                        break
+        q.put_nowait(item)  # unbounded underneath: never blocks
 
     def subscribe(self, maxsize: int = 10000) -> queue.Queue:
         q: queue.Queue = queue.Queue(maxsize)

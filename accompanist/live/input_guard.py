@@ -12,7 +12,9 @@ sorted by their status byte before they are decoded, and:
   worth), and the excess is *dropped*, counted by kind: note-ons over 1,000 a second (a trill by
   two hands is 30), control changes over 1,000 (a fast mod-wheel sweep is about 100), clock and
   transport over 1,000 (a DAW at 300 bpm ticks 120 times a second);
-* note-offs (and note-ons of velocity 0) are never dropped: a note the player ends must end;
+* note-offs (and note-ons of velocity 0) are never dropped: a note the player ends must end; nor
+  are the pedals (sustain, sostenuto, soft: a pedal let up ends notes), channel mode messages
+  (All Notes Off) and, following a DAW, Start, Stop, Continue and Song Position;
 * with an input channel set (``--in-channel``), channel messages on any other channel are ignored.
 
 Each poll also reads at most ``MAX_BATCH`` messages; the rest wait in rtmidi's own queue (4,096
@@ -93,7 +95,7 @@ class InputGuard:
             if kind is None or not self.follow_clock:
                 self.ignored[kind or "system"] += 1
                 return False
-            return self._take("clock", kind, t)
+            return kind != "clock" or self._take("clock", kind, t)  # Start, Stop and Song Position always pass
         high = status & 0xF0
         if self.channel is not None and status & 0x0F != self.channel:
             self.ignored["other_channel"] += 1
@@ -105,6 +107,8 @@ class InputGuard:
             return True  # a note ends: never dropped
         if high == 0x90:
             return self._take("note_on", "note_on", t)
+        if data[1] in (64, 66, 67) or data[1] >= 120:
+            return True  # the pedals (a pedal up ends notes) and channel mode messages: never dropped
         return self._take("control_change", "control_change", t)
 
     def _take(self, bucket: str, kind: str, t: float) -> bool:

@@ -81,6 +81,7 @@ class Scheduler:
         self.channels: set[int] = set()
         self.errors: deque[float] = deque(maxlen=KEEP_ERRORS)  #: seconds late (negative: early) per message
         self.sent = 0
+        self.timed = 0  #: messages timed against their due time (``errors`` holds the newest)
         self._thread = threading.Thread(target=self._run, name="accompanist-output", daemon=True)
 
     def start(self) -> None:
@@ -121,7 +122,7 @@ class Scheduler:
             with self._send_lock:
                 # a panic between the pop and here has released everything: a note taken off the
                 # heap before it must not sound after it (nobody would release it)
-                if panics != self._panics and msg.type not in REALTIME:
+                if panics != self._panics and msg.type not in REALTIME and timed:
                     continue
                 self._send_locked(msg, due if timed else None, self.lead)
 
@@ -143,6 +144,7 @@ class Scheduler:
         now = time.perf_counter()
         if due is not None:
             self.errors.append(now - due)
+            self.timed += 1
         self.sent += 1
         # the time it sounds on the grid's terms: a panic's release, sent now, arrives as late as
         # a planned note sent ``lead`` early arrives on time (the recording must not put it first)
@@ -174,7 +176,7 @@ class Scheduler:
         """Now: forget every planned note, release every sounding note, and send All Notes Off
         (CC 123) on every channel used. Planned MIDI clock stays."""
         with self._cv:
-            self._heap = [e for e in self._heap if e[2].type in REALTIME]
+            self._heap = [e for e in self._heap if e[2].type in REALTIME or not e[3]]  # a program change stays
             heapq.heapify(self._heap)
         with self._send_lock:
             self._panics += 1

@@ -25,6 +25,7 @@ TICKS_PER_BEAT = 480
 #: events younger than this wait for the next write: the input poller may still hold older ones
 SETTLE = 0.1
 KEPT = ("note_on", "note_off", "control_change")
+MIN_BPM, MAX_BPM = 4.0, 1000.0
 #: seconds of tempo map kept for placing events (see ``Recorder._forget_tempi``)
 TEMPO_MEMORY = 60.0
 
@@ -111,7 +112,9 @@ class Recorder:
                 self._forget_tempi(t)
                 return
             if tick > tick0:
-                real = (tick - tick0) / TICKS_PER_BEAT / (t - t0) * 60.0
+                # kept within what a tempo event can hold (mido: at most 2^24 - 1 us a beat, 3.6
+                # bpm), whatever the anchors say (a DAW paused between two of them)
+                real = min(max((tick - tick0) / TICKS_PER_BEAT / (t - t0) * 60.0, MIN_BPM), MAX_BPM)
                 self._tempi[-1] = (t0, tick0, real)
                 self._write_tempo(tick0, real)
             self._tempi.append((t, float(max(tick, tick0)), bpm))
@@ -122,7 +125,9 @@ class Recorder:
         """Keep the tempo map's last ``TEMPO_MEMORY`` seconds (and the change in effect before
         them): following a DAW adds an anchor every step, 28,800 an hour, and every write copied
         them all. No event waits that long to be placed (``SETTLE``, then a bar)."""
-        cut = t - TEMPO_MEMORY
+        # and never past an event still waiting to be placed: a DAW stopped for minutes writes
+        # nothing meanwhile, and the bar before its Stop is placed by anchors older than that
+        cut = min([t - TEMPO_MEMORY, *(e[0] for e in self._pending)])
         drop = 0
         while drop + 1 < len(self._tempi) and self._tempi[drop + 1][0] <= cut:
             drop += 1
