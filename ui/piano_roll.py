@@ -43,17 +43,14 @@ class PianoRoll(QWidget):
         self.view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.labels = QLabel()  # C labels at the left, redrawn only when the rows change
         self.labels.setFixedWidth(30)
-        self.count_in = QLabel("")
-        self.count_in.setStyleSheet("color: #dc1e1e; font-weight: bold;")
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.labels)
         row.addWidget(self.view, 1)
-        col = QVBoxLayout(self)
+        col = QVBoxLayout(self)  # the count-in is said by the "where am I" line above
         col.setContentsMargins(0, 0, 0, 0)
         col.addLayout(row, 1)
-        col.addWidget(self.count_in)
         self._timer = QTimer(self)
         self._timer.setInterval(1000 // FPS)
         self._timer.timeout.connect(self.tick)
@@ -78,8 +75,6 @@ class PianoRoll(QWidget):
             self._timer.stop()
         if kind in ("step", "note_in", "note_out", "planned", "pass", "panic", "clear", "settings", "stopped"):
             self._sync()
-        if kind == "step":
-            self.count_in.setText("count-in" if self.model.count_in else "")
 
     def set_meter(self, steps_per_beat: int, beats_per_bar: int) -> None:
         self.model.steps_per_beat, self.model.beats_per_bar = steps_per_beat, beats_per_bar

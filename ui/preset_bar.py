@@ -60,37 +60,35 @@ class PresetBar(QWidget):
     def save(self, name: str, description: str, replace: bool = False) -> bool:
         from accompanist.presets import save_preset, settings_to_preset
 
-        try:
-            path = save_preset(name.strip(), description.strip(), settings_to_preset(self._settings()), replace)
-        except AccompanistError as exc:
-            self._say(str(exc), error=True)
-            return False
-        self._say(f"preset {name.strip()} saved to {path}")
-        self.reload(select=name.strip())
-        return True
+        name = name.strip()
+        settings = settings_to_preset(self._settings())
+        return self._attempt(
+            lambda: save_preset(name, description.strip(), settings, replace),
+            lambda path: f"preset {name} saved to {path}",
+            name,
+        )
 
     def rename(self, old: str, new: str) -> bool:
         from accompanist.presets import rename_preset
 
-        try:
-            rename_preset(old, new.strip())
-        except AccompanistError as exc:
-            self._say(str(exc), error=True)
-            return False
-        self._say(f"preset {old} renamed {new.strip()}")
-        self.reload(select=new.strip())
-        return True
+        new = new.strip()
+        return self._attempt(lambda: rename_preset(old, new), lambda _: f"preset {old} renamed {new}", new)
 
     def delete(self, name: str) -> bool:
         from accompanist.presets import delete_preset
 
+        return self._attempt(lambda: delete_preset(name), lambda _: f"preset {name} deleted", None)
+
+    def _attempt(self, act: Callable[[], object], done: Callable[[object], str], select: str | None) -> bool:
+        """Do one verb: refused, its one line is said and nothing changes; done, it is said and
+        the list is read again with ``select`` chosen."""
         try:
-            delete_preset(name)
+            got = act()
         except AccompanistError as exc:
             self._say(str(exc), error=True)
             return False
-        self._say(f"preset {name} deleted")
-        self.reload()
+        self._say(done(got))
+        self.reload(select=select)
         return True
 
     def _ask_save(self) -> None:

@@ -16,9 +16,11 @@ import math
 import numpy as np
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from accompanist.live.modes import melody_tokens
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
 from accompanist.music import roll
-from accompanist.music.tokens import HOLD, REST
+from accompanist.music.notes import Note
+from accompanist.music.tokens import REST
 from accompanist.ui.roll_model import RollModel
 
 #: Bach's alto, tenor and bass against the soprano, the duet issue's bands: (low, high)
@@ -118,24 +120,12 @@ def _nan(v) -> bool:
 
 
 def _grid(model: RollModel, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-    """The roll's notes on steps ``start``..``end``: the player's top line as melody tokens, the
-    answer as a (steps, 2, 84) roll. A note covers the steps its rounded start and end span."""
-    n = end - start
-    melody = np.full(n, REST, np.int64)
-    top = np.full(n, -1)
-    for note in model.player:
-        a, b = round(note.start), round(end if note.end is None else note.end)
-        for s in range(max(a, start), min(max(b, a + 1), end)):
-            if note.pitch > top[s - start]:
-                top[s - start] = note.pitch
-                melody[s - start] = note.pitch if s == a else HOLD
-    answer = roll.empty(n)
-    for note in model.answer:
-        p = note.pitch - roll.PITCH_LO
-        if not 0 <= p < roll.N_PITCHES:
-            continue
-        a, b = round(note.start), round(end if note.end is None else note.end)
-        for s in range(max(a, start), min(max(b, a + 1), end)):
-            answer[s - start, roll.FRAME, p] = 1
-            answer[s - start, roll.ONSET, p] = s == a
-    return melody, answer
+    """The roll's notes on steps ``start``..``end`` as the engine hears and the metrics read
+    them: the player's as melody tokens (``live.modes.melody_tokens``), the answer as a roll."""
+
+    def part(notes) -> np.ndarray:
+        spans = [(n, end if n.end is None else n.end) for n in notes]
+        inside = [Note(n.pitch, max(n.start - start, 0.0), stop - start) for n, stop in spans if stop > start]
+        return roll.notes_to_roll(inside, 1.0, length=end - start)
+
+    return melody_tokens(part(model.player)), part(model.answer)

@@ -13,26 +13,29 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from accompanist.bench.live_bench import Rig, _connect, _errors, _next_bar_line, _pct, _rss_mb, trace_answers
+from accompanist.bench.live_bench import (
+    Rig,
+    _connect,
+    _errors,
+    _next_bar_line,
+    _pct,
+    _rss_mb,
+    spawn_ready,
+    trace_answers,
+)
 from accompanist.errors import AccompanistError
 
 
 class Flooder:
     def __init__(self, name: str, rate: float, seconds: float):
-        cmd = [sys.executable, "-m", "accompanist.bench.flooder", "--name", name]
-        cmd += ["--rate", str(rate), "--seconds", str(seconds)]
         self.name = name
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        if self.proc.stdout.readline().strip() != "ready":
-            raise AccompanistError(f"bench flooder did not start: {self.proc.stderr.read()[-500:]}")
+        args = ["--name", name, "--rate", str(rate), "--seconds", str(seconds)]
+        self.proc = spawn_ready("accompanist.bench.flooder", *args)
 
     def go(self, at: float) -> None:
         self.proc.stdin.write(f"go {at!r}\n")

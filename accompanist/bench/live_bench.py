@@ -102,17 +102,21 @@ def _connect(src: str, dst: str) -> None:
         raise AccompanistError(f"jack_connect {src} {dst} failed: {r.stderr.strip()}")
 
 
+def spawn_ready(module: str, *args: str) -> subprocess.Popen:
+    """``python -m module args`` as a process of its own, once it has said ``ready`` (its ports
+    exist); it then waits for ``go T`` on its standard input."""
+    cmd = [sys.executable, "-m", module, *args]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        raise AccompanistError(f"{module} did not start: {proc.stderr.read()[-500:]}")
+    return proc
+
+
 class Rig:
     def __init__(self, name: str, seconds: float, bpm: float, clock: bool = False):
-        cmd = [sys.executable, "-m", "accompanist.bench.live_rig", "--name", name]
-        cmd += ["--seconds", str(seconds), "--bpm", str(bpm)]
-        cmd += ["--clock"] if clock else []
         self.name = name
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        if self.proc.stdout.readline().strip() != "ready":
-            raise AccompanistError(f"bench rig did not start: {self.proc.stderr.read()[-500:]}")
+        args = ["--name", name, "--seconds", str(seconds), "--bpm", str(bpm), *(["--clock"] if clock else [])]
+        self.proc = spawn_ready("accompanist.bench.live_rig", *args)
 
     def wire(self, engine_client: str) -> None:
         _connect(f"{self.name}-player-out:out", f"{engine_client}-in:in")

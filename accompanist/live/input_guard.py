@@ -10,8 +10,8 @@ sorted by their status byte before they are decoded, and:
   *ignored*, counted by kind, at the cost of one lookup;
 * kinds it reads pass while their kind is under its rate (a token bucket holding one second's
   worth), and the excess is *dropped*, counted by kind: note-ons over 1,000 a second (a trill by
-  two hands is 30), control changes over 1,000 (a fast mod-wheel sweep is about 100), clock and
-  transport over 1,000 (a DAW at 300 bpm ticks 120 times a second);
+  two hands is 30), control changes over 1,000 (a fast mod-wheel sweep is about 100), clock ticks
+  over 1,000 (a DAW at 300 bpm ticks 120 times a second);
 * note-offs (and note-ons of velocity 0) are never dropped: a note the player ends must end; nor
   are the pedals (sustain, sostenuto, soft: a pedal let up ends notes), channel mode messages
   (All Notes Off) and, following a DAW, Start, Stop, Continue and Song Position;
