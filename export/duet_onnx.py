@@ -175,6 +175,7 @@ def export_run(
     listen_ms: float = 0.0,
     cover: int = 0,
     spacing: int = 0,
+    pulse: float = 0.0,
 ) -> Path:
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``max_notes``,
     ``key_lock`` and ``two_part`` become the model's default sampling (see duet_priors)."""
@@ -208,7 +209,7 @@ def export_run(
             "two_part": two_part,
             "cover": cover,
             "spacing": spacing,
-            **({"hold": hold, "listen_ms": listen_ms} if cfg.variant == "listen" else {}),
+            **({"hold": hold, "pulse": pulse, "listen_ms": listen_ms} if cfg.variant == "listen" else {}),
             "channel": 1,
             "program": program,
         },

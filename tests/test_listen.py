@@ -144,6 +144,28 @@ def test_the_hold_prior_keeps_the_texture_still_between_the_pulse_and_the_tune()
     assert free[roll.ONSET, 43]
 
 
+def test_the_pulse_prior_re_strikes_held_notes_with_the_melody_only():
+    from accompanist.inference.duet_priors import StepSampler
+
+    logits = np.full(2 * roll.N_PITCHES, -8.0)
+    logits[[36, 40, 43]] = 6.0  # C major goes on sounding ...
+    logits[roll.N_PITCHES + np.array([36, 40, 43])] = -8.0  # ... and the model would rather not re-strike it
+    before = np.zeros(roll.N_PITCHES, np.uint8)
+    before[[36, 40, 43]] = 1
+    quiet = roll.empty(1)[0]
+    quiet[roll.FRAME, 24] = 1
+    struck = quiet.copy()
+    struck[roll.ONSET, 24] = 1
+    rng = np.random.default_rng(0)
+    sampler = StepSampler(1.0, 4, 0.0, 0.0, hold=0.0, steps_per_beat=4, pulse=20.0)
+    with_the_tune = sampler.sample(logits, struck, before, rng, phase=2)
+    assert with_the_tune[roll.ONSET, [36, 40, 43]].all()  # struck again with the player
+    held = sampler.sample(logits, quiet, before, rng, phase=4)
+    assert held[roll.FRAME, [36, 40, 43]].all() and not held[roll.ONSET].any()  # no strike, no pulse
+    plain = StepSampler(1.0, 4, 0.0, 0.0, hold=0.0, steps_per_beat=4).sample(logits, struck, before, rng, phase=2)
+    assert plain[roll.ONSET].sum() < 3
+
+
 def test_the_two_bar_memory_cannot_drift_over_a_long_session(use_tiny_models):
     """The hearing model keeps no recurrent state: after 3,200 steps of a looped medley its
     memory is exactly the pitch classes of the last 32 steps, as on the first pass."""

@@ -48,6 +48,7 @@ def _add_eval(sub) -> None:
     p.add_argument("--hold", type=float, default=None, help="duet, hearing: penalty on strikes off the pulse")
     p.add_argument("--cover", type=int, default=None, help="duet: notes at least under a sounding melody")
     p.add_argument("--spacing", type=int, default=None, help="duet: least semitones between answer notes")
+    p.add_argument("--pulse", type=float, default=None, help="duet, hearing: bonus on re-striking with the melody")
     p.add_argument("--call-bars", type=int, default=2, help="melody: bars of each held-out melody played as the call")
     p.add_argument("--answer-bars", type=int, default=2, help="melody: bars of each answer")
     p.add_argument("--duration-temperature", type=float, default=None, help="melody: (default: the temperature)")
@@ -175,7 +176,7 @@ def _eval_tunes(a: argparse.Namespace) -> int:
         for lm in listen:
             check_listen(lm)
         for t in a.temperature or [1.0]:
-            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold, a.cover, a.spacing)
+            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold, a.cover, a.spacing, a.pulse)
             player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)
             got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
             rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]
@@ -184,6 +185,9 @@ def _eval_tunes(a: argparse.Namespace) -> int:
                 from accompanist.export.card import write_card
 
                 stored = card_figures(got, a.tunes, player, sampling)
+                # the priors the card held when measured, so a later change of default shows
+                priors = ("max_notes", "key_lock", "two_part", "hold", "pulse", "cover", "spacing")
+                stored["sampling"] = {k: card.defaults[k] for k in priors if k in card.defaults} | stored["sampling"]
                 card.data.setdefault("metrics", {})[f"tunes_{a.tunes}@{t}"] = stored
                 write_card(card.folder, card.data)
     print(json.dumps(rows, indent=2) if a.json else "\n".join(format_rows(rows)))

@@ -59,6 +59,7 @@ class Sampling:
     hold: float | None = None
     cover: int | None = None
     spacing: int | None = None
+    pulse: float | None = None
 
 
 def melody_tokens_of(played: np.ndarray) -> np.ndarray:
@@ -88,6 +89,7 @@ def play_collection(
             hold=sampling.hold,
             cover=sampling.cover,
             spacing=sampling.spacing,
+            pulse=sampling.pulse,
         )
         stats.append(poly_stats(melody_tokens_of(perf.played), acc, phases=phases))
         answers.append(acc)

@@ -26,6 +26,14 @@ between the pulse's events. On a step that is neither a beat nor a step where th
 strikes, striking a note costs ``hold`` logits (a new pitch, or a repeated one). Bach's alto,
 tenor and bass strike two thirds of their chords on a beat or with the soprano (0.66, measured);
 the model, sampling each pitch on its own, struck more and anywhere in the beat.
+
+And its counterpart, ``pulse``: on a step where the player's note is heard striking, each answer
+note that goes on sounding is re-struck with ``pulse`` logits more (a note that starts is struck
+anyway). The model learned the chorales' harmonic rhythm, a change about once a beat, so under
+a jig's running eighths it struck 0.77 times per melody onset on the validation O'Neill tunes
+and held through the rest (Bach's alto, tenor and bass: 1.57, over a soprano in quarters);
+moving with the player's strikes is the hymn-book texture, and it keeps the answer on the
+melody's rhythm rather than anywhere in the beat.
 """
 
 from __future__ import annotations
@@ -69,6 +77,15 @@ class MelodyContext:
         self.__init__()
 
 
+def pulse_bias(pulse: float, struck: bool) -> np.ndarray | None:
+    """(168,) additive logits, or None: on a step the melody strikes, every onset gains ``pulse``."""
+    if pulse <= 0 or not struck:
+        return None
+    out = np.zeros(2 * roll.N_PITCHES)
+    out[roll.N_PITCHES :] += pulse
+    return out
+
+
 def hold_bias(hold: float, on_grid: bool, prev_frame: np.ndarray) -> np.ndarray | None:
     """(168,) additive logits, sounding plane then onset plane, or None: off the grid, a pitch
     that was silent and any onset cost ``hold``."""
@@ -95,8 +112,9 @@ class StepSampler:
         steps_per_beat: int,
         cover: int = 0,
         spacing: int = 0,
+        pulse: float = 0.0,
     ):
-        self.temperature, self.max_notes = temperature, max_notes
+        self.temperature, self.max_notes, self.pulse = temperature, max_notes, pulse
         self.key_lock, self.two_part, self.hold, self.cover = key_lock, two_part, hold, cover
         self.steps_per_beat, self.spacing = steps_per_beat, spacing
         self.context = MelodyContext()
@@ -114,8 +132,9 @@ class StepSampler:
         self.context.hear(melody_step)
         bias = self.context.bias(self.key_lock, self.two_part)
         if phase is not None:
-            on_grid = phase % self.steps_per_beat == 0 or bool(melody_step[roll.ONSET].any())
-            bias = combine(bias, hold_bias(self.hold, on_grid, prev_frame))
+            struck = bool(melody_step[roll.ONSET].any())
+            on_grid = phase % self.steps_per_beat == 0 or struck
+            bias = combine(bias, hold_bias(self.hold, on_grid, prev_frame), pulse_bias(self.pulse, struck))
         cover = self.cover if melody_step[roll.FRAME].any() else 0
         return sample_roll_step(logits, prev_frame, self.temperature, rng, self.max_notes, bias, cover, self.spacing)
 

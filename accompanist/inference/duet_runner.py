@@ -111,6 +111,7 @@ class DuetRunner:
         hold: float | None = None,
         cover: int | None = None,
         spacing: int | None = None,
+        pulse: float | None = None,
     ) -> StepSampler:
         """The step sampler, with the card's defaults where a setting is None."""
         d = self.card.defaults
@@ -127,6 +128,7 @@ class DuetRunner:
             self.steps_per_beat,
             int(pick("cover", cover, 0)),
             int(pick("spacing", spacing, 0)),
+            float(pick("pulse", pulse, 0.0)),
         )
 
     def accompany(
@@ -142,6 +144,7 @@ class DuetRunner:
         hold: float | None = None,
         cover: int | None = None,
         spacing: int | None = None,
+        pulse: float | None = None,
     ) -> np.ndarray:
         """Play against a whole recorded melody roll (steps, 2, 84) exactly as live.
 
@@ -149,7 +152,7 @@ class DuetRunner:
         step and answers the next one; the first step is silent. Hearing: the answer for step k
         hears ``heard[k]``, the melody of step k as the engine had it when it had to answer (see
         ``evaluation.player``; default: all of it), and ``phases[k]`` (default: 4/4 from step 0)."""
-        sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold, cover, spacing)
+        sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold, cover, spacing, pulse)
         self.reset()
         out = roll.empty(len(melody))
         if not self.listens:
