@@ -202,3 +202,17 @@ def test_eval_measures_an_rl_model_against_its_note_rnn(use_tiny_models, capsys)
     out = capsys.readouterr().out
     assert "rule statistics after validation calls (16 compositions" in out
     assert f"ours: {TINY_NOTES}" in out and f"ours: {TINY_RL}" in out and "paper: Q-learning" in out
+
+
+def test_n_step_returns_sum_the_rewards_and_bootstrap_from_where_they_stop():
+    pytest.importorskip("torch")
+    from accompanist.training.rl_task import n_step_transitions
+
+    one = np.ones(1, np.float32)
+    steps = [(one * t, one, one * (10 + t), one * r, one * (100 + t)) for t, r in enumerate([1.0, 2.0, 4.0])]
+    got = list(n_step_transitions(steps, 2, 0.5))
+    assert [float(g[3][0]) for g in got] == [1.0 + 0.5 * 2.0, 2.0 + 0.5 * 4.0, 4.0]
+    assert [int(g[4][0]) for g in got] == [11, 12, 12]  # the last action summed is the next observation
+    assert [float(g[6][0]) for g in got] == [0.25, 0.0, 0.0]  # the composition's end bootstraps nothing
+    single = list(n_step_transitions(steps[:1], 1, 0.5, ended=False))
+    assert float(single[0][3][0]) == 1.0 and float(single[0][6][0]) == 0.5  # upstream's one-step target

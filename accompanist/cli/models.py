@@ -127,6 +127,8 @@ def _add_train(sub) -> None:
     r.add_argument("--scaler", type=float, default=0.1, help="music-theory weight 1/c (upstream script 0.1, paper 2)")
     r.add_argument("--discount", type=float, default=0.5)
     r.add_argument("--lr", type=float, default=1e-3)
+    r.add_argument("--n-step", type=int, default=1, help="rewards summed before bootstrapping (upstream: 1)")
+    r.add_argument("--boltzmann", action="store_true", help="explore by sampling softmax(Q), not epsilon-greedy")
     r.add_argument("--parallel", type=int, default=64, help="compositions played side by side")
     r.add_argument("--eval-compositions", type=int, default=1000, help="compositions in each table")
     r.add_argument("--seed", type=int, default=0)
@@ -267,6 +269,8 @@ def _tune_rl(a: argparse.Namespace, run_dir: Path) -> int:
     meta = load_checkpoint(a.note_rnn / "best.pt").get("meta", {})
     if meta.get("stage") != "note-rnn":
         raise AccompanistError(f"{a.note_rnn}: not a note RNN run (accompanist train note-rnn makes one)")
+    if not 1 <= a.n_step <= 32:
+        raise AccompanistError(f"--n-step {a.n_step}: give 1 (upstream's one-step Q-learning) to 32 (a composition)")
     data_cfg = MelodyDataConfig.from_description(meta["data"])
     cfg = rl_task.TuneConfig(
         steps=a.steps,
@@ -274,6 +278,8 @@ def _tune_rl(a: argparse.Namespace, run_dir: Path) -> int:
         discount=a.discount,
         lr=a.lr,
         scaler=a.scaler,
+        n_step=a.n_step,
+        boltzmann=a.boltzmann,
         seed=a.seed,
         threads=a.threads,
         report_every=max(a.steps // 20, a.parallel * 32),
@@ -357,6 +363,9 @@ def _add_export(sub) -> None:
     p.add_argument(
         "--spacing", type=int, default=0, help="duet: default least semitones between answer notes (3: no seconds)"
     )
+    p.add_argument(
+        "--pulse", type=float, default=0.0, help="duet, hearing: default bonus on re-striking with the melody"
+    )
     p.add_argument("--listen-ms", type=float, default=0.0, help="duet, hearing: default listen window for the card")
     p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
     p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
@@ -398,6 +407,7 @@ def cmd_export(a: argparse.Namespace) -> int:
             hold=a.hold,
             cover=a.cover,
             spacing=a.spacing,
+            pulse=a.pulse,
             listen_ms=a.listen_ms,
         )
     else:

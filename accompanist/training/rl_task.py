@@ -16,6 +16,10 @@ Where we depart, and why:
   action, far fewer Python calls on two cores.
 - The last step of a composition is terminal (upstream bootstrapped across compositions).
 - The replay stores the action actually taken (upstream's Boltzmann mode stored the greedy one).
+- Optional, off by default: n-step returns (``n_step``), so a motif's reward, paid when its last
+  note lands, reaches the step that began it in one update rather than n; and ``boltzmann``
+  exploration, actions drawn from softmax(Q) rather than uniform at random with probability
+  epsilon (a uniform note is out of key three times in eight, which teaches only "hold").
 """
 
 from __future__ import annotations
@@ -94,10 +98,13 @@ class TuneConfig:
     seed: int = 0
     threads: int = 2
     report_every: int = 50_000
+    n_step: int = 1  #: rewards summed before bootstrapping (upstream: 1)
+    boltzmann: bool = False  #: explore by sampling softmax(Q) (upstream's default: epsilon-greedy)
 
 
 class Replay:
-    """A ring of transitions held as arrays (obs, state, action, reward, next obs, next state, done)."""
+    """A ring of transitions held as arrays: obs, state, action, return, the observation and
+    state it bootstraps from, and that bootstrap's weight (discount^k, 0 at a composition's end)."""
 
     def __init__(self, size: int, state: int) -> None:
         self.size, self.n, self.at = size, 0, 0
@@ -105,14 +112,16 @@ class Replay:
         self.state = np.zeros((size, state), np.float32)
         self.action = np.zeros(size, np.int64)
         self.reward = np.zeros(size, np.float32)
+        self.next_obs = np.zeros(size, np.int64)
         self.next_state = np.zeros((size, state), np.float32)
-        self.done = np.zeros(size, np.float32)
+        self.bootstrap = np.zeros(size, np.float32)
 
-    def add(self, obs, state, action, rew, next_state, done) -> None:
+    def add(self, obs, state, action, rew, next_obs, next_state, bootstrap) -> None:
         for i in range(len(obs)):
             k = self.at
             self.obs[k], self.state[k], self.action[k] = obs[i], state[i], action[i]
-            self.reward[k], self.next_state[k], self.done[k] = rew[i], next_state[i], done[i]
+            self.reward[k], self.next_obs[k], self.next_state[k] = rew[i], next_obs[i], next_state[i]
+            self.bootstrap[k] = bootstrap[i]
             self.at = (k + 1) % self.size
             self.n = min(self.n + 1, self.size)
 
@@ -124,10 +133,23 @@ class Replay:
             "state": pick(self.state),
             "action": pick(self.action),
             "reward": pick(self.reward),
-            "next_obs": pick(self.action),  # the next observation is the action taken
+            "next_obs": pick(self.next_obs),
             "next_state": pick(self.next_state),
-            "done": pick(self.done),
+            "bootstrap": pick(self.bootstrap),
         }
+
+
+def n_step_transitions(steps: list[tuple], n: int, discount: float, ended: bool = True):
+    """Steps (obs, state, action, reward, next state), each (b, ...), as n-step transitions: the
+    discounted sum of up to ``n`` rewards, and the observation (the last action summed), state
+    and weight to bootstrap from; if ``ended``, the last step closes the composition and
+    bootstraps nothing."""
+    length = len(steps)
+    for t, (obs, state, action, _, _) in enumerate(steps):
+        last = min(t + n, length) - 1
+        ret = sum(discount ** (i - t) * steps[i][3] for i in range(t, last + 1))
+        weight = 0.0 if ended and last == length - 1 else discount ** (last - t + 1)
+        yield obs, state, action, ret, steps[last][2], steps[last][4], np.full(len(obs), weight, np.float32)
 
 
 def _step(model: NoteRNN, obs: torch.Tensor, state: torch.Tensor):
@@ -246,6 +268,7 @@ def tune(
         _, r_state = prime(frozen, call_ev)
         comps: list[list[int]] = [[] for _ in range(b)]
         leaps = [Leaps() for _ in range(b)]
+        steps: list[tuple] = []  # this composition's steps, replayed once its n-step returns are known
         for t in range(LENGTH):
             eps = max(
                 cfg.epsilon_end,
@@ -254,17 +277,22 @@ def tune(
             with torch.no_grad():
                 qv, q_next = _step(q, obs, q_state)
                 rl, r_state = _step(frozen, obs, r_state)
-            greedy = qv.argmax(-1).numpy()
-            explore = rng.random(b) < eps
-            action = np.where(explore, rng.integers(0, N_CLASSES, b), greedy)
+            if cfg.boltzmann:
+                action = torch.distributions.Categorical(logits=qv).sample().numpy()
+            else:
+                explore = rng.random(b) < eps
+                action = np.where(explore, rng.integers(0, N_CLASSES, b), qv.argmax(-1).numpy())
             logp = F.log_softmax(rl, -1).numpy()[np.arange(b), action]
             theory = np.array([reward(judge(comps[i], int(action[i]), keys[i], leaps[i])) for i in range(b)])
             for i in range(b):
                 comps[i].append(int(action[i]))
             rew = logp + cfg.scaler * theory
             rewards_seen.extend(rew.tolist())
-            done = np.full(b, float(t == LENGTH - 1))
-            replay.add(obs.numpy(), q_state.numpy(), action, rew, q_next.numpy(), done)
+            steps.append((obs.numpy(), q_state.numpy(), action, rew, q_next.numpy()))
+            if cfg.n_step == 1 or t == LENGTH - 1:  # one step is known at once; n steps at the end
+                for tr in n_step_transitions(steps, cfg.n_step, cfg.discount, ended=t == LENGTH - 1):
+                    replay.add(*tr)
+                steps = []
             obs, q_state = torch.from_numpy(action), q_next
             taken += b
             due += b / cfg.train_every
@@ -311,7 +339,7 @@ def _update(q: NoteRNN, target: NoteRNN, opt, b: dict[str, torch.Tensor], cfg: T
     chosen = qv.gather(1, b["action"][:, None])[:, 0]
     with torch.no_grad():
         nxt, _ = _step(target, b["next_obs"], b["next_state"])
-        goal = b["reward"] + cfg.discount * (1 - b["done"]) * nxt.max(-1).values
+        goal = b["reward"] + b["bootstrap"] * nxt.max(-1).values
     loss = F.mse_loss(chosen, goal)
     opt.zero_grad(set_to_none=True)
     loss.backward()
