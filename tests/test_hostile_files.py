@@ -4,10 +4,8 @@ traceback or a hang, and a card never makes accompanist open a file outside its 
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import struct
 
 import mido
 import pytest
@@ -15,26 +13,21 @@ from helpers import TINY_MELODY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accompanist.bench.hostile_cases import (
+    ABSURD,
+    ODD_CARDS,
+    ODD_PRESETS,
+    ODD_TWO_TRACK,
+    chunk,
+    header,
+    two_track_midi,
+    valid_midi,
+)
 from accompanist.cli import main
 from accompanist.errors import AccompanistError
 from accompanist.inference.two_track import read_melody
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-def valid_midi() -> bytes:
-    mf = mido.MidiFile(ticks_per_beat=480)
-    meta = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000), mido.MetaMessage("time_signature")])
-    t = mido.MidiTrack([mido.MetaMessage("track_name", name="lead")])
-    for i in range(16):
-        t.append(mido.Message("note_on", note=60 + i % 7, velocity=80, time=0))
-        t.append(mido.Message("note_off", note=60 + i % 7, velocity=0, time=240))
-    mf.tracks += [meta, t]
-    buf = io.BytesIO()
-    mf.save(file=buf)
-    return buf.getvalue()
-
-
 VALID = valid_midi()
 
 
@@ -81,39 +74,6 @@ def test_truncated_files(tmp_path_factory, cut):
     read_or_refuse(path)
 
 
-def chunk(kind: bytes, body: bytes, claimed: int | None = None) -> bytes:
-    return kind + struct.pack(">I", len(body) if claimed is None else claimed) + body
-
-
-def header(ntracks: int, division: int = 480, fmt: int = 1) -> bytes:
-    return chunk(b"MThd", struct.pack(">HHH", fmt, ntracks, division))
-
-
-def vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
-
-
-NOTE = b"\x90\x3c\x50" + vlq(240) + b"\x80\x3c\x00"
-END = b"\x00\xff\x2f\x00"
-ABSURD = {
-    "65,535 tracks claimed, none there": header(65535),
-    "a track longer than the file": header(1) + chunk(b"MTrk", b"\x00" + NOTE + END, claimed=10_000_000),
-    "a delta time of 2^28 ticks": header(1) + chunk(b"MTrk", vlq(2**28 - 1) + NOTE + END),
-    "a tempo of 0": header(1) + chunk(b"MTrk", b"\x00\xff\x51\x03\x00\x00\x00\x00" + NOTE + END),
-    "a tempo of 2^24-1": header(1) + chunk(b"MTrk", b"\x00\xff\x51\x03\xff\xff\xff\x00" + NOTE + END),
-    "sysex without its end": header(1) + chunk(b"MTrk", b"\x00\xf0\x05\x7e\x7f\x09\x01" + b"\x00" + NOTE),
-    "100,000 notes in one tick": header(1)
-    + chunk(b"MTrk", b"".join(b"\x00\x90" + bytes([36 + i % 60, 80]) for i in range(100_000)) + END),
-    "zero ticks per beat": header(1, division=0) + chunk(b"MTrk", b"\x00" + NOTE + END),
-    "SMPTE time": header(1, division=0xE728) + chunk(b"MTrk", b"\x00" + NOTE + END),
-}
-
-
 @pytest.mark.parametrize("verb", ["harmonize", "duet", "respond"])
 @pytest.mark.parametrize("case", list(ABSURD))
 def test_absurd_files_end_in_one_line_at_every_verb(use_tiny_models, tmp_path, capsys, verb, case):
@@ -138,20 +98,7 @@ def a_card(tiny_models, tmp_path, **changes):
     return folder
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {"graphs": {"melody_step": "../../etc/passwd"}},
-        {"graphs": {"melody_step": "/etc/passwd"}},
-        {"graphs": ["melody_step.onnx"]},
-        {"graphs": {"melody_step": 3}},
-        {"defaults": "hot"},
-        {"io": []},
-        {"family": ["melody"]},
-        {"name": {"a": 1}},
-        {"grid": None},
-    ],
-)
+@pytest.mark.parametrize("changes", ODD_CARDS)
 def test_a_card_of_the_wrong_shape_or_pointing_outside_its_folder_is_refused(tiny_models, tmp_path, changes):
     from accompanist.inference.answerers import open_answerer
     from accompanist.inference.cards import read_card
@@ -162,9 +109,7 @@ def test_a_card_of_the_wrong_shape_or_pointing_outside_its_folder_is_refused(tin
     assert "\n" not in str(exc.value) and "card.json" in str(exc.value)
 
 
-@pytest.mark.parametrize(
-    "text", ["[]", '{"mode": 3}', '{"bpm": "fast"}', '{"a": ' * 2000 + "1" + "}" * 2000, "nul\x00"]
-)
+@pytest.mark.parametrize("text", ODD_PRESETS)
 def test_a_preset_of_the_wrong_shape_is_one_line(tmp_path, monkeypatch, text, capsys):
     from accompanist.presets import load_preset
 
@@ -173,6 +118,15 @@ def test_a_preset_of_the_wrong_shape_is_one_line(tmp_path, monkeypatch, text, ca
     with pytest.raises(AccompanistError) as exc:
         load_preset(str(p))
     assert "\n" not in str(exc.value)
+
+
+def test_the_hostile_bench_finds_no_bug_in_any_class(use_tiny_models, capsys):
+    """`accompanist bench hostile` runs every class in its own process; a case that ends in
+    anything but a result, one refusal line or a counted skip is a bug, and exits 1."""
+    assert main(["bench", "hostile", "--cases", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "| cards of the wrong shape or pointing outside | model cards | 9 |" in out
+    assert "| odd two-track files | eval | 3 |" in out
 
 
 def test_a_huge_file_is_refused_before_it_is_read(tmp_path, capsys):
@@ -223,3 +177,40 @@ def test_the_midi_folder_pipeline_counts_every_hostile_file_and_keeps_going(tmp_
     assert c["files_found"] == 1 + len(ABSURD) + 40
     assert c["files_used"] + sum(c["skipped"].values()) == c["files_found"]
     assert ShardSet(tmp_path / "shards").names == ["good.mid"]
+
+
+TWO_TRACK = two_track_midi()
+
+
+def eval_or_refuse(path, capsys) -> None:
+    rc = main(["eval", str(path), "--voice", "alto"])
+    out = capsys.readouterr()
+    assert rc in (0, 2), rc
+    if rc == 2:
+        assert len(out.err.strip().splitlines()) == 1 and "Traceback" not in out.err, out.err
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(TWO_TRACK) - 1), st.integers(1, 255)), min_size=1, max_size=8))
+def test_eval_reads_bit_flipped_two_track_files_or_refuses_them(tmp_path_factory, capsys, flips):
+    data = bytearray(TWO_TRACK)
+    for at, mask in flips:
+        data[at] ^= mask
+    path = tmp_path_factory.mktemp("fuzz") / "x.mid"
+    path.write_bytes(bytes(data))
+    eval_or_refuse(path, capsys)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        *ODD_TWO_TRACK.values(),
+        TWO_TRACK[: len(TWO_TRACK) // 2],
+        *ABSURD.values(),
+    ],
+    ids=[*ODD_TWO_TRACK, "cut in half", *ABSURD],
+)
+def test_eval_of_an_odd_two_track_file_ends_in_figures_or_one_line(tmp_path, capsys, data):
+    path = tmp_path / "odd.mid"
+    path.write_bytes(data)
+    eval_or_refuse(path, capsys)

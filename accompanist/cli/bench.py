@@ -12,9 +12,10 @@ def _add_bench(sub) -> None:
     p.add_argument(
         "what",
         nargs="?",
-        choices=["model", "live", "recorder"],
+        choices=["model", "live", "recorder", "hostile"],
         default="model",
-        help="model (default), live, or recorder (a session file's write cost over an hour)",
+        help="model (default), live, recorder (a session file's write cost over an hour), or hostile "
+        "(every reader fed broken files, presets and cards: outcomes, time and memory per class)",
     )
     p.add_argument("--model", default=None, help="default: chorale-alto (model), duet-chorale (live)")
     p.add_argument(
@@ -50,6 +51,8 @@ def _add_bench(sub) -> None:
         "--runs", type=int, default=1000, help="model: timed calls of each measurement (torch's whole phrase: 1/4)"
     )
     p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
+    p.add_argument("--cases", type=int, default=200, help="hostile: generated cases in each class")
+    p.add_argument("--seed", type=int, default=0, help="hostile: the cases' random seed")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
 
@@ -62,6 +65,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
         return _bench_live(a)
     if a.what == "recorder":
         return _bench_recorder(a)
+    if a.what == "hostile":
+        return _bench_hostile(a)
     card = load_card(a.model or "chorale-alto")
     if card.family == "duet":
         from accompanist.bench.duet_bench import bench_duet
@@ -117,6 +122,18 @@ def cmd_bench(a: argparse.Namespace) -> int:
     elif "torch_over_ort_step" in r:
         print(f"  torch eager / ORT: step x{r['torch_over_ort_step']}")
     return 0
+
+
+def _bench_hostile(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.bench.hostile_bench import format_rows, run
+
+    if a.cases < 1:
+        raise AccompanistError(f"--cases {a.cases}: give at least 1")
+    rows = run(a.cases, a.seed)
+    print(json.dumps(rows) if a.json else "\n".join(format_rows(rows)))
+    return 1 if any(r["bugs"] for r in rows) else 0
 
 
 def _bench_recorder(a: argparse.Namespace) -> int:

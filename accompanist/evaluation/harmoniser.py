@@ -12,6 +12,7 @@ import numpy as np
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.seq2seq_runner import Seq2SeqRunner
+from accompanist.inference.two_track import check_length
 from accompanist.metrics.harmony import pair_stats, summarize
 from accompanist.metrics.reference import bach_reference, reference_ic
 from accompanist.music.midi_io import read_midi
@@ -98,6 +99,7 @@ def measure_files(paths: list[Path], voice: str = "both") -> dict:
             raise AccompanistError(
                 f"{p}: needs tracks named 'melody' (or 'player') and 'accompaniment', as accompanist writes them"
             )
+        check_length(song, melody.notes, 4, f"track '{melody.name}'")
         step = song.ticks_per_beat / 4
         m, _ = notes_to_tokens(melody.notes, step)
         a, _ = notes_to_tokens(named["accompaniment"].notes, step, length=len(m))

@@ -85,6 +85,19 @@ def check_outputs(
             ) from None
 
 
+def check_length(song: Song, notes: list, steps_per_beat: int, what: str = "the melody") -> None:
+    """Refuse a part that would last more than MAX_STEPS grid steps before any grid is built: a
+    corrupt delta time (2^28 ticks at one tick a beat) would otherwise ask for gigabytes."""
+    if not notes:
+        return
+    last = max(n.end for n in notes) / (song.ticks_per_beat / steps_per_beat)
+    if last > MAX_STEPS:
+        raise AccompanistError(
+            f"{song.path}: {what} would last {last / steps_per_beat:.0f} beats, longer than "
+            f"{MAX_STEPS // steps_per_beat}; the file's timing is probably corrupt"
+        )
+
+
 def read_melody(in_path: str | os.PathLike, track: int | None, steps_per_beat: int) -> MelodyInput:
     song = read_midi(in_path)
     mel_track = pick_melody_track(song, track)
@@ -101,12 +114,7 @@ def read_melody(in_path: str | os.PathLike, track: int | None, steps_per_beat: i
             f"{song.path}: track '{mel_track.name}' holds only drums; choose a melody track with --track {others}"
         )
     ticks_per_step = song.ticks_per_beat / steps_per_beat
-    last = max(n.end for n in pitched) / ticks_per_step
-    if last > MAX_STEPS:
-        raise AccompanistError(
-            f"{song.path}: the melody would last {last / steps_per_beat:.0f} beats, longer than "
-            f"{MAX_STEPS // steps_per_beat}; the file's timing is probably corrupt"
-        )
+    check_length(song, pitched, steps_per_beat)
     warnings = []
     for _, m in song.time_meta:
         if m.type == "set_tempo" and m.tempo <= 0:
