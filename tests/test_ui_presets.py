@@ -116,3 +116,12 @@ def test_ui_starts_from_the_remembered_set_up_under_the_flags_given(use_tiny_mod
     s = _live_settings(p.parse_args(["--preset", "duet-strings"]), remembered)
     assert s.mode == "duet" and s.model == "duet-chorale" and s.bars == 4  # the preset's mode: its model
     assert Path(os.environ["ACCOMPANIST_CONFIG"]).name == "config"  # tests never touch the real one
+
+
+def test_the_answer_and_the_click_on_one_channel_is_said_at_once_and_start_waits(panel):
+    panel.channel.setValue(5)
+    panel.sound.click_channel.setValue(5)
+    assert not panel.start_button.isEnabled()
+    assert not panel.sound.clash.isHidden() and "share channel 5" in panel.sound.clash.text()
+    panel.sound.click_channel.setValue(10)
+    assert panel.start_button.isEnabled() and panel.sound.clash.isHidden()

@@ -144,6 +144,27 @@ def test_the_scorecard_measures_the_last_bars_against_bachs_bands(qtbot):
     assert fig["crossing"] > 0.03 and amber in card.chips["crossing"].styleSheet()
 
 
+def test_in_respond_mode_the_scorecard_reads_the_answer_against_the_calls_key(qtbot):
+    from accompanist.ui.scorecard import Scorecard
+
+    card = Scorecard()
+    qtbot.addWidget(card)
+    card.reset(mode="respond")
+    assert card.chips["consonance"].isHidden() and card.chips["crossing"].isHidden()
+    m = RollModel()
+    m.feed(step(-1))
+    for beat, p in enumerate((60, 64, 67, 71, 72, 67, 64, 60)):  # a call of two bars in C major
+        m.feed({"type": "note_in", "note": p, "velocity": 90, "t": beat * 4 * STEP})
+        m.feed({"type": "note_in", "note": p, "velocity": 0, "t": (beat * 4 + 3) * STEP})
+    for beat, p in enumerate((67, 69, 71, 72, 74, 72, 71, 66)):  # the answer, one F sharp in eight
+        m.feed({"type": "note_out", "note": p, "velocity": 80, "t": (32 + beat * 4) * STEP})
+        m.feed({"type": "note_out", "note": p, "velocity": 0, "t": (35 + beat * 4) * STEP})
+    m.feed(step(63))
+    fig = card.measure(m)
+    assert fig == {"in_key": 7 / 8}
+    assert "c98a00" in card.chips["in_key"].styleSheet()  # under the 90 % band: amber
+
+
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
 def test_the_keys_do_what_they_say_and_a_keyboard_plugged_in_later_is_offered(qtbot, tmp_path):
     from accompanist.ui.panel import Panel

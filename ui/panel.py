@@ -197,6 +197,7 @@ class Panel(QWidget):
         top = QHBoxLayout(self)
         top.addLayout(setup, 2)
         top.addLayout(play, 3)
+        self.sound.guard(self.channel, self.start_button)
         self._playing_controls(False)
         self.shortcuts = shortcuts.install(self)
 
@@ -385,7 +386,7 @@ class Panel(QWidget):
         self._takes += 1
         self.engine = engine
         self.steps = 0
-        self.score.reset()
+        self.score.reset(mode=settings.mode)
         self._poll.start()
         self.roll.clear()
         self.roll.set_meter(engine.steps_per_beat, settings.beats_per_bar)
@@ -452,7 +453,7 @@ class Panel(QWidget):
         elif kind == "settings":
             self._show_status()
             if "mode" in ev and self.engine is not None:  # the meter and the scorecard start again
-                self.score.reset(self.engine.output.timed, since=self.steps)
+                self.score.reset(self.engine.output.timed, since=self.steps, mode=self.engine.settings.mode)
         elif kind == "step":
             self.steps = ev["step"] + 1
         self.score.feed(ev)

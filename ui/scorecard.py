@@ -1,7 +1,9 @@
 """How well it keeps time and harmony, on screen: a timing meter (output timing error and model
 time, median and p99 of the last messages and answers, missed deadlines) and a harmony scorecard of
 the last four bars (consonance, answer in key, voice crossing) against Bach's bands, green inside,
-amber outside. Both start again when the mode changes.
+amber outside. In respond mode the answer does not sound with the call, so the one harmony figure
+is the answer's notes in the key of the calls heard (the call and response issue's band: 90 %).
+Both start again when the mode changes.
 
 Timing comes from the engine's own figures: model times from its events, output errors from its
 scheduler's record (the newest few hundred, read twice a second). Harmony is measured here, on the
@@ -19,12 +21,15 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from accompanist.live.modes import melody_tokens
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
 from accompanist.music import roll
+from accompanist.music.keys import key_of_histogram
 from accompanist.music.notes import Note
 from accompanist.music.tokens import REST
 from accompanist.ui.roll_model import RollModel
 
 #: Bach's alto, tenor and bass against the soprano, the duet issue's bands: (low, high)
 BANDS = {"consonance": (0.68, 0.92), "in_key": (0.88, 1.0), "crossing": (0.0, 0.03)}
+#: respond mode: the answer's notes in the calls' key
+RESPOND_BANDS = {"in_key": (0.90, 1.0)}
 RECENT = 256  #: messages and answers the timing meter reads
 BARS = 4
 GREEN, AMBER = "#2a8a3a", "#c98a00"
@@ -46,13 +51,15 @@ class Scorecard(QWidget):
         col.addLayout(row)
         self.reset()
 
-    def reset(self, sent_so_far: int = 0, since: int = 0) -> None:
+    def reset(self, sent_so_far: int = 0, since: int = 0, mode: str = "duet") -> None:
         """A new mode (or session): figures from here on only (harmony from step ``since``)."""
-        self.since = since
+        self.since, self.bands = since, RESPOND_BANDS if mode == "respond" else BANDS
+        for k, chip in self.chips.items():
+            chip.setVisible(k in self.bands)
         self.model_ms: list[float] = []
         self.missed, self.steps, self.mark = 0, 0, sent_so_far
         self.output_ms: list[float] = []
-        self.harmony: dict[str, float | None] = {k: None for k in BANDS}
+        self.harmony: dict[str, float | None] = {k: None for k in self.bands}
         self._show()
 
     def feed(self, ev: dict) -> None:
@@ -80,6 +87,10 @@ class Scorecard(QWidget):
         start = max(0, self.since, end - BARS * model.steps_per_bar)
         if end - start < model.steps_per_beat:
             return self.harmony
+        if self.bands is RESPOND_BANDS:
+            self.harmony = {"in_key": _answer_in_calls_key(model, start, end)}
+            self._show()
+            return self.harmony
         melody, answer = _grid(model, start, end)
         if (melody == REST).all() or not answer[:, roll.FRAME].any():
             self.harmony = {k: None for k in BANDS}
@@ -96,8 +107,10 @@ class Scorecard(QWidget):
             f"output timing error {out}   model {mod}   missed deadlines {self.missed} of {self.steps} steps"
         )
         for k, chip in self.chips.items():
+            if k not in self.bands:
+                continue
             v = self.harmony.get(k)
-            lo, hi = BANDS[k]
+            lo, hi = self.bands[k]
             name = k.replace("_", " ")
             if v is None:
                 chip.setText(f"{name} -")
@@ -117,6 +130,21 @@ def _pct(ms: list[float]) -> str:
 
 def _nan(v) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _answer_in_calls_key(model: RollModel, start: int, end: int) -> float | None:
+    """Share of the answer's notes struck on ``start``..``end`` whose pitch class is in the key of
+    the player's notes there (Krumhansl-Kessler, duration-weighted), or None if either is missing."""
+    hist = np.zeros(12)
+    for n in model.player:
+        stop = end if n.end is None else min(n.end, end)
+        if stop > start:
+            hist[n.pitch % 12] += stop - max(n.start, start)
+    key = key_of_histogram(hist)
+    struck = [n.pitch % 12 for n in model.answer if start <= n.start < end]
+    if key is None or not struck:
+        return None
+    return float(np.isin(struck, list(key.pitch_classes)).mean())
 
 
 def _grid(model: RollModel, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:

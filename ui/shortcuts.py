@@ -23,7 +23,7 @@ def install(panel) -> dict[str, QShortcut]:
         return lambda: panel.temperature.setValue(panel.temperature.value() + by)
 
     keys = {
-        "Space": panel.toggle,
+        "Space": button(panel.start_button),  # not while Start waits for a set-up it would refuse
         "Esc": button(panel.panic_button),
         "L": button(panel.lock_button),
         "R": button(panel.refresh_button),

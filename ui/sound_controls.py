@@ -9,12 +9,14 @@ from collections.abc import Callable
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSlider,
@@ -49,7 +51,28 @@ class SoundControls(QGroupBox):
         form.addRow("SoundFont", sf)
         form.addRow("click channel", self.click_channel)
         form.addRow("clicks go to", self.click_out)
+        self.clash = QLabel()
+        self.clash.setStyleSheet("color: #c33; font-weight: bold;")
+        self.clash.setWordWrap(True)
+        self.clash.hide()
+        form.addRow("", self.clash)
         self._fixed = (self.synth, self.soundfont, browse, self.click_channel, self.click_out)
+        self._playing = False
+
+    def guard(self, answer: QSpinBox, start: QAbstractButton) -> None:
+        """Say at once, not at Start, when the click and the answer share a channel (the engine
+        refuses it: a click would sound in the answer's instrument), and keep Start off till then."""
+
+        def check() -> None:
+            clash = answer.value() == self.click_channel.value()
+            self.clash.setText(f"the answer and the click share channel {answer.value()}: move one" if clash else "")
+            self.clash.setVisible(clash)
+            start.setEnabled(self._playing or not clash)
+
+        answer.valueChanged.connect(check)
+        self.click_channel.valueChanged.connect(check)
+        self._check = check
+        check()
 
     def show_settings(self, s) -> None:
         self.synth.setChecked(s.synth)
@@ -71,8 +94,11 @@ class SoundControls(QGroupBox):
         }
 
     def playing(self, on: bool) -> None:
+        self._playing = on
         for w in self._fixed:
             w.setEnabled(not on)
+        if hasattr(self, "_check"):
+            self._check()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "SoundFont", "", "SoundFonts (*.sf2 *.sf3)")
