@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 
 import mido
 
+from accompanist.live.recorder import _vlq as vlq  # MIDI's variable-length numbers, as written there
+
 
 def _saved(mf: mido.MidiFile) -> bytes:
     buf = io.BytesIO()
@@ -51,15 +53,6 @@ def chunk(kind: bytes, body: bytes, claimed: int | None = None) -> bytes:
 
 def header(ntracks: int, division: int = 480, fmt: int = 1) -> bytes:
     return chunk(b"MThd", struct.pack(">HHH", fmt, ntracks, division))
-
-
-def vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
 
 
 NOTE = b"\x90\x3c\x50" + vlq(240) + b"\x80\x3c\x00"
