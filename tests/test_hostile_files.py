@@ -18,10 +18,9 @@ from accompanist.bench.hostile_cases import (
     ODD_CARDS,
     ODD_PRESETS,
     ODD_TWO_TRACK,
-    chunk,
-    header,
     two_track_midi,
     valid_midi,
+    write_huge,
 )
 from accompanist.cli import main
 from accompanist.errors import AccompanistError
@@ -133,9 +132,7 @@ def test_a_huge_file_is_refused_before_it_is_read(tmp_path, capsys):
     import resource
 
     path = tmp_path / "huge.mid"
-    with open(path, "wb") as f:  # 100 MB of notes behind a valid header: sparse, written fast
-        f.write(header(1) + chunk(b"MTrk", b"", claimed=100 * 2**20))
-        f.truncate(100 * 2**20 + 22)
+    write_huge(path)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert main(["harmonize", str(path), "-o", str(tmp_path / "o.mid"), "--model", "chorale-alto"]) == 2
     assert "100 MB is far past any melody" in capsys.readouterr().err

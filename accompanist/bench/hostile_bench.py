@@ -39,14 +39,13 @@ def _classes(n: int, seed: int) -> list[tuple[str, str]]:
 def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
     """In a child process: every case of one class through one reader."""
     from accompanist.bench import hostile_cases as hc
-    from accompanist.data.midi_folder import PieceRule, song_to_piece
+    from accompanist.data import midi_folder
     from accompanist.data.track_pick import PickRule
     from accompanist.errors import AccompanistError
     from accompanist.evaluation.harmoniser import measure_files
     from accompanist.inference.answerers import open_answerer
     from accompanist.inference.cards import load_card, read_card
     from accompanist.inference.two_track import read_melody
-    from accompanist.music.midi_io import read_midi
     from accompanist.presets import load_preset
 
     tmp = Path(tempfile.mkdtemp(prefix="accompanist-hostile-"))
@@ -63,13 +62,10 @@ def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
                 load_preset(str(path))
             elif reader == "model cards":
                 open_answerer(read_card(path))
-            else:
-                try:
-                    song = read_midi(path)
-                except Exception:  # the pipeline counts any unreadable file and goes on
-                    return "skipped"
-                got = song_to_piece(song, PickRule(), PieceRule())
-                return "skipped" if isinstance(got, str) else "read"
+            else:  # the pipeline's own per-file step: a reason is a counted skip, "failed: X" its bug
+                _, got = midi_folder._process(path.name)
+                if isinstance(got, str):
+                    return f"bug: {got[8:]}" if got.startswith("failed: ") else "skipped"
         except AccompanistError as exc:
             return "refused" if "\n" not in str(exc) else "bug: two lines"
         except Exception as exc:
@@ -86,6 +82,8 @@ def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
         else:
             yield from hc.midi_classes(random.Random(seed), n)[name]()
 
+    if reader == "MIDI-folder pipeline":
+        midi_folder._init_worker(tmp, PickRule(), midi_folder.PieceRule())
     if reader == "model cards":
         src = load_card("melody-lstm").folder
         shutil.copytree(src, tmp / "card", dirs_exist_ok=True)
@@ -97,9 +95,7 @@ def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
             path = tmp / "card" / "card.json"
             path.write_text(hc.odd_card(json.loads(base), case))
         elif case is None:
-            with open(path, "wb") as f:  # 100 MB behind a valid header: sparse, written fast
-                f.write(hc.header(1) + hc.chunk(b"MTrk", b"", claimed=100 * 2**20))
-                f.truncate(100 * 2**20 + 22)
+            hc.write_huge(path)
         else:
             path.write_bytes(case)
         t0 = time.perf_counter()

@@ -120,5 +120,12 @@ def midi_classes(rng: random.Random, n: int) -> dict[str, Callable[[], Iterator[
     }
 
 
+def write_huge(path) -> None:
+    """100 MB behind a valid header, written sparse (fast, and no disk spent)."""
+    with open(path, "wb") as f:
+        f.write(header(1) + chunk(b"MTrk", b"", claimed=100 * 2**20))
+        f.truncate(100 * 2**20 + 22)
+
+
 def odd_card(card: dict, change: dict) -> str:
     return json.dumps(card | change)

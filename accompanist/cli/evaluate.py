@@ -184,10 +184,7 @@ def _eval_tunes(a: argparse.Namespace) -> int:
                 from accompanist.evaluation.duet_listen import card_figures
                 from accompanist.export.card import write_card
 
-                stored = card_figures(got, a.tunes, player, sampling)
-                # the priors the card held when measured, so a later change of default shows
-                priors = ("max_notes", "key_lock", "two_part", "hold", "pulse", "cover", "spacing")
-                stored["sampling"] = {k: card.defaults[k] for k in priors if k in card.defaults} | stored["sampling"]
+                stored = card_figures(got, a.tunes, player, sampling, card.defaults)
                 card.data.setdefault("metrics", {})[f"tunes_{a.tunes}@{t}"] = stored
                 write_card(card.folder, card.data)
     print(json.dumps(rows, indent=2) if a.json else "\n".join(format_rows(rows)))

@@ -169,12 +169,16 @@ def evaluate_listen(
     return rows
 
 
-def card_figures(rows: list[dict], which: str, player: PlayerConfig, sampling: Sampling) -> dict:
-    """The rows of one evaluation as a model card keeps them: the rule, then per listen window
-    and collection the figures of ``COLUMNS`` (rounded)."""
+def card_figures(
+    rows: list[dict], which: str, player: PlayerConfig, sampling: Sampling, defaults: dict | None = None
+) -> dict:
+    """The rows of one evaluation as a model card keeps them: the rule, the sampling (a setting
+    left to the card as the card's ``defaults`` held it, so a later change of default shows), then
+    per listen window and collection the figures of ``COLUMNS`` (rounded)."""
+    used = {k: (defaults or {}).get(k) if v is None else v for k, v in vars(sampling).items()}
     out: dict = {
         "rule": f"{RULE}; player jitter {player.jitter_ms:g} ms SD at {player.bpm:g} bpm, seed {player.seed}",
-        "sampling": {k: v for k, v in vars(sampling).items() if v is not None},
+        "sampling": {k: v for k, v in used.items() if v is not None},
     }
     for r in rows:
         key = "Bach A+T+B" if r.get("listen_ms") is None else f"listen {r['listen_ms']:g} ms"
