@@ -58,8 +58,11 @@ class WhereAmI(QWidget):
             self.pass_no = ev["index"] + 2  # the pass that begins now
         elif kind == "settings" and "mode" in ev:
             self.mode, self.pass_no = ev["mode"], None
-        elif kind == "transport" and self.external and ev.get("state") == "stop":
-            self.place.setText("the DAW stopped: waiting for its clock")
+        elif kind == "transport" and self.external and ev.get("state") in ("stopped", "lost"):
+            # the engine's names (live/clock_thread.py): a Stop from the DAW, or its ticks ceasing
+            said = "the DAW stopped" if ev["state"] == "stopped" else "the DAW's clock went silent"
+            self.place.setText(f"{said}: waiting for its clock")
+            self.clock_line.setText("")
 
     def _step(self, k: int) -> None:
         now = k + 1  # the step now sounding
