@@ -12,7 +12,7 @@ from helpers import TINY_LM, TINY_MELODY, TINY_NOTES, TINY_RL, TINY_VRASH
 from accompanist.cli import main
 from accompanist.inference.answerers import open_answerer
 from accompanist.inference.cards import read_card
-from accompanist.metrics.rl_rules import Leaps, Stats, judge, reward
+from accompanist.metrics.rl_rules import Leaps, Stats, autocorr_threshold, judge, reward
 from accompanist.music.events import tokens_to_events
 from accompanist.music.keys import Key
 from accompanist.music.rl_tokens import NO_EVENT, NOTE_OFF, from_rl, to_rl
@@ -165,12 +165,26 @@ def test_a_hold_after_the_tonic_is_paid_once_not_every_step():
     assert [x.interval for x in v] == [0.0, 0.3, 0.0, 0.0]
 
 
-def test_a_motif_pays_the_notes_that_make_it_not_the_holds_after():
+def test_a_motif_pays_every_step_of_its_window_holds_too_as_upstream():
     phrase = [n(60), n(62), n(64), NO_EVENT, n(62), NO_EVENT, n(60), NO_EVENT]
     v = run_rules(phrase * 2)[7:]  # every window of 8 steps from the eighth on holds a motif
     assert all(x.motif for x in v)  # the statistic counts each such step, as upstream's table does
-    paid = [reward(x) - reward(replace(x, motif=0, repeated_motif=False)) > 0 for x in v]
-    assert paid == [e >= 2 for e in (phrase * 2)[7:]]  # the reward, only the steps that strike
+    paid = [reward(x) - reward(replace(x, motif=0, repeated_motif=False)) for x in v]
+    assert all(p >= 3.0 for p in paid)
+    # a tonic held: one pitch in the window, no motif, nothing paid
+    assert not any(x.motif for x in run_rules([n(60)] + [NO_EVENT] * 15))
+
+
+def test_autocorrelation_is_paid_only_above_what_noise_reaches_at_that_many_notes():
+    # two different pitches always correlate at -0.5 at lag 1: noise at n = 2, not a pattern
+    assert run_rules([n(60), NO_EVENT, n(62)])[-1].autocorr == 0.0
+    assert autocorr_threshold(2) > 1.0 and autocorr_threshold(400) == 0.15  # upstream's 0.15 at length
+    # a phrase struck over and over is a pattern at any length the rules see
+    loop = [n(p) for p in (60, 64, 67, 64)] * 4
+    assert run_rules(loop)[-1].autocorr == pytest.approx(3 * 0.857, abs=0.01)  # lag 2: -0.857
+    # the same walk up and down: at 8 notes its lag-1 coefficient (0.5) is noise, at 64 a pattern
+    walk = [n(p) for p in (60, 62, 64, 65, 67, 65, 64, 62)]
+    assert run_rules(walk)[-1].autocorr == 0.0 and run_rules(walk * 8)[-1].autocorr > 0.0
 
 
 def test_the_table_counts_as_upstream_does():
@@ -216,3 +230,30 @@ def test_n_step_returns_sum_the_rewards_and_bootstrap_from_where_they_stop():
     assert [float(g[6][0]) for g in got] == [0.25, 0.0, 0.0]  # the composition's end bootstraps nothing
     single = list(n_step_transitions(steps[:1], 1, 0.5, ended=False))
     assert float(single[0][3][0]) == 1.0 and float(single[0][6][0]) == 0.5  # upstream's one-step target
+
+
+def test_double_q_learning_values_the_online_networks_choice_with_the_target_network():
+    torch = pytest.importorskip("torch")
+    from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
+    from accompanist.training.rl_task import td_targets
+
+    torch.manual_seed(0)
+    q, target = NoteRNN(NoteRNNConfig(8)), NoteRNN(NoteRNNConfig(8))
+    with torch.no_grad():  # the online network likes event 5 best, the target network event 7
+        q.out.bias.zero_()
+        q.out.bias[5] = 50.0
+        target.out.bias.zero_()
+        target.out.bias[7] = 50.0
+        target.out.bias[5] = 10.0
+    b = {
+        "next_obs": torch.tensor([3, 4]),
+        "next_state": torch.zeros(2, 16),
+        "reward": torch.tensor([1.0, -2.0]),
+        "bootstrap": torch.tensor([0.5, 0.0]),  # the second closes its composition
+    }
+    with torch.no_grad():
+        tv = target.step(b["next_obs"], torch.zeros(2, 8), torch.zeros(2, 8))[0]
+    dqn, double = td_targets(q, target, b, False), td_targets(q, target, b, True)
+    assert dqn[0] == pytest.approx(1.0 + 0.5 * float(tv[0].max()))
+    assert double[0] == pytest.approx(1.0 + 0.5 * float(tv[0, 5]))  # near 10, not near 50
+    assert float(double[0]) < float(dqn[0]) - 10 and dqn[1] == double[1] == -2.0

@@ -128,7 +128,15 @@ def _add_train(sub) -> None:
     r.add_argument("--discount", type=float, default=0.5)
     r.add_argument("--lr", type=float, default=1e-3)
     r.add_argument("--n-step", type=int, default=1, help="rewards summed before bootstrapping (upstream: 1)")
-    r.add_argument("--boltzmann", action="store_true", help="explore by sampling softmax(Q), not epsilon-greedy")
+    r.add_argument("--huber", action="store_true", help="Huber loss on the TD error (upstream: squared)")
+    r.add_argument("--double", action="store_true", help="double Q-learning targets (van Hasselt et al. 2016)")
+    r.add_argument(
+        "--explore",
+        choices=("uniform", "note-rnn", "boltzmann"),
+        default="uniform",
+        help="what an exploring step plays: uniform at random (upstream), a draw from the frozen note RNN, "
+        "or act by sampling softmax(Q) throughout",
+    )
     r.add_argument("--parallel", type=int, default=64, help="compositions played side by side")
     r.add_argument("--eval-compositions", type=int, default=1000, help="compositions in each table")
     r.add_argument("--seed", type=int, default=0)
@@ -279,7 +287,9 @@ def _tune_rl(a: argparse.Namespace, run_dir: Path) -> int:
         lr=a.lr,
         scaler=a.scaler,
         n_step=a.n_step,
-        boltzmann=a.boltzmann,
+        explore=a.explore,
+        huber=a.huber,
+        double=a.double,
         seed=a.seed,
         threads=a.threads,
         report_every=max(a.steps // 20, a.parallel * 32),

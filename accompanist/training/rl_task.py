@@ -16,10 +16,21 @@ Where we depart, and why:
   action, far fewer Python calls on two cores.
 - The last step of a composition is terminal (upstream bootstrapped across compositions).
 - The replay stores the action actually taken (upstream's Boltzmann mode stored the greedy one).
-- Optional, off by default: n-step returns (``n_step``), so a motif's reward, paid when its last
-  note lands, reaches the step that began it in one update rather than n; and ``boltzmann``
-  exploration, actions drawn from softmax(Q) rather than uniform at random with probability
-  epsilon (a uniform note is out of key three times in eight, which teaches only "hold").
+- ``explore``: what an exploring step plays. Upstream's epsilon-greedy draws it uniformly from
+  the 38 events ("uniform"); a uniform note is out of key five times in twelve, often an octave
+  or more away, and under the frozen model some 6 nats less likely than a plausible one, so what
+  exploration teaches the Q-network is that striking a note costs: it learned to hold on every
+  step while a planner on the same reward moved (in motif 25-33 %). "note-rnn" draws it from the
+  frozen note RNN instead (explores the notes a melody would play; epsilon still decides when);
+  "boltzmann" acts by sampling softmax(Q) throughout, which stops exploring once one action's Q
+  leads by a few units.
+- Optional, off by default: Huber loss (``huber``: the TD error's gradient capped at 1, as in
+  Mnih et al. 2015's DQN; upstream squared it, and a -100 repeat penalty times the scale then
+  drowns every other sample in its minibatch) and double Q-learning (``double``: van Hasselt et
+  al. 2016, the online network picks the next action and the target network values it; the max
+  over 38 noisy estimates otherwise inflates whatever is chosen most, here the hold). And n-step
+  returns (``n_step``), so a motif's reward, paid when its last note lands, reaches the step that
+  began it in one update rather than n.
 """
 
 from __future__ import annotations
@@ -99,7 +110,9 @@ class TuneConfig:
     threads: int = 2
     report_every: int = 50_000
     n_step: int = 1  #: rewards summed before bootstrapping (upstream: 1)
-    boltzmann: bool = False  #: explore by sampling softmax(Q) (upstream's default: epsilon-greedy)
+    explore: str = "uniform"  #: an exploring step's action: uniform (upstream), note-rnn or boltzmann
+    huber: bool = False  #: Huber loss on the TD error (upstream: squared)
+    double: bool = False  #: double Q-learning targets (upstream: the target network's max)
 
 
 class Replay:
@@ -277,11 +290,15 @@ def tune(
             with torch.no_grad():
                 qv, q_next = _step(q, obs, q_state)
                 rl, r_state = _step(frozen, obs, r_state)
-            if cfg.boltzmann:
+            if cfg.explore == "boltzmann":
                 action = torch.distributions.Categorical(logits=qv).sample().numpy()
             else:
                 explore = rng.random(b) < eps
-                action = np.where(explore, rng.integers(0, N_CLASSES, b), qv.argmax(-1).numpy())
+                if cfg.explore == "note-rnn":
+                    tried = torch.distributions.Categorical(logits=rl).sample().numpy()
+                else:
+                    tried = rng.integers(0, N_CLASSES, b)
+                action = np.where(explore, tried, qv.argmax(-1).numpy())
             logp = F.log_softmax(rl, -1).numpy()[np.arange(b), action]
             theory = np.array([reward(judge(comps[i], int(action[i]), keys[i], leaps[i])) for i in range(b)])
             for i in range(b):
@@ -334,13 +351,25 @@ def tune(
     return out
 
 
+def td_targets(q: NoteRNN, target: NoteRNN, b: dict[str, torch.Tensor], double: bool) -> torch.Tensor:
+    """What each replayed Q(s, a) is moved toward: its return plus the bootstrap weight times the
+    next state's value, read by the target network at the action the target network (DQN) or
+    the online network (double Q-learning) likes best."""
+    with torch.no_grad():
+        nxt, _ = _step(target, b["next_obs"], b["next_state"])
+        if double:
+            pick, _ = _step(q, b["next_obs"], b["next_state"])
+            best = nxt.gather(1, pick.argmax(-1, keepdim=True))[:, 0]
+        else:
+            best = nxt.max(-1).values
+        return b["reward"] + b["bootstrap"] * best
+
+
 def _update(q: NoteRNN, target: NoteRNN, opt, b: dict[str, torch.Tensor], cfg: TuneConfig) -> None:
     qv, _ = _step(q, b["obs"], b["state"])
     chosen = qv.gather(1, b["action"][:, None])[:, 0]
-    with torch.no_grad():
-        nxt, _ = _step(target, b["next_obs"], b["next_state"])
-        goal = b["reward"] + b["bootstrap"] * nxt.max(-1).values
-    loss = F.mse_loss(chosen, goal)
+    goal = td_targets(q, target, b, cfg.double)
+    loss = F.smooth_l1_loss(chosen, goal) if cfg.huber else F.mse_loss(chosen, goal)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(q.parameters(), cfg.clip)
