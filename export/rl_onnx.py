@@ -103,6 +103,7 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock
             **model.cfg.to_dict(),
             "stage": meta.get("stage"),
             "parameters": sum(p.numel() for p in model.parameters()),
+            "in_c": bool(tuned and meta["tune"].get("in_c", False)),  # hears every call moved to C
         },
         "defaults": {"temperature": 1.0, "key_lock": key_lock, "channel": 2, "program": 68},
         "training": training,

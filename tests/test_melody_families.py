@@ -3,6 +3,7 @@ answers that fill their bars, the music-theory rules, and `respond` with every m
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -257,3 +258,38 @@ def test_double_q_learning_values_the_online_networks_choice_with_the_target_net
     assert dqn[0] == pytest.approx(1.0 + 0.5 * float(tv[0].max()))
     assert double[0] == pytest.approx(1.0 + 0.5 * float(tv[0, 5]))  # near 10, not near 50
     assert float(double[0]) < float(dqn[0]) - 10 and dqn[1] == double[1] == -2.0
+
+
+def test_a_model_tuned_in_c_hears_the_call_in_c_and_answers_in_the_calls_key(tiny_models):
+    from accompanist.inference.rl_runner import RLRunner, to_c
+    from accompanist.music.keys import find_key
+    from accompanist.music.tokens import transpose
+
+    in_d = np.array([62, HOLD, 66, HOLD, 69, HOLD, 66, HOLD, 74, HOLD, 69, HOLD, 66, HOLD, 62, HOLD] * 2)
+    key = find_key(in_d)
+    assert key.tonic == 2 and to_c(in_d, key) == -2  # D major, moved down a tone, not up a seventh
+    plain = card(tiny_models, TINY_RL)
+    moved = card(tiny_models, TINY_RL)
+    moved.data["model"]["in_c"] = True
+    a, b = RLRunner(plain), RLRunner(moved)
+    assert not a.in_c and b.in_c
+    heard_in_c = list(itertools.islice(a.stream(tokens_to_events(transpose(in_d, -2)), None, rng=rng0()), 64))
+    answered = list(itertools.islice(b.stream(tokens_to_events(in_d), None, rng=rng0()), 64))
+    assert answered == [t + 2 if t < 128 else t for t in heard_in_c]  # the same answer, a tone up
+
+
+def rng0() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def test_tuning_in_c_moves_every_call_to_c_inside_the_note_rnns_range():
+    pytest.importorskip("torch")
+    from accompanist.music.rl_tokens import HIGH, LOW, pitch_of
+    from accompanist.training.rl_task import Episodes
+
+    scale = np.array([0, 2, 4, 5, 7, 9, 11, 12, 11, 9, 7, 5, 4, 2, 0, 0])
+    pool = [np.repeat(base + scale, 2) for base in (55, 58, 61, 64, 66)]  # G, Bb, C#, E, F# major
+    calls, keys = Episodes(pool, tuple(range(-6, 6)), np.random.default_rng(0), in_c=True).draw(40)
+    assert {(k.tonic, k.minor) for k in keys} == {(0, False)}
+    pitches = [pitch_of(e) for c in calls for e in c if e >= 2]
+    assert LOW <= min(pitches) and max(pitches) <= HIGH

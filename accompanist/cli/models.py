@@ -130,6 +130,7 @@ def _add_train(sub) -> None:
     r.add_argument("--n-step", type=int, default=1, help="rewards summed before bootstrapping (upstream: 1)")
     r.add_argument("--huber", action="store_true", help="Huber loss on the TD error (upstream: squared)")
     r.add_argument("--double", action="store_true", help="double Q-learning targets (van Hasselt et al. 2016)")
+    r.add_argument("--in-c", action="store_true", help="move every call to the key of C, as upstream's were all in C")
     r.add_argument(
         "--explore",
         choices=("uniform", "note-rnn", "boltzmann"),
@@ -290,6 +291,7 @@ def _tune_rl(a: argparse.Namespace, run_dir: Path) -> int:
         explore=a.explore,
         huber=a.huber,
         double=a.double,
+        in_c=a.in_c,
         seed=a.seed,
         threads=a.threads,
         report_every=max(a.steps // 20, a.parallel * 32),

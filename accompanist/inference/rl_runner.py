@@ -3,7 +3,9 @@
 The call, and the silence up to the answer's bar line, are read as the model's 38 events a 16th
 step (``music.rl_tokens``); then one event is drawn per step from softmax(logits / T) (a tuned
 model's logits are its Q-values, sampled as upstream samples them) until the answer is full.
-``key_lock`` penalises note-ons outside the key heard in the call.
+``key_lock`` penalises note-ons outside the key heard in the call. A model tuned with every call
+moved to C (``model.in_c`` on its card, ``train rl --in-c``) hears the call moved to C too (the
+octave that keeps it nearest the middle of its range), and its answer is moved back.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
 from accompanist.music.events import Events, events_to_tokens
 from accompanist.music.keys import Key, find_key
-from accompanist.music.rl_tokens import N_CLASSES, pitch_of, to_rl
-from accompanist.music.tokens import HOLD, REST
+from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES, pitch_of, to_rl
+from accompanist.music.tokens import HOLD, REST, transpose
 
 
 class RLRunner(Answerer):
@@ -30,6 +32,7 @@ class RLRunner(Answerer):
         self.session = open_session(card.graph("note_step"), threads)
         self.state_size = int(card.data["io"]["note_step"]["state_size"])
         self.key_lock = float(card.defaults.get("key_lock", 0.0))
+        self.in_c = bool(card.data["model"].get("in_c", False))
 
     def step(self, event: int, state: np.ndarray):
         logits, state = self.session.run(None, {"event": np.array([event], np.int64), "state": state})
@@ -53,6 +56,10 @@ class RLRunner(Answerer):
         tokens = np.concatenate([events_to_tokens(call), np.full(gap, REST, np.int64)])
         if key is None and (tokens < 128).any():
             key = find_key(tokens)
+        shift = 0
+        if self.in_c and key is not None:
+            shift = to_c(tokens, key)
+            tokens, key = transpose(tokens, shift), Key(0, key.minor)
         bias = None
         if key is not None and lock > 0:
             pcs = key.pitch_classes
@@ -69,9 +76,22 @@ class RLRunner(Answerer):
             obs = int(sample(z[None], temperature, rng)[0])
             if obs >= 2:
                 sounding = True
-                yield pitch_of(obs)
+                yield pitch_of(obs) - shift
             elif obs == 0:
                 sounding = False
                 yield REST
             else:
                 yield HOLD if sounding else REST
+
+
+def to_c(tokens: np.ndarray, key: Key) -> int:
+    """Semitones that move ``key``'s tonic to C, in the octave that puts the call's middle
+    nearest the middle of the model's range (and every pitch inside MIDI 0..127)."""
+    notes = tokens[tokens < 128]
+    mid = (int(notes.min()) + int(notes.max())) / 2 if len(notes) else (LOW + HIGH) / 2
+    fits = [
+        s
+        for s in (-key.tonic + 12 * o for o in (-2, -1, 0, 1))
+        if not len(notes) or (notes.min() + s >= 0 and notes.max() + s <= 127)
+    ]
+    return min(fits, key=lambda s: abs(mid + s - (LOW + HIGH) / 2))

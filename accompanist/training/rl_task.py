@@ -113,6 +113,7 @@ class TuneConfig:
     explore: str = "uniform"  #: an exploring step's action: uniform (upstream), note-rnn or boltzmann
     huber: bool = False  #: Huber loss on the TD error (upstream: squared)
     double: bool = False  #: double Q-learning targets (upstream: the target network's max)
+    in_c: bool = False  #: every call moved to the key of C (upstream's compositions were all in C)
 
 
 class Replay:
@@ -190,16 +191,23 @@ def prime(model: NoteRNN, call_events: list[np.ndarray]) -> tuple[torch.Tensor, 
 
 
 class Episodes:
-    """``parallel`` compositions played side by side, each primed with a random call."""
+    """``parallel`` compositions played side by side, each primed with a random call; with
+    ``in_c``, each call moved so that its key's tonic is C, as upstream's compositions all were."""
 
-    def __init__(self, pool: list[np.ndarray], shifts: tuple[int, ...], rng: np.random.Generator) -> None:
-        self.pool, self.shifts, self.rng = pool, shifts, rng
+    def __init__(
+        self, pool: list[np.ndarray], shifts: tuple[int, ...], rng: np.random.Generator, in_c: bool = False
+    ) -> None:
+        self.pool, self.shifts, self.rng, self.in_c = pool, shifts, rng, in_c
 
     def draw(self, n: int):
         picks = [self.pool[i] for i in self.rng.integers(0, len(self.pool), n)]
         out_calls, keys = [], []
         for c in picks:
-            s = int(self.rng.choice(fitting_shifts(c, self.shifts)))
+            if self.in_c:
+                to_c = -find_key(c).tonic
+                s = int(self.rng.choice(fitting_shifts(c, tuple(to_c + o for o in (-12, 0, 12)))))
+            else:
+                s = int(self.rng.choice(fitting_shifts(c, self.shifts)))
             t = transpose(c, s) if s else c
             out_calls.append(to_rl(t))
             keys.append(find_key(t))
@@ -223,13 +231,20 @@ def log_likelihood(model: NoteRNN, comps, calls_ev) -> float:
 
 
 def composition_table(
-    model: NoteRNN, reward_model: NoteRNN, pool, shifts, n: int, seed: int, temperature: float = 1.0
+    model: NoteRNN,
+    reward_model: NoteRNN,
+    pool,
+    shifts,
+    n: int,
+    seed: int,
+    temperature: float = 1.0,
+    in_c: bool = False,
 ) -> dict:
     """The paper's table over ``n`` compositions sampled from softmax(logits / temperature), and
-    their log-likelihood under the frozen note RNN."""
+    their log-likelihood under the frozen note RNN (``in_c``: each call moved to C first)."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    episodes = Episodes(pool, shifts, rng)
+    episodes = Episodes(pool, shifts, rng, in_c)
     comps, keys, calls_ev = [], [], []
     with torch.no_grad():
         for lo in range(0, n, 256):
@@ -269,7 +284,7 @@ def tune(
     before = composition_table(frozen, frozen, val_pool, (0,), n_eval, cfg.seed)
     opt = torch.optim.Adam(q.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
-    episodes = Episodes(pool, shifts, rng)
+    episodes = Episodes(pool, shifts, rng, cfg.in_c)
     replay = Replay(cfg.replay, base.cfg.state_size)
     b = cfg.parallel
     taken, updates, due, t0 = 0, 0, 0.0, time.perf_counter()
@@ -328,7 +343,7 @@ def tune(
             history.append(row)
             print(f"rl: {row}", file=sys.stderr, flush=True)
     print("scoring the tuned model on validation calls ...", file=sys.stderr, flush=True)
-    after = composition_table(q, frozen, val_pool, (0,), n_eval, cfg.seed)
+    after = composition_table(q, frozen, val_pool, (0,), n_eval, cfg.seed, in_c=cfg.in_c)
     run_dir.mkdir(parents=True, exist_ok=True)
     meta = dict(ck["meta"]) | {
         "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
