@@ -293,3 +293,23 @@ def test_tuning_in_c_moves_every_call_to_c_inside_the_note_rnns_range():
     assert {(k.tonic, k.minor) for k in keys} == {(0, False)}
     pitches = [pitch_of(e) for c in calls for e in c if e >= 2]
     assert LOW <= min(pitches) and max(pitches) <= HIGH
+
+
+def test_the_planner_plays_what_the_rules_pay_for(tiny_runs, capsys):
+    pytest.importorskip("torch")
+    from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
+    from accompanist.music.rl_tokens import pitch_of
+    from accompanist.training.checkpoints import load_checkpoint
+    from accompanist.training.rl_plan import main as plan_main
+    from accompanist.training.rl_plan import plan
+
+    ck = load_checkpoint(tiny_runs[TINY_NOTES] / "best.pt")
+    net = NoteRNN(NoteRNNConfig(**ck["meta"]["model"]))
+    net.load_state_dict(ck["model"])
+    call = to_rl(np.array([62, HOLD, 66, HOLD, 69, HOLD, 66, HOLD] * 2))
+    for depth in (1, 2):  # with the rules weighed far above the untrained net: a tonic first, no repeats
+        comp, total, _ = plan(net, call, Key(2, False), 100.0, depth)
+        assert len(comp) == 32 and comp[0] >= 2 and pitch_of(comp[0]) % 12 == 2
+        assert not any(v.repeated for v in run_rules(comp, Key(2, False))) and total > 0
+    assert plan_main(["--note-rnn", str(tiny_runs[TINY_NOTES]), "--calls", "2", "--in-c"]) == 0
+    assert "in_motif" in capsys.readouterr().out
