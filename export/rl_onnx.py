@@ -62,7 +62,9 @@ def check_parity(model: NoteRNN, folder: Path, steps: int = PARITY_STEPS, seed: 
     return worst
 
 
-def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0) -> Path:
+def export_run(
+    run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0, temperature: float = 1.0
+) -> Path:
     best, last = load_checkpoints(run_dir)
     meta = best["meta"]
     model = NoteRNN(NoteRNNConfig(**meta["model"]))
@@ -105,7 +107,7 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock
             "parameters": sum(p.numel() for p in model.parameters()),
             "in_c": bool(tuned and meta["tune"].get("in_c", False)),  # hears every call moved to C
         },
-        "defaults": {"temperature": 1.0, "key_lock": key_lock, "channel": 2, "program": 68},
+        "defaults": {"temperature": temperature, "key_lock": key_lock, "channel": 2, "program": 68},
         "training": training,
         "metrics": metrics,
         "created_by": created_by(run_dir),

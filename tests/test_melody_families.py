@@ -282,15 +282,17 @@ def rng0() -> np.random.Generator:
     return np.random.default_rng(0)
 
 
-def test_tuning_in_c_moves_every_call_to_c_inside_the_note_rnns_range():
+def test_tuning_in_c_moves_every_call_to_the_white_keys_inside_the_note_rnns_range():
     pytest.importorskip("torch")
     from accompanist.music.rl_tokens import HIGH, LOW, pitch_of
     from accompanist.training.rl_task import Episodes
 
-    scale = np.array([0, 2, 4, 5, 7, 9, 11, 12, 11, 9, 7, 5, 4, 2, 0, 0])
-    pool = [np.repeat(base + scale, 2) for base in (55, 58, 61, 64, 66)]  # G, Bb, C#, E, F# major
-    calls, keys = Episodes(pool, tuple(range(-6, 6)), np.random.default_rng(0), in_c=True).draw(40)
-    assert {(k.tonic, k.minor) for k in keys} == {(0, False)}
+    major = np.array([0, 2, 4, 5, 7, 9, 11, 12, 11, 9, 7, 5, 4, 2, 0, 0])
+    minor = np.array([0, 2, 3, 5, 7, 8, 10, 12, 10, 8, 7, 5, 3, 2, 0, 0])
+    pool = [np.repeat(base + major, 2) for base in (55, 58, 61, 64, 66)]  # G, Bb, C#, E, F# major
+    pool += [np.repeat(base + minor, 2) for base in (62, 65)]  # D and F minor
+    calls, keys = Episodes(pool, tuple(range(-6, 6)), np.random.default_rng(0), in_c=True).draw(60)
+    assert {(k.tonic, k.minor) for k in keys} == {(0, False), (9, True)}  # the white keys: C major, A minor
     pitches = [pitch_of(e) for c in calls for e in c if e >= 2]
     assert LOW <= min(pitches) and max(pitches) <= HIGH
 
@@ -313,3 +315,11 @@ def test_the_planner_plays_what_the_rules_pay_for(tiny_runs, capsys):
         assert not any(v.repeated for v in run_rules(comp, Key(2, False))) and total > 0
     assert plan_main(["--note-rnn", str(tiny_runs[TINY_NOTES]), "--calls", "2", "--in-c"]) == 0
     assert "in_motif" in capsys.readouterr().out
+
+
+def test_the_first_note_of_an_answer_is_heard_after_the_calls_last():
+    far = judge([], n(84), C, Leaps(), lead_in=n(60))  # two octaves above where the call ended
+    assert far.interval == -1.0 and judge([], n(84), C, Leaps()).interval == 0.0
+    assert judge([], n(62), C, Leaps(), lead_in=n(60)).interval == 0.08  # a step on from the call
+    leaps, comp = Leaps(), [n(69), n(67), n(65), n(59)]  # a leap out of the call, resolved in the answer
+    assert [judge(comp[:i], a, C, leaps, lead_in=n(60)).leap for i, a in enumerate(comp)] == [0, 0, 0, 1]

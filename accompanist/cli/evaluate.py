@@ -209,7 +209,7 @@ def _eval_melody(a: argparse.Namespace, cards) -> int:
             lines += _rl_table(a, card, which)
         runner = open_answerer(card)
         melodies = mr.held_out(card, which)
-        for t in a.temperature or [1.0]:
+        for t in a.temperature or [card.defaults.get("temperature", 1.0)]:  # as it plays, unless given
             got = mr.respond_set(
                 runner,
                 melodies,
@@ -305,10 +305,13 @@ def _rl_table(a: argparse.Namespace, card, which: str) -> list[str]:
     pool = calls(melodies)
     reference = open_answerer(a.reference) if card.data["model"].get("stage") == "tuned" else open_answerer(card)
     runner = open_answerer(card)
-    t = (a.temperature or [1.0])[0]
+    # each model at its card's temperature (the one it plays at) unless one is given for both
+    t_of = {m.card.name: (a.temperature or [m.card.defaults.get("temperature", 1.0)])[0] for m in (reference, runner)}
     own = reference.card.name == card.name
-    tables = {} if own else {reference.card.name: rl_table(reference, reference, pool, a.n, a.seed, t)}
-    tables[card.name] = rl_table(runner, reference, pool, a.n, a.seed, t)
+    ref_t = t_of[reference.card.name]
+    tables = {} if own else {reference.card.name: rl_table(reference, reference, pool, a.n, a.seed, ref_t)}
+    tables[card.name] = rl_table(runner, reference, pool, a.n, a.seed, t_of[card.name])
+    t = t_of[card.name]
     if a.write_card:
         from accompanist.export.card import write_card
 
@@ -316,12 +319,17 @@ def _rl_table(a: argparse.Namespace, card, which: str) -> list[str]:
             "calls": which,
             "reference": reference.card.name,
             "temperature": t,
+            "temperatures": t_of,
             "seed": a.seed,
             **tables,
         }
         write_card(card.folder, card.data)
     return (
-        [f"rule statistics after {which} calls ({a.n} compositions of 32 steps, T = {t:g}):"]
+        [
+            f"rule statistics after {which} calls ({a.n} compositions of 32 steps, "
+            + ", ".join(f"{name} T = {v:g}" for name, v in t_of.items())
+            + "):"
+        ]
         + mr.format_rl_table(tables)
         + [""]
     )

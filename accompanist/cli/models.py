@@ -130,7 +130,7 @@ def _add_train(sub) -> None:
     r.add_argument("--n-step", type=int, default=1, help="rewards summed before bootstrapping (upstream: 1)")
     r.add_argument("--huber", action="store_true", help="Huber loss on the TD error (upstream: squared)")
     r.add_argument("--double", action="store_true", help="double Q-learning targets (van Hasselt et al. 2016)")
-    r.add_argument("--in-c", action="store_true", help="move every call to the key of C, as upstream's were all in C")
+    r.add_argument("--in-c", action="store_true", help="move every call to C major or A minor (upstream: all in C)")
     r.add_argument(
         "--explore",
         choices=("uniform", "note-rnn", "boltzmann"),
@@ -380,6 +380,7 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--listen-ms", type=float, default=0.0, help="duet, hearing: default listen window for the card")
     p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
+    p.add_argument("--temperature", type=float, default=None, help="RL tuner: the card's temperature")
     p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
     p.add_argument("--variation", type=float, default=1.0, help="VRASH: default latent noise scale for the card")
     p.add_argument("--octave-temperature", type=float, default=1.0, help="VRASH: cap on the octave head's temperature")
@@ -407,7 +408,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     elif family == "vrash":
         folder = vrash_onnx.export_run(a.run, dest, a.name, a.key_lock, a.variation, a.octave_temperature)
     elif family == "rl":
-        folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
+        folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock, temperature=a.temperature or 1.0)
     elif family == "duet":
         folder = duet_onnx.export_run(
             a.run,

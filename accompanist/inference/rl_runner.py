@@ -4,8 +4,9 @@ The call, and the silence up to the answer's bar line, are read as the model's 3
 step (``music.rl_tokens``); then one event is drawn per step from softmax(logits / T) (a tuned
 model's logits are its Q-values, sampled as upstream samples them) until the answer is full.
 ``key_lock`` penalises note-ons outside the key heard in the call. A model tuned with every call
-moved to C (``model.in_c`` on its card, ``train rl --in-c``) hears the call moved to C too (the
-octave that keeps it nearest the middle of its range), and its answer is moved back.
+moved to C major or A minor (``model.in_c`` on its card, ``train rl --in-c``) hears the call
+moved there too (the octave that keeps it nearest the middle of its range), and its answer is
+moved back.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class RLRunner(Answerer):
         shift = 0
         if self.in_c and key is not None:
             shift = to_c(tokens, key)
-            tokens, key = transpose(tokens, shift), Key(0, key.minor)
+            tokens, key = transpose(tokens, shift), home_key(key)
         bias = None
         if key is not None and lock > 0:
             pcs = key.pitch_classes
@@ -84,14 +85,21 @@ class RLRunner(Answerer):
                 yield HOLD if sounding else REST
 
 
+def home_key(key: Key) -> Key:
+    """C major or A minor: a mode's key on the white keys, where a model tuned ``in_c`` plays.
+    (One scale for both modes: tuned with minor calls in C minor, the model played its major
+    figures over them, A natural in C minor.)"""
+    return Key(9 if key.minor else 0, key.minor)
+
+
 def to_c(tokens: np.ndarray, key: Key) -> int:
-    """Semitones that move ``key``'s tonic to C, in the octave that puts the call's middle
+    """Semitones that move ``key`` to its ``home_key``, in the octave that puts the call's middle
     nearest the middle of the model's range (and every pitch inside MIDI 0..127)."""
     notes = tokens[tokens < 128]
     mid = (int(notes.min()) + int(notes.max())) / 2 if len(notes) else (LOW + HIGH) / 2
     fits = [
         s
-        for s in (-key.tonic + 12 * o for o in (-2, -1, 0, 1))
+        for s in (home_key(key).tonic - key.tonic + 12 * o for o in (-2, -1, 0, 1))
         if not len(notes) or (notes.min() + s >= 0 and notes.max() + s <= 127)
     ]
     return min(fits, key=lambda s: abs(mid + s - (LOW + HIGH) / 2))

@@ -34,6 +34,10 @@ Rules and values are upstream's (``../shared/REFERENCE.md``), with these departu
   its note; upstream paid it on every step, so a tonic held for two bars earned 1.5 a step (more
   than any interval, 0.4 for a step) and holding won: with the autocorrelation change alone the
   tuner still held (in motif 33 -> 1.6 %, leaps resolved 88 -> 60 % on validation calls).
+- In tuning, the interval and leap rules hear the call's last note before the composition's
+  first (``lead_in``): an answer is heard right after its call, and without it the first note
+  could be anywhere. Tuned without it, the answers began with the tonic two octaves below the
+  call's end, or leapt an octave above it, at no cost. The statistics leave it out, as upstream's.
 Everything else, including the quirks of the windows (the motif looks at the last 8 steps, rests
 and holds included; a leap resolved by an opposite leap needs 7 steps between), is upstream's.
 """
@@ -188,8 +192,12 @@ def _leap(prev: list[int], a: int, state: Leaps) -> int:
     return 0
 
 
-def judge(prev: list[int], a: int, key: Key, leaps: Leaps, length: int = LENGTH) -> Verdicts:
-    """Every rule's verdict on choosing event ``a`` after ``prev`` (this updates ``leaps``)."""
+def judge(
+    prev: list[int], a: int, key: Key, leaps: Leaps, length: int = LENGTH, lead_in: int | None = None
+) -> Verdicts:
+    """Every rule's verdict on choosing event ``a`` after ``prev`` (this updates ``leaps``);
+    ``lead_in``, the call's last note event, is what the interval and leap rules hear before
+    the composition's first note (see the docstring)."""
     beat = len(prev)
     s = prev + [a]
     v = Verdicts()
@@ -213,8 +221,9 @@ def judge(prev: list[int], a: int, key: Key, leaps: Leaps, length: int = LENGTH)
             v.motif = distinct
             before = s[:-MOTIF]
             v.repeated_motif = any(before[i : i + MOTIF] == window for i in range(len(before) - MOTIF + 1))
-    v.interval = _interval_reward(prev, a, key)
-    v.leap = _leap(prev, a, leaps)
+    heard = prev if lead_in is None else [lead_in, *prev]
+    v.interval = _interval_reward(heard, a, key)
+    v.leap = _leap(heard, a, leaps)
     if beat == length - 1:
         notes = [e for e in s if e >= 2]
         if notes:

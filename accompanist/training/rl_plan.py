@@ -24,13 +24,15 @@ from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
 from accompanist.music.keys import Key
 from accompanist.music.rl_tokens import N_CLASSES
 from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.rl_task import Episodes, _step, prime
+from accompanist.training.rl_task import Episodes, _step, last_note, prime
 
 SECOND_LOOK = 8  #: first events followed further when planning two steps ahead
 
 
-def _scores(comp: list[int], leaps: Leaps, key: Key, logp: np.ndarray, scaler: float) -> np.ndarray:
-    return np.array([logp[a] + scaler * reward(judge(comp, a, key, copy.deepcopy(leaps))) for a in range(N_CLASSES)])
+def _scores(comp: list[int], leaps: Leaps, key: Key, logp: np.ndarray, scaler: float, lead: int | None) -> np.ndarray:
+    return np.array(
+        [logp[a] + scaler * reward(judge(comp, a, key, copy.deepcopy(leaps), lead_in=lead)) for a in range(N_CLASSES)]
+    )
 
 
 def plan(
@@ -38,12 +40,13 @@ def plan(
 ) -> tuple[list[int], float, float]:
     """One composition after ``call_events``; returns it, its reward and its log p, summed."""
     obs, state = prime(net, [call_events])
+    lead = last_note(call_events)
     comp, leaps, total, ll = [], Leaps(), 0.0, 0.0
     for t in range(LENGTH):
         with torch.no_grad():
             logits, after = _step(net, obs, state)
         logp = F.log_softmax(logits, -1)[0].numpy()
-        score = _scores(comp, leaps, key, logp, scaler)
+        score = _scores(comp, leaps, key, logp, scaler, lead)
         if depth >= 2 and t < LENGTH - 1:
             first = np.argsort(-score)[:SECOND_LOOK]
             with torch.no_grad():
@@ -51,10 +54,10 @@ def plan(
             nxt_logp = F.log_softmax(nxt, -1).numpy()
             for j, a in enumerate(first):
                 then = copy.deepcopy(leaps)
-                judge(comp, int(a), key, then)
-                score[a] += discount * _scores(comp + [int(a)], then, key, nxt_logp[j], scaler).max()
+                judge(comp, int(a), key, then, lead_in=lead)
+                score[a] += discount * _scores(comp + [int(a)], then, key, nxt_logp[j], scaler, lead).max()
         a = int(score.argmax())
-        total += logp[a] + scaler * reward(judge(comp, a, key, leaps))
+        total += logp[a] + scaler * reward(judge(comp, a, key, leaps, lead_in=lead))
         ll += logp[a]
         comp.append(a)
         obs = torch.tensor([a])
@@ -84,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         stats.add(comp, k)
         total, ll = total + r, ll + lp
     steps = a.calls * LENGTH
-    row = stats.table() | {"reward_per_step": round(total / steps, 3), "log_likelihood_per_step": round(ll / steps, 3)}
+    row = stats.table() | {
+        "reward_per_step": round(float(total) / steps, 3),
+        "log_likelihood_per_step": round(float(ll) / steps, 3),
+    }
     print(", ".join(f"{k} {v}" for k, v in row.items()))
     return 0
 

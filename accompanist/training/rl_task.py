@@ -50,6 +50,7 @@ import torch.nn.functional as F
 
 from accompanist.data.melodies import MelodyDataConfig, load_melodies
 from accompanist.data.rl_batches import EventRows, calls, fitting_shifts
+from accompanist.inference.rl_runner import home_key
 from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, judge, reward
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
 from accompanist.music.keys import find_key
@@ -113,7 +114,7 @@ class TuneConfig:
     explore: str = "uniform"  #: an exploring step's action: uniform (upstream), note-rnn or boltzmann
     huber: bool = False  #: Huber loss on the TD error (upstream: squared)
     double: bool = False  #: double Q-learning targets (upstream: the target network's max)
-    in_c: bool = False  #: every call moved to the key of C (upstream's compositions were all in C)
+    in_c: bool = False  #: every call moved to C major or A minor (upstream: all in C)
 
 
 class Replay:
@@ -172,6 +173,12 @@ def _step(model: NoteRNN, obs: torch.Tensor, state: torch.Tensor):
     return logits, torch.cat([h, c], dim=-1)
 
 
+def last_note(events: np.ndarray) -> int | None:
+    """The last note event of a call (what the rules hear before the answer), or None."""
+    notes = events[events >= 2]
+    return int(notes[-1]) if len(notes) else None
+
+
 def prime(model: NoteRNN, call_events: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """Read each call but its last event; the last event is the first observation."""
     b = len(call_events)
@@ -192,7 +199,8 @@ def prime(model: NoteRNN, call_events: list[np.ndarray]) -> tuple[torch.Tensor, 
 
 class Episodes:
     """``parallel`` compositions played side by side, each primed with a random call; with
-    ``in_c``, each call moved so that its key's tonic is C, as upstream's compositions all were."""
+    ``in_c``, each call moved to C major or A minor (``home_key``), the white keys, as upstream's
+    compositions were all in C."""
 
     def __init__(
         self, pool: list[np.ndarray], shifts: tuple[int, ...], rng: np.random.Generator, in_c: bool = False
@@ -204,8 +212,9 @@ class Episodes:
         out_calls, keys = [], []
         for c in picks:
             if self.in_c:
-                to_c = -find_key(c).tonic
-                s = int(self.rng.choice(fitting_shifts(c, tuple(to_c + o for o in (-12, 0, 12)))))
+                heard = find_key(c)
+                home = home_key(heard).tonic - heard.tonic
+                s = int(self.rng.choice(fitting_shifts(c, tuple(home + o for o in (-12, 0, 12)))))
             else:
                 s = int(self.rng.choice(fitting_shifts(c, self.shifts)))
             t = transpose(c, s) if s else c
@@ -296,6 +305,7 @@ def tune(
         _, r_state = prime(frozen, call_ev)
         comps: list[list[int]] = [[] for _ in range(b)]
         leaps = [Leaps() for _ in range(b)]
+        lead = [last_note(c) for c in call_ev]
         steps: list[tuple] = []  # this composition's steps, replayed once its n-step returns are known
         for t in range(LENGTH):
             eps = max(
@@ -315,7 +325,9 @@ def tune(
                     tried = rng.integers(0, N_CLASSES, b)
                 action = np.where(explore, tried, qv.argmax(-1).numpy())
             logp = F.log_softmax(rl, -1).numpy()[np.arange(b), action]
-            theory = np.array([reward(judge(comps[i], int(action[i]), keys[i], leaps[i])) for i in range(b)])
+            theory = np.array(
+                [reward(judge(comps[i], int(action[i]), keys[i], leaps[i], lead_in=lead[i])) for i in range(b)]
+            )
             for i in range(b):
                 comps[i].append(int(action[i]))
             rew = logp + cfg.scaler * theory
