@@ -275,6 +275,7 @@ def test_a_model_tuned_in_c_hears_the_call_in_c_and_answers_in_the_calls_key(tin
     assert not a.in_c and b.in_c
     heard_in_c = list(itertools.islice(a.stream(tokens_to_events(transpose(in_d, -2)), None, rng=rng0()), 64))
     answered = list(itertools.islice(b.stream(tokens_to_events(in_d), None, rng=rng0()), 64))
+    assert any(t < 128 for t in heard_in_c)  # notes to move, not only rests and holds
     assert answered == [t + 2 if t < 128 else t for t in heard_in_c]  # the same answer, a tone up
 
 
@@ -283,9 +284,10 @@ def rng0() -> np.random.Generator:
 
 
 def test_tuning_in_c_moves_every_call_to_the_white_keys_inside_the_note_rnns_range():
+    wide = np.array([40, 90])  # no octave fits 48..83: the one nearest the middle, folded later
     pytest.importorskip("torch")
-    from accompanist.music.rl_tokens import HIGH, LOW, pitch_of
-    from accompanist.training.rl_task import Episodes
+    from accompanist.music.keys import find_key
+    from accompanist.training.rl_task import Episodes, home_shifts
 
     major = np.array([0, 2, 4, 5, 7, 9, 11, 12, 11, 9, 7, 5, 4, 2, 0, 0])
     minor = np.array([0, 2, 3, 5, 7, 8, 10, 12, 10, 8, 7, 5, 3, 2, 0, 0])
@@ -293,8 +295,11 @@ def test_tuning_in_c_moves_every_call_to_the_white_keys_inside_the_note_rnns_ran
     pool += [np.repeat(base + minor, 2) for base in (62, 65)]  # D and F minor
     calls, keys = Episodes(pool, tuple(range(-6, 6)), np.random.default_rng(0), in_c=True).draw(60)
     assert {(k.tonic, k.minor) for k in keys} == {(0, False), (9, True)}  # the white keys: C major, A minor
-    pitches = [pitch_of(e) for c in calls for e in c if e >= 2]
-    assert LOW <= min(pitches) and max(pitches) <= HIGH
+    assert home_shifts(np.array([62, 66, 69]), Key(2, False)) == [-14, -2, 10]  # D major: each fits 48..83
+    assert home_shifts(wide, Key(4, False)) == [-4]
+    for c in calls:  # the calls themselves moved there, not only the keys the rules are given
+        k = find_key(from_rl(c))
+        assert (k.tonic, k.minor) in {(0, False), (9, True)}
 
 
 def test_the_planner_plays_what_the_rules_pay_for(tiny_runs, capsys):
@@ -321,5 +326,6 @@ def test_the_first_note_of_an_answer_is_heard_after_the_calls_last():
     far = judge([], n(84), C, Leaps(), lead_in=n(60))  # two octaves above where the call ended
     assert far.interval == -1.0 and judge([], n(84), C, Leaps()).interval == 0.0
     assert judge([], n(62), C, Leaps(), lead_in=n(60)).interval == 0.08  # a step on from the call
+    assert judge([], NO_EVENT, C, Leaps(), lead_in=n(60)).interval == 0.0  # silence after the call
     leaps, comp = Leaps(), [n(69), n(67), n(65), n(59)]  # a leap out of the call, resolved in the answer
     assert [judge(comp[:i], a, C, leaps, lead_in=n(60)).leap for i, a in enumerate(comp)] == [0, 0, 0, 1]

@@ -56,7 +56,9 @@ class RLRunner(Answerer):
         lock = self.key_lock if key_lock is None else key_lock
         tokens = np.concatenate([events_to_tokens(call), np.full(gap, REST, np.int64)])
         if key is None and (tokens < 128).any():
-            key = find_key(tokens)
+            # one pitch class has no Krumhansl key: take it as a major tonic, so a model tuned
+            # in C still hears the call where it was tuned
+            key = find_key(tokens) or Key(int(tokens[tokens < 128][0]) % 12, False)
         shift = 0
         if self.in_c and key is not None:
             shift = to_c(tokens, key)

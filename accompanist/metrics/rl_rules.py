@@ -37,7 +37,8 @@ Rules and values are upstream's (``../shared/REFERENCE.md``), with these departu
 - In tuning, the interval and leap rules hear the call's last note before the composition's
   first (``lead_in``): an answer is heard right after its call, and without it the first note
   could be anywhere. Tuned without it, the answers began with the tonic two octaves below the
-  call's end, or leapt an octave above it, at no cost. The statistics leave it out, as upstream's.
+  call's end, or leapt an octave above it, at no cost. A first step that holds or rests is
+  silence after the call and earns no interval reward. The statistics leave it out, as upstream's.
 Everything else, including the quirks of the windows (the motif looks at the last 8 steps, rests
 and holds included; a leap resolved by an opposite leap needs 7 steps between), is upstream's.
 """
@@ -221,7 +222,9 @@ def judge(
             v.motif = distinct
             before = s[:-MOTIF]
             v.repeated_motif = any(before[i : i + MOTIF] == window for i in range(len(before) - MOTIF + 1))
-    heard = prev if lead_in is None else [lead_in, *prev]
+    # the call's last note is heard before the first note struck; a first step that holds or
+    # rests is silence after the call (the runner starts the answer silent), so it earns nothing
+    heard = prev if lead_in is None or (not prev and a < 2) else [lead_in, *prev]
     v.interval = _interval_reward(heard, a, key)
     v.leap = _leap(heard, a, leaps)
     if beat == length - 1:

@@ -53,8 +53,8 @@ from accompanist.data.rl_batches import EventRows, calls, fitting_shifts
 from accompanist.inference.rl_runner import home_key
 from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, judge, reward
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
-from accompanist.music.keys import find_key
-from accompanist.music.rl_tokens import N_CLASSES, to_rl
+from accompanist.music.keys import Key, find_key
+from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES, to_rl
 from accompanist.music.tokens import transpose
 from accompanist.training.checkpoints import load_checkpoint
 from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
@@ -197,6 +197,16 @@ def prime(model: NoteRNN, call_events: list[np.ndarray]) -> tuple[torch.Tensor, 
     return torch.from_numpy(pad[:, -1]), state
 
 
+def home_shifts(call: np.ndarray, key: Key) -> list[int]:
+    """Shifts that move ``call`` from ``key`` to its home key (C major or A minor) inside the note
+    RNN's range; if no octave fits, the one nearest the range's middle (its outside notes fold)."""
+    home = home_key(key).tonic - key.tonic
+    p = call[call < 128]
+    lo, hi = int(p.min()), int(p.max())
+    fits = [s for s in (home + 12 * o for o in (-2, -1, 0, 1, 2)) if lo + s >= LOW and hi + s <= HIGH]
+    return fits or [home + 12 * round(((LOW + HIGH) / 2 - (lo + hi) / 2 - home) / 12)]
+
+
 class Episodes:
     """``parallel`` compositions played side by side, each primed with a random call; with
     ``in_c``, each call moved to C major or A minor (``home_key``), the white keys, as upstream's
@@ -211,15 +221,14 @@ class Episodes:
         picks = [self.pool[i] for i in self.rng.integers(0, len(self.pool), n)]
         out_calls, keys = [], []
         for c in picks:
+            heard = find_key(c) or Key(int(c[c < 128][0]) % 12, False)  # one pitch class: its major
             if self.in_c:
-                heard = find_key(c)
-                home = home_key(heard).tonic - heard.tonic
-                s = int(self.rng.choice(fitting_shifts(c, tuple(home + o for o in (-12, 0, 12)))))
+                s = int(self.rng.choice(home_shifts(c, heard)))
             else:
                 s = int(self.rng.choice(fitting_shifts(c, self.shifts)))
             t = transpose(c, s) if s else c
             out_calls.append(to_rl(t))
-            keys.append(find_key(t))
+            keys.append(home_key(heard) if self.in_c else find_key(t))
         return out_calls, keys
 
 
