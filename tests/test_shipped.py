@@ -216,3 +216,14 @@ def test_shipped_rl_tuner_card_holds_its_tables():
     assert tuned["leaps_resolved"] >= 90.0 and tuned["in_motif"] >= 70.0
     assert tuned["log_likelihood_per_step"] >= before["log_likelihood_per_step"] - 0.1
     assert card.data["model"]["in_c"]  # tuned on calls moved to the white keys: its runner moves them too
+
+
+def test_shipped_vrash_near_dials_from_near_copy_to_free():
+    """vrash-near: its latent carries the phrase, so the variation amount goes from near the
+    call to as far as a free draw, in order."""
+    card = read_card(SHIPPED / "vrash-near" / "card.json")
+    var = card.data["metrics"]["latent"]["variation"]["distance_from_call"]
+    steps = [var[k] for k in ("0", "0.5", "1", "2", "3", "free")]
+    assert steps[0] < 0.3 and steps[-1] > 0.9 and steps == sorted(steps)
+    assert min(card.data["metrics"]["held_out"]["kl_per_dim"]) > 1.0  # every dimension in use
+    assert card.data["metrics"]["respond_test@1"]["answers"]["in_call_key"] >= 0.9
