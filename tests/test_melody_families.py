@@ -304,15 +304,12 @@ def test_tuning_in_c_moves_every_call_to_the_white_keys_inside_the_note_rnns_ran
 
 def test_the_planner_plays_what_the_rules_pay_for(tiny_runs, capsys):
     pytest.importorskip("torch")
-    from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
     from accompanist.music.rl_tokens import pitch_of
-    from accompanist.training.checkpoints import load_checkpoint
     from accompanist.training.rl_plan import main as plan_main
     from accompanist.training.rl_plan import plan
+    from accompanist.training.rl_task import load_note_rnn
 
-    ck = load_checkpoint(tiny_runs[TINY_NOTES] / "best.pt")
-    net = NoteRNN(NoteRNNConfig(**ck["meta"]["model"]))
-    net.load_state_dict(ck["model"])
+    net, _ = load_note_rnn(tiny_runs[TINY_NOTES])
     call = to_rl(np.array([62, HOLD, 66, HOLD, 69, HOLD, 66, HOLD] * 2))
     for depth in (1, 2):  # with the rules weighed far above the untrained net: a tonic first, no repeats
         comp, total, _ = plan(net, call, Key(2, False), 100.0, depth)

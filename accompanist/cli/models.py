@@ -380,7 +380,7 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--listen-ms", type=float, default=0.0, help="duet, hearing: default listen window for the card")
     p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
-    p.add_argument("--temperature", type=float, default=None, help="RL tuner: the card's temperature")
+    p.add_argument("--temperature", type=float, default=1.0, help="RL tuner: the card's temperature")
     p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
     p.add_argument("--variation", type=float, default=1.0, help="VRASH: default latent noise scale for the card")
     p.add_argument("--octave-temperature", type=float, default=1.0, help="VRASH: cap on the octave head's temperature")
@@ -408,7 +408,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     elif family == "vrash":
         folder = vrash_onnx.export_run(a.run, dest, a.name, a.key_lock, a.variation, a.octave_temperature)
     elif family == "rl":
-        folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock, temperature=a.temperature or 1.0)
+        folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock, temperature=a.temperature)
     elif family == "duet":
         folder = duet_onnx.export_run(
             a.run,

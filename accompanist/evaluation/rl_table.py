@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from accompanist.inference.rl_runner import home_key, to_c
 from accompanist.metrics.rl_rules import LENGTH, Stats
 from accompanist.music.keys import find_key
 from accompanist.music.rl_tokens import to_rl
-from accompanist.music.tokens import transpose
 
 
 def _primed(runner, call_events: np.ndarray):
@@ -33,9 +31,7 @@ def rl_table(
     stats, total = Stats(), 0.0
     for _ in range(n):
         call = calls[int(rng.integers(0, len(calls)))]
-        key = find_key(call)
-        if getattr(runner, "in_c", False):  # heard in C, as in its tuning and in respond mode
-            call, key = transpose(call, to_c(call, key)), home_key(key)
+        call, key, _ = runner.hear(call, find_key(call))  # as in respond mode (in_c: in its home key)
         events = to_rl(call)
         obs, state = _primed(runner, events)
         comp = []

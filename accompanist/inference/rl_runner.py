@@ -20,7 +20,7 @@ from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import sample
 from accompanist.inference.session import open_session
 from accompanist.music.events import Events, events_to_tokens
-from accompanist.music.keys import Key, find_key
+from accompanist.music.keys import Key, key_heard
 from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES, pitch_of, to_rl
 from accompanist.music.tokens import HOLD, REST, transpose
 
@@ -34,6 +34,17 @@ class RLRunner(Answerer):
         self.state_size = int(card.data["io"]["note_step"]["state_size"])
         self.key_lock = float(card.defaults.get("key_lock", 0.0))
         self.in_c = bool(card.data["model"].get("in_c", False))
+
+    def hear(self, tokens: np.ndarray, key: Key | None = None) -> tuple[np.ndarray, Key | None, int]:
+        """The call as the model hears it: its tokens, its key (``key`` if given, else the one
+        heard) and the semitones it was moved by (a model tuned ``in_c`` hears it in its
+        ``home_key``; its answer is to be moved back by as much)."""
+        if key is None:
+            key = key_heard(tokens)
+        if not self.in_c or key is None:
+            return tokens, key, 0
+        shift = to_c(tokens, key)
+        return transpose(tokens, shift), home_key(key), shift
 
     def step(self, event: int, state: np.ndarray):
         logits, state = self.session.run(None, {"event": np.array([event], np.int64), "state": state})
@@ -55,14 +66,7 @@ class RLRunner(Answerer):
         rng = rng or np.random.default_rng()
         lock = self.key_lock if key_lock is None else key_lock
         tokens = np.concatenate([events_to_tokens(call), np.full(gap, REST, np.int64)])
-        if key is None and (tokens < 128).any():
-            # one pitch class has no Krumhansl key: take it as a major tonic, so a model tuned
-            # in C still hears the call where it was tuned
-            key = find_key(tokens) or Key(int(tokens[tokens < 128][0]) % 12, False)
-        shift = 0
-        if self.in_c and key is not None:
-            shift = to_c(tokens, key)
-            tokens, key = transpose(tokens, shift), home_key(key)
+        tokens, key, shift = self.hear(tokens, key)
         bias = None
         if key is not None and lock > 0:
             pcs = key.pitch_classes
@@ -94,6 +98,11 @@ def home_key(key: Key) -> Key:
     return Key(9 if key.minor else 0, key.minor)
 
 
+def home_shift(key: Key) -> int:
+    """Semitones (within an octave either way) from ``key``'s tonic to its ``home_key``'s."""
+    return home_key(key).tonic - key.tonic
+
+
 def to_c(tokens: np.ndarray, key: Key) -> int:
     """Semitones that move ``key`` to its ``home_key``, in the octave that puts the call's middle
     nearest the middle of the model's range (and every pitch inside MIDI 0..127)."""
@@ -101,7 +110,7 @@ def to_c(tokens: np.ndarray, key: Key) -> int:
     mid = (int(notes.min()) + int(notes.max())) / 2 if len(notes) else (LOW + HIGH) / 2
     fits = [
         s
-        for s in (home_key(key).tonic - key.tonic + 12 * o for o in (-2, -1, 0, 1))
+        for s in (home_shift(key) + 12 * o for o in (-2, -1, 0, 1))
         if not len(notes) or (notes.min() + s >= 0 and notes.max() + s <= 127)
     ]
     return min(fits, key=lambda s: abs(mid + s - (LOW + HIGH) / 2))

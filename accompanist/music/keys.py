@@ -70,6 +70,13 @@ def find_key(tokens: np.ndarray) -> Key | None:
     return key_of_histogram(pitch_class_histogram(tokens))
 
 
+def key_heard(tokens: np.ndarray) -> Key | None:
+    """``find_key``, and for a voice of one pitch class that pitch as a major tonic (a model that
+    plays in one home key still needs to know where to move such a call); None without notes."""
+    notes = tokens[tokens < 128]
+    return find_key(tokens) or (Key(int(notes[0]) % 12, False) if len(notes) else None)
+
+
 def _profiles() -> np.ndarray:
     """(24, 12): the 12 major then the 12 minor key profiles, centred and of unit length."""
     rows = []

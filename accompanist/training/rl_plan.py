@@ -20,11 +20,10 @@ import torch.nn.functional as F
 from accompanist.data.melodies import MelodyDataConfig, load_melodies
 from accompanist.data.rl_batches import calls
 from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, judge, reward
-from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
+from accompanist.models.rl_tuner import NoteRNN
 from accompanist.music.keys import Key
 from accompanist.music.rl_tokens import N_CLASSES
-from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.rl_task import Episodes, _step, last_note, prime
+from accompanist.training.rl_task import Episodes, _step, last_note, load_note_rnn, prime
 
 SECOND_LOOK = 8  #: first events followed further when planning two steps ahead
 
@@ -75,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--in-c", action="store_true", help="each call moved to C, as train rl --in-c")
     a = p.parse_args(argv)
     torch.set_num_threads(1)
-    ck = load_checkpoint(f"{a.note_rnn}/best.pt")
-    net = NoteRNN(NoteRNNConfig(**ck["meta"]["model"]))
-    net.load_state_dict(ck["model"])
+    net, ck = load_note_rnn(a.note_rnn)
     net.eval()
     data = load_melodies(MelodyDataConfig.from_description(ck["meta"]["data"]))
     call_events, keys = Episodes(calls(data.val), (0,), np.random.default_rng(0), a.in_c).draw(a.calls)

@@ -50,10 +50,10 @@ import torch.nn.functional as F
 
 from accompanist.data.melodies import MelodyDataConfig, load_melodies
 from accompanist.data.rl_batches import EventRows, calls, fitting_shifts
-from accompanist.inference.rl_runner import home_key
+from accompanist.inference.rl_runner import home_key, home_shift
 from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, judge, reward
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
-from accompanist.music.keys import Key, find_key
+from accompanist.music.keys import Key, find_key, key_heard
 from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES, to_rl
 from accompanist.music.tokens import transpose
 from accompanist.training.checkpoints import load_checkpoint
@@ -173,6 +173,14 @@ def _step(model: NoteRNN, obs: torch.Tensor, state: torch.Tensor):
     return logits, torch.cat([h, c], dim=-1)
 
 
+def load_note_rnn(run: Path) -> tuple[NoteRNN, dict]:
+    """The note RNN (or a tuned copy) of a run folder's best.pt, and that checkpoint."""
+    ck = load_checkpoint(Path(run) / "best.pt")
+    model = NoteRNN(NoteRNNConfig(**ck["meta"]["model"]))
+    model.load_state_dict(ck["model"])
+    return model, ck
+
+
 def last_note(events: np.ndarray) -> int | None:
     """The last note event of a call (what the rules hear before the answer), or None."""
     notes = events[events >= 2]
@@ -200,7 +208,7 @@ def prime(model: NoteRNN, call_events: list[np.ndarray]) -> tuple[torch.Tensor, 
 def home_shifts(call: np.ndarray, key: Key) -> list[int]:
     """Shifts that move ``call`` from ``key`` to its home key (C major or A minor) inside the note
     RNN's range; if no octave fits, the one nearest the range's middle (its outside notes fold)."""
-    home = home_key(key).tonic - key.tonic
+    home = home_shift(key)
     p = call[call < 128]
     lo, hi = int(p.min()), int(p.max())
     fits = [s for s in (home + 12 * o for o in (-2, -1, 0, 1, 2)) if lo + s >= LOW and hi + s <= HIGH]
@@ -221,7 +229,7 @@ class Episodes:
         picks = [self.pool[i] for i in self.rng.integers(0, len(self.pool), n)]
         out_calls, keys = [], []
         for c in picks:
-            heard = find_key(c) or Key(int(c[c < 128][0]) % 12, False)  # one pitch class: its major
+            heard = key_heard(c)
             if self.in_c:
                 s = int(self.rng.choice(home_shifts(c, heard)))
             else:
@@ -289,9 +297,7 @@ def tune(
     """Stage 2: deep Q-learning from the note RNN of ``note_run``; writes best.pt with both tables."""
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
-    ck = load_checkpoint(note_run / "best.pt")
-    base = NoteRNN(NoteRNNConfig(**ck["meta"]["model"]))
-    base.load_state_dict(ck["model"])
+    base, ck = load_note_rnn(note_run)
     data = load_melodies(data_cfg)
     pool, val_pool = calls(data.train), calls(data.val)
     shifts = tuple(data_cfg.transpositions)
