@@ -119,3 +119,26 @@ def test_models_verb_lists_cards(use_tiny_models, capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert TINY_BI in out and "held-out loss" in out
+
+
+def test_models_verb_prints_each_cards_test_figures(tmp_path, monkeypatch, capsys):
+    """`accompanist models` says what a card measured on test data: the RL tuner's line is its
+    test-call table (leaps resolved 96.5 %), not the training run's validation table (62.2 %)."""
+    from accompanist.cli import main
+    from accompanist.inference.cards import SHIPPED
+
+    monkeypatch.setenv("ACCOMPANIST_MODELS", str(tmp_path))  # the shipped models alone
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    figures = {lines[i].split()[0]: lines[i + 1].strip() for i in range(len(lines) - 1) if lines[i + 1][:1] == " "}
+    m = read_card(SHIPPED / "rl-tuner" / "card.json").data["metrics"]
+    test, training = m["rl_table_test"]["rl-tuner"], m["rl_table"]["tuned"]
+    assert round(test["leaps_resolved"], 1) != round(training["leaps_resolved"], 1)  # the two tables differ
+    line = figures["rl-tuner"]
+    assert line.startswith("test calls:") and f"leaps resolved {test['leaps_resolved']:.1f} %" in line
+    assert f"in motif {test['in_motif']:.1f} %" in line and f"{training['leaps_resolved']:.1f}" not in line
+    answers = m["respond_test@0.2"]["answers"]["in_call_key"]
+    assert line.endswith(f"test answers {answers:.3f} in the call's key")
+    # every shipped model has a line, and a duet model's names its test tunes at its own window
+    assert {p.name for p in SHIPPED.iterdir() if (p / "card.json").is_file()} <= set(figures)
+    assert "test tunes at 25 ms: consonance 0.786" in figures["duet-chorale"]

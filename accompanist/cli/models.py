@@ -46,7 +46,7 @@ def _common_train(p) -> None:
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model from a corpus (needs the [train] extra)")
     fam = p.add_subparsers(dest="family", required=True, metavar="{seq2seq,duet,melody,vrash,note-rnn,rl}")
-    s = fam.add_parser("seq2seq", help="the phrase harmoniser of seed 001 (loop mode, harmonize)")
+    s = fam.add_parser("seq2seq", help="the phrase harmoniser of Faitas et al. 2019 (loop mode, harmonize)")
     _common_train(s)
     s.add_argument("--pair", choices=["alto", "bass"], default="alto", help="soprano->alto or tenor->bass")
     s.add_argument(
@@ -55,10 +55,10 @@ def _add_train(sub) -> None:
         choices=["bi-aligned", "bi-faithful", "uni-aligned", "uni-faithful"],
         help="encoder direction and whether the decoder reads the encoder output at each step",
     )
-    s.add_argument("--hidden", type=int, default=128, help="encoder units per direction (seed: 256)")
+    s.add_argument("--hidden", type=int, default=128, help="encoder units per direction (paper: 256)")
     s.add_argument("--embed", type=int, default=64)
     s.add_argument("--dropout", type=float, default=0.2)
-    s.add_argument("--invert", action="store_true", help="also train on inverted pairs (seed's augmentation)")
+    s.add_argument("--invert", action="store_true", help="also train on inverted pairs (the paper's augmentation)")
     s.add_argument("--stride", type=int, default=16, help="steps between training windows of 32")
     s.add_argument(
         "--no-tail-window",
@@ -66,7 +66,7 @@ def _add_train(sub) -> None:
         action="store_false",
         help="no extra window ending on each chorale's last step (the shipped 0.1 models' rule)",
     )
-    d = fam.add_parser("duet", help="the streaming duet model of seed 000 (duet mode, accompanist duet)")
+    d = fam.add_parser("duet", help="the streaming duet model of DuetHLSTM, Huang et al. (duet mode, accompanist duet)")
     _common_train(d)
     d.add_argument(
         "--data",
@@ -79,34 +79,36 @@ def _add_train(sub) -> None:
         "--variant",
         choices=["listen", "stateful", "window"],
         default="listen",
-        help="listen: hears the note it answers (live default); stateful: carried state; window: the seed",
+        help="listen: hears the note it answers (live default); stateful: carried state; window: the paper's",
     )
-    d.add_argument("--window", type=int, default=4, help="steps a window variant reads (seed: 4)")
+    d.add_argument("--window", type=int, default=4, help="steps a window variant reads (paper: 4)")
     d.add_argument(
         "--late", type=float, default=0.25, help="listen: share of windows whose current melody note is not heard yet"
     )
     d.add_argument(
-        "--sizes", default="128,64,128,128", help="melody LSTM 1, 2, accompaniment LSTM 1, 2 (seed: 84,32,84,32)"
+        "--sizes", default="128,64,128,128", help="melody LSTM 1, 2, accompaniment LSTM 1, 2 (paper: 84,32,84,32)"
     )
     d.add_argument("--dropout", type=float, default=0.1)
-    d.add_argument("--steps-per-beat", type=int, default=4, help="grid (4 = 16ths; the seed: 2)")
+    d.add_argument("--steps-per-beat", type=int, default=4, help="grid (4 = 16ths; the paper: 2)")
     d.add_argument("--chunk", type=int, default=128, help="steps per training chunk of the stateful variant")
     d.add_argument("--repeats", type=int, default=4, help="passes over the pieces per epoch, each freshly transposed")
-    m = fam.add_parser("melody", help="the pitch + duration melody LSTM of seed 004 (respond mode)")
+    m = fam.add_parser("melody", help="the pitch + duration melody LSTM of Conner et al. 2022 (respond mode)")
     _common_train(m)
     m.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
-    m.add_argument("--hidden", type=int, default=256, help="units per LSTM (seed's article: 512)")
-    m.add_argument("--layers", type=int, default=2, help="stacked LSTMs (seed's article: 3)")
+    m.add_argument("--hidden", type=int, default=256, help="units per LSTM (paper: 512)")
+    m.add_argument("--layers", type=int, default=2, help="stacked LSTMs (paper: 3)")
     m.add_argument("--dense", type=int, default=256)
     m.add_argument("--dropout", type=float, default=0.3)
     m.add_argument(
-        "--no-position", dest="position", action="store_false", help="no bar-position input (the seed's two inputs)"
+        "--no-position", dest="position", action="store_false", help="no bar-position input (the paper's two inputs)"
     )
     m.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
-    v = fam.add_parser("vrash", help="VRASH of seed 003, the variation model (respond mode), or its LM baseline")
+    v = fam.add_parser(
+        "vrash", help="VRASH (Tikhonov and Yamshchikov 2017), the variation model (respond), or its LM baseline"
+    )
     _common_train(v)
     v.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
-    v.add_argument("--latent", type=int, default=16, help="latent dimensions (seed: 16); 0 = the plain LSTM LM")
+    v.add_argument("--latent", type=int, default=16, help="latent dimensions (paper: 16); 0 = the plain LSTM LM")
     v.add_argument("--hidden", type=int, default=256, help="decoder units")
     v.add_argument("--encoder", type=int, default=128, help="encoder units per direction")
     v.add_argument("--dropout", type=float, default=0.2)
@@ -115,12 +117,12 @@ def _add_train(sub) -> None:
     v.add_argument("--free-bits", type=float, default=0.1, help="nats a latent dimension may hold at no cost")
     v.add_argument("--word-dropout", type=float, default=0.0, help="share of history notes hidden in training")
     v.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
-    n = fam.add_parser("note-rnn", help="the RL tuner's note RNN (seed 002, stage 1): the reward model and start")
+    n = fam.add_parser("note-rnn", help="the RL tuner's note RNN (Jaques et al. 2017, stage 1): reward model and start")
     _common_train(n)
     n.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
     n.add_argument("--hidden", type=int, default=100, help="LSTM cells (upstream: 100)")
     n.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
-    r = fam.add_parser("rl", help="tune a note RNN by deep Q-learning with music-theory rewards (seed 002, stage 2)")
+    r = fam.add_parser("rl", help="tune a note RNN by deep Q-learning with music-theory rewards (stage 2)")
     r.add_argument("--name", required=True)
     r.add_argument("--note-rnn", type=Path, required=True, help="run folder of accompanist train note-rnn")
     r.add_argument("--steps", type=int, default=1_000_000, help="actions in all (upstream: 1,000,000)")
@@ -333,34 +335,69 @@ def cmd_models(a: argparse.Namespace) -> int:
         )
         return 0
     for name, c in sorted(models.items()):
-        print(f"{name:28s} {c.family:8s} {c.description}" + (f"\n{'':37s} {fig}" if (fig := _figures(c)) else ""))
+        print(f"{name:28s} {c.family:8s} {c.description}" + (f"\n{'':37s} {fig}" if (fig := figures_line(c)) else ""))
     return 0
 
 
-def _figures(c) -> str:
-    """One line of a model's held-out figures, in its family's terms ('' when it has none)."""
+def figures_line(c) -> str:
+    """One line of a model's test figures, in its family's terms, from its card ('' when it has
+    none): what the card measured on held-out data once, never a training-time table. The
+    README's models table shows the same line (``tests/test_readme.py`` holds the two together)."""
     m = c.data.get("metrics", {})
     h = m.get("held_out") or {}
-    if c.family == "rl" and "rl_table" in m:
-        t = m["rl_table"]["tuned"]
-        return (
-            f"tuned: repeated {t['excessively_repeated']:.1f} %, not in key {t['not_in_key']:.1f} %, in motif "
-            f"{t['in_motif']:.1f} %, leaps resolved {t['leaps_resolved']:.1f} %"
+    parts = []
+    if c.family == "rl" and (rl := _rl_test_row(c.name, m)):
+        parts.append(
+            f"test calls: repeated {rl['excessively_repeated']:.1f} %, not in key {rl['not_in_key']:.1f} %, in motif "
+            f"{rl['in_motif']:.1f} %, leaps resolved {rl['leaps_resolved']:.1f} %"
         )
-    if c.family == "melody" and h:
-        return f"held-out pitch {h['pitch_ce']:.3f} + duration {h['duration_ce']:.3f} nats a note"
-    if c.family == "vrash" and h:
+    elif c.family == "rl" and "rl_table" in m:  # tuned, never measured on test calls: say so
+        t = m["rl_table"]["tuned"]
+        parts.append(
+            f"tuned: repeated {t['excessively_repeated']:.1f} %, not in key {t['not_in_key']:.1f} %, in motif "
+            f"{t['in_motif']:.1f} %, leaps resolved {t['leaps_resolved']:.1f} % (training's validation calls)"
+        )
+    elif c.family == "melody" and h:
+        parts.append(f"held-out pitch {h['pitch_ce']:.3f} + duration {h['duration_ce']:.3f} nats a note")
+    elif c.family == "vrash" and h:
         bound = f", bound {h['bound_per_note']:.3f}" if "bound_per_note" in h else ""
-        return f"held-out cross-entropy {h['ce_per_note']:.3f} nats a note{bound}"
-    if m.get("held_out_loss") is None:
-        return ""
-    fig = f"held-out loss {m['held_out_loss']:.3f}, accuracy {m['held_out_accuracy']:.3f}"
-    if c.family == "duet" and h:
-        fig = (
+        parts.append(f"held-out cross-entropy {h['ce_per_note']:.3f} nats a note{bound}")
+    elif c.family == "duet" and h:
+        parts.append(
             f"held-out BCE {h['accompaniment_bce_per_step']:.2f} a step, sounding-note F1 {h['frame_f1']:.3f}, "
             f"onset F1 {h['onset_f1']:.3f}"
         )
-    return fig
+    elif m.get("held_out_loss") is not None:
+        parts.append(f"held-out loss {m['held_out_loss']:.3f}, accuracy {m['held_out_accuracy']:.3f}")
+    if c.family == "duet" and (tunes := _duet_test_tunes(c, m)):
+        ms, pooled = tunes
+        parts.append(f"test tunes at {ms:g} ms: consonance {pooled['consonance']:.3f}, in key {pooled['in_key']:.3f}")
+    if (answers := _respond_test(c, m)) is not None:
+        parts.append(f"test answers {answers['in_call_key']:.3f} in the call's key")
+    return "; ".join(parts)
+
+
+def _rl_test_row(name: str, m: dict) -> dict | None:
+    """The tuned model's row of the test-call table (``eval --write-card``), not its reference's."""
+    table = m.get("rl_table_test") or {}
+    if isinstance(table.get(name), dict):
+        return table[name]
+    rows = [v for k, v in table.items() if k != table.get("reference") and isinstance(v, dict) and "in_motif" in v]
+    return rows[0] if len(rows) == 1 else None
+
+
+def _duet_test_tunes(c, m: dict) -> tuple[float, dict] | None:
+    """(listen window, pooled figures) of the test tunes at the card's own window."""
+    tunes = m.get("tunes_test@1.0") or {}
+    ms = float(c.defaults.get("listen_ms", 0.0))
+    pooled = [v for k, v in (tunes.get(f"listen {ms:g} ms") or {}).items() if k.startswith("pooled")]
+    return (ms, pooled[0]) if pooled else None
+
+
+def _respond_test(c, m: dict) -> dict | None:
+    """The answers to the test calls at the card's temperature (``eval --tunes test --write-card``)."""
+    test = m.get(f"respond_test@{c.defaults.get('temperature', 1.0):g}")
+    return test["answers"] if isinstance(test, dict) and "answers" in test else None
 
 
 def _add_export(sub) -> None:
@@ -368,7 +405,7 @@ def _add_export(sub) -> None:
     p.add_argument("run", type=Path, help="run folder written by accompanist train")
     p.add_argument("--name", default=None, help="model name (default: the run's)")
     p.add_argument("--dest", type=Path, default=None, help="models folder (default: the user's models folder)")
-    p.add_argument("--top-p", type=float, default=1.0, help="default nucleus for the card (1 = the seed's sampler)")
+    p.add_argument("--top-p", type=float, default=1.0, help="default nucleus for the card (1 = the plain sampler)")
     p.add_argument("--two-part", type=float, default=0.0, help="default two-part penalty for the card (0 = off)")
     p.add_argument("--hold", type=float, default=0.0, help="duet, hearing: default penalty on strikes off the pulse")
     p.add_argument("--cover", type=int, default=0, help="duet: default notes at least under a sounding melody")
