@@ -7,7 +7,7 @@ Graphs:
 The runtime loops the decoder step itself, so the live engine can decode step by step and stop,
 and so sampling (temperature) stays outside the graph.
 
-We use the TorchScript-based exporter (``dynamo=False``): PRACTICE.md saw the dynamo exporter fix
+We use the TorchScript-based exporter (``dynamo=False``): in our trials the dynamo exporter fixed
 a bidirectional LSTM to the example length. Parity is checked at several lengths and batches.
 """
 

@@ -13,13 +13,13 @@ TINY_BI = "tiny-bi"  # bi-aligned, soprano -> alto
 TINY_UNI = "tiny-uni"  # uni-faithful, tenor -> bass
 TINY_VARIANTS = {TINY_BI: ("bi-aligned", "alto"), TINY_UNI: ("uni-faithful", "bass")}
 TINY_DUET = "tiny-duet"  # stateful
-TINY_DUET_WINDOW = "tiny-duet-window"  # the seed's 4-step window
+TINY_DUET_WINDOW = "tiny-duet-window"  # the paper's 4-step window (DuetHLSTM)
 TINY_DUET_LISTEN = "tiny-duet-listen"  # hears the step it answers
 TINY_DUETS = {TINY_DUET: "stateful", TINY_DUET_WINDOW: "window", TINY_DUET_LISTEN: "listen"}
-TINY_MELODY = "tiny-melody"  # pitch + duration LSTM (seed 004), on chorale sopranos
-TINY_VRASH = "tiny-vrash"  # VRASH (seed 003)
+TINY_MELODY = "tiny-melody"  # pitch + duration LSTM (Conner et al. 2022), on chorale sopranos
+TINY_VRASH = "tiny-vrash"  # VRASH (Tikhonov and Yamshchikov 2017)
 TINY_LM = "tiny-lm"  # VRASH's language-model baseline
-TINY_NOTES = "tiny-notes"  # the RL tuner's note RNN (seed 002, stage 1)
+TINY_NOTES = "tiny-notes"  # the RL tuner's note RNN (Jaques et al. 2017, stage 1)
 TINY_RL = "tiny-rl"  # that note RNN tuned by Q-learning
 
 

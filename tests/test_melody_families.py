@@ -1,5 +1,6 @@
-"""VRASH (seed 003), its language-model baseline, and the RL tuner (seed 002): cards, ONNX parity,
-answers that fill their bars, the music-theory rules, and `respond` with every melody family."""
+"""VRASH (Tikhonov and Yamshchikov 2017), its language-model baseline, and the RL tuner (Jaques
+et al. 2017; Qiu and Wang): cards, ONNX parity, answers that fill their bars, the music-theory
+rules, and `respond` with every melody family."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pitch + duration melody model (seed 004): data, card, ONNX parity, answers, `respond`."""
+"""The pitch + duration melody model (Conner et al. 2022): data, card, ONNX parity, answers, `respond`."""
 
 from __future__ import annotations
 

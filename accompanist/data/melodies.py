@@ -1,4 +1,4 @@
-"""Monophonic melodies for the melody models (seeds 002, 003, 004), from music21's corpus.
+"""Monophonic melodies for the melody models (RL tuner, VRASH, melody LSTM), from music21's corpus.
 
 Selection rule (recorded in every melody model's card):
 - ``chorales``: the soprano of every four-part Bach chorale (``data.chorales``, 365 files);

@@ -243,7 +243,7 @@ RL_COLUMNS = (
 
 
 def format_rl_table(tables: dict[str, dict]) -> list[str]:
-    """The RL tuner's statistics before and after tuning, beside the paper's and seed 002's rows."""
+    """The RL tuner's statistics before and after tuning, beside Jaques et al.'s and Qiu and Wang's rows."""
     from accompanist.metrics.rl_rules import PAPER, SEED_002
 
     rows = [(f"ours: {k.replace('_', ' ')}", v) for k, v in tables.items()]

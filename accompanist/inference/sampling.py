@@ -1,9 +1,11 @@
-"""Temperature sampling from logits, as in seed 001 (softmax of z / T), with an optional nucleus.
+"""Temperature sampling from logits, as in the harmoniser's paper (Faitas et al., "Generating
+Convincing Harmony Parts with Bidirectional Long Short-Term Memory Networks", NIME 2019: softmax
+of z / T), with an optional nucleus.
 
-The seed samples the whole softmax. We add nucleus (top-p) truncation: only the most likely
+The paper samples the whole softmax. We add nucleus (top-p) truncation: only the most likely
 tokens whose probabilities sum to ``top_p`` can be drawn, so the long tail of unlikely notes (a
 wrong note every few bars at T = 1) is cut while the choice among plausible notes stays free.
-``top_p = 1`` is the seed's sampler.
+``top_p = 1`` is the paper's sampler.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Compositions are sequences of RL events (``music.rl_tokens``: 0 note off, 1 no e
 32 16th steps each, scored step by step: the reward for step ``beat`` (0-based) looks at the steps
 before it and the event chosen for it.
 
-Rules and values are upstream's (``../shared/REFERENCE.md``), with these departures:
+Rules and values are upstream's (Magenta's rl_tuner code, after the paper), with these departures:
 - The key is the player's (``music.keys.Key``, the call's Krumhansl-Kessler key), not C major
   alone: "in key", the tonic, the fifth and the third are that key's. The tonic counts in any
   octave (upstream: MIDI 60 only), since an answer sits in the player's register.
@@ -309,7 +309,8 @@ class Stats:
         }
 
 
-#: The paper's table (Note RNN -> Q-learning), and seed 002's own, for reports beside ours.
+#: The paper's table (Note RNN -> Q-learning), and that of Qiu and Wang, "Classic Monophonic Melody
+#: Generation with LSTM and Reinforcement Learning" (2018 or later), for reports beside ours.
 PAPER = {
     "note_rnn": {
         "excessively_repeated": 63.3,

@@ -1,10 +1,10 @@
 """DuetHLSTM: a hierarchical LSTM over two piano-roll tracks.
 
 After Jocelyn Huang, Menglan Ji and Daniel Martin, "DuetHLSTM: A Hierarchical LSTM Model for
-Two-Track Music Generation" (Carnegie Mellon University student paper, about 2018; "seed 000" in
-this project), trained there on the Lakh Pianoroll Dataset.
+Two-Track Music Generation" (Carnegie Mellon University student paper, undated; 2018 or later from
+its references), trained there on the Lakh Pianoroll Dataset.
 
-The seed's hierarchy, as its authors' code built it (REFERENCE.md):
+The paper's hierarchy, as its authors' code built it:
 
     melody steps -> melody LSTM 1 -> melody LSTM 2 -> dense -> next melody step
                          |
@@ -18,28 +18,28 @@ multi-label sigmoid, which is right).
 
 Three variants, the same layers:
 
-* ``window`` (the seed): the model reads the last ``window`` steps (4, as in the paper) of both
+* ``window`` (the paper's): the model reads the last ``window`` steps (4, as in the paper) of both
   tracks from a zero state and predicts the next step.
 * ``stateful`` (ours): the LSTMs carry their state from step to step, so the model remembers
   the whole session instead of half a bar; one step in, one step out. Its cells grow without
   bound in a long looped session (measured), so it does not ship.
 * ``listen`` (ours, the live default): a window model that *hears the note it answers*. It
   predicts the accompaniment of step k from the melody up to and including step k and its own
-  accompaniment up to k - 1 (the seed predicts both tracks of step k from steps before k, so
+  accompaniment up to k - 1 (the paper predicts both tracks of step k from steps before k, so
   every new melody note met a chord chosen for the note before). It also reads each melody
-  step's place in the bar and beat (``music.meter``: the seed has no meter, and its changes
+  step's place in the bar and beat (``music.meter``: the paper has no meter, and its changes
   fell anywhere in the beat) and a memory of the two bars before k: the share of steps in
   which each pitch class sounded, in each part. That summary carries key and harmony over
   32 steps for the cost of 24 numbers; an LSTM window of 32 steps would cost eight times the
-  seed's per step, and a carried state drifts (see ``stateful``). The live engine waits a
+  paper's per step, and a carried state drifts (see ``stateful``). The live engine waits a
   short listen window after each boundary before asking (``Settings.listen_ms``).
 
-Departures from the seed, and why:
+Departures from the paper, and why:
 
 * Each track carries two planes of 84 pitches, sounding and onset (``accompanist.music.roll``),
   in and out: with sounding alone a repeated note cannot be told from a held one, and the
   live engine must know when to strike a key again.
-* Layer sizes are configurable (the seed: 84, 32, 84, 32); our defaults are larger because the
+* Layer sizes are configurable (the paper: 84, 32, 84, 32); our defaults are larger because the
   duet model is the live engine's only source of harmony in duet mode, and still well under a
   millisecond a step in ONNX Runtime.
 * Each head also reads the step just played, a linear skip past the LSTMs. Most grid steps of
@@ -47,8 +47,8 @@ Departures from the seed, and why:
   identity through their gates, and on the chorales training sat for thousands of updates
   near the "predict how often each pitch sounds" plateau (measured: loss 19 after 150 updates
   without, 16 with).
-* Dropout between layers; the seed had none and trained 50 epochs on far more data.
-* The melody head is trained as in the seed (the hierarchy learns from both tracks), but at
+* Dropout between layers; the paper had none and trained 50 epochs on far more data.
+* The melody head is trained as in the paper (the hierarchy learns from both tracks), but at
   play time only the accompaniment head is read: the melody is the player's.
 """
 
@@ -68,12 +68,12 @@ STEP = 2 * N_PITCHES
 
 @dataclass
 class DuetConfig:
-    variant: str = "stateful"  #: "listen" (ours, live), "stateful" (ours) or "window" (the seed)
-    window: int = 4  #: steps read by the window variant (the seed: 4, half a bar)
-    mel1: int = 128  #: melody LSTM 1 (the seed: 84)
-    mel2: int = 64  #: melody LSTM 2 (the seed: 32)
-    acc1: int = 128  #: accompaniment LSTM 1 (the seed: 84)
-    acc2: int = 128  #: accompaniment LSTM 2 (the seed: 32)
+    variant: str = "stateful"  #: "listen" (ours, live), "stateful" (ours) or "window" (the paper's)
+    window: int = 4  #: steps read by the window variant (the paper: 4, half a bar)
+    mel1: int = 128  #: melody LSTM 1 (the paper: 84)
+    mel2: int = 64  #: melody LSTM 2 (the paper: 32)
+    acc1: int = 128  #: accompaniment LSTM 1 (the paper: 84)
+    acc2: int = 128  #: accompaniment LSTM 2 (the paper: 32)
     dropout: float = 0.1
 
     def __post_init__(self) -> None:

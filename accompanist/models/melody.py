@@ -1,7 +1,7 @@
-"""The pitch + duration melody LSTM of seed 004.
+"""The pitch + duration melody LSTM.
 
-Paper: "LSTM music generation with separate one-hot inputs for pitch and duration" (student
-paper from the Milwaukee School of Engineering, about 2020; it extends S. Skúli's 2017 article
+Paper: M. Conner, L. Gral, K. Adams, D. Hunger, R. Strelow and A. Neuwirth, "Music Generation
+Using an LSTM" (2022), with separate one-hot inputs for pitch and duration; it extends S. Skúli's 2017 article
 "How to Generate Music using a LSTM Neural Network in Keras"). Each note is a pitch (or rest) and
 a duration; both enter as separate one-hot vectors, concatenated, into stacked LSTMs with
 dropout, a dense layer, and two softmax outputs, one for the next pitch and one for the next
@@ -14,9 +14,9 @@ Where we depart, and why:
 - Training predicts every next note of a window at once (teacher forcing), not only the one
   note after a 100-note window: the same objective, every window used fully.
 - A third one-hot input, the note's onset position in its bar (``position=True``, the default),
-  so a continuation knows where the bar lines are; the seed's two-input model is
+  so a continuation knows where the bar lines are; the paper's two-input model is
   ``position=False``. Live, the engine's clock gives the position of each next note.
-- The two heads are conditionally independent given the LSTM state, as in the seed (the
+- The two heads are conditionally independent given the LSTM state, as in the paper (the
   duration is not told the pitch just chosen).
 - Chords: melodies here are monophonic (a chord keeps its top note), so there is no
   chord-as-a-symbol vocabulary.
@@ -38,7 +38,7 @@ class MelodyConfig:
     layers: int = 2
     dense: int = 256
     dropout: float = 0.3
-    position: bool = True  #: read the onset's bar position (our addition; False = the seed)
+    position: bool = True  #: read the onset's bar position (our addition; False = the paper's)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,7 +58,7 @@ class PitchDurationLSTM(nn.Module):
     def __init__(self, cfg: MelodyConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        # one-hot rows: a fixed identity lookup keeps the seed's input encoding exactly
+        # one-hot rows: a fixed identity lookup keeps the paper's input encoding exactly
         self.register_buffer("eye_pitch", torch.eye(N_PITCH), persistent=False)
         self.register_buffer("eye_dur", torch.eye(N_DUR), persistent=False)
         self.register_buffer("eye_phase", torch.eye(MAX_PHASE), persistent=False)

@@ -1,7 +1,8 @@
-"""The note RNN and its Q-network of the RL tuner (seed 002).
+"""The note RNN and its Q-network of the RL tuner.
 
 Papers: N. Jaques, S. Gu, R. E. Turner and D. Eck, "Tuning recurrent neural networks with
-reinforcement learning" (2017; Magenta's rl_tuner), and seed 002, a student paper that applies the
+reinforcement learning" (2017; Magenta's rl_tuner), and H. Qiu and C. Wang, "Classic Monophonic
+Melody Generation with LSTM and Reinforcement Learning" (2018 or later), a student paper that applies the
 same method to a monophonic melody LSTM. A note RNN (one LSTM of 100 cells over 38 events a 16th
 step: note off, no event, MIDI 48..83) is trained on melodies; a copy of it is then tuned by deep
 Q-learning, its logits read as Q-values, with the reward log p(a | s) under the frozen note RNN

@@ -1,8 +1,9 @@
 """Encoder-decoder LSTMs that write an accompaniment of equal length to a melody.
 
-Seed: ``shared/seeds/001_eaefa661da8d460f.txt`` (uni- vs bidirectional LSTM seq2seq on Bach
-chorales, 130-token 16th-note grid, teacher forcing, categorical cross-entropy, Adam, batch 128,
-temperature sampling at 1.0 and 1.1).
+Paper: A. Faitas, S. Baumann, T. R. Naess, J. Torresen and C. P. Martin, "Generating Convincing
+Harmony Parts with Bidirectional Long Short-Term Memory Networks" (NIME 2019): uni- vs
+bidirectional LSTM seq2seq on Bach chorales, 130-token 16th-note grid, teacher forcing,
+categorical cross-entropy, Adam, batch 128, temperature sampling at 1.0 and 1.1.
 
 Faithful: one encoder layer of 256 units, or a bidirectional encoder of 2 x 256 whose final
 states are concatenated into a 512-unit decoder; the decoder starts from the encoder's final
@@ -11,7 +12,7 @@ state and sees only that (``aligned=False``).
 Departures, and why:
 - ``aligned=True`` also feeds the decoder the encoder output at the same step. Melody and
   accompaniment have equal length, so step t of the answer can look at step t of the melody
-  instead of recovering it from one vector; REFERENCE.md allows it as a named improvement.
+  instead of recovering it from one vector: a named improvement on the paper.
 - Tokens enter through an embedding (a one-hot input times a matrix, learned) of ``embed`` size.
 - Keras' recurrent dropout (0.2 on the hidden-to-hidden path) is replaced by dropout 0.2 on the
   LSTM inputs and on the decoder output, because PyTorch's fused LSTM has no recurrent dropout
@@ -66,7 +67,7 @@ class Encoder(nn.Module):
         """melody (B, T) -> outputs (B, T, enc_out), and the decoder's first state h, c (1, B, enc_out)."""
         out, (h, c) = self.lstm(self.drop(self.embed(melody)))
         if self.cfg.bidirectional:
-            # (2, B, H) forward and backward finals -> (1, B, 2H), as the seed concatenates them.
+            # (2, B, H) forward and backward finals -> (1, B, 2H), as the paper concatenates them.
             h = torch.cat([h[0], h[1]], dim=-1).unsqueeze(0)
             c = torch.cat([c[0], c[1]], dim=-1).unsqueeze(0)
         return out, h, c

@@ -1,6 +1,6 @@
-"""VRASH: a variational recurrent autoencoder supported by history (seed 003).
+"""VRASH: a variational recurrent autoencoder supported by history.
 
-Paper: I. P. Yamshchikov and A. Tikhonov, "Music generation with variational recurrent
+Paper: A. Tikhonov and I. P. Yamshchikov, "Music generation with variational recurrent
 autoencoder supported by history" (2017). Each note enters as three embeddings, its pitch
 (class), its octave and its length, concatenated. An encoder reads a phrase and compresses it
 into a latent vector (16 dimensions, drawn with the reparameterisation trick); a decoder rebuilds

@@ -1,7 +1,7 @@
 """Melodies as note events: one (pitch, duration) pair a note or rest, for the melody models.
 
 The grid (``music.tokens``) says what sounds at every 16th; an event says what starts and for
-how long, which is what seeds 003 and 004 read and write. The two forms carry the same music:
+how long, which is what VRASH and the pitch + duration LSTM read and write. The two forms carry the same music:
 ``tokens_to_events`` and ``events_to_tokens`` are exact inverses on any melody whose notes and
 rests last at most ``MAX_STEPS`` steps (two 4/4 bars); a longer note keeps its first two bars and
 the rest of its length becomes a rest, a longer rest is split, so bar lines never drift.

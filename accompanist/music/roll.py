@@ -1,8 +1,9 @@
-"""Binary piano rolls of the duet model (seed 000): 84 pitches, MIDI 24..107, one row per grid step.
+"""Binary piano rolls of the duet model (after DuetHLSTM, Huang, Ji and Martin): 84 pitches, MIDI
+24..107, one row per grid step.
 
 A roll is a uint8 array of shape (steps, 2, 84). Plane ``FRAME`` is 1 where a pitch sounds at
 that step, plane ``ONSET`` is 1 where a note begins at that step. An onset implies a frame. The
-seed's rolls have the frame plane only, so a repeated note and a held one look the same; the
+paper's rolls have the frame plane only, so a repeated note and a held one look the same; the
 onset plane keeps them apart (two quarter-note Cs are two onsets, a half-note C is one).
 
 Pitches outside 24..107 are folded by octaves into the range, so a piccolo line or a low organ

@@ -1,7 +1,7 @@
-"""The monophonic grid of seed 001: one token per 16th-note step.
+"""The monophonic grid of the harmonisers' paper (Faitas et al., NIME 2019): one token a 16th step.
 
 Tokens 0-127 start a note of that MIDI pitch, 128 is silence and 129 holds the note that sounds.
-The seed writes 129 as "play the same as the previous element"; we use it only to continue a
+The paper writes 129 as "play the same as the previous element"; we use it only to continue a
 sounding note and write 128 on every silent step, so that a token alone says whether the voice
 sounds. A 129 after silence (which a sampled model can produce) decodes as silence.
 """

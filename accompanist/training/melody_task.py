@@ -1,4 +1,4 @@
-"""Glue between the melody corpus, the pitch + duration LSTM (seed 004) and the training loop."""
+"""Glue between the melody corpus, the pitch + duration LSTM (Conner et al. 2022) and the training loop."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The RL tuner's two stages: the note RNN by maximum likelihood, then its copy by deep Q-learning.
 
-Q-learning as upstream (Jaques et al. 2017; ``../shared/REFERENCE.md``): the Q-network and a
+Q-learning as upstream (Jaques et al. 2017 and Magenta's rl_tuner code): the Q-network and a
 target network start as copies of the note RNN, a third copy stays frozen as the reward model;
 reward = log p(a | s) under the frozen model + ``scaler`` x the music-theory reward; replay of
 100,000, minibatches of 32, a training step every 5 actions, soft target updates of 0.01, Adam,
