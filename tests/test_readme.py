@@ -20,7 +20,7 @@ ROW = re.compile(r"^\| `([a-z0-9-]+)` \| ([a-z0-9]+) \| ([^|]*) \| ([^|]*) \| ([
 #: a figure in a cell: a number not glued to a word (so "F1" and "seq2seq" hold none)
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 #: notes outside the repository, and the old way of naming the papers
-NOT_CITED = re.compile(r"REFERENCE\.md|PRACTICE\.md|DESIGN\.md|shared/|seeds? 00\d", re.I)
+NOT_CITED = re.compile(r"(?:REFERENCE|PRACTICE|DESIGN)\.md|\bshared[/]|\bseeds? 0{2}\d", re.I)
 
 
 def shipped_cards() -> dict[str, ModelCard]:
