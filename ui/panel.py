@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
 )
 
 from accompanist.errors import AccompanistError
+from accompanist.inference.cards import fallback
 from accompanist.live.engine import DEFAULT_MODELS, LISTEN_MAX_MS, MODE_FAMILY, Engine, Settings, card_for
 from accompanist.ui import memory, shortcuts
 from accompanist.ui.event_pump import EventPump
@@ -209,17 +210,17 @@ class Panel(QWidget):
         try:
             self.mode.setCurrentText(s.mode)
             self._fill_models(s.mode, s.model)
-            t = s.temperature if s.temperature is not None else self._card_default("temperature", 1.0)
+            t = s.temperature if s.temperature is not None else self._card_default("temperature")
             self.temperature.setValue(round(t * 100))
             self._show_temperature()
-            self.max_notes.setValue(s.max_notes or int(self._card_default("max_notes", 4)))
-            lm = s.listen_ms if s.listen_ms is not None else self._card_default("listen_ms", 0.0)
+            self.max_notes.setValue(s.max_notes or self._card_default("max_notes"))
+            lm = s.listen_ms if s.listen_ms is not None else self._card_default("listen_ms")
             self.listen.setValue(round(lm))
             self.bars.setValue(s.bars)
             self.bpm.setValue(s.bpm)
             self.channel.setValue(s.channel + 1)
             self._program_explicit = s.program is not None
-            self.program.setValue(s.program if s.program is not None else int(self._card_default("program", 0)))
+            self.program.setValue(s.program if s.program is not None else self._card_default("program"))
             self.metronome.setChecked(s.metronome)
             self.inp.setCurrentText(s.inp)
             self.out.setCurrentText(s.out or NO_OUT)
@@ -249,12 +250,13 @@ class Panel(QWidget):
             **self.sound.values(),
         )
 
-    def _card_default(self, key: str, fallback):
+    def _card_default(self, key: str):
+        """The chosen model's default for ``key`` (the one fallback's when there is no such model)."""
         try:
             card = card_for(self.mode.currentText(), self.model.currentText() or None)
         except AccompanistError:
-            return fallback
-        return card.defaults.get(key, fallback)
+            return fallback(key)
+        return card.default(key)
 
     def _fill_models(self, mode: str, current: str | None) -> None:
         from accompanist.inference.cards import find_models
@@ -319,7 +321,7 @@ class Panel(QWidget):
         """A program never chosen follows the model's card."""
         if not self._program_explicit:
             self._quiet, was = True, self._quiet
-            self.program.setValue(int(self._card_default("program", 0)))
+            self.program.setValue(self._card_default("program"))
             self._quiet = was
 
     def _temperature_moved(self, _value: int) -> None:

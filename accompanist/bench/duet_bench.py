@@ -39,7 +39,7 @@ def bench_duet(card: ModelCard, runs: int = 1000, seed: int = 0, torch_too: bool
         logits_now()
         i += 1
 
-    spacing = int(card.defaults.get("spacing", 0))  # as the model's card samples live
+    spacing = card.default("spacing")  # as the model's card samples live
 
     def play_step() -> None:
         nonlocal i

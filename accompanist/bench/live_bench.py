@@ -298,8 +298,8 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
 
     card = load_card(model or DEFAULT_MODELS["duet"], family="duet")
     runner = DuetRunner(card)
-    temp = float(card.defaults.get("temperature", 1.0) if temperature is None else temperature)
-    cap = int(card.defaults.get("max_notes", 4))
+    temp = card.default("temperature") if temperature is None else float(temperature)
+    cap = card.default("max_notes")
     client = "naive-bench"
     rig = Rig("rig2", seconds, bpm)
     inp = open_input("virtual", "jack", client_name=client)

@@ -172,7 +172,7 @@ def _eval_tunes(a: argparse.Namespace) -> int:
     rows = []
     for name in a.model:
         card = load_card(name, family="duet")
-        listen = a.listen_ms or [float(card.defaults.get("listen_ms", 0.0))]
+        listen = a.listen_ms or [card.default("listen_ms")]
         for lm in listen:
             check_listen(lm)
         for t in a.temperature or [1.0]:
@@ -209,7 +209,7 @@ def _eval_melody(a: argparse.Namespace, cards) -> int:
             lines += _rl_table(a, card, which)
         runner = open_answerer(card)
         melodies = mr.held_out(card, which)
-        for t in a.temperature or [card.defaults.get("temperature", 1.0)]:  # as it plays, unless given
+        for t in a.temperature or [card.default("temperature")]:  # as it plays, unless given
             got = mr.respond_set(
                 runner,
                 melodies,
@@ -306,7 +306,7 @@ def _rl_table(a: argparse.Namespace, card, which: str) -> list[str]:
     reference = open_answerer(a.reference) if card.data["model"].get("stage") == "tuned" else open_answerer(card)
     runner = open_answerer(card)
     # each model at its card's temperature (the one it plays at) unless one is given for both
-    t_of = {m.card.name: (a.temperature or [m.card.defaults.get("temperature", 1.0)])[0] for m in (reference, runner)}
+    t_of = {m.card.name: (a.temperature or [m.card.default("temperature")])[0] for m in (reference, runner)}
     own = reference.card.name == card.name
     ref_t = t_of[reference.card.name]
     tables = {} if own else {reference.card.name: rl_table(reference, reference, pool, a.n, a.seed, ref_t)}

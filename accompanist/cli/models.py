@@ -389,14 +389,14 @@ def _rl_test_row(name: str, m: dict) -> dict | None:
 def _duet_test_tunes(c, m: dict) -> tuple[float, dict] | None:
     """(listen window, pooled figures) of the test tunes at the card's own window."""
     tunes = m.get("tunes_test@1.0") or {}
-    ms = float(c.defaults.get("listen_ms", 0.0))
+    ms = c.default("listen_ms")
     pooled = [v for k, v in (tunes.get(f"listen {ms:g} ms") or {}).items() if k.startswith("pooled")]
     return (ms, pooled[0]) if pooled else None
 
 
 def _respond_test(c, m: dict) -> dict | None:
     """The answers to the test calls at the card's temperature (``eval --tunes test --write-card``)."""
-    test = m.get(f"respond_test@{c.defaults.get('temperature', 1.0):g}")
+    test = m.get(f"respond_test@{c.default('temperature'):g}")
     return test["answers"] if isinstance(test, dict) and "answers" in test else None
 
 

@@ -20,6 +20,32 @@ REQUIRED = ("name", "family", "description", "graphs", "io", "grid", "defaults")
 #: the type each required field must have
 SHAPES = {"name": str, "family": str, "description": str, "graphs": dict, "io": dict, "grid": dict, "defaults": dict}
 FAMILIES = ("seq2seq", "duet", "melody", "rl", "vrash")
+#: what a card's ``defaults`` stands for when it leaves a setting out: the one fallback table
+#: (``ModelCard.default``); each value's type is the setting's
+FALLBACKS: dict[str, float | int] = {
+    "temperature": 1.0,
+    "top_p": 1.0,  #: the whole softmax (the seed's sampler)
+    "key_lock": 0.0,  #: penalties and bonuses: off
+    "two_part": 0.0,
+    "max_notes": 4,
+    "hold": 0.0,
+    "cover": 0,
+    "spacing": 0,
+    "pulse": 0.0,
+    "listen_ms": 0.0,  #: answer on the beat, unheard
+    "variation": 1.0,  #: as trained
+    "octave_temperature": 1.0,
+    "channel": 1,  #: 0-based: MIDI channel 2
+    "program": 0,
+}
+
+
+def fallback(key: str) -> float | int:
+    """The value a setting takes when no card says otherwise."""
+    try:
+        return FALLBACKS[key]
+    except KeyError:
+        raise KeyError(f"no fallback for the card default '{key}'; known: {', '.join(FALLBACKS)}") from None
 
 
 @dataclass(frozen=True)
@@ -44,6 +70,14 @@ class ModelCard:
     @property
     def defaults(self) -> dict:
         return self.data["defaults"]
+
+    def default(self, key: str) -> float | int:
+        """The card's default for setting ``key``, else the one fallback (``FALLBACKS``), as
+        the fallback's type (a card's 1 is the temperature 1.0)."""
+        if key not in FALLBACKS:  # a setting with no fallback (a seq2seq card's voice): the card's own
+            return self.defaults[key]
+        value = self.defaults.get(key)
+        return type(FALLBACKS[key])(FALLBACKS[key] if value is None else value)
 
     @property
     def steps_per_beat(self) -> int:

@@ -66,12 +66,12 @@ def duet_file(
     card = runner.card
     mel = read_melody(in_path, track, card.steps_per_beat)
     melody = roll.notes_to_roll(mel.notes, mel.ticks_per_step)
-    temperature = card.defaults.get("temperature", 1.0) if temperature is None else temperature
+    temperature = card.default("temperature") if temperature is None else temperature
     heard = None
     if runner.listens:
         from accompanist.evaluation.player import PlayerConfig, perform
 
-        listen = float(card.defaults.get("listen_ms", 0.0)) if listen_ms is None else listen_ms
+        listen = card.default("listen_ms") if listen_ms is None else listen_ms
         # a tempo of 0 is a corrupt file (read_melody warns of it): the player keeps 120 bpm
         tempos = [60e6 / m.tempo for _, m in mel.song.time_meta if m.type == "set_tempo" and m.tempo > 0]
         bpm = min(max(tempos[0] if tempos else 120.0, 20.0), 400.0)

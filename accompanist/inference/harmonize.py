@@ -63,7 +63,7 @@ def harmonize_file(
     melody, report = notes_to_tokens(mel.notes, mel.ticks_per_step)
     warnings = list(report.warnings) + mel.warnings
     check_sampling(temperature, top_p, two_part=two_part, key_lock=key_lock)
-    temperature = card.defaults.get("temperature", 1.0) if temperature is None else temperature
+    temperature = card.default("temperature") if temperature is None else temperature
     rng = np.random.default_rng(seed)
     acc = runner.harmonize(melody, temperature, rng, top_p=top_p, two_part=two_part, key_lock=key_lock)
     channel, velocity = accompaniment_voice(mel, card)

@@ -47,7 +47,7 @@ class MelodyRunner(Answerer):
         self.card = card
         self.session = open_session(card.graph("melody_step"), threads)
         self.state_size = int(card.data["io"]["melody_step"]["state_size"])
-        self.key_lock = float(card.defaults.get("key_lock", 0.0))
+        self.key_lock = card.default("key_lock")
 
     def step(self, pitch: int, dur: int, phase: int, state: np.ndarray):
         """One note in (model indices), logits of the next note out, and the new state."""

@@ -112,7 +112,7 @@ def respond_file(
     call_bars = max(1, int(np.searchsorted(downbeats, start)) - max(first_bar, 0))
     answer_bars = answer_bars or call_bars
     answer_end = int(downbeats[np.searchsorted(downbeats, start) + answer_bars])
-    temperature = float(card.defaults.get("temperature", 1.0)) if temperature is None else temperature
+    temperature = card.default("temperature") if temperature is None else temperature
     key = find_key(call_tokens)
     rng = np.random.default_rng(seed)
     call = tokens_to_events(call_tokens, phases[:end])
@@ -128,7 +128,7 @@ def respond_file(
         key,
         **family_settings(card, variation),
     )
-    channel = free_channel(int(card.defaults.get("channel", 2)), {n.channel for n in mel.track.notes})
+    channel = free_channel(card.default("channel"), {n.channel for n in mel.track.notes})
     velocity = int(np.clip(np.mean([n.velocity for n in mel.notes]), 30, 120))
     ans_notes = tokens_to_notes(
         events_to_tokens(answer), mel.ticks_per_step, velocity, channel, offset_ticks=round(start * mel.ticks_per_step)
@@ -138,7 +138,7 @@ def respond_file(
     call_notes = [Note(n.pitch, n.start, min(n.end, cut_tick), n.velocity, n.channel) for n in call_notes]
     parts = [
         Part("call", note_events(call_notes)),
-        Part("answer", note_events(ans_notes), program=int(card.defaults.get("program", 0)), channel=channel),
+        Part("answer", note_events(ans_notes), program=card.default("program"), channel=channel),
     ]
     write_midi(out_path, mel.song.ticks_per_beat, parts, mel.song.time_meta)
     wav_path = render_checked(out_path, wav, soundfont, long_wav) if wav else None

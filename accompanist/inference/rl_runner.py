@@ -32,7 +32,7 @@ class RLRunner(Answerer):
         self.card = card
         self.session = open_session(card.graph("note_step"), threads)
         self.state_size = int(card.data["io"]["note_step"]["state_size"])
-        self.key_lock = float(card.defaults.get("key_lock", 0.0))
+        self.key_lock = card.default("key_lock")
         self.in_c = bool(card.data["model"].get("in_c", False))
 
     def hear(self, tokens: np.ndarray, key: Key | None = None) -> tuple[np.ndarray, Key | None, int]:

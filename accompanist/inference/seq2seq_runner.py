@@ -49,9 +49,9 @@ class Seq2SeqRunner:
             raise AccompanistError(
                 f"model '{card.name}': grid prime {self.prime} must lie in 0..{self.window - 1}; re-export the model"
             )
-        self.top_p = float(card.defaults.get("top_p", 1.0))
-        self.two_part = float(card.defaults.get("two_part", 0.0))
-        self.key_lock = float(card.defaults.get("key_lock", 0.0))
+        self.top_p = card.default("top_p")
+        self.two_part = card.default("two_part")
+        self.key_lock = card.default("key_lock")
 
     def decode(
         self,

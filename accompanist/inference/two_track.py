@@ -155,7 +155,7 @@ def free_channel(wanted: int, taken: set[int]) -> int:
 
 def accompaniment_voice(mel: MelodyInput, card: ModelCard) -> tuple[int, int]:
     """Channel (the card's, unless the melody uses it) and a velocity a little under the melody's."""
-    channel = free_channel(int(card.defaults.get("channel", 1)), {n.channel for n in mel.track.notes})
+    channel = free_channel(card.default("channel"), {n.channel for n in mel.track.notes})
     velocity = int(np.clip(np.mean([n.velocity for n in mel.track.notes]) * 0.85, 30, 120))
     return channel, velocity
 
@@ -174,9 +174,7 @@ def write_two_tracks(
     (refused past an hour unless ``long_wav``: the MIDI file is written, the WAV is not)."""
     parts = [
         Part("melody", list(mel.track.events)),
-        Part(
-            "accompaniment", note_events(accompaniment), program=int(card.defaults.get("program", 0)), channel=channel
-        ),
+        Part("accompaniment", note_events(accompaniment), program=card.default("program"), channel=channel),
     ]
     write_midi(out_path, mel.song.ticks_per_beat, parts, mel.song.time_meta)
     return render_checked(out_path, wav, soundfont, long_wav) if wav else None

@@ -52,11 +52,11 @@ class VrashRunner(Answerer):
         self.encoder = open_session(card.graph("encoder"), threads) if self.latent else None
         self.start = open_session(card.graph("start"), threads) if self.latent else None
         self.phrase_bars = int(card.data["grid"].get("phrase_bars", 2))
-        self.key_lock = float(card.defaults.get("key_lock", 0.0))
-        self.variation = float(card.defaults.get("variation", 1.0))
+        self.key_lock = card.default("key_lock")
+        self.variation = card.default("variation")
         #: the octave head's temperature: the heads are independent given the state, so an octave
         #: drawn freely at T = 1 beside the pitch class leaps an octave now and then
-        self.octave_temperature = float(card.defaults.get("octave_temperature", 1.0))
+        self.octave_temperature = card.default("octave_temperature")
 
     def encode(self, phrase: Events) -> tuple[np.ndarray, np.ndarray]:
         pc, octave = pitch_class_octave(phrase.pitch)
