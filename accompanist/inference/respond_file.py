@@ -24,7 +24,7 @@ from accompanist.music.events import PITCH_HI, PITCH_LO, Events, events_to_token
 from accompanist.music.keys import Key, find_key
 from accompanist.music.meter import bar_phase_of_midi
 from accompanist.music.midi_io import Part, note_events, write_midi
-from accompanist.music.notes import Note, notes_to_tokens, tokens_to_notes
+from accompanist.music.notes import Note, answer_velocity, notes_to_tokens, tokens_to_notes
 from accompanist.music.roll import fold_into
 from accompanist.wording import count
 
@@ -129,7 +129,7 @@ def respond_file(
         **family_settings(card, variation),
     )
     channel = free_channel(card.default("channel"), {n.channel for n in mel.track.notes})
-    velocity = int(np.clip(np.mean([n.velocity for n in mel.notes]), 30, 120))
+    velocity = answer_velocity(np.mean([n.velocity for n in mel.notes]))
     ans_notes = tokens_to_notes(
         events_to_tokens(answer), mel.ticks_per_step, velocity, channel, offset_ticks=round(start * mel.ticks_per_step)
     )

@@ -14,7 +14,7 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.music import roll
 from accompanist.music.midi_io import Part, Song, Track, note_events, read_midi, write_midi
-from accompanist.music.notes import Note
+from accompanist.music.notes import Note, answer_velocity
 from accompanist.wording import count
 
 #: About three hours at 120 bpm: longer means a corrupt time value, not a melody.
@@ -156,7 +156,7 @@ def free_channel(wanted: int, taken: set[int]) -> int:
 def accompaniment_voice(mel: MelodyInput, card: ModelCard) -> tuple[int, int]:
     """Channel (the card's, unless the melody uses it) and a velocity a little under the melody's."""
     channel = free_channel(card.default("channel"), {n.channel for n in mel.track.notes})
-    velocity = int(np.clip(np.mean([n.velocity for n in mel.track.notes]) * 0.85, 30, 120))
+    velocity = answer_velocity(np.mean([n.velocity for n in mel.track.notes]))
     return channel, velocity
 
 

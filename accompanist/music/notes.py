@@ -21,6 +21,17 @@ class Note:
     channel: int = 0
 
 
+#: the answer plays a little under the player: this share of the player's velocity, kept audible
+#: and short of the loudest (live and offline alike)
+ANSWER_SHARE, ANSWER_SOFTEST, ANSWER_LOUDEST = 0.85, 25, 120
+
+
+def answer_velocity(player_velocity: float) -> int:
+    """The velocity of the answer's notes under a player playing at ``player_velocity`` (a
+    mean, or the live quantiser's running figure): 85 % of it, within 25..120."""
+    return int(min(max(player_velocity * ANSWER_SHARE, ANSWER_SOFTEST), ANSWER_LOUDEST))
+
+
 @dataclass
 class QuantizeReport:
     """What the grid had to change to represent the notes."""
