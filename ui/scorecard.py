@@ -19,6 +19,7 @@ import numpy as np
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from accompanist.live.modes import melody_tokens
+from accompanist.metrics.bands import DUET_BANDS, RESPOND_BANDS, SCORECARD, inside
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
 from accompanist.music import roll
 from accompanist.music.keys import key_of_histogram
@@ -26,10 +27,8 @@ from accompanist.music.notes import Note
 from accompanist.music.tokens import REST
 from accompanist.ui.roll_model import RollModel
 
-#: Bach's alto, tenor and bass against the soprano, the duet issue's bands: (low, high)
-BANDS = {"consonance": (0.68, 0.92), "in_key": (0.88, 1.0), "crossing": (0.0, 0.03)}
-#: respond mode: the answer's notes in the calls' key
-RESPOND_BANDS = {"in_key": (0.90, 1.0)}
+#: Bach's alto, tenor and bass against the soprano, the duet issue's bands (``metrics.bands``)
+BANDS = {k: DUET_BANDS[k] for k in SCORECARD}
 RECENT = 256  #: messages and answers the timing meter reads
 BARS = 4
 GREEN, AMBER = "#2a8a3a", "#c98a00"
@@ -110,7 +109,6 @@ class Scorecard(QWidget):
             if k not in self.bands:
                 continue
             v = self.harmony.get(k)
-            lo, hi = self.bands[k]
             name = k.replace("_", " ")
             if v is None:
                 chip.setText(f"{name} -")
@@ -118,7 +116,7 @@ class Scorecard(QWidget):
                 continue
             text = f"{100 * v:.1f} %" if k == "crossing" else f"{v:.2f}"
             chip.setText(f"{name} {text}")
-            color = GREEN if lo <= v <= hi else AMBER
+            color = GREEN if inside(v, self.bands[k]) else AMBER
             chip.setStyleSheet(f"color: white; background: {color}; padding: 2px 6px; border-radius: 4px;")
 
 

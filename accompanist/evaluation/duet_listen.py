@@ -20,6 +20,7 @@ from accompanist.evaluation.player import PlayerConfig, perform
 from accompanist.evaluation.tunes import RULE, Tunes, tune_sets
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.duet_runner import DuetRunner
+from accompanist.metrics.bands import DUET_BANDS, outside
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
 from accompanist.music import roll
 
@@ -36,17 +37,6 @@ COLUMNS = (
     "clusters",
     "late_onsets",
 )
-#: What the issue asks of the default listen setting, per figure: (low, high).
-BANDS = {
-    "coverage": (0.95, 1.0),
-    "consonance": (0.68, 0.92),
-    "in_key": (0.88, 1.0),
-    "crossing": (0.0, 0.03),
-    "polyphony": (2.0, 3.5),
-    "ic_overlap": (0.85, 1.0),
-    "onset_ratio": (1.0, 2.0),
-    "onsets_aligned": (0.65, 1.0),
-}
 
 
 @dataclass
@@ -209,5 +199,5 @@ def format_rows(rows: list[dict]) -> list[str]:
 
 
 def outside_bands(row: dict) -> list[str]:
-    """The figures of a row that miss the issue's bands (empty: all met)."""
-    return [k for k, (lo, hi) in BANDS.items() if not (lo <= row.get(k, np.nan) <= hi)]
+    """The figures of a row that miss the duet issue's bands (``metrics.bands``; empty: all met)."""
+    return outside(row, DUET_BANDS)
