@@ -16,40 +16,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accompanist.errors import AccompanistError
+from accompanist.limits import CHANNEL_SETTINGS, channel_from_user, channel_to_user
 
 SHIPPED = Path(__file__).resolve().parent
-#: what a preset may set, with the type each takes
-PRESET_KEYS: dict[str, type | tuple[type, ...]] = {
-    "mode": str,
-    "model": str,
-    "temperature": (int, float),
-    "max_notes": int,
-    "key_lock": (int, float),
-    "two_part": (int, float),
-    "listen_ms": (int, float),
-    "rest_after": (int, float),
-    "call_bars": int,
-    "answer_bars": int,
-    "variation": (int, float),
-    "bars": int,
-    "beats_per_bar": int,
-    "bpm": (int, float),
-    "clock": str,
-    "send_clock": bool,
-    "channel": int,
-    "in_channel": int,
-    "click_channel": int,
-    "program": int,
-    "metronome": bool,
-    "count_in": int,
-    "synth": bool,
-    "synth_volume": (int, float),
-    "inp": str,  #: ports by name (or "virtual"), as --in and --out take them
-    "out": str,
-}
+#: the ``Settings`` a preset may not set: where this machine keeps things, and the run's own
+NOT_IN_PRESETS = frozenset(
+    {"api", "synth_ports", "monitor", "soundfont", "record", "early", "latency", "click_out", "seed", "client_name"}
+)
+
+
+def _preset_keys() -> dict[str, type | tuple[type, ...]]:
+    """Every other ``Settings`` field, with the JSON type it takes (a float field takes any
+    number; "or None" is left out: a preset leaves such a setting out instead)."""
+    import typing
+
+    from accompanist.live.settings import Settings
+
+    keys: dict[str, type | tuple[type, ...]] = {}
+    for name, hint in typing.get_type_hints(Settings).items():
+        if name in NOT_IN_PRESETS:
+            continue
+        kind = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
+        keys[name] = (int, float) if kind is float else kind
+    return keys
+
+
+#: what a preset may set, with the type each takes (``inp`` and ``out``: ports by name, or
+#: "virtual", as --in and --out take them)
+PRESET_KEYS: dict[str, type | tuple[type, ...]] = _preset_keys()
 #: a name a musician may give a preset: a file name on every system
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
-_CHANNELS = ("channel", "in_channel", "click_channel")
 
 
 @dataclass(frozen=True)
@@ -116,17 +112,15 @@ def from_preset_form(settings: dict, where: str) -> dict:
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             want = kind.__name__ if isinstance(kind, type) else "a number"
             raise AccompanistError(f"{where}: '{key}' is {value!r}; it takes {want}")
-    for key in _CHANNELS:  # counted 1-16 as on a keyboard
+    for key in CHANNEL_SETTINGS:  # counted 1-16 as on a keyboard; ranges are checked as the engine's
         if key in settings:
-            if not 1 <= settings[key] <= 16:
-                raise AccompanistError(f"{where}: {key.replace('_', ' ')} {settings[key]} must be 1..16")
-            settings[key] -= 1
+            settings[key] = channel_from_user(settings[key])
     _check(where, settings)
     return settings
 
 
 def _check(path: Path | str, settings: dict) -> None:
-    from accompanist.live.engine import Settings, card_for, check_settings
+    from accompanist.live.settings import Settings, card_for, check_settings
 
     try:
         s = Settings(**settings)
@@ -144,7 +138,7 @@ def settings_to_preset(settings) -> dict:
         value = getattr(settings, key)
         if value is None:
             continue
-        out[key] = value + 1 if key in _CHANNELS else value
+        out[key] = channel_to_user(value) if key in CHANNEL_SETTINGS else value
     return out
 
 

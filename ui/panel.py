@@ -27,7 +27,9 @@ from PyQt6.QtWidgets import (
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import fallback
-from accompanist.live.engine import DEFAULT_MODELS, LISTEN_MAX_MS, MODE_FAMILY, Engine, Settings, card_for
+from accompanist.limits import LIMITS, channel_from_user, channel_to_user
+from accompanist.live.engine import Engine
+from accompanist.live.settings import DEFAULT_MODELS, MODE_FAMILY, MODES, Settings, card_for
 from accompanist.ui import memory, shortcuts
 from accompanist.ui.event_pump import EventPump
 from accompanist.ui.piano_roll import PianoRoll
@@ -90,12 +92,12 @@ class Panel(QWidget):
         self.preset.currentTextChanged.connect(self.apply_preset)
 
         self.mode = QComboBox()
-        self.mode.addItems(["duet", "loop", "respond"])
+        self.mode.addItems(MODES)
         self.mode.currentTextChanged.connect(self._mode_changed)
         self.model = QComboBox()
         self.model.currentTextChanged.connect(self._model_changed)
         self.temperature = QSlider(Qt.Orientation.Horizontal)
-        self.temperature.setRange(0, 300)  # hundredths: 0 takes the likeliest notes
+        self.temperature.setRange(*LIMITS["temperature"].span(100))  # hundredths: 0 takes the likeliest notes
         self.temperature.setMinimumHeight(34)  # the control a player reaches for most: large
         self.temperature.setStyleSheet(
             "QSlider::groove:horizontal { height: 10px; background: #ccd; border-radius: 5px; }"
@@ -105,23 +107,23 @@ class Panel(QWidget):
         self.temperature_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
         self.temperature.valueChanged.connect(self._temperature_moved)
         self.max_notes = QSpinBox()
-        self.max_notes.setRange(1, 16)
+        self.max_notes.setRange(*LIMITS["max_notes"].span())
         self.max_notes.valueChanged.connect(lambda v: self._changed(max_notes=v))
         self.listen = QSpinBox()
-        self.listen.setRange(0, int(LISTEN_MAX_MS))
+        self.listen.setRange(*LIMITS["listen_ms"].span())
         self.listen.setSuffix(" ms")
         self.listen.setToolTip("each answer waits this long after its beat to hear the note it answers")
         self.listen.valueChanged.connect(lambda v: self._changed(listen_ms=float(v)))
         self.bars = QSpinBox()
-        self.bars.setRange(1, 64)
+        self.bars.setRange(*LIMITS["bars"].span())
         self.bars.valueChanged.connect(lambda v: self._changed(bars=v))
         self.bpm = QDoubleSpinBox()
-        self.bpm.setRange(20, 400)
+        self.bpm.setRange(*LIMITS["bpm"].span())
         self.bpm.setDecimals(2)
         self.bpm.valueChanged.connect(lambda v: self._changed(bpm=v))
         self.channel = QSpinBox()
-        self.channel.setRange(1, 16)
-        self.channel.valueChanged.connect(lambda v: self._changed(channel=v - 1))
+        self.channel.setRange(*LIMITS["channel"].span())  # counted 1-16, as on a keyboard
+        self.channel.valueChanged.connect(lambda v: self._changed(channel=channel_from_user(v)))
         self.program = ProgramBox()
         self.program.valueChanged.connect(self._program_moved)
         self.metronome = QCheckBox("metronome")
@@ -218,7 +220,7 @@ class Panel(QWidget):
             self.listen.setValue(round(lm))
             self.bars.setValue(s.bars)
             self.bpm.setValue(s.bpm)
-            self.channel.setValue(s.channel + 1)
+            self.channel.setValue(channel_to_user(s.channel))
             self._program_explicit = s.program is not None
             self.program.setValue(s.program if s.program is not None else self._card_default("program"))
             self.metronome.setChecked(s.metronome)
@@ -241,7 +243,7 @@ class Panel(QWidget):
             listen_ms=float(self.listen.value()),
             bars=self.bars.value(),
             bpm=self.bpm.value(),
-            channel=self.channel.value() - 1,
+            channel=channel_from_user(self.channel.value()),
             program=self.program.value() if self._program_explicit else None,
             metronome=self.metronome.isChecked(),
             inp=self.inp.currentText(),
@@ -285,7 +287,7 @@ class Panel(QWidget):
         self._pending.clear()  # a change still waiting must not undo the preset
         self.say(f"preset {name}: {preset.description}")
         if self.engine is not None:  # playing: what can change now changes, the rest waits
-            from accompanist.live.engine import LIVE_SETTINGS
+            from accompanist.live.settings import LIVE_SETTINGS
 
             fixed = {k for k in preset.settings if k not in LIVE_SETTINGS}
             live = {k: v for k, v in preset.settings.items() if k in LIVE_SETTINGS}

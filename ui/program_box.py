@@ -7,6 +7,7 @@ from __future__ import annotations
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QWidget
 
+from accompanist.limits import LIMITS
 from accompanist.music.general_midi import PROGRAMS, program_name
 
 
@@ -23,4 +24,5 @@ class ProgramBox(QComboBox):
         return self.currentIndex()
 
     def setValue(self, program: int) -> None:  # Qt's spelling, as the spin box had it
-        self.setCurrentIndex(max(0, min(127, int(program))))
+        lo, hi = LIMITS["program"].span()
+        self.setCurrentIndex(max(lo, min(hi, self.count() - 1, int(program))))

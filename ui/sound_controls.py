@@ -24,6 +24,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from accompanist.limits import LIMITS, channel_from_user, channel_to_user
+
 SAME_PORT, OWN_PORT = "the answer's port", "a port of its own (NAME-click)"
 
 
@@ -32,7 +34,7 @@ class SoundControls(QGroupBox):
         super().__init__("sound and metronome", parent)
         self.synth = QCheckBox("play through accompanist's own synth (FluidSynth)")
         self.volume = QSlider(Qt.Orientation.Horizontal)
-        self.volume.setRange(0, 200)  # hundredths of the renders' loudness
+        self.volume.setRange(*LIMITS["synth_volume"].span(100))  # hundredths of the renders' loudness
         self.volume.valueChanged.connect(lambda v: changed(synth_volume=v / 100))
         self.soundfont = QLineEdit()
         self.soundfont.setPlaceholderText("the system's General MIDI SoundFont")
@@ -42,7 +44,7 @@ class SoundControls(QGroupBox):
         sf.addWidget(self.soundfont, 1)
         sf.addWidget(browse)
         self.click_channel = QSpinBox()
-        self.click_channel.setRange(1, 16)
+        self.click_channel.setRange(*LIMITS["click_channel"].span())  # counted 1-16
         self.click_out = QComboBox()
         self.click_out.addItems([SAME_PORT, OWN_PORT])
         form = QFormLayout(self)
@@ -80,7 +82,7 @@ class SoundControls(QGroupBox):
         self.volume.setValue(round(s.synth_volume * 100))
         self.volume.blockSignals(False)
         self.soundfont.setText(s.soundfont or "")
-        self.click_channel.setValue(s.click_channel + 1)
+        self.click_channel.setValue(channel_to_user(s.click_channel))
         self.click_out.setCurrentText(OWN_PORT if s.click_out == "virtual" else SAME_PORT)
 
     def values(self) -> dict:
@@ -89,7 +91,7 @@ class SoundControls(QGroupBox):
             "synth": self.synth.isChecked(),
             "synth_volume": self.volume.value() / 100,
             "soundfont": self.soundfont.text().strip() or None,
-            "click_channel": self.click_channel.value() - 1,
+            "click_channel": channel_from_user(self.click_channel.value()),
             "click_out": "virtual" if own else None,
         }
 

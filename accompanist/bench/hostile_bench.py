@@ -46,6 +46,7 @@ def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
     from accompanist.inference.answerers import open_answerer
     from accompanist.inference.cards import load_card, read_card
     from accompanist.inference.two_track import read_melody
+    from accompanist.live.settings import DEFAULT_MODELS
     from accompanist.presets import load_preset
 
     tmp = Path(tempfile.mkdtemp(prefix="accompanist-hostile-"))
@@ -85,7 +86,7 @@ def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
     if reader == "MIDI-folder pipeline":
         midi_folder._init_worker(tmp, PickRule(), midi_folder.PieceRule())
     if reader == "model cards":
-        src = load_card("melody-lstm").folder
+        src = load_card(DEFAULT_MODELS["respond"]).folder
         shutil.copytree(src, tmp / "card", dirs_exist_ok=True)
         base = (tmp / "card" / "card.json").read_text()
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

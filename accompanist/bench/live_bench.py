@@ -292,8 +292,8 @@ def run_naive(model: str | None, seconds: float, bpm: float, temperature: float 
     from accompanist.inference.cards import load_card
     from accompanist.inference.duet_runner import DuetRunner
     from accompanist.inference.sampling import sample_roll_step
-    from accompanist.live.engine import DEFAULT_MODELS
     from accompanist.live.ports import open_input, open_output
+    from accompanist.live.settings import DEFAULT_MODELS
     from accompanist.music import roll
 
     card = load_card(model or DEFAULT_MODELS["duet"], family="duet")

@@ -88,8 +88,8 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)  # a flag past its limit (``accompanist.limits``) is refused here
         return COMMANDS[args.verb](args)
     except AccompanistError as exc:
         print(f"accompanist: error: {exc}", file=sys.stderr)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from accompanist.errors import AccompanistError
+from accompanist.limits import flag_type
+from accompanist.live.settings import DEFAULT_MODELS
 
 
 def _add_bench(sub) -> None:
@@ -17,14 +19,16 @@ def _add_bench(sub) -> None:
         help="model (default), live, recorder (a session file's write cost over an hour), or hostile "
         "(every reader fed broken files, presets and cards: outcomes, time and memory per class)",
     )
-    p.add_argument("--model", default=None, help="default: chorale-alto (model), duet-chorale (live)")
+    p.add_argument(
+        "--model", default=None, help=f"default: {DEFAULT_MODELS['loop']} (model), {DEFAULT_MODELS['duet']} (live)"
+    )
     p.add_argument(
         "--seconds",
         type=float,
         default=20.0,
         help="live: seconds of playing in each of its four runs (duet, naive loop, loop mode, following a DAW)",
     )
-    p.add_argument("--bpm", type=float, default=120.0, help="live: tempo")
+    p.add_argument("--bpm", type=flag_type("bpm"), default=120.0, help="live: tempo")
     p.add_argument("--temperature", type=float, default=None, help="live: sampling temperature")
     p.add_argument(
         "--soak",
@@ -45,8 +49,12 @@ def _add_bench(sub) -> None:
         action="store_true",
         help="live: instead, duet runs of --seconds alone and from the control panel, alternating: its cost",
     )
-    p.add_argument("--listen-ms", type=float, default=None, help="live: duet listen window (default: the model's)")
-    p.add_argument("--respond-model", default=None, help="live: the respond-mode model (default: melody-lstm)")
+    p.add_argument(
+        "--listen-ms", type=flag_type("listen_ms"), default=None, help="live: duet listen window (default: the model's)"
+    )
+    p.add_argument(
+        "--respond-model", default=None, help=f"live: the respond-mode model (default: {DEFAULT_MODELS['respond']})"
+    )
     p.add_argument(
         "--runs", type=int, default=1000, help="model: timed calls of each measurement (torch's whole phrase: 1/4)"
     )
@@ -67,7 +75,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
         return _bench_recorder(a)
     if a.what == "hostile":
         return _bench_hostile(a)
-    card = load_card(a.model or "chorale-alto")
+    card = load_card(a.model or DEFAULT_MODELS["loop"])
     if card.family == "duet":
         from accompanist.bench.duet_bench import bench_duet
 

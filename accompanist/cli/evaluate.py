@@ -167,14 +167,14 @@ def _eval_tunes(a: argparse.Namespace) -> int:
     from accompanist.evaluation.duet_listen import Sampling, evaluate_listen, format_rows
     from accompanist.evaluation.player import PlayerConfig
     from accompanist.inference.cards import load_card
-    from accompanist.live.engine import check_listen
+    from accompanist.limits import check
 
     rows = []
     for name in a.model:
         card = load_card(name, family="duet")
         listen = a.listen_ms or [card.default("listen_ms")]
         for lm in listen:
-            check_listen(lm)
+            check("listen_ms", lm)
         for t in a.temperature or [1.0]:
             sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold, a.cover, a.spacing, a.pulse)
             player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)

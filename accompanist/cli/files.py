@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from accompanist.errors import AccompanistError
+from accompanist.limits import flag
+from accompanist.live.settings import DEFAULT_MODELS
 from accompanist.wording import count
 
 
@@ -58,7 +60,7 @@ def _report(r) -> int:
 
 def _add_harmonize(sub) -> None:
     p = sub.add_parser("harmonize", help="write an accompaniment for a melody in a MIDI file")
-    _add_file_verb(p, "chorale-alto")
+    _add_file_verb(p, DEFAULT_MODELS["loop"])
     _add_sampling(p)
 
 
@@ -85,20 +87,15 @@ def cmd_harmonize(a: argparse.Namespace) -> int:
 
 def _add_duet(sub) -> None:
     p = sub.add_parser("duet", help="play the duet model against a recorded melody, step by step as live")
-    _add_file_verb(p, "duet-chorale")
-    p.add_argument("--max-notes", type=int, default=None, help="cap on simultaneous notes (default: the model's)")
+    _add_file_verb(p, DEFAULT_MODELS["duet"])
+    p.add_argument("--max-notes", **flag("max_notes", "default: the model's"))
     p.add_argument(
         "--key-lock", type=float, default=None, help="penalty on notes outside the key heard so far (0 = off)"
     )
     p.add_argument(
         "--two-part", type=float, default=None, help="penalty on dissonance with the held melody note (0 = off)"
     )
-    p.add_argument(
-        "--listen-ms",
-        type=float,
-        default=None,
-        help="duet, hearing models: ms each answer waits after its beat to hear its note (default: the model's)",
-    )
+    p.add_argument("--listen-ms", **flag("listen_ms", "default: the model's"))
     p.add_argument(
         "--jitter-ms",
         type=float,
@@ -132,7 +129,7 @@ def cmd_duet(a: argparse.Namespace) -> int:
 
 def _add_respond(sub) -> None:
     p = sub.add_parser("respond", help="answer the phrase in a MIDI file with a melody model (call and response)")
-    _add_file_verb(p, "melody-lstm")
+    _add_file_verb(p, DEFAULT_MODELS["respond"])
     p.set_defaults(output=None)
     p.add_argument("--bars", type=int, default=None, help="answer only the call's first N bars (default: up to 16)")
     p.add_argument("--answer-bars", type=int, default=None, help="bars of the answer (default: as long as the call)")
@@ -140,9 +137,7 @@ def _add_respond(sub) -> None:
     p.add_argument(
         "--key-lock", type=float, default=None, help="penalty on notes outside the call's key, in logits (0 = off)"
     )
-    p.add_argument(
-        "--variation", type=float, default=None, help="VRASH: 0 keeps near the call, 1 as trained, more moves away"
-    )
+    p.add_argument("--variation", **flag("variation", "default: the model's"))
 
 
 def cmd_respond(a: argparse.Namespace) -> int:
@@ -224,8 +219,8 @@ def cmd_data(a: argparse.Namespace) -> int:
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="harmonise the bundled demo melody and write MIDI and WAV")
     p.add_argument("--out", type=Path, default=Path("accompanist-demo"), help="folder for the results")
-    p.add_argument("--model", default="chorale-alto")
-    p.add_argument("--duet", default="duet-chorale", help="duet model for the second demo ('' for none)")
+    p.add_argument("--model", default=DEFAULT_MODELS["loop"])
+    p.add_argument("--duet", default=DEFAULT_MODELS["duet"], help="duet model for the second demo ('' for none)")
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--soundfont", type=Path, default=None)

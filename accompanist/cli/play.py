@@ -73,6 +73,9 @@ def cmd_ui(a: argparse.Namespace) -> int:
 def _live_options(p: argparse.ArgumentParser) -> None:
     """The set-up flags of live and ui. Those a preset can set default to None ("not given"),
     so that any flag given, even at its usual value, wins over the preset."""
+    from accompanist.limits import flag
+    from accompanist.live.settings import DEFAULT_MODELS, MODES
+
     on_off = argparse.BooleanOptionalAction
     p.add_argument("--preset", default=None, help="a named set-up (see: accompanist presets); flags given win")
     p.add_argument("--in", dest="inp", default=None, help="input port name, unique part of it, or 'virtual' (default)")
@@ -81,37 +84,29 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
     p.add_argument(
         "--mode",
-        choices=["duet", "loop", "respond"],
+        choices=MODES,
         help="duet (default): step by step; loop: pass by pass; respond: call and response",
     )
-    p.add_argument("--model", help="default: duet-chorale (duet), chorale-alto (loop), melody-lstm (respond)")
-    p.add_argument("--bpm", type=float, help="tempo (default 120)")
-    p.add_argument("--beats-per-bar", type=int, help="default 4")
-    p.add_argument("--bars", type=int, help="loop mode: bars a pass (default 2)")
+    p.add_argument("--model", help="default: " + ", ".join(f"{m} ({mode})" for mode, m in DEFAULT_MODELS.items()))
+    p.add_argument("--bpm", **flag("bpm", "default 120"))
+    p.add_argument("--beats-per-bar", **flag("beats_per_bar", "default 4"))
+    p.add_argument("--bars", **flag("bars", "default 2"))
     p.add_argument("--clock", choices=["internal", "external"], help="external: follow MIDI clock (default internal)")
     p.add_argument("--send-clock", action=on_off, help="internal clock: send MIDI clock, Start and Stop on --out")
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--max-notes", type=int, help="duet: cap on simultaneous notes")
+    p.add_argument("--temperature", **flag("temperature", "default: the model's"))
+    p.add_argument("--max-notes", **flag("max_notes", "default: the model's"))
     p.add_argument("--key-lock", type=float, help="duet: penalty on notes outside the melody's key")
     p.add_argument("--two-part", type=float, help="duet: penalty on dissonance with the melody")
-    p.add_argument(
-        "--listen-ms",
-        type=float,
-        help="duet, hearing models: ms each answer waits after its beat to hear its note (default: the model's)",
-    )
-    p.add_argument(
-        "--rest-after", type=float, help="duet: bars of your silence before the answer rests too (default 1; 0: never)"
-    )
-    p.add_argument("--call-bars", type=int, help="respond: a call is answered after at most N bars (default 8)")
-    p.add_argument("--answer-bars", type=int, help="respond: bars of each answer (default: as long as the call)")
-    p.add_argument("--variation", type=float, help="respond, VRASH: 0 near your phrase, 1 as trained (default)")
-    p.add_argument("--channel", type=int, help="MIDI channel of the answer, 1-16 (default 2)")
-    p.add_argument(
-        "--in-channel", type=int, help="channel the player is heard on, 1-16 (default: all but the answer's)"
-    )
-    p.add_argument("--program", type=int, help="General MIDI program 0-127 (default: the model's)")
+    p.add_argument("--listen-ms", **flag("listen_ms", "default: the model's"))
+    p.add_argument("--rest-after", **flag("rest_after", "default 1; 0: never"))
+    p.add_argument("--call-bars", **flag("call_bars", "default 8"))
+    p.add_argument("--answer-bars", **flag("answer_bars", "default: as long as the call"))
+    p.add_argument("--variation", **flag("variation", "default: the model's"))
+    p.add_argument("--channel", **flag("channel", "default 2"))
+    p.add_argument("--in-channel", **flag("in_channel", "default: all but the answer's"))
+    p.add_argument("--program", **flag("program", "default: the model's"))
     p.add_argument("--synth", action=on_off, help="also play the answer through FluidSynth")
-    p.add_argument("--synth-volume", type=float, help="the synth's loudness, 0..2 (default 1: as loud as the renders)")
+    p.add_argument("--synth-volume", **flag("synth_volume", "default 1: as loud as the renders"))
     p.add_argument("--soundfont", default=None)
     p.add_argument(
         "--synth-ports",
@@ -126,13 +121,13 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--record", type=Path, default=None, help="session file (default: accompanist-sessions/...)")
     p.add_argument("--metronome", action=on_off)
-    p.add_argument("--count-in", type=int, help="bars of metronome before the model listens (default 0)")
+    p.add_argument("--count-in", **flag("count_in", "default 0"))
     p.add_argument(
         "--click-out",
         default=None,
         help="metronome port: 'virtual' (NAME-click:out) or a port's name (default: the answer's port)",
     )
-    p.add_argument("--click-channel", type=int, default=None, help="metronome channel, 1-16 (default 10)")
+    p.add_argument("--click-channel", **flag("click_channel", "default 10"))
     p.add_argument(
         "--latency-ms",
         type=float,
@@ -154,15 +149,14 @@ def _live_settings(a: argparse.Namespace, remembered: dict | None = None):
     named, then every flag given."""
     import dataclasses
 
-    from accompanist.live.engine import Settings
+    from accompanist.limits import CHANNEL_SETTINGS, channel_from_user
+    from accompanist.live.settings import Settings
     from accompanist.presets import PRESET_KEYS
 
     given = {k: getattr(a, k) for k in PRESET_KEYS if getattr(a, k, None) is not None}
-    for key in ("channel", "in_channel", "click_channel"):
+    for key in CHANNEL_SETTINGS:  # counted 1-16 on the command line (its range checked as it was read)
         if key in given:
-            if not 1 <= given[key] <= 16:
-                raise AccompanistError(f"--{key.replace('_', '-')} {given[key]} must be 1..16")
-            given[key] -= 1
+            given[key] = channel_from_user(given[key])
     if a.no_midi_out:
         given["out"] = _midi_out(a)  # None: said outright, so no preset or memory brings a port back
     chosen: dict = dict(remembered or {})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from accompanist.limits import channel_to_user
 from accompanist.music.midi_io import Song, Track
 from accompanist.music.notes import Note
 
@@ -130,7 +131,7 @@ class Candidate:
         self.polyphony = _polyphony(self.notes)
 
     def describe(self) -> str:
-        return f"{self.name!r} (track {self.track}, ch {self.channel + 1}, program {self.program})"
+        return f"{self.name!r} (track {self.track}, ch {channel_to_user(self.channel)}, program {self.program})"
 
 
 @dataclass

@@ -22,7 +22,8 @@ from accompanist.inference.cards import load_card
 from accompanist.inference.duet_runner import DuetRunner
 from accompanist.inference.harmonize import HarmonizeResult
 from accompanist.inference.sampling import check_sampling
-from accompanist.inference.two_track import accompaniment_voice, check_outputs, read_melody, write_two_tracks
+from accompanist.inference.two_track import SANE_BPM, accompaniment_voice, check_outputs, read_melody, write_two_tracks
+from accompanist.limits import check
 from accompanist.music import roll
 from accompanist.music.meter import bar_phase_of_midi
 
@@ -55,11 +56,8 @@ def duet_file(
 
         find_soundfont(soundfont)
     check_sampling(temperature, key_lock=key_lock, two_part=two_part)
-    if max_notes is not None and max_notes < 1:
-        raise AccompanistError(f"max-notes {max_notes} must be at least 1")
-    from accompanist.live.engine import check_listen
-
-    check_listen(listen_ms)
+    check("max_notes", max_notes)
+    check("listen_ms", listen_ms)
     if not (math.isfinite(jitter_ms) and 0 <= jitter_ms <= 100):
         raise AccompanistError(f"jitter {jitter_ms:g} ms must be 0..100 ms (0: played as written)")
     runner = runner or DuetRunner(load_card(model, family="duet"))
@@ -74,7 +72,7 @@ def duet_file(
         listen = card.default("listen_ms") if listen_ms is None else listen_ms
         # a tempo of 0 is a corrupt file (read_melody warns of it): the player keeps 120 bpm
         tempos = [60e6 / m.tempo for _, m in mel.song.time_meta if m.type == "set_tempo" and m.tempo > 0]
-        bpm = min(max(tempos[0] if tempos else 120.0, 20.0), 400.0)
+        bpm = min(max(tempos[0] if tempos else 120.0, SANE_BPM[0]), SANE_BPM[1])
         perf = perform(melody, PlayerConfig(jitter_ms, bpm, listen, seed=seed or 0), card.steps_per_beat)
         melody, heard = perf.played, perf.heard
     phases = bar_phase_of_midi(mel.song.time_meta, len(melody), mel.ticks_per_step, card.steps_per_beat)

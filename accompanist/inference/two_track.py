@@ -12,6 +12,7 @@ import numpy as np
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
+from accompanist.limits import LIMITS
 from accompanist.music import roll
 from accompanist.music.midi_io import Part, Song, Track, note_events, read_midi, write_midi
 from accompanist.music.notes import Note, answer_velocity
@@ -22,7 +23,7 @@ MAX_STEPS = 100_000
 #: MIDI channel 10 (9 from zero) is General MIDI percussion: never part of a melody.
 DRUM_CHANNEL = 9
 #: Tempos outside this are a corrupt file far more often than music.
-SANE_BPM = (20.0, 400.0)
+SANE_BPM = (float(LIMITS["bpm"].lo), float(LIMITS["bpm"].hi))
 #: A WAV longer than this is refused unless asked for (--long-wav): a corrupt time makes hours.
 MAX_WAV_SECONDS = 3600.0
 

@@ -16,11 +16,13 @@ import math
 import threading
 from dataclasses import dataclass
 
+from accompanist.limits import LIMITS
+
 TICKS_PER_BEAT = 24  #: MIDI clock
 #: a running clock with no tick for this long (seconds, and ticks) is taken as lost
 SILENCE, SILENT_TICKS = 0.25, 8
-#: seconds between ticks at 400 bpm (halved) and 20 bpm (doubled): nothing outside is a tempo
-TICK_RANGE = (60 / 400 / TICKS_PER_BEAT / 2, 60 / 20 / TICKS_PER_BEAT * 2)
+#: seconds between ticks at the fastest tempo (halved) and the slowest (doubled): nothing outside is a tempo
+TICK_RANGE = (60 / LIMITS["bpm"].hi / TICKS_PER_BEAT / 2, 60 / LIMITS["bpm"].lo / TICKS_PER_BEAT * 2)
 
 
 @dataclass
@@ -35,8 +37,7 @@ class InternalClock:
     start: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 20 <= self.bpm <= 400:
-            raise ValueError(f"tempo {self.bpm} bpm is outside 20..400")
+        LIMITS["bpm"].check(self.bpm, ValueError)
         self._segments: list[tuple[int, float, float]] = [(0, self.start, self.bpm)]  #: (step, time, bpm)
         self._lock = threading.Lock()
 
@@ -62,8 +63,7 @@ class InternalClock:
 
     def set_tempo(self, bpm: float, from_step: int) -> None:
         """Change tempo from step ``from_step`` on (the engine passes the next unplanned step)."""
-        if not 20 <= bpm <= 400:
-            raise ValueError(f"tempo {bpm} bpm is outside 20..400")
+        LIMITS["bpm"].check(bpm, ValueError)
         from_step = max(from_step, 0)
         t = self.boundary(from_step)
         with self._lock:

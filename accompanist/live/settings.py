@@ -9,8 +9,10 @@ from pathlib import Path
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
-from accompanist.inference.sampling import check_sampling
+from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user, check
 
+#: the modes, each with the model it runs unless told
+MODES = ("duet", "loop", "respond")
 DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto", "respond": "melody-lstm"}
 #: the model families each mode runs
 MODE_FAMILY = {"duet": ("duet",), "loop": ("seq2seq",), "respond": ("melody", "vrash", "rl")}
@@ -20,7 +22,8 @@ SEND_MARGIN = 0.0005
 #: seconds between looks at the input port
 POLL = 0.0005
 #: the longest listen window: past it the lag is heard as lateness, not as a partner listening
-LISTEN_MAX_MS = 60.0
+#: (the table's, ``LIMITS["listen_ms"]``; kept here for the engine's import)
+LISTEN_MAX_MS = LIMITS["listen_ms"].hi
 #: per-step figures kept: the last few hours of a session, so memory stays flat
 KEEP_STEPS = 100_000
 #: items waiting for the model worker at most (one or two a step: 4-8 s at 120 bpm); the clock never waits
@@ -57,7 +60,7 @@ class Settings:
     #: "duet" (streaming, duet model), "loop" (pass by pass, seq2seq) or "respond" (call and
     #: response, a melody model)
     mode: str = "duet"
-    model: str | None = None  #: default: duet-chorale for duet, chorale-alto for loop
+    model: str | None = None  #: default: the mode's (``DEFAULT_MODELS``)
     inp: str = "virtual"  #: input port name, unique substring, or "virtual"
     out: str | None = "virtual"  #: output port, "virtual", or None for no MIDI out
     api: str = "auto"
@@ -114,45 +117,25 @@ class Stats:
 
 
 def check_listen(listen_ms: float | None) -> None:
-    if listen_ms is not None and not (0 <= listen_ms <= LISTEN_MAX_MS):  # also refuses NaN
-        raise AccompanistError(
-            f"listen window {listen_ms:g} ms must be 0..{LISTEN_MAX_MS:g} ms (0: answer on the beat, unheard)"
-        )
+    check("listen_ms", listen_ms)
 
 
 def check_settings(s: Settings) -> None:
     """One readable error for a setting that cannot work (before start, and for each change)."""
-    if s.mode not in DEFAULT_MODELS:
-        raise AccompanistError(f"unknown mode '{s.mode}'; use duet, loop or respond")
-    check_listen(s.listen_ms)
-    if not 0 <= s.rest_after <= 16:  # also refuses NaN
-        raise AccompanistError(f"rest-after {s.rest_after:g} bars must be 0..16 (0: the answer never rests)")
+    if s.mode not in MODES:
+        raise AccompanistError(f"unknown mode '{s.mode}'; use {', '.join(MODES[:-1])} or {MODES[-1]}")
+    for name, limit in LIMITS.items():  # every range in the one table; channels as a person counts them
+        value = getattr(s, name)
+        if value is not None:
+            limit.check(channel_to_user(value) if name in CHANNEL_SETTINGS else value)
+    from accompanist.inference.sampling import check_sampling
+
     check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
-    if not 0 <= s.channel <= 15:
-        raise AccompanistError(f"channel {s.channel} must be 0..15")
-    if not 0 <= s.click_channel <= 15 or s.click_channel == s.channel:
-        raise AccompanistError(f"click channel {s.click_channel + 1} must be 1..16 and not the answer's channel")
-    if s.in_channel is not None and not 0 <= s.in_channel <= 15:
-        raise AccompanistError(f"input channel {s.in_channel + 1} must be 1..16")
-    if s.program is not None and not 0 <= s.program <= 127:
-        raise AccompanistError(f"program {s.program} must be 0..127")
-    if s.max_notes is not None and not 1 <= s.max_notes <= 16:
-        raise AccompanistError(f"max-notes {s.max_notes} must be 1..16")
-    if not 20 <= s.bpm <= 400:
-        raise AccompanistError(f"tempo {s.bpm:g} bpm is outside 20..400")
-    if not 0 <= s.synth_volume <= 2:  # also refuses NaN
-        raise AccompanistError(f"synth volume {s.synth_volume:g} must be 0..2 (1: as loud as the renders)")
-    if s.variation is not None and not 0 <= s.variation <= 4:
-        raise AccompanistError(f"variation {s.variation:g} must be 0..4 (0: near the call, 1: as trained)")
-    for name, value, lo, hi in (
-        ("bars", s.bars, 1, 64),
-        ("call_bars", s.call_bars, 1, 16),
-        ("answer_bars", 1 if s.answer_bars is None else s.answer_bars, 1, 16),
-        ("beats_per_bar", s.beats_per_bar, 1, 16),
-        ("count_in", s.count_in, 0, 16),
-    ):
-        if not lo <= value <= hi:
-            raise AccompanistError(f"{name.replace('_', '-')} {value} must be {lo}..{hi}")
+    if s.click_channel == s.channel:
+        raise AccompanistError(
+            f"click channel {channel_to_user(s.click_channel)} must not be the answer's channel: "
+            "a click would sound in the answer's instrument"
+        )
     if s.latency is not None and not 0 <= s.latency < s.early:
         raise AccompanistError(f"latency {s.latency * 1e3:g} ms must be 0..{s.early * 1e3:g} ms (the model's deadline)")
     if s.clock not in ("internal", "external"):

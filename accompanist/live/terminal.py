@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 
 from accompanist.errors import AccompanistError
+from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user
 from accompanist.wording import count
 
 HELP = "keys: l lock/unlock loop  r refresh loop  c clear  e end the call  p panic  [ ] temperature -/+0.1  q quit"
@@ -42,7 +43,7 @@ def key_action(engine, key: str) -> str | None:
             engine.panic()
         elif key in "[]":
             step = TEMPERATURE_STEP if key == "]" else -TEMPERATURE_STEP
-            new = max(0.0, round(engine.temperature + step, 2))
+            new = max(float(LIMITS["temperature"].lo), round(engine.temperature + step, 2))
             if new == engine.temperature:
                 return f"temperature stays {new:g} (0 takes the likeliest notes)"
             engine.set(temperature=new)
@@ -53,12 +54,9 @@ def key_action(engine, key: str) -> str | None:
     return None
 
 
-#: settings that hold a MIDI channel: kept 0-based, said 1-16 as every control and flag shows them
-CHANNELS = ("channel", "in_channel", "click_channel")
-
-
 def _channel(value) -> str:
-    return str(int(value) + 1) if str(value).isdigit() else str(value)
+    """A channel the engine keeps 0-based, said 1-16 as every control and flag shows it."""
+    return str(channel_to_user(int(value))) if str(value).isdigit() else str(value)
 
 
 def describe(event: dict) -> str | None:
@@ -74,7 +72,7 @@ def describe(event: dict) -> str | None:
         return "panic: every note released"
     if kind == "settings":
         return ", ".join(
-            f"{k.replace('_', ' ')} {_channel(v) if k in CHANNELS else v}"
+            f"{k.replace('_', ' ')} {_channel(v) if k in CHANNEL_SETTINGS else v}"
             for k, v in event.items()
             if k not in ("type", "time")
         )
