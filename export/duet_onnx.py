@@ -14,81 +14,43 @@ stays outside the graph, as for the harmoniser.
 
 from __future__ import annotations
 
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
+from accompanist.export.card import export_checked, gap, held_out_scores, load_model, pitch_range
+from accompanist.export.graph import to_onnx
+from accompanist.inference.session import open_session
 from accompanist.models.duet import STEP, DuetConfig, DuetHLSTM, DuetListen, DuetStep, DuetWindow
 from accompanist.music.meter import CONTEXT, CONTEXT_STEPS, POSITION
-from accompanist.music.roll import N_PITCHES, PITCH_HI, PITCH_LO
+from accompanist.music.roll import PITCH_HI, PITCH_LO
 
 PARITY_STEPS = 500
 GRAPH = {"stateful": "duet_step", "window": "duet_window", "listen": "duet_listen"}
 
 
 def load_run(run_dir: Path) -> tuple[DuetHLSTM, dict, dict]:
-    best, last = load_checkpoints(run_dir)
-    model = DuetHLSTM(DuetConfig(**best["meta"]["model"]))
-    model.load_state_dict(best["model"])
-    model.eval()
-    return model, best, last
+    return load_model(run_dir, DuetHLSTM, DuetConfig)
 
 
 def export_graph(model: DuetHLSTM, folder: Path) -> dict:
     cfg = model.cfg
     folder.mkdir(parents=True, exist_ok=True)
-    role = GRAPH[cfg.variant]
-    out_names = ["acc_logits", "mel_logits"]
-    axes = {n: {0: "batch"} for n in ("mel", "acc", *out_names)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if cfg.variant == "stateful":
-            args = (torch.zeros(2, STEP), torch.zeros(2, STEP), torch.zeros(2, cfg.state_size))
-            names, out_names = ["mel", "acc", "state"], [*out_names, "state_out"]
-            axes |= {"state": {0: "batch"}, "state_out": {0: "batch"}}
-            module = DuetStep(model).eval()
-        elif cfg.variant == "listen":
-            w = cfg.window
-            args = (
-                torch.zeros(2, w, STEP),
-                torch.zeros(2, w, STEP),
-                torch.zeros(2, w, POSITION),
-                torch.zeros(2, CONTEXT),
-            )
-            names = ["mel", "acc", "pos", "ctx"]
-            axes |= {"pos": {0: "batch"}, "ctx": {0: "batch"}}
-            module = DuetListen(model).eval()
-        else:
-            args = (torch.zeros(2, cfg.window, STEP), torch.zeros(2, cfg.window, STEP))
-            names = ["mel", "acc"]
-            module = DuetWindow(model).eval()
-        torch.onnx.export(
-            module,
-            args,
-            folder / f"{role}.onnx",
-            input_names=names,
-            output_names=out_names,
-            dynamo=False,
-            opset_version=17,
-            dynamic_axes=axes,
-        )
+    role, w = GRAPH[cfg.variant], cfg.window
+    outputs = {"acc_logits": ["batch", STEP], "mel_logits": ["batch", STEP]}
     if cfg.variant == "stateful":
+        args = (torch.zeros(2, STEP), torch.zeros(2, STEP), torch.zeros(2, cfg.state_size))
+        module = DuetStep(model)
         spec = {
             "inputs": {"mel": ["batch", STEP], "acc": ["batch", STEP], "state": ["batch", cfg.state_size]},
-            "outputs": {
-                "acc_logits": ["batch", STEP],
-                "mel_logits": ["batch", STEP],
-                "state_out": ["batch", cfg.state_size],
-            },
+            "outputs": {**outputs, "state_out": ["batch", cfg.state_size]},
             "state": {"state": "state_out"},
             "state_size": cfg.state_size,
         }
     elif cfg.variant == "listen":
-        w = cfg.window
+        args = (torch.zeros(2, w, STEP), torch.zeros(2, w, STEP), torch.zeros(2, w, POSITION), torch.zeros(2, CONTEXT))
+        module = DuetListen(model)
         spec = {
             "inputs": {
                 "mel": ["batch", w, STEP],
@@ -96,18 +58,16 @@ def export_graph(model: DuetHLSTM, folder: Path) -> dict:
                 "pos": ["batch", w, POSITION],
                 "ctx": ["batch", CONTEXT],
             },
-            "outputs": {"acc_logits": ["batch", STEP], "mel_logits": ["batch", STEP]},
+            "outputs": outputs,
             "window": w,
             "listens": True,
             "context_steps": CONTEXT_STEPS,
         }
     else:
-        w = cfg.window
-        spec = {
-            "inputs": {"mel": ["batch", w, STEP], "acc": ["batch", w, STEP]},
-            "outputs": {"acc_logits": ["batch", STEP], "mel_logits": ["batch", STEP]},
-            "window": w,
-        }
+        args = (torch.zeros(2, w, STEP), torch.zeros(2, w, STEP))
+        module = DuetWindow(model)
+        spec = {"inputs": {"mel": ["batch", w, STEP], "acc": ["batch", w, STEP]}, "outputs": outputs, "window": w}
+    to_onnx(module, args, folder / f"{role}.onnx", list(spec["inputs"]), list(spec["outputs"]))
     return {role: {"file": f"{role}.onnx", **spec}}
 
 
@@ -117,13 +77,8 @@ def check_parity(model: DuetHLSTM, folder: Path, steps: int = PARITY_STEPS, seed
     drift of the state shows in the logits. (The state itself is not compared in absolute
     terms: random input drives some cells far past anything music does, to |c| in the hundreds,
     where float32 rounding alone differs by 1e-4.)"""
-    import onnxruntime as ort
-
     cfg = model.cfg
-    role = GRAPH[cfg.variant]
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(str(folder / f"{role}.onnx"), opts, providers=["CPUExecutionProvider"])
+    sess = open_session(folder / f"{GRAPH[cfg.variant]}.onnx")
     rng = np.random.default_rng(seed)
     worst = 0.0
     for b in (1, 3):
@@ -136,27 +91,22 @@ def check_parity(model: DuetHLSTM, folder: Path, steps: int = PARITY_STEPS, seed
                 acc_l, mel_l, state = sess.run(None, {"mel": x[t, 0], "acc": x[t, 1], "state": state})
                 with torch.no_grad():
                     ta, tm, t_state = step(torch.from_numpy(x[t, 0]), torch.from_numpy(x[t, 1]), t_state)
-                worst = max(worst, float(np.abs(acc_l - ta.numpy()).max()), float(np.abs(mel_l - tm.numpy()).max()))
-        elif cfg.variant == "listen":
-            w = cfg.window
-            for t in range(0, steps - w, 7):
-                mel = np.ascontiguousarray(x[t : t + w, 0].transpose(1, 0, 2))
-                acc = np.ascontiguousarray(x[t : t + w, 1].transpose(1, 0, 2))
-                pos = rng.random((b, w, POSITION)).astype(np.float32)
-                ctx = rng.random((b, CONTEXT)).astype(np.float32)
-                acc_l, mel_l = sess.run(None, {"mel": mel, "acc": acc, "pos": pos, "ctx": ctx})
-                with torch.no_grad():
-                    ta, tm = DuetListen(model)(*(torch.from_numpy(v) for v in (mel, acc, pos, ctx)))
-                worst = max(worst, float(np.abs(acc_l - ta.numpy()).max()), float(np.abs(mel_l - tm.numpy()).max()))
-        else:
-            w = cfg.window
-            for t in range(0, steps - w, 7):
-                mel = np.ascontiguousarray(x[t : t + w, 0].transpose(1, 0, 2))
-                acc = np.ascontiguousarray(x[t : t + w, 1].transpose(1, 0, 2))
-                acc_l, mel_l = sess.run(None, {"mel": mel, "acc": acc})
-                with torch.no_grad():
-                    ta, tm = DuetWindow(model)(torch.from_numpy(mel), torch.from_numpy(acc))
-                worst = max(worst, float(np.abs(acc_l - ta.numpy()).max()), float(np.abs(mel_l - tm.numpy()).max()))
+                worst = max(worst, gap((acc_l, ta), (mel_l, tm)))
+            continue
+        w = cfg.window
+        for t in range(0, steps - w, 7):
+            feed = {
+                "mel": np.ascontiguousarray(x[t : t + w, 0].transpose(1, 0, 2)),
+                "acc": np.ascontiguousarray(x[t : t + w, 1].transpose(1, 0, 2)),
+            }
+            if cfg.variant == "listen":
+                feed["pos"] = rng.random((b, w, POSITION)).astype(np.float32)
+                feed["ctx"] = rng.random((b, CONTEXT)).astype(np.float32)
+            acc_l, mel_l = sess.run(None, feed)
+            graph = DuetListen(model) if cfg.variant == "listen" else DuetWindow(model)
+            with torch.no_grad():
+                ta, tm = graph(*(torch.from_numpy(v) for v in feed.values()))
+            worst = max(worst, gap((acc_l, ta), (mel_l, tm)))
     return worst
 
 
@@ -179,30 +129,19 @@ def export_run(
 ) -> Path:
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``max_notes``,
     ``key_lock`` and ``two_part`` become the model's default sampling (see duet_priors)."""
-    model, best, last = load_run(run_dir)
-    meta = best["meta"]
-    name = name or meta["name"]
-    folder = dest_root / name
-    t0 = time.perf_counter()
-    io = export_graph(model, folder)
-    parity = check_parity(model, folder)
-    require_parity(parity)
-    cfg = model.cfg
-    card = {
-        "name": name,
-        "family": "duet",
-        "description": (
+    ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graph, check_parity)
+    cfg, best = ex.model.cfg, ex.best
+    return ex.publish(
+        "duet",
+        (
             f"Chorale harmony that hears each note you play and answers it {listen_ms:g} ms later, in up to "
             f"{max_notes} voices (duet LSTM, listen variant)"
             if cfg.variant == "listen"
             else DESCRIPTION + f", {cfg.variant} variant"
         ),
-        "graphs": {role: spec["file"] for role, spec in io.items()},
-        "io": io,
-        "grid": {"steps_per_beat": meta["data"]["steps_per_beat"], "planes": ["sounding", "onset"]},
-        "pitch_range": {"low": PITCH_LO, "high": PITCH_HI, "size": N_PITCHES},
-        "model": {**cfg.to_dict(), "parameters": sum(p.numel() for p in model.parameters())},
-        "defaults": {
+        {"steps_per_beat": ex.meta["data"]["steps_per_beat"], "planes": ["sounding", "onset"]},
+        pitch_range(PITCH_LO, PITCH_HI),
+        {
             "temperature": 1.0,
             "max_notes": max_notes,
             "key_lock": key_lock,
@@ -213,20 +152,13 @@ def export_run(
             "channel": 1,
             "program": program,
         },
-        "training": training_section(
-            best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta.get("val_pieces", [])}
-        ),
-        "metrics": {
+        {
             # a run still training has not been scored on its test pieces yet
-            "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
-            "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
+            **held_out_scores(best),
             "held_out": best.get("test_scores", {}),
             **({"held_out_by_source": best["test_scores_by_source"]} if "test_scores_by_source" in best else {}),
             "validation_loss": round(best["val_loss"], 4),
-            "onnx_parity_max_abs": parity,
+            "onnx_parity_max_abs": ex.parity,
             "onnx_parity_steps": PARITY_STEPS,
         },
-        "created_by": created_by(run_dir),
-    }
-    publish(folder, card, t0, parity)
-    return folder
+    )

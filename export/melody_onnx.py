@@ -7,14 +7,14 @@ state (B, S) -> pitch_logits (B, N_PITCH), dur_logits (B, N_DUR) of the next not
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
+from accompanist.export.card import export_checked, gap, held_out_scores, load_model, pitch_range
 from accompanist.export.graph import to_onnx
+from accompanist.inference.session import open_session
 from accompanist.models.melody import MelodyConfig, MelodyStep, PitchDurationLSTM
 from accompanist.music.events import MAX_PHASE, MAX_STEPS, N_DUR, N_PITCH, PITCH_HI, PITCH_LO
 
@@ -23,11 +23,7 @@ ROLE = "melody_step"
 
 
 def load_run(run_dir: Path) -> tuple[PitchDurationLSTM, dict, dict]:
-    best, last = load_checkpoints(run_dir)
-    model = PitchDurationLSTM(MelodyConfig(**best["meta"]["model"]))
-    model.load_state_dict(best["model"])
-    model.eval()
-    return model, best, last
+    return load_model(run_dir, PitchDurationLSTM, MelodyConfig)
 
 
 def export_graph(model: PitchDurationLSTM, folder: Path) -> dict:
@@ -55,11 +51,7 @@ def export_graph(model: PitchDurationLSTM, folder: Path) -> dict:
 def check_parity(model: PitchDurationLSTM, folder: Path, notes: int = PARITY_NOTES, seed: int = 0) -> float:
     """Largest |logit difference| between ORT and torch over ``notes`` random notes fed one at a
     time (batch 1 and 3), each side carrying its own state."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(str(folder / f"{ROLE}.onnx"), opts, providers=["CPUExecutionProvider"])
+    sess = open_session(folder / f"{ROLE}.onnx")
     step = MelodyStep(model).eval()
     rng = np.random.default_rng(seed)
     worst = 0.0
@@ -75,50 +67,26 @@ def check_parity(model: PitchDurationLSTM, folder: Path, notes: int = PARITY_NOT
             p, d, state = sess.run(None, {**feed, "state": state})
             with torch.no_grad():
                 tp, td, t_state = step(*(torch.from_numpy(v) for v in feed.values()), t_state)
-            worst = max(worst, float(np.abs(p - tp.numpy()).max()), float(np.abs(d - td.numpy()).max()))
+            worst = max(worst, gap((p, tp), (d, td)))
     return worst
 
 
 def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0) -> Path:
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card."""
-    model, best, last = load_run(run_dir)
-    meta = best["meta"]
-    name = name or meta["name"]
-    folder = dest_root / name
-    t0 = time.perf_counter()
-    io = export_graph(model, folder)
-    parity = check_parity(model, folder)
-    require_parity(parity)
-    cfg = model.cfg
-    card = {
-        "name": name,
-        "family": "melody",
-        "description": "Answers your phrase with a melody that continues it (pitch + duration LSTM)",
-        "graphs": {ROLE: f"{ROLE}.onnx"},
-        "io": io,
-        "grid": {"steps_per_beat": 4, "events": True, "max_steps": MAX_STEPS, "max_phase": MAX_PHASE},
-        "pitch_range": {"low": PITCH_LO, "high": PITCH_HI, "size": PITCH_HI - PITCH_LO + 1},
-        "model": {**cfg.to_dict(), "parameters": sum(p.numel() for p in model.parameters())},
-        "defaults": {
-            "temperature": 1.0,
-            "duration_temperature": 1.0,
-            "key_lock": key_lock,
-            "channel": 2,
-            "program": 73,
-        },
-        "training": training_section(
-            best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta.get("val_pieces", [])}
-        ),
-        "metrics": {
-            "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
-            "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
+    ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graph, check_parity)
+    best = ex.best
+    return ex.publish(
+        "melody",
+        "Answers your phrase with a melody that continues it (pitch + duration LSTM)",
+        {"steps_per_beat": 4, "events": True, "max_steps": MAX_STEPS, "max_phase": MAX_PHASE},
+        pitch_range(PITCH_LO, PITCH_HI),
+        {"temperature": 1.0, "duration_temperature": 1.0, "key_lock": key_lock, "channel": 2, "program": 73},
+        {
+            **held_out_scores(best),
             "held_out": best.get("test_scores", {}),
             "held_out_by_source": best.get("test_scores_by_source", {}),
             "validation_loss": round(best["val_loss"], 4),
-            "onnx_parity_max_abs": parity,
+            "onnx_parity_max_abs": ex.parity,
             "onnx_parity_notes": PARITY_NOTES,
         },
-        "created_by": created_by(run_dir),
-    }
-    publish(folder, card, t0, parity)
-    return folder
+    )

@@ -6,19 +6,31 @@ logits (B, 38) of the next event (the tuned model's Q-values), state_out (B, 2H)
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
+from accompanist.export.card import (
+    export_checked,
+    gap,
+    held_out_scores,
+    load_model,
+    model_section,
+    pitch_range,
+    training_section,
+)
 from accompanist.export.graph import to_onnx
+from accompanist.inference.session import open_session
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig, NoteStep
 from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES
 
 ROLE = "note_step"
 PARITY_STEPS = 300
+
+
+def load_run(run_dir: Path) -> tuple[NoteRNN, dict, dict]:
+    return load_model(run_dir, NoteRNN, NoteRNNConfig)
 
 
 def export_graph(model: NoteRNN, folder: Path) -> dict:
@@ -44,8 +56,6 @@ def check_parity(model: NoteRNN, folder: Path, steps: int = PARITY_STEPS, seed: 
     state (ORT's, carried over ``steps`` random events). Not two chains each carrying its own
     state: a Q-network's cells, driven by random events, grow far past anything a melody does and
     the chains then part by float32 rounding alone (seen: 17.8 after 300 steps)."""
-    from accompanist.inference.session import open_session
-
     sess = open_session(folder / f"{ROLE}.onnx")
     rng = np.random.default_rng(seed)
     step = NoteStep(model).eval()
@@ -57,60 +67,36 @@ def check_parity(model: NoteRNN, folder: Path, steps: int = PARITY_STEPS, seed: 
             with torch.no_grad():
                 t_logits, t_state = step(torch.from_numpy(ev), torch.from_numpy(state))
             logits, state = sess.run(None, {"event": ev, "state": state})
-            worst = max(worst, float(np.abs(logits - t_logits.numpy()).max()))
-            worst = max(worst, float(np.abs(state - t_state.numpy()).max()))
+            worst = max(worst, gap((logits, t_logits), (state, t_state)))
     return worst
 
 
 def export_run(
     run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0, temperature: float = 1.0
 ) -> Path:
-    best, last = load_checkpoints(run_dir)
-    meta = best["meta"]
-    model = NoteRNN(NoteRNNConfig(**meta["model"]))
-    model.load_state_dict(best["model"])
-    model.eval()
-    name = name or meta["name"]
-    folder = dest_root / name
-    t0 = time.perf_counter()
-    io = export_graph(model, folder)
-    parity = check_parity(model, folder)
-    require_parity(parity)
+    ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graph, check_parity)
+    best, meta = ex.best, ex.meta
     tuned = meta.get("stage") == "tuned"
-    metrics = {"onnx_parity_max_abs": parity}
+    in_c = bool(tuned and meta["tune"].get("in_c", False))  # hears every call moved to C
+    metrics = {"onnx_parity_max_abs": ex.parity}
     if tuned:
         metrics |= {"rl_table": best["tables"], "tune_history": best.get("history", [])}
     else:
-        metrics |= {
-            "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
-            "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
-            "validation_loss": round(best["val_loss"], 4),
-        }
-    training = training_section(best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta["val_pieces"]})
+        metrics |= {**held_out_scores(best), "validation_loss": round(best["val_loss"], 4)}
+    training = training_section(best, ex.last)
     if tuned:
         training |= {"tune": meta["tune"], "note_rnn_run": meta["note_rnn_run"], "wall_seconds": best["seconds"]}
-    card = {
-        "name": name,
-        "family": "rl",
-        "description": (
+    return ex.publish(
+        "rl",
+        (
             "Answers your phrase with a melody tuned by music-theory rewards (RL tuner, deep Q-learning)"
             if tuned
             else "Answers your phrase with a melody of the plain note RNN (the RL tuner's starting point)"
         ),
-        "graphs": {ROLE: f"{ROLE}.onnx"},
-        "io": io,
-        "grid": {"steps_per_beat": 4, "vocabulary": {"note_off": 0, "no_event": 1, "notes": [2, N_CLASSES - 1]}},
-        "pitch_range": {"low": LOW, "high": HIGH, "size": HIGH - LOW + 1},
-        "model": {
-            **model.cfg.to_dict(),
-            "stage": meta.get("stage"),
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "in_c": bool(tuned and meta["tune"].get("in_c", False)),  # hears every call moved to C
-        },
-        "defaults": {"temperature": temperature, "key_lock": key_lock, "channel": 2, "program": 68},
-        "training": training,
-        "metrics": metrics,
-        "created_by": created_by(run_dir),
-    }
-    publish(folder, card, t0, parity)
-    return folder
+        {"steps_per_beat": 4, "vocabulary": {"note_off": 0, "no_event": 1, "notes": [2, N_CLASSES - 1]}},
+        pitch_range(LOW, HIGH),
+        {"temperature": temperature, "key_lock": key_lock, "channel": 2, "program": 68},
+        metrics,
+        training=training,
+        model=model_section(ex.model, stage=meta.get("stage")) | {"in_c": in_c},
+    )

@@ -13,14 +13,14 @@ a bidirectional LSTM to the example length. Parity is checked at several lengths
 
 from __future__ import annotations
 
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
+from accompanist.export.card import export_checked, gap, load_model, model_section, training_section
+from accompanist.export.graph import to_onnx
+from accompanist.inference.session import open_session
 from accompanist.models.seq2seq import DecoderStep, Seq2Seq, Seq2SeqConfig
 from accompanist.music.tokens import HOLD, REST, START, STEPS_PER_BEAT, VOCAB
 
@@ -45,62 +45,34 @@ class _FaithfulStep(torch.nn.Module):
 
 
 def load_run(run_dir: Path) -> tuple[Seq2Seq, dict, dict]:
-    best, last = load_checkpoints(run_dir)
-    meta = best["meta"]
-    model = Seq2Seq(Seq2SeqConfig(**meta["model"]))
-    model.load_state_dict(best["model"])
-    model.eval()
-    return model, meta, {"best": best, "last": last}
+    return load_model(run_dir, Seq2Seq, Seq2SeqConfig)
 
 
 def export_graphs(model: Seq2Seq, folder: Path) -> dict:
     cfg = model.cfg
     folder.mkdir(parents=True, exist_ok=True)
     mel = torch.randint(0, VOCAB, (2, 32))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model.encoder,
-            (mel,),
-            folder / "encoder.onnx",
-            input_names=["melody"],
-            output_names=["enc_out", "h0", "c0"],
-            dynamo=False,
-            opset_version=17,
-            dynamic_axes={
-                "melody": {0: "batch", 1: "steps"},
-                "enc_out": {0: "batch", 1: "steps"},
-                "h0": {1: "batch"},
-                "c0": {1: "batch"},
-            },
-        )
-        step = DecoderStep(model.decoder).eval()
-        d = cfg.dec_hidden
-        prev = torch.full((2,), START, dtype=torch.long)
-        h = torch.zeros(1, 2, d)
-        state_axes = {
-            "h": {1: "batch"},
-            "c": {1: "batch"},
-            "h_out": {1: "batch"},
-            "c_out": {1: "batch"},
-            "prev": {0: "batch"},
-            "logits": {0: "batch"},
-        }
-        if cfg.aligned:
-            args, names = (prev, torch.zeros(2, cfg.enc_out), h, h.clone()), ["prev", "enc_t", "h", "c"]
-            state_axes["enc_t"] = {0: "batch"}
-        else:
-            step, args, names = _FaithfulStep(step).eval(), (prev, h, h.clone()), ["prev", "h", "c"]
-        torch.onnx.export(
-            step,
-            args,
-            folder / "decoder_step.onnx",
-            input_names=names,
-            output_names=["logits", "h_out", "c_out"],
-            dynamo=False,
-            opset_version=17,
-            dynamic_axes=state_axes,
-        )
+    per_step = {0: "batch", 1: "steps"}
+    enc_axes = {"melody": per_step, "enc_out": per_step, "h0": {1: "batch"}, "c0": {1: "batch"}}
+    to_onnx(model.encoder, (mel,), folder / "encoder.onnx", ["melody"], ["enc_out", "h0", "c0"], enc_axes)
+    step = DecoderStep(model.decoder).eval()
+    d = cfg.dec_hidden
+    prev = torch.full((2,), START, dtype=torch.long)
+    h = torch.zeros(1, 2, d)
+    state_axes = {
+        "h": {1: "batch"},
+        "c": {1: "batch"},
+        "h_out": {1: "batch"},
+        "c_out": {1: "batch"},
+        "prev": {0: "batch"},
+        "logits": {0: "batch"},
+    }
+    if cfg.aligned:
+        args, names = (prev, torch.zeros(2, cfg.enc_out), h, h.clone()), ["prev", "enc_t", "h", "c"]
+        state_axes["enc_t"] = {0: "batch"}
+    else:
+        step, args, names = _FaithfulStep(step).eval(), (prev, h, h.clone()), ["prev", "h", "c"]
+    to_onnx(step, args, folder / "decoder_step.onnx", names, ["logits", "h_out", "c_out"], state_axes)
     return {
         "encoder": {
             "file": "encoder.onnx",
@@ -127,12 +99,7 @@ def export_graphs(model: Seq2Seq, folder: Path) -> dict:
 
 def check_parity(model: Seq2Seq, folder: Path, steps: int = 40, seed: int = 0) -> float:
     """Largest |logit difference| between ORT and torch over lengths, batches and decoded steps."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    enc = ort.InferenceSession(str(folder / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
-    dec = ort.InferenceSession(str(folder / "decoder_step.onnx"), opts, providers=["CPUExecutionProvider"])
+    enc, dec = open_session(folder / "encoder.onnx"), open_session(folder / "decoder_step.onnx")
     rng = np.random.default_rng(seed)
     worst = 0.0
     for b in PARITY_BATCHES:
@@ -141,7 +108,7 @@ def check_parity(model: Seq2Seq, folder: Path, steps: int = 40, seed: int = 0) -
             with torch.no_grad():
                 e_out, h, c = model.encoder(torch.from_numpy(mel))
             o_out, oh, oc = enc.run(None, {"melody": mel})
-            worst = max(worst, float(np.abs(o_out - e_out.numpy()).max()), float(np.abs(oh - h.numpy()).max()))
+            worst = max(worst, gap((o_out, e_out), (oh, h)))
             prev = np.full(b, START, np.int64)
             for i in range(min(t, steps)):
                 feeds = {"prev": prev, "h": oh, "c": oc}
@@ -150,7 +117,7 @@ def check_parity(model: Seq2Seq, folder: Path, steps: int = 40, seed: int = 0) -
                 logits, oh, oc = dec.run(None, feeds)
                 with torch.no_grad():
                     tl, h, c = DecoderStep(model.decoder)(torch.from_numpy(prev), e_out[:, i], h, c)
-                worst = max(worst, float(np.abs(logits - tl.numpy()).max()))
+                worst = max(worst, gap((logits, tl)))
                 # both sides continue from the same token so the comparison stays step-for-step
                 prev = rng.choice([REST, HOLD, 60, 64, 67], size=b).astype(np.int64)
     return worst
@@ -167,26 +134,15 @@ def export_run(
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``top_p`` and
     ``two_part`` and ``key_lock`` become the model's default sampling (1, 0 and 0 are the seed's
     plain sampler)."""
-    model, meta, ck = load_run(run_dir)
-    name = name or meta["name"]
-    folder = dest_root / name
-    t0 = time.perf_counter()
-    io = export_graphs(model, folder)
-    parity = check_parity(model, folder)
-    require_parity(parity)
-    cfg = model.cfg
+    ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graphs, check_parity)
+    cfg, best, meta = ex.model.cfg, ex.best, ex.meta
     pair = meta["data"]["pair"]
-    best = ck["best"]
-    card = {
-        "name": name,
-        "family": "seq2seq",
-        "description": DESCRIPTIONS[pair] + f" ({cfg.variant} seq2seq LSTM)",
-        "graphs": {role: spec["file"] for role, spec in io.items()},
-        "io": io,
-        "grid": {"steps_per_beat": STEPS_PER_BEAT, "window": meta["data"]["window"], "prime": 8},
-        "vocabulary": {"size": VOCAB, "note_on": [0, 127], "rest": REST, "hold": HOLD, "start": START},
-        "model": {**cfg.to_dict(), "variant": cfg.variant, "parameters": sum(p.numel() for p in model.parameters())},
-        "defaults": {
+    return ex.publish(
+        "seq2seq",
+        DESCRIPTIONS[pair] + f" ({cfg.variant} seq2seq LSTM)",
+        {"steps_per_beat": STEPS_PER_BEAT, "window": meta["data"]["window"], "prime": 8},
+        {"vocabulary": {"size": VOCAB, "note_on": [0, 127], "rest": REST, "hold": HOLD, "start": START}},
+        {
             "temperature": 1.0,
             "top_p": top_p,
             "two_part": two_part,
@@ -195,18 +151,14 @@ def export_run(
             "program": PROGRAMS[pair],
             "voice": pair,
         },
-        "training": training_section(
-            best,
-            ck["last"],
-            {"test_chorales": meta["test_chorales"], "val_chorales": meta.get("val_chorales", [])},
-        ),
-        "metrics": {
+        {
             "held_out_loss": round(best["test_loss"], 4),
             "held_out_accuracy": round(best["test_accuracy"], 4),
             "validation_loss": round(best["val_loss"], 4),
-            "onnx_parity_max_abs": parity,
+            "onnx_parity_max_abs": ex.parity,
         },
-        "created_by": created_by(run_dir),
-    }
-    publish(folder, card, t0, parity)
-    return folder
+        training=training_section(
+            best, ex.last, {"test_chorales": meta["test_chorales"], "val_chorales": meta.get("val_chorales", [])}
+        ),
+        model=model_section(ex.model, variant=cfg.variant),
+    )

@@ -12,14 +12,14 @@ graph. A language-model run (latent 0) exports only the step graph, without z.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from accompanist.export.card import created_by, load_checkpoints, publish, require_parity, training_section
+from accompanist.export.card import export_checked, gap, held_out_scores, load_model, pitch_range, training_section
 from accompanist.export.graph import to_onnx
+from accompanist.inference.session import open_session
 from accompanist.models.vrash import Vrash, VrashConfig, VrashEncoder, VrashStart, VrashStep
 from accompanist.music.events import MAX_PHASE, N_DUR, OCTAVES, PITCH_HI, PITCH_LO, REST_CLASS
 
@@ -28,11 +28,7 @@ LONG = torch.long
 
 
 def load_run(run_dir: Path) -> tuple[Vrash, dict, dict]:
-    best, last = load_checkpoints(run_dir)
-    model = Vrash(VrashConfig(**best["meta"]["model"]))
-    model.load_state_dict(best["model"])
-    model.eval()
-    return model, best, last
+    return load_model(run_dir, Vrash, VrashConfig)
 
 
 def export_graphs(model: Vrash, folder: Path) -> dict:
@@ -95,8 +91,6 @@ def export_graphs(model: Vrash, folder: Path) -> dict:
 def check_parity(model: Vrash, folder: Path, steps: int = PARITY_STEPS, seed: int = 0) -> float:
     """Largest |difference| between ORT and torch: mu and logvar of random phrases, the first
     state, and the logits of ``steps`` decoder steps each side carrying its own state."""
-    from accompanist.inference.session import open_session
-
     cfg = model.cfg
     rng = np.random.default_rng(seed)
     worst = 0.0
@@ -114,10 +108,10 @@ def check_parity(model: Vrash, folder: Path, steps: int = PARITY_STEPS, seed: in
                 }
                 mu, lv = enc.run(None, feed)
                 tmu, tlv = VrashEncoder(model)(*(torch.from_numpy(v) for v in feed.values()))
-                worst = max(worst, float(np.abs(mu - tmu.numpy()).max()), float(np.abs(lv - tlv.numpy()).max()))
+                worst = max(worst, gap((mu, tmu), (lv, tlv)))
             z = rng.standard_normal((3, cfg.latent)).astype(np.float32)
             (st,) = start.run(None, {"z": z})
-            worst = max(worst, float(np.abs(st - VrashStart(model)(torch.from_numpy(z)).numpy()).max()))
+            worst = max(worst, gap((st, VrashStart(model)(torch.from_numpy(z)))))
         else:
             z = np.zeros((3, width), np.float32)
             st = np.zeros((3, 2 * cfg.hidden), np.float32)
@@ -135,8 +129,7 @@ def check_parity(model: Vrash, folder: Path, steps: int = PARITY_STEPS, seed: in
             *t_logits, t_state = VrashStep(model)(
                 *(torch.from_numpy(v) for v in feed.values()), torch.from_numpy(z), t_state
             )
-            for a, b in zip(logits, t_logits, strict=True):
-                worst = max(worst, float(np.abs(a - b.numpy()).max()))
+            worst = max(worst, gap(*zip(logits, t_logits, strict=True)))
     return worst
 
 
@@ -148,30 +141,18 @@ def export_run(
     variation: float = 1.0,
     octave_temperature: float = 1.0,
 ) -> Path:
-    model, best, last = load_run(run_dir)
-    meta = best["meta"]
-    name = name or meta["name"]
-    folder = dest_root / name
-    t0 = time.perf_counter()
-    io = export_graphs(model, folder)
-    parity = check_parity(model, folder)
-    require_parity(parity)
-    cfg = model.cfg
-    lm = cfg.latent == 0
-    card = {
-        "name": name,
-        "family": "vrash",
-        "description": (
+    ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graphs, check_parity)
+    best, meta = ex.best, ex.meta
+    return ex.publish(
+        "vrash",
+        (
             "Answers your phrase with a melody of its own (LSTM language model, VRASH's baseline)"
-            if lm
+            if ex.model.cfg.latent == 0
             else "Answers your phrase with a variation of it, near or free as you set (VRASH)"
         ),
-        "graphs": {role: spec["file"] for role, spec in io.items()},
-        "io": io,
-        "grid": {"steps_per_beat": 4, "events": True, "phrase_bars": meta["vrash"]["bars"], "max_phase": MAX_PHASE},
-        "pitch_range": {"low": PITCH_LO, "high": PITCH_HI, "size": PITCH_HI - PITCH_LO + 1},
-        "model": {**cfg.to_dict(), "parameters": sum(p.numel() for p in model.parameters())},
-        "defaults": {
+        {"steps_per_beat": 4, "events": True, "phrase_bars": meta["vrash"]["bars"], "max_phase": MAX_PHASE},
+        pitch_range(PITCH_LO, PITCH_HI),
+        {
             "temperature": 1.0,
             "duration_temperature": 1.0,
             "variation": variation,
@@ -180,18 +161,11 @@ def export_run(
             "channel": 2,
             "program": 71,
         },
-        "training": training_section(
-            best, last, {"test_pieces": meta["test_pieces"], "val_pieces": meta.get("val_pieces", [])}
-        )
-        | {"vrash": meta["vrash"]},
-        "metrics": {
-            "held_out_loss": round(best["test_loss"], 4) if "test_loss" in best else None,
-            "held_out_accuracy": round(best["test_accuracy"], 4) if "test_accuracy" in best else None,
+        {
+            **held_out_scores(best),
             "held_out": best.get("test_scores", {}),
             "validation_loss": round(best["val_loss"], 4),
-            "onnx_parity_max_abs": parity,
+            "onnx_parity_max_abs": ex.parity,
         },
-        "created_by": created_by(run_dir),
-    }
-    publish(folder, card, t0, parity)
-    return folder
+        training=training_section(best, ex.last) | {"vrash": meta["vrash"]},
+    )

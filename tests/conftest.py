@@ -16,6 +16,7 @@ from helpers import (
     TINY_MELODY,
     TINY_NOTES,
     TINY_RL,
+    TINY_SEQ2SEQ_ARGS,
     TINY_VARIANTS,
     TINY_VRASH,
     melody_of_length,
@@ -70,33 +71,8 @@ def tiny_training(tmp_path_factory, isolated_env) -> Tiny:
     runs: dict[str, Path] = {}
     for name, (variant, pair) in TINY_VARIANTS.items():
         run = root / "runs" / name
-        rc = main(
-            [
-                "train",
-                "seq2seq",
-                "--name",
-                name,
-                "--variant",
-                variant,
-                "--pair",
-                pair,
-                "--limit",
-                "6",
-                "--epochs",
-                "1",
-                "--hidden",
-                "16",
-                "--embed",
-                "8",
-                "--transpose",
-                "0:2",
-                "--out",
-                str(run),
-                "--threads",
-                "1",
-            ]
-        )
-        assert rc == 0
+        args = ["--name", name, "--variant", variant, "--pair", pair, "--epochs", "1", "--out", str(run)]
+        assert main(["train", "seq2seq", *args, *TINY_SEQ2SEQ_ARGS]) == 0
         assert main(["export", str(run), "--dest", str(models)]) == 0
         runs[name] = run
     for name, variant in TINY_DUETS.items():

@@ -21,6 +21,8 @@ TINY_VRASH = "tiny-vrash"  # VRASH (Tikhonov and Yamshchikov 2017)
 TINY_LM = "tiny-lm"  # VRASH's language-model baseline
 TINY_NOTES = "tiny-notes"  # the RL tuner's note RNN (Jaques et al. 2017, stage 1)
 TINY_RL = "tiny-rl"  # that note RNN tuned by Q-learning
+#: the tiny seq2seq models' training flags (their variant, pair, epochs and folder aside)
+TINY_SEQ2SEQ_ARGS = ["--limit", "6", "--hidden", "16", "--embed", "8", "--transpose", "0:2", "--threads", "1"]
 
 
 def write_melody(

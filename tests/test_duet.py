@@ -80,7 +80,7 @@ def test_transpose_drops_what_leaves_the_range():
 
 
 def test_tokens_to_roll_matches_the_token_grid():
-    from accompanist.data.duet_data import tokens_to_roll
+    from accompanist.music.roll import tokens_to_roll
 
     tokens = np.array([60, HOLD, 60, REST, 62, HOLD, HOLD, 64])
     r = tokens_to_roll(tokens)

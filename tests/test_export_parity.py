@@ -9,7 +9,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-from helpers import TINY_BI, TINY_UNI, TINY_VARIANTS
+from helpers import TINY_BI, TINY_SEQ2SEQ_ARGS, TINY_UNI, TINY_VARIANTS
 
 from accompanist.cli import main
 from accompanist.export.seq2seq_onnx import check_parity, load_run
@@ -135,22 +135,7 @@ def test_teacher_forced_logits_match_torch(tiny_models, tiny_runs, name):
 
 def test_resume_continues_where_the_run_stopped(tiny_runs, tmp_path, capfd):
     """One epoch, then --resume to two, equals two epochs straight, figure for figure."""
-    args = [
-        "train",
-        "seq2seq",
-        "--name",
-        TINY_BI,
-        "--limit",
-        "6",
-        "--hidden",
-        "16",
-        "--embed",
-        "8",
-        "--transpose",
-        "0:2",
-        "--threads",
-        "1",
-    ]
+    args = ["train", "seq2seq", "--name", TINY_BI, *TINY_SEQ2SEQ_ARGS]
     resumed = tmp_path / "resumed"
     shutil.copytree(tiny_runs[TINY_BI], resumed)
     first = (resumed / "metrics.jsonl").read_text().splitlines()

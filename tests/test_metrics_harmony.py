@@ -44,39 +44,9 @@ def seq(*notes: tuple[int | None, int]) -> np.ndarray:
 
 
 C_MAJOR = [60, 62, 64, 65, 67, 69, 71]
-# "Ode to joy", a folk-like C major tune, in quarter notes.
-ODE = [
-    64,
-    64,
-    65,
-    67,
-    67,
-    65,
-    64,
-    62,
-    60,
-    60,
-    62,
-    64,
-    64,
-    62,
-    62,
-    64,
-    64,
-    65,
-    67,
-    67,
-    65,
-    64,
-    62,
-    60,
-    60,
-    62,
-    64,
-    62,
-    60,
-    60,
-]
+# "Ode to joy", a folk-like C major tune, in quarter notes: its phrase twice, with two endings.
+_ODE_PHRASE = [64, 64, 65, 67, 67, 65, 64, 62, 60, 60, 62, 64]
+ODE = _ODE_PHRASE + [64, 62, 62] + _ODE_PHRASE + [62, 60, 60]
 
 
 def third_below(pitch: int) -> int:

@@ -48,6 +48,27 @@ def _add_file_verb(p, model: str) -> None:
     p.add_argument("--long-wav", action="store_true", help="render a WAV even past an hour")
 
 
+def _file_options(a: argparse.Namespace) -> dict:
+    """What ``_add_file_verb``'s options pass on to every verb's driver, as given."""
+    return {
+        "model": a.model,
+        "temperature": a.temperature,
+        "seed": a.seed,
+        "wav": a.wav,
+        "track": a.track,
+        "soundfont": a.soundfont,
+        "long_wav": a.long_wav,
+    }
+
+
+def _accompany(a: argparse.Namespace, driver, **options):
+    """Run ``driver`` (harmonize_file, duet_file) on the melody file into the two-track file
+    asked for (default: NAME-accompanied.mid), with the shared options and its own."""
+    from accompanist.inference.two_track import default_output
+
+    return driver(a.input, a.output or default_output(a.input), **_file_options(a), **options)
+
+
 def _report(r) -> int:
     from accompanist.inference.harmonize import print_warnings
 
@@ -66,23 +87,8 @@ def _add_harmonize(sub) -> None:
 
 def cmd_harmonize(a: argparse.Namespace) -> int:
     from accompanist.inference.harmonize import harmonize_file
-    from accompanist.inference.two_track import default_output
 
-    r = harmonize_file(
-        a.input,
-        a.output or default_output(a.input),
-        model=a.model,
-        temperature=a.temperature,
-        seed=a.seed,
-        wav=a.wav,
-        track=a.track,
-        soundfont=a.soundfont,
-        long_wav=a.long_wav,
-        top_p=a.top_p,
-        two_part=a.two_part,
-        key_lock=a.key_lock,
-    )
-    return _report(r)
+    return _report(_accompany(a, harmonize_file, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock))
 
 
 def _add_duet(sub) -> None:
@@ -106,25 +112,9 @@ def _add_duet(sub) -> None:
 
 def cmd_duet(a: argparse.Namespace) -> int:
     from accompanist.inference.duet_play import duet_file
-    from accompanist.inference.two_track import default_output
 
-    r = duet_file(
-        a.input,
-        a.output or default_output(a.input),
-        model=a.model,
-        temperature=a.temperature,
-        seed=a.seed,
-        max_notes=a.max_notes,
-        key_lock=a.key_lock,
-        two_part=a.two_part,
-        wav=a.wav,
-        track=a.track,
-        soundfont=a.soundfont,
-        long_wav=a.long_wav,
-        listen_ms=a.listen_ms,
-        jitter_ms=a.jitter_ms,
-    )
-    return _report(r)
+    priors = {"max_notes": a.max_notes, "key_lock": a.key_lock, "two_part": a.two_part}
+    return _report(_accompany(a, duet_file, **priors, listen_ms=a.listen_ms, jitter_ms=a.jitter_ms))
 
 
 def _add_respond(sub) -> None:
@@ -147,17 +137,11 @@ def cmd_respond(a: argparse.Namespace) -> int:
     r = respond_file(
         a.input,
         out,
-        model=a.model,
-        temperature=a.temperature,
+        **_file_options(a),
         duration_temperature=a.duration_temperature,
         key_lock=a.key_lock,
-        seed=a.seed,
         bars=a.bars,
         answer_bars=a.answer_bars,
-        wav=a.wav,
-        track=a.track,
-        soundfont=a.soundfont,
-        long_wav=a.long_wav,
         variation=a.variation,
     )
     for w in r.warnings:

@@ -20,6 +20,17 @@ def _shift_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+def _needs_train_extra(verb: str, exc: ImportError) -> AccompanistError:
+    return AccompanistError(f"{verb} needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'")
+
+
+def _melody_train(p) -> None:
+    """The options of every melody family's training (melody, vrash, note-rnn)."""
+    _common_train(p)
+    p.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
+    p.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
+
+
 def _common_train(p) -> None:
     p.add_argument("--name", required=True, help="model name, e.g. chorale-alto")
     p.add_argument("--epochs", type=int, default=30)
@@ -93,8 +104,7 @@ def _add_train(sub) -> None:
     d.add_argument("--chunk", type=int, default=128, help="steps per training chunk of the stateful variant")
     d.add_argument("--repeats", type=int, default=4, help="passes over the pieces per epoch, each freshly transposed")
     m = fam.add_parser("melody", help="the pitch + duration melody LSTM of Conner et al. 2022 (respond mode)")
-    _common_train(m)
-    m.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
+    _melody_train(m)
     m.add_argument("--hidden", type=int, default=256, help="units per LSTM (paper: 512)")
     m.add_argument("--layers", type=int, default=2, help="stacked LSTMs (paper: 3)")
     m.add_argument("--dense", type=int, default=256)
@@ -102,12 +112,10 @@ def _add_train(sub) -> None:
     m.add_argument(
         "--no-position", dest="position", action="store_false", help="no bar-position input (the paper's two inputs)"
     )
-    m.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
     v = fam.add_parser(
         "vrash", help="VRASH (Tikhonov and Yamshchikov 2017), the variation model (respond), or its LM baseline"
     )
-    _common_train(v)
-    v.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
+    _melody_train(v)
     v.add_argument("--latent", type=int, default=16, help="latent dimensions (paper: 16); 0 = the plain LSTM LM")
     v.add_argument("--hidden", type=int, default=256, help="decoder units")
     v.add_argument("--encoder", type=int, default=128, help="encoder units per direction")
@@ -116,12 +124,9 @@ def _add_train(sub) -> None:
     v.add_argument("--anneal-steps", type=int, default=3000, help="batches over which the KL weight rises to 1")
     v.add_argument("--free-bits", type=float, default=0.1, help="nats a latent dimension may hold at no cost")
     v.add_argument("--word-dropout", type=float, default=0.0, help="share of history notes hidden in training")
-    v.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
     n = fam.add_parser("note-rnn", help="the RL tuner's note RNN (Jaques et al. 2017, stage 1): reward model and start")
-    _common_train(n)
-    n.add_argument("--data", default="chorales,folk", help="melody sources, comma-separated: chorales, folk")
+    _melody_train(n)
     n.add_argument("--hidden", type=int, default=100, help="LSTM cells (upstream: 100)")
-    n.add_argument("--test-fraction", type=float, default=0.05, help="share of melodies held out for testing")
     r = fam.add_parser("rl", help="tune a note RNN by deep Q-learning with music-theory rewards (stage 2)")
     r.add_argument("--name", required=True)
     r.add_argument("--note-rnn", type=Path, required=True, help="run folder of accompanist train note-rnn")
@@ -165,9 +170,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     try:
         from accompanist.training import duet_task, seq2seq_task
     except ImportError as exc:
-        raise AccompanistError(
-            f"training needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
-        ) from None
+        raise _needs_train_extra("training", exc) from None
     run_dir = a.out or Path("runs") / a.name
     if a.family == "rl":
         return _tune_rl(a, run_dir)
@@ -429,9 +432,7 @@ def cmd_export(a: argparse.Namespace) -> int:
 
         from accompanist.export import duet_onnx, melody_onnx, rl_onnx, seq2seq_onnx, vrash_onnx
     except ImportError as exc:
-        raise AccompanistError(
-            f"export needs the [train] extra ({exc.name} is missing): pip install 'accompanist[train]'"
-        ) from None
+        raise _needs_train_extra("export", exc) from None
     from accompanist.inference.cards import search_path
     from accompanist.training.checkpoints import load_checkpoint
 

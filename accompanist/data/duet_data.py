@@ -29,7 +29,6 @@ from accompanist.data import cache
 from accompanist.errors import AccompanistError
 from accompanist.music import roll
 from accompanist.music.meter import steady_phase
-from accompanist.music.notes import tokens_to_notes
 
 
 @dataclass
@@ -119,11 +118,6 @@ class ShardPieces:
         return int(sum(self.shards.lengths[i] for i in self.index))
 
 
-def tokens_to_roll(tokens: np.ndarray) -> np.ndarray:
-    """One monophonic voice of the 130-token grid as a roll on the same grid."""
-    return roll.notes_to_roll(tokens_to_notes(tokens, 1.0), 1.0, len(tokens))
-
-
 CHORALE_RULE = "melody = soprano; accompaniment = alto, tenor and bass sounding together"
 
 
@@ -133,8 +127,8 @@ def chorale_pieces(limit: int | None = None) -> tuple[Pieces, object]:
     ch = load_chorales(limit=limit)
     mels, accs = [], []
     for v in ch.voices:
-        mels.append(tokens_to_roll(v[0]))
-        accs.append(roll.merge(*(tokens_to_roll(v[k]) for k in (1, 2, 3))))
+        mels.append(roll.tokens_to_roll(v[0]))
+        accs.append(roll.merge(*(roll.tokens_to_roll(v[k]) for k in (1, 2, 3))))
     return Pieces(list(ch.names), mels, accs, [ch.phase(i) for i in range(len(ch.names))]), ch
 
 
@@ -224,7 +218,36 @@ def load_duet_data(cfg: DuetDataConfig) -> DuetData:
     return DuetData(parts["train"], parts["val"], parts["test"], counts | extra, digest, rule)
 
 
-class DuetBatches:
+class PositionBatches:
+    """Batches of positions in the pieces (``positions``, rows of piece and step), each made by
+    the subclass's ``_make``: held out (``rng`` None) in order, untransposed; in training
+    shuffled ``repeats`` times over, each sample transposed by a shift from ``transpositions``."""
+
+    positions: np.ndarray
+    repeats: int
+    transpositions: list[int]
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def num_batches(self, size: int) -> int:
+        return -(-len(self.positions) * self.repeats // size)
+
+    def batches(self, size: int, rng: np.random.Generator | None) -> Iterator[dict[str, torch.Tensor]]:
+        if rng is None:
+            order = np.arange(len(self.positions))
+        else:
+            order = np.concatenate([rng.permutation(len(self.positions)) for _ in range(self.repeats)])
+        for b in range(0, len(order), size):
+            pick = self.positions[order[b : b + size]]
+            shifts = rng.choice(self.transpositions, len(pick)) if rng is not None else np.zeros(len(pick), int)
+            yield self._make(pick, shifts, rng)
+
+    def _make(self, pick: np.ndarray, shifts: np.ndarray, rng: np.random.Generator | None) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+
+class DuetBatches(PositionBatches):
     """Batches for either variant.
 
     stateful: chunks of ``chunk + 1`` steps (zero-padded past a piece's end, with a mask), the
@@ -255,23 +278,7 @@ class DuetBatches:
                 pos += [(i, t) for t in range(n - 1)]
         self.positions = np.array(pos, dtype=np.int64).reshape(-1, 2)
 
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def num_batches(self, size: int) -> int:
-        return -(-len(self.positions) * self.repeats // size)
-
-    def batches(self, size: int, rng: np.random.Generator | None) -> Iterator[dict[str, torch.Tensor]]:
-        if rng is None:
-            order = np.arange(len(self.positions))
-        else:
-            order = np.concatenate([rng.permutation(len(self.positions)) for _ in range(self.repeats)])
-        for b in range(0, len(order), size):
-            pick = self.positions[order[b : b + size]]
-            shifts = rng.choice(self.transpositions, len(pick)) if rng is not None else np.zeros(len(pick), int)
-            yield self._make(pick, shifts)
-
-    def _make(self, pick: np.ndarray, shifts: np.ndarray) -> dict[str, torch.Tensor]:
+    def _make(self, pick: np.ndarray, shifts: np.ndarray, rng: np.random.Generator | None) -> dict[str, torch.Tensor]:
         n = self.chunk + 1 if self.variant == "stateful" else self.window + 1
         mel = np.zeros((len(pick), n, 2, roll.N_PITCHES), np.uint8)
         acc = np.zeros_like(mel)

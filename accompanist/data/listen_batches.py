@@ -14,11 +14,10 @@ hears and to answer sensibly when the note has not come yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import torch
 
+from accompanist.data.duet_data import PositionBatches
 from accompanist.music import roll
 from accompanist.music.meter import CONTEXT_STEPS, pitch_classes, position_features
 
@@ -46,7 +45,7 @@ def cumulative_pcs(rolls: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros((1, 12), np.float32), np.cumsum(pcs, axis=0, dtype=np.float32)])
 
 
-class ListenBatches:
+class ListenBatches(PositionBatches):
     def __init__(
         self,
         pieces,
@@ -62,12 +61,6 @@ class ListenBatches:
         self.positions = np.array(pos, dtype=np.int64).reshape(-1, 2)
         self._cum: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def num_batches(self, size: int) -> int:
-        return -(-len(self.positions) * self.repeats // size)
-
     def _piece(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cumulative pitch classes of both parts and the position features, computed once."""
         if i not in self._cum:
@@ -75,16 +68,6 @@ class ListenBatches:
             feats = position_features(self.pieces.phase(i, self.spb), self.spb)
             self._cum[i] = (cumulative_pcs(m), cumulative_pcs(a), feats)
         return self._cum[i]
-
-    def batches(self, size: int, rng: np.random.Generator | None) -> Iterator[dict[str, torch.Tensor]]:
-        if rng is None:
-            order = np.arange(len(self.positions))
-        else:
-            order = np.concatenate([rng.permutation(len(self.positions)) for _ in range(self.repeats)])
-        for b in range(0, len(order), size):
-            pick = self.positions[order[b : b + size]]
-            shifts = rng.choice(self.transpositions, len(pick)) if rng is not None else np.zeros(len(pick), int)
-            yield self._make(pick, shifts, rng)
 
     def _make(self, pick: np.ndarray, shifts: np.ndarray, rng: np.random.Generator | None) -> dict[str, torch.Tensor]:
         w, n = self.window, len(pick)

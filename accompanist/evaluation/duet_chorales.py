@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accompanist.data.duet_data import tokens_to_roll
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.duet_runner import DuetRunner
 from accompanist.metrics import yang_lerch as yl
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
 from accompanist.music import roll
+from accompanist.music.roll import tokens_to_roll
 
 #: Yang & Lerch samples: 16 beats (four 4/4 bars, the seed's sample length).
 SAMPLE_BEATS = 16

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accompanist.data.duet_data import tokens_to_roll
 from accompanist.evaluation.player import PlayerConfig, perform
 from accompanist.evaluation.tunes import RULE, Tunes, tune_sets
 from accompanist.inference.cards import ModelCard
@@ -23,6 +22,7 @@ from accompanist.inference.duet_runner import DuetRunner
 from accompanist.metrics.bands import DUET_BANDS, outside
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
 from accompanist.music import roll
+from accompanist.music.roll import tokens_to_roll
 
 COLUMNS = (
     "coverage",

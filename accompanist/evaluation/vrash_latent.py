@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accompanist.inference.answerers import Draw
 from accompanist.music.events import Events
 
 
@@ -37,7 +38,7 @@ def note_distance(a: Events, b: Events) -> float:
 
 def _decode(runner, z: np.ndarray, phrase: Events, rng: np.random.Generator) -> Events:
     meter = lambda s: _phase(phrase, s)  # noqa: E731
-    return runner.decode(z.astype(np.float32), phrase.total_steps, meter, 0, 0.0, 0.0, None, rng)
+    return runner.decode(z.astype(np.float32), phrase.total_steps, meter, 0, Draw(0.0, 0.0, 0.0, rng), None)
 
 
 def _phase(phrase: Events, step: int) -> int:

@@ -9,12 +9,14 @@ gap, ...)``, its first ``answer_steps`` steps as events.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
-from accompanist.music.events import Events, tokens_to_events
+from accompanist.music.events import Events, events_to_tokens, tokens_to_events
+from accompanist.music.keys import Key, find_key
 from accompanist.music.tokens import HOLD, REST
 
 #: Families whose models answer a phrase with a phrase.
@@ -47,15 +49,58 @@ def family_settings(card: ModelCard, variation: float | None) -> dict:
 
 
 class Answerer:
-    """What every melody family's runner shares: ``answer`` is the first steps of ``stream``."""
+    """What every melody family's runner shares: ``stream`` resolves the settings against the
+    card's and hands them to the family's ``answer_tokens``; ``answer`` is the first steps of
+    ``stream``."""
 
-    def stream(self, call: Events, phase_of, gap: int = 0, *args, **kw) -> Iterator[int]:
+    key_lock: float  #: the card's default
+
+    def stream(
+        self,
+        call: Events,
+        phase_of,
+        gap: int = 0,
+        temperature: float = 1.0,
+        duration_temperature: float | None = None,
+        key_lock: float | None = None,
+        rng: np.random.Generator | None = None,
+        key: Key | None = None,
+        **family,
+    ) -> Iterator[int]:
+        """The answer as grid tokens, one a step, for as long as it is asked (respond mode takes
+        a bar at a time while the answer plays). ``duration_temperature`` defaults to the
+        temperature, ``key_lock`` to the card's; ``key`` to the call's (see ``call_key``)."""
+        draw = Draw(
+            temperature,
+            temperature if duration_temperature is None else duration_temperature,
+            self.key_lock if key_lock is None else key_lock,
+            rng or np.random.default_rng(),
+        )
+        return self.answer_tokens(call, phase_of, gap, draw, key, **family)
+
+    def answer_tokens(self, call: Events, phase_of, gap: int, draw: Draw, key: Key | None, **family) -> Iterator[int]:
         raise NotImplementedError
 
     def answer(self, call: Events, answer_steps: int, phase_of, gap: int = 0, *args, **kw) -> Events:
         """An answer of exactly ``answer_steps`` steps after ``call`` and ``gap`` silent steps.
         ``phase_of(step)`` gives the bar phase of a step counted from the call's first step."""
         return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
+
+
+@dataclass(frozen=True)
+class Draw:
+    """How one answer is drawn: the temperatures of the note and length heads, the key lock and
+    the random source."""
+
+    temperature: float
+    duration_temperature: float
+    key_lock: float
+    rng: np.random.Generator
+
+
+def call_key(call: Events, key: Key | None) -> Key | None:
+    """``key`` if given, else the call's Krumhansl-Kessler key (None for an empty call)."""
+    return find_key(events_to_tokens(call)) if key is None and len(call) else key
 
 
 def note_tokens(pitch: int, length: int) -> list[int]:

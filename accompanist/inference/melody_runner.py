@@ -17,27 +17,25 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from accompanist.inference.answerers import Answerer, note_tokens
+from accompanist.inference.answerers import Answerer, Draw, call_key, note_tokens
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.sampling import sample
+from accompanist.inference.sampling import draw, in_key, key_bias
 from accompanist.inference.session import open_session
 from accompanist.music.events import (
     MAX_PHASE,
     MAX_STEPS,
     N_PITCH,
     Events,
-    events_to_tokens,
     pitch_of_index,
 )
-from accompanist.music.keys import Key, find_key
+from accompanist.music.keys import Key
 
 _PITCHES = pitch_of_index(np.arange(N_PITCH))
 
 
 def in_key_mask(key: Key) -> np.ndarray:
     """(N_PITCH,) True for the rest and every pitch of ``key``'s scale."""
-    pcs = np.array(sorted(key.pitch_classes))
-    return (_PITCHES < 0) | np.isin(_PITCHES % 12, pcs)
+    return in_key(_PITCHES, key)
 
 
 class MelodyRunner(Answerer):
@@ -70,25 +68,9 @@ class MelodyRunner(Answerer):
             p, d, state = self.step(int(pi), int(di), int(ph), state)
         return p, d, state
 
-    def stream(
-        self,
-        call: Events,
-        phase_of,
-        gap: int = 0,
-        temperature: float = 1.0,
-        duration_temperature: float | None = None,
-        key_lock: float | None = None,
-        rng: np.random.Generator | None = None,
-        key: Key | None = None,
-    ) -> Iterator[int]:
-        """The answer as grid tokens, one a step, for as long as it is asked (respond mode takes a
-        bar at a time while the answer plays)."""
-        rng = rng or np.random.default_rng()
-        t_dur = temperature if duration_temperature is None else duration_temperature
-        lock = self.key_lock if key_lock is None else key_lock
-        if key is None and len(call):
-            key = find_key(events_to_tokens(call))
-        bias = np.where(in_key_mask(key), 0.0, -lock) if key is not None and lock > 0 else None
+    def answer_tokens(self, call: Events, phase_of, gap: int, how: Draw, key: Key | None) -> Iterator[int]:
+        """The call read, a rest up to the answer's bar line, then one note drawn at a time."""
+        bias = key_bias(_PITCHES, call_key(call, key), how.key_lock)
         p, d, state = self.read(call)
         at = call.total_steps
         while gap > 0:  # a rest up to the bar line, in pieces the model can read
@@ -98,9 +80,8 @@ class MelodyRunner(Answerer):
         if p is None:  # nothing was played: the answer starts from a rest of one step
             p, d, state = self.step(0, 0, phase_of(at), np.zeros((1, self.state_size), np.float32))
         while True:
-            zp = p if bias is None else p + bias
-            pi = int(sample(zp[None], temperature, rng)[0])
-            di = int(sample(d[None], t_dur, rng)[0])
+            pi = draw(p, how.temperature, how.rng, bias)
+            di = draw(d, how.duration_temperature, how.rng)
             yield from note_tokens(int(pitch_of_index(pi)), di + 1)
             p, d, state = self.step(pi, di, phase_of(at), state)
             at += di + 1

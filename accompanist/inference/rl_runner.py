@@ -15,14 +15,17 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from accompanist.inference.answerers import Answerer
+from accompanist.inference.answerers import Answerer, Draw
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.sampling import sample
+from accompanist.inference.sampling import draw, key_bias
 from accompanist.inference.session import open_session
 from accompanist.music.events import Events, events_to_tokens
 from accompanist.music.keys import Key, key_heard
 from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES, pitch_of, to_rl
 from accompanist.music.tokens import HOLD, REST, transpose
+
+#: the pitch each event sounds (-1: note off and no event), as the key lock reads them
+_EVENT_PITCHES = np.array([pitch_of(e) if e >= 2 else -1 for e in range(N_CLASSES)])
 
 
 class RLRunner(Answerer):
@@ -50,27 +53,12 @@ class RLRunner(Answerer):
         logits, state = self.session.run(None, {"event": np.array([event], np.int64), "state": state})
         return logits[0], state
 
-    def stream(
-        self,
-        call: Events,
-        phase_of,
-        gap: int = 0,
-        temperature: float = 1.0,
-        duration_temperature: float | None = None,
-        key_lock: float | None = None,
-        rng: np.random.Generator | None = None,
-        key: Key | None = None,
-    ) -> Iterator[int]:
-        """The answer as grid tokens, one a step, for as long as it is asked (the event model has
-        no separate length, so ``duration_temperature`` is not used)."""
-        rng = rng or np.random.default_rng()
-        lock = self.key_lock if key_lock is None else key_lock
+    def answer_tokens(self, call: Events, phase_of, gap: int, how: Draw, key: Key | None) -> Iterator[int]:
+        """The call and the gap read as events, then one event drawn a step (the event model has
+        no separate length, so the duration temperature is not used)."""
         tokens = np.concatenate([events_to_tokens(call), np.full(gap, REST, np.int64)])
         tokens, key, shift = self.hear(tokens, key)
-        bias = None
-        if key is not None and lock > 0:
-            pcs = key.pitch_classes
-            bias = np.array([0.0 if e < 2 or pitch_of(e) % 12 in pcs else -lock for e in range(N_CLASSES)])
+        bias = key_bias(_EVENT_PITCHES, key, how.key_lock)
         events = to_rl(tokens) if len(tokens) else np.array([0])
         state = np.zeros((1, self.state_size), np.float32)
         for e in events[:-1]:
@@ -79,8 +67,7 @@ class RLRunner(Answerer):
         sounding = False  # the answer starts after silence: a no-event first is silence
         while True:
             logits, state = self.step(obs, state)
-            z = logits if bias is None else logits + bias
-            obs = int(sample(z[None], temperature, rng)[0])
+            obs = draw(logits, how.temperature, how.rng, bias)
             if obs >= 2:
                 sounding = True
                 yield pitch_of(obs) - shift

@@ -58,6 +58,27 @@ def sample(logits: np.ndarray, temperature: float, rng: np.random.Generator, top
     return np.array([np.searchsorted(row, x, side="right") for row, x in zip(c, u, strict=True)])
 
 
+def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator, bias: np.ndarray | None = None) -> int:
+    """One index from one row of logits, ``bias`` added first: how every head of the melody
+    families (a note, a length, an octave, an event) is drawn."""
+    return int(sample((logits if bias is None else logits + bias)[None], temperature, rng)[0])
+
+
+def in_key(pitches: np.ndarray, key) -> np.ndarray:
+    """True where a pitch (a MIDI number or a pitch class; below 0: a rest or an event that sounds
+    no pitch) lies in ``key``'s scale or sounds none."""
+    pitches = np.asarray(pitches)
+    return (pitches < 0) | np.isin(pitches % 12, np.array(sorted(key.pitch_classes)))
+
+
+def key_bias(pitches: np.ndarray, key, lock: float) -> np.ndarray | None:
+    """The key lock: ``-lock`` in logits on each index whose pitch (``pitches``, one for each
+    index, read as ``in_key`` reads them) is outside ``key``; None with no key or no lock."""
+    if key is None or lock <= 0:
+        return None
+    return np.where(in_key(pitches, key), 0.0, -lock)
+
+
 def sample_roll_step(
     logits: np.ndarray,
     prev_frame: np.ndarray,

@@ -21,9 +21,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from accompanist.inference.answerers import Answerer
+from accompanist.inference.answerers import Answerer, Draw, call_key
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.sampling import sample
+from accompanist.inference.sampling import draw, key_bias
 from accompanist.inference.session import open_session
 from accompanist.music.events import (
     MAX_PHASE,
@@ -37,7 +37,10 @@ from accompanist.music.events import (
     pitch_class_octave,
     tokens_to_events,
 )
-from accompanist.music.keys import Key, find_key
+from accompanist.music.keys import Key
+
+#: the pitch class of each index of the pitch-class head (-1: the rest), as the key lock reads them
+_CLASSES = np.array([-1 if pc == REST_CLASS else pc for pc in range(REST_CLASS + 1)])
 
 
 class VrashRunner(Answerer):
@@ -96,10 +99,8 @@ class VrashRunner(Answerer):
         steps: int,
         phase_of,
         at: int,
-        temperature: float,
-        t_dur: float,
+        how: Draw,
         bias: np.ndarray | None,
-        rng: np.random.Generator,
         history: Events | None = None,
     ) -> Events:
         """``steps`` of melody from step ``at`` on. A language model first reads ``history``."""
@@ -115,10 +116,9 @@ class VrashRunner(Answerer):
         while left > 0:
             ph = phase_of(at)
             p, o, d, state = self._step(prev, ph, z, state)
-            zp = p if bias is None else p + bias
-            pc = int(sample(zp[None], temperature, rng)[0])
-            octave = int(sample(o[None], min(temperature, self.octave_temperature), rng)[0])
-            di = int(sample(d[None], t_dur, rng)[0])
+            pc = draw(p, how.temperature, how.rng, bias)
+            octave = draw(o, min(how.temperature, self.octave_temperature), how.rng)
+            di = draw(d, how.duration_temperature, how.rng)
             length = min(di + 1, left)
             midi = -1 if pc == REST_CLASS else int(np.clip(12 * (octave + OCTAVE_LO) + pc, PITCH_LO, PITCH_HI))
             pitch.append(midi)
@@ -129,31 +129,21 @@ class VrashRunner(Answerer):
             left -= length
         return Events(np.array(pitch, np.int64), np.array(lengths, np.int64), np.array(phases, np.int64))
 
-    def stream(
+    def answer_tokens(
         self,
         call: Events,
         phase_of,
-        gap: int = 0,
-        temperature: float = 1.0,
-        duration_temperature: float | None = None,
-        key_lock: float | None = None,
-        rng: np.random.Generator | None = None,
-        key: Key | None = None,
+        gap: int,
+        how: Draw,
+        key: Key | None,
         variation: float | None = None,
         free: bool = False,
     ) -> Iterator[int]:
-        """The answer as grid tokens, one a step, for as long as it is asked: a variation of each
-        of the call's phrases in turn (a language model: its own continuation, a phrase at a time,
-        reading the call and what it has answered so far)."""
-        rng = rng or np.random.default_rng()
-        t_dur = temperature if duration_temperature is None else duration_temperature
-        lock = self.key_lock if key_lock is None else key_lock
+        """A variation of each of the call's phrases in turn (a language model: its own
+        continuation, a phrase at a time, reading the call and what it has answered so far);
+        ``variation`` defaults to the card's, ``free`` draws every phrase's z from the prior."""
         amount = self.variation if variation is None else variation
-        if key is None and len(call):
-            key = find_key(events_to_tokens(call))
-        bias = None
-        if key is not None and lock > 0:
-            bias = np.array([0.0 if pc == REST_CLASS or pc in key.pitch_classes else -lock for pc in range(13)])
+        bias = key_bias(_CLASSES, call_key(call, key), how.key_lock)
         at = call.total_steps + gap
         phrases = split_phrases(call, phase_of, self.phrase_bars)
         history, i = call, 0
@@ -161,10 +151,10 @@ class VrashRunner(Answerer):
             phrase = phrases[i % len(phrases)] if phrases else call
             span = max(phrase.total_steps, 1) if phrases else 16 * self.phrase_bars
             if self.latent:
-                z = self.latent_of(phrase, amount, rng, free or not len(phrase))
-                part = self.decode(z, span, phase_of, at, temperature, t_dur, bias, rng)
+                z = self.latent_of(phrase, amount, how.rng, free or not len(phrase))
+                part = self.decode(z, span, phase_of, at, how, bias)
             else:
-                part = self.decode(None, span, phase_of, at, temperature, t_dur, bias, rng, history=history)
+                part = self.decode(None, span, phase_of, at, how, bias, history=history)
                 history = Events(
                     *(np.concatenate([getattr(history, k), getattr(part, k)]) for k in ("pitch", "steps", "phase"))
                 )

@@ -235,6 +235,18 @@ def judge(
     return v
 
 
+def last_note(events: np.ndarray) -> int | None:
+    """The last note event of a call: what the interval and leap rules hear before the answer's
+    first note (``lead_in``), or None."""
+    notes = events[events >= 2]
+    return int(notes[-1]) if len(notes) else None
+
+
+def step_reward(prev: list[int], a: int, key: Key, leaps: Leaps, lead_in: int | None = None) -> float:
+    """The music-theory reward of choosing event ``a`` after ``prev`` (this updates ``leaps``)."""
+    return reward(judge(prev, a, key, leaps, lead_in=lead_in))
+
+
 def reward(v: Verdicts) -> float:
     """The music-theory reward of one step (upstream's r_MT)."""
     r = 0.0 if v.in_key else -1.0

@@ -9,6 +9,7 @@ from pathlib import Path
 import mido
 from mido.midifiles.meta import KeySignatureError
 
+from accompanist.atomic import atomic_write
 from accompanist.errors import AccompanistError
 from accompanist.music.notes import Note
 
@@ -160,9 +161,6 @@ def write_midi(
 
     The file is written next to its destination and renamed, so a reader never sees half a file.
     """
-    path = Path(path)
-    if not path.parent.exists():
-        raise AccompanistError(f"{path.parent}: output folder does not exist; create it or choose another path")
     mf = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
     conductor = [(0, mido.MetaMessage("track_name", name="conductor"))]
     conductor += list(time_meta or [(0, mido.MetaMessage("set_tempo", tempo=500000))])
@@ -172,14 +170,5 @@ def write_midi(
         if part.program is not None:
             head.append((0, mido.Message("program_change", program=part.program, channel=part.channel)))
         mf.tracks.append(_to_delta(head + part.events))
-    tmp = path.with_name(path.name + ".tmp")
-    try:
+    with atomic_write(path, "MIDI file") as tmp:
         mf.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise AccompanistError(f"{path}: cannot write the MIDI file ({exc.strerror})") from None
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass  # the folder refused the write itself, so there is nothing to remove

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accompanist.music.notes import Note
+from accompanist.music.notes import Note, tokens_to_notes
 
 PITCH_LO = 24
 N_PITCHES = 84
@@ -61,6 +61,12 @@ def notes_to_roll(notes: list[Note], ticks_per_step: float, length: int | None =
         if s < steps:
             roll[s, ONSET, p] = 1
     return roll
+
+
+def tokens_to_roll(tokens: np.ndarray) -> np.ndarray:
+    """One monophonic voice of the 130-token grid (``music.tokens``) as a roll on the same grid,
+    (steps, 2, 84): the melody the duet model hears, or one voice of an accompaniment."""
+    return notes_to_roll(tokens_to_notes(tokens, 1.0), 1.0, len(tokens))
 
 
 def roll_to_notes(

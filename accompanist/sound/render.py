@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import wave
-from pathlib import Path
 
 import mido
 import numpy as np
 
+from accompanist.atomic import atomic_write
 from accompanist.errors import AccompanistError
 from accompanist.sound.soundfont import find_soundfont
 
@@ -79,24 +79,11 @@ def render_midi(
 
 
 def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
-    path = Path(path)
-    if not path.parent.exists():
-        raise AccompanistError(f"{path.parent}: output folder does not exist; create it or choose another path")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(2)
-            w.setframerate(sample_rate)
-            w.writeframes(np.ascontiguousarray(audio, dtype="<i2").tobytes())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise AccompanistError(f"{path}: cannot write the WAV file ({exc.strerror})") from None
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass  # the folder refused the write itself, so there is nothing to remove
+    with atomic_write(path, "WAV file") as tmp, wave.open(str(tmp), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(np.ascontiguousarray(audio, dtype="<i2").tobytes())
 
 
 def render_to_wav(

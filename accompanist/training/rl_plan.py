@@ -19,18 +19,18 @@ import torch.nn.functional as F
 
 from accompanist.data.melodies import MelodyDataConfig, load_melodies
 from accompanist.data.rl_batches import calls
-from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, judge, reward
+from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, judge, last_note, step_reward
 from accompanist.models.rl_tuner import NoteRNN
 from accompanist.music.keys import Key
 from accompanist.music.rl_tokens import N_CLASSES
-from accompanist.training.rl_task import Episodes, _step, last_note, load_note_rnn, prime
+from accompanist.training.rl_task import Episodes, _step, load_note_rnn, prime
 
 SECOND_LOOK = 8  #: first events followed further when planning two steps ahead
 
 
 def _scores(comp: list[int], leaps: Leaps, key: Key, logp: np.ndarray, scaler: float, lead: int | None) -> np.ndarray:
     return np.array(
-        [logp[a] + scaler * reward(judge(comp, a, key, copy.deepcopy(leaps), lead_in=lead)) for a in range(N_CLASSES)]
+        [logp[a] + scaler * step_reward(comp, a, key, copy.deepcopy(leaps), lead) for a in range(N_CLASSES)]
     )
 
 
@@ -56,7 +56,7 @@ def plan(
                 judge(comp, int(a), key, then, lead_in=lead)
                 score[a] += discount * _scores(comp + [int(a)], then, key, nxt_logp[j], scaler, lead).max()
         a = int(score.argmax())
-        total += logp[a] + scaler * reward(judge(comp, a, key, leaps, lead_in=lead))
+        total += logp[a] + scaler * step_reward(comp, a, key, leaps, lead)
         ll += logp[a]
         comp.append(a)
         obs = torch.tensor([a])

@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from accompanist.data.melodies import MelodyDataConfig, load_melodies
 from accompanist.data.rl_batches import EventRows, calls, fitting_shifts
 from accompanist.inference.rl_runner import home_key, home_shift
-from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, judge, reward
+from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, last_note, step_reward
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
 from accompanist.music.keys import Key, find_key, key_heard
 from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES, to_rl
@@ -179,12 +179,6 @@ def load_note_rnn(run: Path) -> tuple[NoteRNN, dict]:
     model = NoteRNN(NoteRNNConfig(**ck["meta"]["model"]))
     model.load_state_dict(ck["model"])
     return model, ck
-
-
-def last_note(events: np.ndarray) -> int | None:
-    """The last note event of a call (what the rules hear before the answer), or None."""
-    notes = events[events >= 2]
-    return int(notes[-1]) if len(notes) else None
 
 
 def prime(model: NoteRNN, call_events: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -340,9 +334,7 @@ def tune(
                     tried = rng.integers(0, N_CLASSES, b)
                 action = np.where(explore, tried, qv.argmax(-1).numpy())
             logp = F.log_softmax(rl, -1).numpy()[np.arange(b), action]
-            theory = np.array(
-                [reward(judge(comps[i], int(action[i]), keys[i], leaps[i], lead_in=lead[i])) for i in range(b)]
-            )
+            theory = np.array([step_reward(comps[i], int(action[i]), keys[i], leaps[i], lead[i]) for i in range(b)])
             for i in range(b):
                 comps[i].append(int(action[i]))
             rew = logp + cfg.scaler * theory
