@@ -12,7 +12,7 @@ from helpers import TINY_MELODY, TINY_VRASH
 from jack_rig import Rig, no_stuck_notes, on_grid, sleep_to
 
 from accompanist.inference.cards import read_card
-from accompanist.live.respond import RespondMode
+from accompanist.live.respond_mode import RespondMode
 from accompanist.music import roll
 
 BAR = 16

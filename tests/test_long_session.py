@@ -8,7 +8,6 @@ from __future__ import annotations
 import tracemalloc
 
 import mido
-import pytest
 
 from accompanist.live.input_guard import InputGuard
 from accompanist.live.recorder import TEMPO_MEMORY, Recorder
@@ -76,20 +75,21 @@ def test_a_flooding_input_keeps_a_guard_of_fixed_size():
     assert len(g.ignored) + len(g.dropped) <= 8  # counters by kind, nothing kept per message
 
 
-@pytest.mark.usefixtures("use_tiny_models")
 def test_the_model_workers_queue_never_makes_the_clock_wait():
-    from accompanist.live.engine import Engine, Settings
-    from accompanist.live.settings import WORK_QUEUE
+    from accompanist.live.settings import Stats
+    from accompanist.live.work import WORK_QUEUE, Closed, Listen, Release, WorkQueue
 
-    engine = Engine(Settings(mode="duet", api="jack"))  # not started: nobody takes the work
-    engine._give_work(("release", True))  # a DAW's Start: never dropped, however far behind
+    stats = Stats()
+    work = WorkQueue(on_drop=lambda: setattr(stats, "missed", stats.missed + 1))  # nobody takes the work
+    work.give(Release(restart=True))  # a DAW's Start: never dropped, however far behind
     for k in range(1000):
-        engine._give_work(("listen", 0, k, None, 0.0, k))
-        engine._give_work(("step", 0, k, None, 0.0, k))
-    items = list(engine._work.queue)
-    assert len(items) == WORK_QUEUE and engine.stats.missed == 2001 - WORK_QUEUE
-    assert items[0] == ("release", True)  # the answers went first, then the oldest steps
-    assert all(w[0] == "step" for w in items[1:-1])
+        work.give(Listen(0, k, k, None, 0.0))
+        work.give(Closed(0, k, k, None, 0.0))
+    items = [work.get() for _ in range(work.qsize())]
+    assert len(items) == WORK_QUEUE and stats.missed == 2001 - WORK_QUEUE
+    assert items[0] == Release(restart=True)  # the answers went first, then the oldest steps
+    assert all(type(w) is Closed for w in items[1:])
+    assert [w.k for w in items[1:]] == list(range(1000 - WORK_QUEUE + 1, 1000))
 
 
 def test_an_hour_on_the_panels_roll_keeps_what_its_window_shows(qtbot):

@@ -18,11 +18,11 @@ import math
 import numpy as np
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from accompanist.live.modes import melody_tokens
 from accompanist.metrics.bands import DUET_BANDS, RESPOND_BANDS, SCORECARD, inside
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
 from accompanist.music import roll
 from accompanist.music.keys import key_of_histogram
+from accompanist.music.melody_line import melody_tokens
 from accompanist.music.notes import Note
 from accompanist.music.tokens import REST
 from accompanist.ui.roll_model import RollModel
@@ -63,7 +63,7 @@ class Scorecard(QWidget):
 
     def feed(self, ev: dict) -> None:
         kind = ev["type"]
-        ms = ev.get("inference_ms", ev.get("harmonise_ms", ev.get("answer_ms")))
+        ms = ev.get("inference_ms", ev.get("harmonize_ms", ev.get("answer_ms")))
         if kind in ("answer", "pass", "response") and ms is not None:
             self.model_ms = (self.model_ms + [ms])[-RECENT:]
         elif kind == "missed":
@@ -147,7 +147,7 @@ def _answer_in_calls_key(model: RollModel, start: int, end: int) -> float | None
 
 def _grid(model: RollModel, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
     """The roll's notes on steps ``start``..``end`` as the engine hears and the metrics read
-    them: the player's as melody tokens (``live.modes.melody_tokens``), the answer as a roll."""
+    them: the player's as melody tokens (``music.melody_line.melody_tokens``), the answer as a roll."""
 
     def part(notes) -> np.ndarray:
         spans = [(n, end if n.end is None else n.end) for n in notes]

@@ -32,7 +32,7 @@ CYCLE = (
 def main(argv: list[str] | None = None) -> int:
     import rtmidi
 
-    from accompanist.live.ports import _rtmidi_api, quiet_native_stderr, resolve_api
+    from accompanist.live.ports import quiet_native_stderr, resolve_api, rtmidi_api
 
     p = argparse.ArgumentParser()
     p.add_argument("--name", default="flood")
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--api", default="jack")
     a = p.parse_args(argv)
     with quiet_native_stderr():
-        out = rtmidi.MidiOut(rtapi=_rtmidi_api(resolve_api(a.api)), name=f"{a.name}-out")
+        out = rtmidi.MidiOut(rtapi=rtmidi_api(resolve_api(a.api)), name=f"{a.name}-out")
         out.open_virtual_port("out")
     print("ready", flush=True)
     start = float(input().split()[1])

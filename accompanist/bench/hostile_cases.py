@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import mido
 
-from accompanist.live.recorder import _vlq as vlq  # MIDI's variable-length numbers, as written there
+from accompanist.live.recorder import vlq  # MIDI's variable-length numbers, as written there
 
 
 def _saved(mf: mido.MidiFile) -> bytes:

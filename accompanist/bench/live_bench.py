@@ -257,7 +257,7 @@ def run_engine(
         extra["daw_bpm_estimate"] = round(engine.clock.bpm, 2)
     errors, lost = _errors(planned, data["heard"])
     if mode == "loop":  # how long each pass took to harmonise, and how much of the step was left
-        extra["harmonise_pass"] = _pct([p["harmonise_ms"] / 1e3 for p in passes])
+        extra["harmonise_pass"] = _pct([p["harmonize_ms"] / 1e3 for p in passes])
         extra["lead_before_next_pass_ms_min"] = min((p["lead_ms"] for p in passes), default=None)
     if mode == "respond":  # how long each answer took to make, before its bar line
         extra["answers"] = len(responses)

@@ -53,7 +53,7 @@ class Sampling:
 
 
 def melody_tokens_of(played: np.ndarray) -> np.ndarray:
-    from accompanist.live.modes import melody_tokens
+    from accompanist.music.melody_line import melody_tokens
 
     return melody_tokens(played)
 

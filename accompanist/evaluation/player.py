@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import mido
 import numpy as np
 
-from accompanist.live.quantize import EARLY, LISTEN_MARGIN, InputQuantizer
+from accompanist.live.quantize import InputQuantizer
+from accompanist.live.timing import EARLY, LISTEN_MARGIN
 from accompanist.music import roll
 
 #: The simulated output's lead: half a JACK period of 64 frames at 48 kHz, as on the test rig.

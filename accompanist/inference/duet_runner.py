@@ -145,27 +145,14 @@ class DuetRunner:
         cover: int | None = None,
         spacing: int | None = None,
         pulse: float | None = None,
+        rest_steps: int | None = None,
+        waits: bool = False,
     ) -> np.ndarray:
-        """Play against a whole recorded melody roll (steps, 2, 84) exactly as live.
+        """Play against a whole recorded melody roll (steps, 2, 84) by the live duet's step
+        protocol (``DuetPartner``): ``heard`` and ``phases`` as ``DuetPartner.accompany`` takes
+        them; ``waits``: the live wait rule (silent until the player's first note, and after
+        ``rest_steps`` steps of the player's silence)."""
+        from accompanist.inference.duet_partner import DuetPartner
 
-        Anticipating: at each step the model reads the melody's real step and its own last
-        step and answers the next one; the first step is silent. Hearing: the answer for step k
-        hears ``heard[k]``, the melody of step k as the engine had it when it had to answer (see
-        ``evaluation.player``; default: all of it), and ``phases[k]`` (default: 4/4 from step 0)."""
         sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold, cover, spacing, pulse)
-        self.reset()
-        out = roll.empty(len(melody))
-        if not self.listens:
-            for t in range(len(melody) - 1):
-                logits = self.step(melody[t], out[t])
-                out[t + 1] = sampler.sample(logits, melody[t], out[t, roll.FRAME], rng)
-            return out
-        heard = melody if heard is None else heard
-        phases = np.arange(len(melody)) % (4 * self.steps_per_beat) if phases is None else phases
-        before = roll.empty(1)[0]
-        for t in range(len(melody)):
-            phase = int(phases[t])
-            out[t] = sampler.sample(self.hear(heard[t], phase), heard[t], before[roll.FRAME], rng, phase)
-            self.commit(melody[t], out[t], phase)
-            before = out[t]
-        return out
+        return DuetPartner(self, sampler, rng, rest_steps, waits).accompany(melody, heard, phases)

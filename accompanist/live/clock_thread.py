@@ -1,6 +1,7 @@
-"""Where time is kept: the engine's clock thread, as a part of ``Engine`` (a mixin). It sleeps
-to each step's listen time and close, hands what the player struck to the model worker, and
-plans the metronome; it never runs the model itself."""
+"""Where time is kept: the clock thread. It sleeps to each step's listen time and close, hands
+what the player struck to the model worker, and plans the metronome and, as master, the MIDI
+clock; it never runs the model itself and never waits for it. Following a DAW, it re-finds its
+step at each Start, Continue or Song Position, and releases everything at Stop."""
 
 from __future__ import annotations
 
@@ -11,122 +12,150 @@ from collections.abc import Callable
 import mido
 import numpy as np
 
-from accompanist.live.clock import ExternalClock
-from accompanist.live.quantize import LISTEN_MARGIN
+from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
+from accompanist.live.events import EventBus
+from accompanist.live.model_worker import ModelWorker
+from accompanist.live.output import Scheduler
+from accompanist.live.quantize import InputQuantizer
+from accompanist.live.recorder import RecordingWriter
+from accompanist.live.settings import Settings, Stats
+from accompanist.live.transport import DawTransport
+from accompanist.live.work import Closed, Listen
 from accompanist.music import roll
 
 
 class ClockThread:
-    def _clock_thread(self) -> None:
-        s = self.settings
-        ext = self.clock if isinstance(self.clock, ExternalClock) else None
-        count_in = 0 if ext else s.count_in * self.steps_per_bar  # a DAW counts in itself
-        self.output.soon(self._program_change())
-        if s.send_clock:
+    def __init__(
+        self,
+        settings: Callable[[], Settings],
+        clock: InternalClock | ExternalClock,
+        quantizer: InputQuantizer,
+        qlock: threading.Lock,
+        worker: ModelWorker,
+        output: Scheduler,
+        writer: RecordingWriter,
+        transport: DawTransport | None,
+        stats: Stats,
+        bus: EventBus,
+        steps_per_beat: int,
+        program_change: Callable[[], None],
+    ) -> None:
+        self.settings, self.clock, self.quantizer, self.qlock = settings, clock, quantizer, qlock
+        self.worker, self.output, self.writer, self.transport = worker, output, writer, transport
+        self.stats, self.bus, self.program_change = stats, bus, program_change
+        self.steps_per_beat = steps_per_beat
+        self.steps_per_bar = settings().beats_per_bar * steps_per_beat
+        self.ext = clock if isinstance(clock, ExternalClock) else None
+        self.count_in = 0 if self.ext else settings().count_in * self.steps_per_bar  # a DAW counts in itself
+        self.send_clock = settings().send_clock
+
+    def run(self, running: threading.Event) -> None:
+        s, ext = self.settings(), self.ext
+        self.program_change()
+        if self.send_clock:
             self.output.at(self.clock.boundary(0) - 0.0001, mido.Message("start"))
             self._plan_ticks(0)
-        if ext is None and (s.metronome or count_in):
+        if ext is None and (s.metronome or self.count_in):
             self._click(self.clock.boundary(0), accent=True)  # the first downbeat: later ones at step closes
         k, generation, lost_from, listened = 0, None, None, -1
-        while self._running.is_set():
+        while running.is_set():
             try:
                 if ext is not None:
-                    with self._qlock:
+                    with self.qlock:
                         now_generation, first = ext.generation, self.quantizer.closed + 1
                     if not ext.running or ext.silent(time.perf_counter()):
                         if generation is not None:
                             lost_from, generation = generation, None
-                            self._transport_moved("stopped" if not ext.running else "lost")
+                            self.transport.moved("stopped" if not ext.running else "lost")
                         time.sleep(0.002)
                         continue
                     if now_generation != generation:
                         if now_generation == lost_from:
                             # the ticks came back with no Start: the song went on without us
-                            with self._qlock:
-                                first = max(0, ext.step_at(time.perf_counter() + s.early))
+                            with self.qlock:
+                                first = max(0, ext.step_at(time.perf_counter() + self.worker.budget.early))
                                 self.quantizer.restart(first - 1)
                         generation, k, lost_from = now_generation, first, None
-                        self._transport_moved("playing", step=k, bpm=round(ext.bpm, 2))
+                        self.transport.moved("playing", step=k, bpm=round(ext.bpm, 2))
 
                 def moved(g=generation) -> bool:
                     if ext is None:
                         return False
                     return not ext.running or ext.generation != g or ext.silent(time.perf_counter())
 
-                if getattr(self.mode, "listens", False):
-                    if listened != k and k >= count_in:
-                        if not self._sleep_until(lambda k=k: self._listen_at(k), moved):
-                            continue
-                        self._listen_step(k, count_in)
-                        listened = k
-                if not self._sleep_until(lambda k=k: self.clock.boundary(k + 1) - s.early, moved):
+                budget = self.worker.budget
+                if self.worker.listens and listened != k and k >= self.count_in:
+                    at = lambda k=k, b=budget: b.listen_at(self.clock.boundary(k), self.clock.boundary(k + 1))  # noqa: E731
+                    if not self._sleep_until(at, moved, running):
+                        continue
+                    self._listen_step(k)
+                    listened = k
+                close = lambda k=k, b=budget: b.close_at(self.clock.boundary(k + 1))  # noqa: E731
+                if not self._sleep_until(close, moved, running):
                     continue  # stopping, or the DAW stopped or jumped: the top of the loop sees which
-                self._close_step(k, count_in, ext)
+                self._close_step(k)
                 k += 1
             except Exception as exc:  # the clock must outlive anything a step can throw
-                self._error(f"clock: {type(exc).__name__}: {exc}")
+                self.bus.error(f"clock: {type(exc).__name__}: {exc}")
                 time.sleep(0.01)
 
-    def _listen_at(self, k: int) -> float:
-        """When step k's answer is chosen: its listen window less the time inference and the way
-        out need; never after the step closes (a listen window longer than a fast step)."""
-        s = self.settings
-        heard = self.clock.boundary(k) + self.listen - LISTEN_MARGIN - self.output.lead
-        return min(heard, self.clock.boundary(k + 1) - s.early)
-
-    def _listen_step(self, k: int, count_in: int) -> None:
-        """A hearing duet: step k as played so far goes to the model worker, which answers it."""
-        with self._qlock:
+    def _listen_step(self, k: int) -> None:
+        """A hearing mode: step k as played so far goes to the model worker, which answers it."""
+        with self.qlock:
             heard = self.quantizer.peek(k)
-        at = self.clock.boundary(k) + self.listen
-        self._give_work(("listen", self._epoch, k - count_in, heard, at, k))
+        at = self.clock.boundary(k) + self.worker.budget.listen
+        work = self.worker.work
+        work.give(Listen(work.epoch, k, k - self.count_in, heard, at))
 
-    def _close_step(self, k: int, count_in: int, ext: ExternalClock | None) -> None:
+    def _close_step(self, k: int) -> None:
         """Step k ends: its melody goes to the model worker, the step after it is planned."""
-        s = self.settings
-        with self._qlock:
+        s = self.settings()
+        with self.qlock:
             closed = self.quantizer.close(k)
         next_at = self.clock.boundary(k + 1)
-        if s.send_clock:
+        if self.send_clock:
             self._plan_ticks(k + 1)
-        if (s.metronome or k + 1 < count_in) and (k + 1) % self.steps_per_beat == 0:
+        if (s.metronome or k + 1 < self.count_in) and (k + 1) % self.steps_per_beat == 0:
             self._click(next_at, (k + 1) % self.steps_per_bar == 0)
-        if k >= count_in:
-            self._give_work(("step", self._epoch, k - count_in, closed, next_at, k))
-        if ext is not None and self._take_unanchored:
-            # a take's first anchor waits for this: by now its first ticks have come, and say
-            # when its first step really began (Start itself can come a tick early)
-            self.recorder.tempo(self.clock.boundary(k), ext.bpm, tick=self._song_tick(k))
-            self._take_unanchored = False
-        if ext is not None and (k + 1) % self.steps_per_beat == 0:
-            # the recording's grid is the DAW's: each beat is anchored at its song position
-            self.recorder.tempo(next_at, ext.bpm, tick=self._song_tick(k + 1))
+        if k >= self.count_in:
+            work = self.worker.work
+            work.give(Closed(work.epoch, k, k - self.count_in, closed, next_at))
+        if self.transport is not None:
+            self.transport.anchor(k)
         if (k + 1) % self.steps_per_bar == 0:
-            threading.Thread(target=self._write_recording, daemon=True).start()
+            self.writer.soon()
         self.stats.steps += 1
         heard = (np.flatnonzero(closed.roll[roll.ONSET]) + roll.PITCH_LO).tolist()
-        self._emit(
+        self.bus.emit(
             "step",
             step=k,
-            count_in=k < count_in,
+            count_in=k < self.count_in,
             heard=heard,
             at=self.clock.boundary(k),
             seconds=60.0 / self.clock.bpm / self.steps_per_beat,
         )
 
-    def _sleep_until(self, target: Callable[[], float], moved: Callable[[], bool]) -> bool:
+    def _sleep_until(self, target: Callable[[], float], moved: Callable[[], bool], running: threading.Event) -> bool:
         """Sleep until ``target()``, asked again every few milliseconds (a DAW's clock refines its
         prediction with each tick, a tempo change moves it); False if the engine stops or
         ``moved()`` says the grid went somewhere else."""
-        while self._running.is_set() and not moved():
+        nap = 0.005 if self.ext is not None else 0.05
+        while running.is_set() and not moved():
             left = target() - time.perf_counter()
             if left <= 0:
                 return True
-            time.sleep(min(left, 0.005 if isinstance(self.clock, ExternalClock) else 0.05))
+            time.sleep(min(left, nap))
         return False
 
     def _click(self, t: float, accent: bool) -> None:
         note = 76 if accent else 77  # GM hi / lo wood block
-        ch = self.settings.click_channel
+        ch = self.settings().click_channel
         self.output.at(t, mido.Message("note_on", channel=ch, note=note, velocity=100 if accent else 70))
         self.output.at(t + 0.05, mido.Message("note_off", channel=ch, note=note, velocity=0))
+
+    def _plan_ticks(self, k: int) -> None:
+        """As master: MIDI clock for step k, its share of the 24 ticks a quarter, spread over the step."""
+        t0, t1 = self.clock.boundary(k), self.clock.boundary(k + 1)
+        n = TICKS_PER_BEAT // self.steps_per_beat
+        for i in range(n):
+            self.output.at(t0 + (t1 - t0) * i / n, mido.Message("clock"))

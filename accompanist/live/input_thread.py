@@ -1,56 +1,78 @@
-"""Where a MIDI message enters: the engine's input thread, as a part of ``Engine`` (a mixin:
-it reads the engine's port, clock, quantiser, recorder and settings)."""
+"""Where a MIDI message enters: the input thread. Every half millisecond it collects the player's
+messages (see ports.MidiInput for why we poll), then: a DAW's clock and transport to the
+external clock, notes and the pedal to the quantiser (``quantize.py``: where a message becomes
+a grid step), everything the player plays to the recorder."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 
 import mido
 
-from accompanist.live.clock import ExternalClock
-from accompanist.live.settings import POLL
-from accompanist.live.transport import _transport
+from accompanist.live.clock import ExternalClock, InternalClock
+from accompanist.live.events import EventBus
+from accompanist.live.port_set import PortSet
+from accompanist.live.quantize import InputQuantizer
+from accompanist.live.recorder import Recorder
+from accompanist.live.settings import Settings
+from accompanist.live.timing import POLL
+from accompanist.live.transport import TRANSPORT, apply_transport
 
 
 class InputThread:
-    def _input_worker(self) -> None:
-        """Collect the player's messages every half millisecond (see ports.MidiInput for why
-        we poll), then: MIDI clock to the external clock, notes and pedal to the quantiser,
-        everything to the recorder."""
-        ext = self.clock if isinstance(self.clock, ExternalClock) else None
-        while self._running.is_set():
-            with self._port_lock:
-                batch = self.in_port.poll(time.perf_counter())
+    def __init__(
+        self,
+        settings: Callable[[], Settings],
+        ports: PortSet,
+        clock: InternalClock | ExternalClock,
+        quantizer: InputQuantizer,
+        qlock: threading.Lock,
+        recorder: Recorder,
+        bus: EventBus,
+        lead: float,
+    ) -> None:
+        self.settings, self.ports, self.quantizer, self.qlock = settings, ports, quantizer, qlock
+        self.recorder, self.bus, self.lead = recorder, bus, lead
+        self.ext = clock if isinstance(clock, ExternalClock) else None
+        self.early = settings().early
+        self.feedback_warned = False
+
+    def run(self, running: threading.Event) -> None:
+        while running.is_set():
+            batch = self.ports.poll(time.perf_counter())
             if not batch:
                 time.sleep(POLL)
                 continue
             for t, msg in batch:
                 # what comes in was sent about as long before as our own sends go early (the
                 # same JACK period lies between): notes and clock alike are read that much earlier
-                t -= self.output.lead
                 try:
-                    kind = msg.type
-                    if kind in ("clock", "start", "stop", "continue", "songpos"):
-                        if ext is not None:
-                            with self._qlock:
-                                _transport(ext, kind, t, msg)
-                                if kind in ("start", "continue", "songpos"):
-                                    # here, not on the clock thread: a note in the same JACK cycle
-                                    # as Start (a DAW's track playing the melody) is fed next
-                                    self.quantizer.restart(max(0, ext.step_at(t + self.settings.early)) - 1)
-                        continue
-                    if not self._hears(msg):
-                        continue
-                    if self._monitor_channel is not None and kind in ("note_on", "note_off"):
-                        self.synth.send(msg.copy(channel=self._monitor_channel))
-                    with self._qlock:
-                        self.quantizer.feed(t, msg)
-                    self.recorder.played(t, msg)
-                    if kind in ("note_on", "note_off"):
-                        vel = msg.velocity if kind == "note_on" else 0
-                        self._emit("note_in", note=msg.note, velocity=vel, t=t)
+                    self._take(t - self.lead, msg)
                 except Exception as exc:  # a strange message is reported, never fatal
-                    self._error(f"input message {msg!r} skipped: {exc}")
+                    self.bus.error(f"input message {msg!r} skipped: {exc}")
+
+    def _take(self, t: float, msg: mido.Message) -> None:
+        kind = msg.type
+        if kind in TRANSPORT:
+            if self.ext is not None:
+                with self.qlock:
+                    apply_transport(self.ext, kind, t, msg)
+                    if kind in ("start", "continue", "songpos"):
+                        # here, not on the clock thread: a note in the same JACK cycle as Start
+                        # (a DAW's track playing the melody) is fed next
+                        self.quantizer.restart(max(0, self.ext.step_at(t + self.early)) - 1)
+            return
+        if not self._hears(msg):
+            return
+        if kind in ("note_on", "note_off"):
+            self.ports.monitor(msg)
+        with self.qlock:
+            self.quantizer.feed(t, msg)
+        self.recorder.played(t, msg)
+        if kind in ("note_on", "note_off"):
+            self.bus.emit("note_in", note=msg.note, velocity=msg.velocity if kind == "note_on" else 0, t=t)
 
     def _hears(self, msg: mido.Message) -> bool:
         """Is this the player? A channel message counts only on the input channel (default:
@@ -58,11 +80,11 @@ class InputThread:
         channel = getattr(msg, "channel", None)
         if channel is None:
             return True
-        s = self.settings
+        s = self.settings()
         heard = channel == s.in_channel if s.in_channel is not None else channel != s.channel
-        if channel == s.channel and not heard and not self._feedback_warned:
-            self._feedback_warned = True
-            self._emit(
+        if channel == s.channel and not heard and not self.feedback_warned:
+            self.feedback_warned = True
+            self.bus.emit(
                 "warning",
                 text=f"the input carries notes on the answer's channel {s.channel + 1}: is the answer looped back "
                 "(a DAW track monitoring MIDI, or accompanist-out connected to accompanist-in)? They are ignored",

@@ -58,7 +58,7 @@ def quiet_native_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _rtmidi_api(api: str):
+def rtmidi_api(api: str):
     import rtmidi
 
     return getattr(rtmidi, f"API_{APIS[api]}")
@@ -67,11 +67,11 @@ def _rtmidi_api(api: str):
 def _usable(api: str) -> bool:
     import rtmidi
 
-    if _rtmidi_api(api) not in rtmidi.get_compiled_api():
+    if rtmidi_api(api) not in rtmidi.get_compiled_api():
         return False
     try:
         with quiet_native_stderr():
-            rtmidi.MidiIn(rtapi=_rtmidi_api(api)).delete()
+            rtmidi.MidiIn(rtapi=rtmidi_api(api)).delete()
         return True
     except rtmidi.RtMidiError:
         return False
@@ -282,7 +282,7 @@ class MidiOutput:
     def __init__(self, target: str, api: str, client: str):
         import rtmidi
 
-        self._rt = rtmidi.MidiOut(rtapi=_rtmidi_api(api), name=client)
+        self._rt = rtmidi.MidiOut(rtapi=rtmidi_api(api), name=client)
         try:
             self._rt.open_port(self._rt.get_ports().index(target), "out")
         except (ValueError, rtmidi.RtMidiError):
@@ -313,7 +313,7 @@ def open_input(wanted: str, api: str = "auto", client_name: str = CLIENT) -> Mid
     api = resolve_api(api)
     try:
         with quiet_native_stderr():
-            rt = rtmidi.MidiIn(rtapi=_rtmidi_api(api), name=f"{client_name}-in", queue_size_limit=4096)
+            rt = rtmidi.MidiIn(rtapi=rtmidi_api(api), name=f"{client_name}-in", queue_size_limit=4096)
     except rtmidi.RtMidiError as exc:
         raise AccompanistError(f"cannot open MIDI input ({exc})") from None
     rt.ignore_types(sysex=True, timing=False, active_sense=True)

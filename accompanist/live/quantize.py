@@ -20,16 +20,10 @@ from dataclasses import dataclass, field
 import mido
 import numpy as np
 
+from accompanist.live.timing import EARLY
 from accompanist.music import roll
 
 SUSTAIN = 64
-#: seconds before a boundary that a note already counts for the step beginning there
-EARLY = 0.03
-#: A hearing duet model looks at step k this long before its answer must leave (besides the
-#: output's own lead): the time inference may take inside a busy engine. Measured on 2 cores
-#: (bench live, hearing model): median 2.2 ms, p99 5.0-5.3 ms, worst 10-14 ms; with 5 ms here 4 %
-#: of the deadlines were missed.
-LISTEN_MARGIN = 0.010
 
 
 @dataclass

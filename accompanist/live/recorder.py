@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import mido
@@ -30,7 +32,7 @@ MIN_BPM, MAX_BPM = 4.0, 1000.0
 TEMPO_MEMORY = 60.0
 
 
-def _vlq(n: int) -> bytes:
+def vlq(n: int) -> bytes:
     out = [n & 0x7F]
     n >>= 7
     while n:
@@ -50,7 +52,7 @@ class _Track:
 
     def add(self, tick: int, msg: mido.BaseMessage) -> None:
         tick = max(tick, self.tick)  # a straggler older than the last event sounds with it
-        self.data += _vlq(tick - self.tick) + bytes(msg.bytes())
+        self.data += vlq(tick - self.tick) + bytes(msg.bytes())
         self.tick = tick
 
     def chunk(self) -> bytes:
@@ -206,3 +208,43 @@ def _replace(path: Path, data: bytes) -> None:
         raise AccompanistError(f"{path}: cannot write the recording ({exc.strerror})") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class RecordingWriter:
+    """The one thread that writes the recording: woken once a bar (``soon``), it writes what
+    has settled; ``close`` writes everything a last time. A write that fails is said, and the
+    session goes on."""
+
+    def __init__(self, recorder: Recorder, on_error: Callable[[str], None]) -> None:
+        self.recorder, self.on_error = recorder, on_error
+        self._wake = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="accompanist-recorder", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def soon(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._done:
+                return
+            self._write(time.perf_counter())
+
+    def _write(self, now: float | None) -> None:
+        try:
+            self.recorder.write(now)
+        except Exception as exc:
+            self.on_error(f"recording not written: {exc}")
+
+    def close(self) -> None:
+        """Stop the thread, then write everything."""
+        self._done = True
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        self._write(None)

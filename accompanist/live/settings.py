@@ -10,6 +10,7 @@ from pathlib import Path
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
 from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user, check
+from accompanist.live.timing import EARLY
 
 #: the modes, each with the model it runs unless told
 MODES = ("duet", "loop", "respond")
@@ -17,17 +18,11 @@ DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto", "respond": "me
 #: the model families each mode runs
 MODE_FAMILY = {"duet": ("duet",), "loop": ("seq2seq",), "respond": ("melody", "vrash", "rl")}
 METRONOME_CHANNEL = 9  #: 0-based: General MIDI's percussion channel, the click's by default
-#: an answer must be planned at least this long before its boundary to be sent on time
-SEND_MARGIN = 0.0005
-#: seconds between looks at the input port
-POLL = 0.0005
 #: the longest listen window: past it the lag is heard as lateness, not as a partner listening
 #: (the table's, ``LIMITS["listen_ms"]``; kept here for the engine's import)
 LISTEN_MAX_MS = LIMITS["listen_ms"].hi
 #: per-step figures kept: the last few hours of a session, so memory stays flat
 KEEP_STEPS = 100_000
-#: items waiting for the model worker at most (one or two a step: 4-8 s at 120 bpm); the clock never waits
-WORK_QUEUE = 64
 #: what ``Engine.set`` may change while playing; the rest (ports, clock source) need a restart
 LIVE_SETTINGS = frozenset(
     {
@@ -96,7 +91,7 @@ class Settings:
     monitor: bool | None = None
     soundfont: str | None = None
     record: Path | None = None  #: default: a dated file in ./accompanist-sessions
-    early: float = 0.03  #: seconds before a boundary that a note already counts for it
+    early: float = EARLY  #: seconds before a boundary that a note already counts for it
     #: seconds to send early, what the way out adds on average (None: half a JACK period on JACK)
     latency: float | None = None
     count_in: int = 0  #: bars of metronome before the model listens (internal clock only)

@@ -85,7 +85,7 @@ def describe(event: dict) -> str | None:
         )
     if kind == "pass":
         notes = count(event["notes"], "note")
-        return f"pass {event['index'] + 1}: {event['source']}, {notes}, {event['harmonise_ms']:.1f} ms"
+        return f"pass {event['index'] + 1}: {event['source']}, {notes}, {event['harmonize_ms']:.1f} ms"
     if kind == "port":
         if event["state"] == "lost":
             return f"{event['direction']} {event['port']} is gone; every note released, waiting for it to come back"

@@ -10,8 +10,8 @@ then at each bar's last step the next one, so however long the answer, no step w
 than a bar of it (about 1-3 ms). While the answer plays, what the player plays is the next call,
 and its answer follows this one.
 
-Like every mode it never touches time or ports: it hears closed steps and hands back the step to
-sound next.
+Like every mode (``mode.py``) it never touches time or ports: it hears closed steps and hands
+back the step to sound next.
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ import numpy as np
 
 from accompanist.inference.answerers import family_settings, open_answerer
 from accompanist.inference.cards import ModelCard
-from accompanist.live.modes import melody_token
+from accompanist.live.mode import Controls, Reply
 from accompanist.music import roll
 from accompanist.music.events import tokens_to_events
+from accompanist.music.melody_line import melody_token
 from accompanist.music.tokens import HOLD, REST
 
 
-class RespondMode:
-    family = "respond"
-    listens = False
-
+class RespondMode(Controls):
     def __init__(
         self,
         card: ModelCard,
@@ -71,6 +69,13 @@ class RespondMode:
     def end_call(self) -> None:
         """The player says the call is over: it ends at the next bar line."""
         self.end_asked = True
+
+    def closed(self, k: int, index: int, phase: int, melody: np.ndarray, played: np.ndarray) -> Reply:
+        """Hear the call's step; the answer's step to sound at the coming boundary."""
+        got = self.hear(index, melody)
+        if got is None:
+            return Reply(self.next_step())
+        return Reply(self.next_step(), ("response", {"step": k + 1, **got}), "answer_ms")
 
     def hear(self, index: int, step: np.ndarray) -> dict | None:
         """Take closed step ``index`` (counted from the first downbeat). At a bar's last step, a
