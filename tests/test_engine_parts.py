@@ -58,7 +58,7 @@ def _melody() -> np.ndarray:
 def test_offline_and_live_duet_run_one_step_protocol_and_give_the_same_answer(use_tiny_models, name):
     card = load_card(name, family="duet")
     melody, bar = _melody(), 16
-    offline = DuetRunner(card).accompany(melody, 2.0, np.random.default_rng(5), rest_steps=bar, waits=True)
+    offline = DuetRunner(card).accompany(melody, 2.0, np.random.default_rng(5))  # the wait rule: a bar
 
     # the live mode, driven as the engine's model worker drives it: heard (if it listens) and
     # closed for each step, what sounded handed back each time

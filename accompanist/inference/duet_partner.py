@@ -22,6 +22,14 @@ from accompanist.inference.duet_priors import StepSampler
 from accompanist.inference.duet_runner import DuetRunner
 from accompanist.music import roll
 
+#: bars of the player's silence after which the answer falls silent too, unless told (0: plays on)
+REST_AFTER = 1.0
+
+
+def rest_steps(rest_after: float, steps_per_bar: int) -> int | None:
+    """The wait rule's silence in steps (None: the answer never rests)."""
+    return round(rest_after * steps_per_bar) if rest_after > 0 else None
+
 
 class DuetPartner:
     def __init__(

@@ -145,14 +145,16 @@ class DuetRunner:
         cover: int | None = None,
         spacing: int | None = None,
         pulse: float | None = None,
-        rest_steps: int | None = None,
-        waits: bool = False,
+        rest_after: float | None = None,
+        waits: bool = True,
     ) -> np.ndarray:
         """Play against a whole recorded melody roll (steps, 2, 84) by the live duet's step
         protocol (``DuetPartner``): ``heard`` and ``phases`` as ``DuetPartner.accompany`` takes
-        them; ``waits``: the live wait rule (silent until the player's first note, and after
-        ``rest_steps`` steps of the player's silence)."""
-        from accompanist.inference.duet_partner import DuetPartner
+        them; the live wait rule too (silent until the player's first note, and after
+        ``rest_after`` bars of 4/4 of the player's silence, default ``REST_AFTER``), unless
+        ``waits`` is False."""
+        from accompanist.inference.duet_partner import REST_AFTER, DuetPartner, rest_steps
 
         sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold, cover, spacing, pulse)
-        return DuetPartner(self, sampler, rng, rest_steps, waits).accompany(melody, heard, phases)
+        rest = rest_steps(REST_AFTER if rest_after is None else rest_after, 4 * self.steps_per_beat)
+        return DuetPartner(self, sampler, rng, rest, waits).accompany(melody, heard, phases)

@@ -18,10 +18,10 @@ def make_mode(s: Settings, card: ModelCard, steps_per_bar: int, rng: np.random.G
 
         return RespondMode(card, t, steps_per_bar, rng, s.call_bars, s.answer_bars, s.key_lock, s.variation)
     if s.mode == "duet":
+        from accompanist.inference.duet_partner import rest_steps
         from accompanist.live.duet_mode import DuetMode
 
-        rest = round(s.rest_after * steps_per_bar) if s.rest_after > 0 else None
-        return DuetMode(card, t, rng, s.max_notes, s.key_lock, s.two_part, rest)
+        return DuetMode(card, t, rng, s.max_notes, s.key_lock, s.two_part, rest_steps(s.rest_after, steps_per_bar))
     from accompanist.live.loop_mode import LoopMode
 
     mode = LoopMode(card, t, s.bars * steps_per_bar, rng)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
+from accompanist.inference.duet_partner import REST_AFTER
 from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user, check
 from accompanist.live.timing import EARLY
 
@@ -71,7 +72,7 @@ class Settings:
     #: duet, hearing models: ms after each boundary the answer waits to hear the player (default: the card's)
     listen_ms: float | None = None
     #: duet: bars of the player's silence after which the answer falls silent too (0: plays on)
-    rest_after: float = 1.0
+    rest_after: float = REST_AFTER
     #: respond: a call longer than this is answered at this many bars (reading a 16-bar call and
     #: making the answer's first bar took ~19 ms on this machine under load, inside the 30 ms
     #: between a step's close and its boundary)
