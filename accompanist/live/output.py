@@ -20,7 +20,8 @@ from collections.abc import Callable
 
 import mido
 
-SPIN = 0.0012  #: seconds before the due time to stop sleeping and spin
+from accompanist.live.timing import SPIN
+
 ALL_NOTES_OFF = 123
 #: timing errors kept for the figures: the last few hours of messages, not the whole session
 KEEP_ERRORS = 200_000
