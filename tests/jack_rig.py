@@ -66,11 +66,11 @@ class Rig:
         clock = engine.clock
         k = clock.step_at(time.perf_counter()) + 1
         sleep_to(clock.boundary(k) + 0.005)
-        with engine.worker.lock:  # the model worker plans nothing while we look
+        with engine.parts.worker.lock:  # the model worker plans nothing while we look
             assert time.perf_counter() < clock.boundary(k + 1) - engine.settings.early, "too slow to look"
             ch = engine.settings.channel
             out = {(c, note) for (c, note), n in engine.output.sounding.items() if c != METRONOME_CHANNEL and n}
-            planned = {(ch, p + roll.PITCH_LO) for p in engine.planner.sounding}
+            planned = {(ch, p + roll.PITCH_LO) for p in engine.parts.planner.sounding}
         assert out == planned, (out, planned)
 
     def stop(self) -> list[tuple[float, mido.Message]]:

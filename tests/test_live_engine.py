@@ -193,7 +193,7 @@ def test_live_verb_starts_prints_its_ports_and_stops_cleanly_on_ctrl_c(tmp_path)
 def test_fluidsynth_plays_the_answer_through_jack_beside_midi_out(tmp_path):
     rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0, synth=True)
     try:
-        synth = rig.engine.synth
+        synth = rig.engine.parts.ports.synth
         assert synth is not None and synth.synth.audio_driver is not None
         ports = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout
         assert "acc-synth:left" in ports and "acc-synth:right" in ports  # its audio ports on the JACK graph
@@ -222,8 +222,8 @@ def test_synth_without_midi_out_is_heard_on_the_system_playback_with_the_players
     )  # fmt: skip
     engine.start()
     to_synth: list[mido.Message] = []
-    send = engine.synth.send
-    engine.synth.send = lambda m: (to_synth.append(m), send(m))
+    send = engine.parts.ports.synth.send
+    engine.parts.ports.synth.send = lambda m: (to_synth.append(m), send(m))
     wav = tmp_path / "synth.wav"
     try:
         graph = subprocess.run(["jack_lsp", "-c"], capture_output=True, text=True).stdout

@@ -97,7 +97,7 @@ def test_the_panel_starts_plays_changes_and_stops_a_real_engine(qtbot, tmp_path)
 
     # a second Start with the same --record path keeps the first take
     assert panel.start()
-    second = panel.engine.recorder.path
+    second = panel.engine.parts.recorder.path
     panel.stop()
     assert second.name == "s-2.mid" and (tmp_path / "s.mid").exists()
 

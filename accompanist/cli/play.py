@@ -249,7 +249,7 @@ def cmd_live(a: argparse.Namespace) -> int:
         keys.stop()
         engine.stop()
     print(_figures_line(engine.figures(), "all notes released"))
-    print(f"recording: {engine.recorder.path.resolve()}")
+    print(f"recording: {engine.parts.recorder.path.resolve()}")
     return 0
 
 

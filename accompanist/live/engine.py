@@ -282,8 +282,12 @@ class Engine:
     def steps_per_bar(self) -> int:
         return self.settings.beats_per_bar * self.steps_per_beat
 
-    # the parts of the session playing (or of the last one), for the benches and the tests to
-    # look at; None before the first start
+    @property
+    def parts(self) -> Session | None:
+        """The parts of the session playing, or of the last one (None before the first start):
+        for the benches and the tests to look at, never to drive."""
+        return self._parts
+
     @property
     def output(self):
         return self._parts.output if self._parts else None
@@ -291,22 +295,6 @@ class Engine:
     @property
     def clock(self):
         return self._parts.clock if self._parts else None
-
-    @property
-    def recorder(self):
-        return self._parts.recorder if self._parts else None
-
-    @property
-    def synth(self):
-        return self._parts.ports.synth if self._parts else None
-
-    @property
-    def planner(self):
-        return self._parts.planner if self._parts else None
-
-    @property
-    def worker(self):
-        return self._parts.worker if self._parts else None
 
     def figures(self) -> dict:
         """Timing so far (or of the last session): medians and percentiles in milliseconds, counts."""
