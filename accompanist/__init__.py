@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from accompanist.errors import AccompanistError
 
 if TYPE_CHECKING:
-    from accompanist.inference.harmonize import HarmonizeResult
+    from accompanist.offline.harmonize import HarmonizeResult
 
 __version__ = "0.1.0"
 
@@ -27,10 +27,10 @@ __all__ = ["AccompanistError", "__version__", "harmonize_file"]
 def harmonize_file(in_path: str | os.PathLike, out_path: str | os.PathLike, **options: object) -> HarmonizeResult:
     """Accompany the melody in ``in_path`` and write a two-track file to ``out_path``.
 
-    Options are those of :func:`accompanist.inference.harmonize.harmonize_file` (model,
+    Options are those of :func:`accompanist.offline.harmonize.harmonize_file` (model,
     temperature, seed, wav, track, soundfont, top_p, two_part, key_lock). Imported lazily so that
     ``import accompanist`` stays instant.
     """
-    from accompanist.inference.harmonize import harmonize_file as _impl
+    from accompanist.offline.harmonize import harmonize_file as _impl
 
     return _impl(in_path, out_path, **options)

@@ -9,7 +9,7 @@ from helpers import TINY_BI, TINY_UNI, assert_clean_error, melody_of_length, run
 
 from accompanist.cli import main
 from accompanist.evaluation import harmoniser as ev
-from accompanist.inference.harmonize import harmonize_file
+from accompanist.offline.harmonize import harmonize_file
 
 
 @pytest.fixture

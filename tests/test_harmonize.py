@@ -13,11 +13,11 @@ import pytest
 from helpers import TINY_BI, TINY_UNI, assert_clean_error, melody_of_length, run_cli
 
 from accompanist.inference.cards import load_card
-from accompanist.inference.harmonize import harmonize_file
 from accompanist.inference.seq2seq_runner import Seq2SeqRunner
 from accompanist.music.midi_io import read_midi
 from accompanist.music.notes import notes_to_tokens
 from accompanist.music.tokens import HOLD
+from accompanist.offline.harmonize import harmonize_file
 
 
 def abs_messages(track: mido.MidiTrack, types=("note_on", "note_off")) -> list[tuple]:

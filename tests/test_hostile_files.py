@@ -24,7 +24,7 @@ from accompanist.bench.hostile_cases import (
 )
 from accompanist.cli import main
 from accompanist.errors import AccompanistError
-from accompanist.inference.two_track import read_melody
+from accompanist.offline.two_track import read_melody
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 VALID = valid_midi()

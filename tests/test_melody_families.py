@@ -262,8 +262,8 @@ def test_double_q_learning_values_the_online_networks_choice_with_the_target_net
 
 
 def test_a_model_tuned_in_c_hears_the_call_in_c_and_answers_in_the_calls_key(tiny_models):
-    from accompanist.inference.rl_runner import RLRunner, to_c
-    from accompanist.music.keys import find_key
+    from accompanist.inference.rl_runner import RLRunner
+    from accompanist.music.keys import find_key, to_c
     from accompanist.music.tokens import transpose
 
     in_d = np.array([62, HOLD, 66, HOLD, 69, HOLD, 66, HOLD, 74, HOLD, 69, HOLD, 66, HOLD, 62, HOLD] * 2)
@@ -287,8 +287,8 @@ def rng0() -> np.random.Generator:
 def test_tuning_in_c_moves_every_call_to_the_white_keys_inside_the_note_rnns_range():
     wide = np.array([40, 90])  # no octave fits 48..83: the one nearest the middle, folded later
     pytest.importorskip("torch")
-    from accompanist.music.keys import find_key
-    from accompanist.training.rl_task import Episodes, home_shifts
+    from accompanist.music.keys import find_key, home_shifts
+    from accompanist.training.rl_task import Episodes
 
     major = np.array([0, 2, 4, 5, 7, 9, 11, 12, 11, 9, 7, 5, 4, 2, 0, 0])
     minor = np.array([0, 2, 3, 5, 7, 8, 10, 12, 10, 8, 7, 5, 3, 2, 0, 0])

@@ -15,12 +15,12 @@ import pytest
 from helpers import run_cli
 
 from accompanist.inference.cards import SHIPPED, find_models, load_card, read_card
-from accompanist.inference.harmonize import harmonize_file
 from accompanist.inference.seq2seq_runner import Seq2SeqRunner
 from accompanist.metrics.bands import DUET_BANDS, RESPOND_BANDS, RL_BANDS, inside, outside
 from accompanist.music.keys import Key
 from accompanist.music.midi_io import read_midi
 from accompanist.music.tokens import HOLD
+from accompanist.offline.harmonize import harmonize_file
 
 pytestmark = pytest.mark.shipped
 

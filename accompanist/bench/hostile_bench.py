@@ -45,8 +45,8 @@ def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
     from accompanist.evaluation.harmoniser import measure_files
     from accompanist.inference.answerers import open_answerer
     from accompanist.inference.cards import load_card, read_card
-    from accompanist.inference.two_track import read_melody
     from accompanist.live.settings import DEFAULT_MODELS
+    from accompanist.offline.two_track import read_melody
     from accompanist.presets import load_preset
 
     tmp = Path(tempfile.mkdtemp(prefix="accompanist-hostile-"))
@@ -64,7 +64,7 @@ def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
             elif reader == "model cards":
                 open_answerer(read_card(path))
             else:  # the pipeline's own per-file step: a reason is a counted skip, "failed: X" its bug
-                _, got = midi_folder._process(path.name)
+                _, got = midi_folder.process_file(path.name)
                 if isinstance(got, str):
                     return f"bug: {got[8:]}" if got.startswith("failed: ") else "skipped"
         except AccompanistError as exc:
@@ -84,7 +84,7 @@ def _run_class(name: str, reader: str, n: int, seed: int, q) -> None:
             yield from hc.midi_classes(random.Random(seed), n)[name]()
 
     if reader == "MIDI-folder pipeline":
-        midi_folder._init_worker(tmp, PickRule(), midi_folder.PieceRule())
+        midi_folder.init_worker(tmp, PickRule(), midi_folder.PieceRule())
     if reader == "model cards":
         src = load_card(DEFAULT_MODELS["respond"]).folder
         shutil.copytree(src, tmp / "card", dirs_exist_ok=True)

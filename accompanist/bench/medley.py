@@ -23,8 +23,8 @@ Event = tuple[float, str, int, int]
 def medley(seconds: float, bpm: float, steps_per_bar: int = 16, seed: int = 0) -> list[Event]:
     """Events for ``seconds`` from a bar line at time 0 (the bench adds the engine's bar line:
     the script is made before the engine starts, so that making it takes no time from it)."""
+    from accompanist.data.tunes import tune_sets
     from accompanist.evaluation.player import PlayerConfig, human_timing
-    from accompanist.evaluation.tunes import tune_sets
     from accompanist.music.roll import tokens_to_roll
 
     sets = tune_sets("validation")

@@ -32,7 +32,7 @@ def bench_melody(card: ModelCard, runs: int = 1000, seed: int = 0) -> dict:
         if card.family == "melody":
             state = runner.step(int(rng.integers(1, 60)), 3, int(rng.integers(0, 16)), state)[2]
         elif card.family == "vrash":
-            state = runner._step((int(rng.integers(0, 13)), 2, 3, 0), int(rng.integers(0, 16)), z, state)[3]
+            state = runner.step((int(rng.integers(0, 13)), 2, 3, 0), int(rng.integers(0, 16)), z, state)[3]
         else:
             state = runner.step(int(rng.integers(0, 38)), state)[1]
 

@@ -64,13 +64,13 @@ def _file_options(a: argparse.Namespace) -> dict:
 def _accompany(a: argparse.Namespace, driver, **options):
     """Run ``driver`` (harmonize_file, duet_file) on the melody file into the two-track file
     asked for (default: NAME-accompanied.mid), with the shared options and its own."""
-    from accompanist.inference.two_track import default_output
+    from accompanist.offline.two_track import default_output
 
     return driver(a.input, a.output or default_output(a.input), **_file_options(a), **options)
 
 
 def _report(r) -> int:
-    from accompanist.inference.harmonize import print_warnings
+    from accompanist.offline.harmonize import print_warnings
 
     print_warnings(r)
     print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
@@ -86,7 +86,7 @@ def _add_harmonize(sub) -> None:
 
 
 def cmd_harmonize(a: argparse.Namespace) -> int:
-    from accompanist.inference.harmonize import harmonize_file
+    from accompanist.offline.harmonize import harmonize_file
 
     return _report(_accompany(a, harmonize_file, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock))
 
@@ -111,7 +111,7 @@ def _add_duet(sub) -> None:
 
 
 def cmd_duet(a: argparse.Namespace) -> int:
-    from accompanist.inference.duet_play import duet_file
+    from accompanist.offline.duet_play import duet_file
 
     priors = {"max_notes": a.max_notes, "key_lock": a.key_lock, "two_part": a.two_part}
     return _report(_accompany(a, duet_file, **priors, listen_ms=a.listen_ms, jitter_ms=a.jitter_ms))
@@ -131,7 +131,7 @@ def _add_respond(sub) -> None:
 
 
 def cmd_respond(a: argparse.Namespace) -> int:
-    from accompanist.inference.respond_file import respond_file
+    from accompanist.offline.respond_file import respond_file
 
     out = a.output or a.input.with_name(f"{a.input.stem}-answered.mid")
     r = respond_file(
@@ -211,7 +211,7 @@ def _add_demo(sub) -> None:
 
 
 def cmd_demo(a: argparse.Namespace) -> int:
-    from accompanist.inference.harmonize import harmonize_file, print_warnings
+    from accompanist.offline.harmonize import harmonize_file, print_warnings
 
     demo = Path(__file__).resolve().parents[1] / "assets" / "demo" / "demo_melody.mid"
     try:
@@ -230,7 +230,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     print(f"  MIDI: {midi.resolve()}")
     print(f"  WAV:  {wav.resolve()}")
     if a.duet:
-        from accompanist.inference.duet_play import duet_file
+        from accompanist.offline.duet_play import duet_file
 
         dmidi, dwav = a.out / f"demo-{a.duet}.mid", a.out / f"demo-{a.duet}.wav"
         d = duet_file(demo, dmidi, model=a.duet, seed=a.seed, wav=dwav, soundfont=a.soundfont)

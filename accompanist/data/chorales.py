@@ -46,7 +46,8 @@ class Chorales:
         return steady_phase(self.voices[i].shape[1], 4 * STEPS_PER_BEAT)
 
 
-def _music21():
+def import_music21():
+    """The music21 package, or one line saying how to install it (the [train] extra)."""
     try:
         import music21
     except ImportError:
@@ -72,7 +73,7 @@ def part_notes(part, ticks_per_beat: int = 480) -> list[Note]:
 def _parse_one(path: str) -> tuple[str, np.ndarray | None, np.ndarray | None]:
     from accompanist.music.meter import bar_phase_of_part
 
-    m21 = _music21()
+    m21 = import_music21()
     try:
         score = m21.converter.parse(path)
     except Exception:
@@ -90,7 +91,7 @@ def _parse_one(path: str) -> tuple[str, np.ndarray | None, np.ndarray | None]:
 
 def load_chorales(limit: int | None = None, processes: int | None = None, progress: bool = True) -> Chorales:
     """Parse (or read from the cache) the selected chorales; ``limit`` takes the first N files."""
-    m21 = _music21()
+    m21 = import_music21()
     paths = sorted(str(p) for p in m21.corpus.getComposer("bach"))
     if limit is not None:
         paths = paths[:limit]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from accompanist.data import cache
-from accompanist.data.chorales import _music21, part_notes
+from accompanist.data.chorales import import_music21, part_notes
 from accompanist.music.notes import notes_to_tokens
 from accompanist.music.tokens import STEPS_PER_BEAT, transpose
 
@@ -25,7 +25,7 @@ RULE = f"music21 {SOURCE}: tunes in file order with at least 16 notes, moved by 
 
 def load_folk(n: int = 100, source: str = SOURCE) -> list[np.ndarray]:
     """Token arrays of the first ``n`` qualifying folk tunes (as written, before octave moves)."""
-    m21 = _music21()
+    m21 = import_music21()
     key = cache.key_of(music21=m21.__version__, source=source, n=n, grid=STEPS_PER_BEAT, v=1)
     hit = cache.load("folk", key)
     if hit is not None:

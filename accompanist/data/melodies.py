@@ -4,7 +4,7 @@ Selection rule (recorded in every melody model's card):
 - ``chorales``: the soprano of every four-part Bach chorale (``data.chorales``, 365 files);
 - ``folk``: every tune with at least 16 notes in music21's ``essenFolksong`` and ``oneills1850``
   collections, except the files the duet issue keeps for choosing settings and testing
-  (``evaluation.tunes``: altdeu10, altdeu20, ballad10, ballad20, han1, oneills 0051-0100 and
+  (``data.tunes``: altdeu10, altdeu20, ballad10, ballad20, han1, oneills 0051-0100 and
   0101-0200), the corpus's own test files (test0, test1, testd, teste, variant0) and files that
   repeat others (oneills 0626-0635, 0732-0758_mh, 1116-1135_ml,
   1556-1576, 1577-1624, 1710-1750);
@@ -155,7 +155,7 @@ def _chorale_sopranos(limit: int | None) -> MelodySet:
 
 
 def _folk(limit: int | None) -> MelodySet:
-    from accompanist.evaluation.tunes import load_tunes
+    from accompanist.data.tunes import load_tunes
 
     out = MelodySet()
     files = [f"essenFolksong/{f}" for f in ESSEN] + [f"oneills1850/{f}" for f in ONEILLS]
@@ -169,7 +169,7 @@ def _folk(limit: int | None) -> MelodySet:
 
 
 def _evaluation_signatures() -> set[bytes]:
-    from accompanist.evaluation.tunes import TEST, VALIDATION, load_tunes
+    from accompanist.data.tunes import TEST, VALIDATION, load_tunes
 
     return {signature(m) for src in VALIDATION + TEST for m in load_tunes(src, 100_000).melodies}
 

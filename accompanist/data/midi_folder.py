@@ -149,7 +149,7 @@ def song_to_piece(song: Song, rule: PickRule, piece: PieceRule) -> tuple[np.ndar
 _WORK: tuple[Path, PickRule, PieceRule] | None = None
 
 
-def _init_worker(src: Path, rule: PickRule, piece: PieceRule) -> None:
+def init_worker(src: Path, rule: PickRule, piece: PieceRule) -> None:
     global _WORK
     _WORK = (src, rule, piece)
     # Ctrl-C reaches the whole process group; a worker stopped halfway through sending a result
@@ -157,7 +157,7 @@ def _init_worker(src: Path, rule: PickRule, piece: PieceRule) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _process(rel: str) -> tuple[str, tuple[np.ndarray, np.ndarray] | str]:
+def process_file(rel: str) -> tuple[str, tuple[np.ndarray, np.ndarray] | str]:
     src, rule, piece = _WORK
     try:
         song = read_midi(src / rel)
@@ -187,7 +187,7 @@ def _next(results: Iterator) -> list | None:
 
 
 def _process_batch(rels: list[str]) -> list[tuple[str, tuple[np.ndarray, np.ndarray] | str]]:
-    return [_process(rel) for rel in rels]
+    return [process_file(rel) for rel in rels]
 
 
 def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -264,7 +264,7 @@ def build_midi_folder(
         stop = threading.Event()
         bar = _progress_bar(len(files), progress)
         ctx = mp.get_context("spawn")
-        pool = ctx.Pool(processes, initializer=_init_worker, initargs=(src, rule, piece))
+        pool = ctx.Pool(processes, initializer=init_worker, initargs=(src, rule, piece))
         # Batches are single tasks (chunksize 1), so a result can be awaited with a time limit.
         batches = _gated(_batched((f[0] for f in files), batch), gate, stop)
         results = pool.imap_unordered(_process_batch, batches)

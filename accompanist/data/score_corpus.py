@@ -34,9 +34,9 @@ TOP_VOICE_NAMES = ("cantus", "superius", "discantus")
 
 
 def corpus_paths(name: str) -> list[str]:
-    from accompanist.data.chorales import _music21
+    from accompanist.data.chorales import import_music21
 
-    m21 = _music21()
+    m21 = import_music21()
     paths = [str(p) for p in m21.corpus.getComposer(name)]
     if not paths:
         paths = [str(p) for p in m21.corpus.getPaths() if f"/{name}/" in str(p).replace(os.sep, "/")]
@@ -72,12 +72,12 @@ def _init(rule: PickRule, piece: PieceRule) -> None:
 
 
 def _process(path: str):
-    from accompanist.data.chorales import _music21
+    from accompanist.data.chorales import import_music21
 
     rule, piece = _WORK
     name = path.replace(os.sep, "/").split("/corpus/")[-1]
     try:
-        score = _music21().converter.parse(path)
+        score = import_music21().converter.parse(path)
         if not hasattr(score, "parts") or len(score.parts) < 2:
             return name, "one part only"
         return name, song_to_piece(score_to_song(score, path), rule, piece)
@@ -95,13 +95,13 @@ def build_music21_corpus(
     progress: bool = True,
 ) -> Manifest:
     """Build (or reuse) duet shards in ``out`` from the music21 corpus ``name``."""
-    from accompanist.data.chorales import _music21
+    from accompanist.data.chorales import import_music21
 
     t0 = time.perf_counter()
     rule = rule or PickRule()
     piece = PieceRule(steps_per_beat)
     paths = corpus_paths(name)[:limit]
-    key = cache.key_of(m21=_music21().__version__, name=name, n=len(paths), rule=rule.describe(), piece=piece)
+    key = cache.key_of(m21=import_music21().__version__, name=name, n=len(paths), rule=rule.describe(), piece=piece)
     old = reusable(out, key)
     if old is not None:
         return old

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accompanist.data.tunes import RULE, Tunes, tune_sets
 from accompanist.evaluation.player import PlayerConfig, perform
-from accompanist.evaluation.tunes import RULE, Tunes, tune_sets
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.duet_runner import DuetRunner
 from accompanist.metrics.bands import DUET_BANDS, outside

@@ -12,11 +12,11 @@ import numpy as np
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.seq2seq_runner import Seq2SeqRunner
-from accompanist.inference.two_track import check_length
 from accompanist.metrics.harmony import pair_stats, summarize
 from accompanist.metrics.reference import bach_reference, reference_ic
 from accompanist.music.midi_io import read_midi
 from accompanist.music.notes import notes_to_tokens
+from accompanist.offline.two_track import check_length
 
 #: The figures a report table shows, in order, with the Bach reference beside them.
 COLUMNS = (

@@ -19,7 +19,7 @@ import numpy as np
 
 from accompanist.inference.answerers import Answerer, Draw, call_key, note_tokens
 from accompanist.inference.cards import ModelCard
-from accompanist.inference.sampling import draw, in_key, key_bias
+from accompanist.inference.sampling import draw, key_bias
 from accompanist.inference.session import open_session
 from accompanist.music.events import (
     MAX_PHASE,
@@ -28,7 +28,7 @@ from accompanist.music.events import (
     Events,
     pitch_of_index,
 )
-from accompanist.music.keys import Key
+from accompanist.music.keys import Key, in_key
 
 _PITCHES = pitch_of_index(np.arange(N_PITCH))
 

@@ -20,8 +20,8 @@ from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import draw, key_bias
 from accompanist.inference.session import open_session
 from accompanist.music.events import Events, events_to_tokens
-from accompanist.music.keys import Key, key_heard
-from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES, pitch_of, to_rl
+from accompanist.music.keys import Key, home_key, key_heard, to_c
+from accompanist.music.rl_tokens import N_CLASSES, pitch_of, to_rl
 from accompanist.music.tokens import HOLD, REST, transpose
 
 #: the pitch each event sounds (-1: note off and no event), as the key lock reads them
@@ -76,28 +76,3 @@ class RLRunner(Answerer):
                 yield REST
             else:
                 yield HOLD if sounding else REST
-
-
-def home_key(key: Key) -> Key:
-    """C major or A minor: a mode's key on the white keys, where a model tuned ``in_c`` plays.
-    (One scale for both modes: tuned with minor calls in C minor, the model played its major
-    figures over them, A natural in C minor.)"""
-    return Key(9 if key.minor else 0, key.minor)
-
-
-def home_shift(key: Key) -> int:
-    """Semitones (within an octave either way) from ``key``'s tonic to its ``home_key``'s."""
-    return home_key(key).tonic - key.tonic
-
-
-def to_c(tokens: np.ndarray, key: Key) -> int:
-    """Semitones that move ``key`` to its ``home_key``, in the octave that puts the call's middle
-    nearest the middle of the model's range (and every pitch inside MIDI 0..127)."""
-    notes = tokens[tokens < 128]
-    mid = (int(notes.min()) + int(notes.max())) / 2 if len(notes) else (LOW + HIGH) / 2
-    fits = [
-        s
-        for s in (home_shift(key) + 12 * o for o in (-2, -1, 0, 1))
-        if not len(notes) or (notes.min() + s >= 0 and notes.max() + s <= 127)
-    ]
-    return min(fits, key=lambda s: abs(mid + s - (LOW + HIGH) / 2))

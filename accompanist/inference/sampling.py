@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from accompanist.errors import AccompanistError
+from accompanist.music.keys import in_key
 
 
 def check_sampling(temperature: float | None = None, top_p: float | None = None, **penalties: float | None) -> None:
@@ -62,13 +63,6 @@ def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator, bias:
     """One index from one row of logits, ``bias`` added first: how every head of the melody
     families (a note, a length, an octave, an event) is drawn."""
     return int(sample((logits if bias is None else logits + bias)[None], temperature, rng)[0])
-
-
-def in_key(pitches: np.ndarray, key) -> np.ndarray:
-    """True where a pitch (a MIDI number or a pitch class; below 0: a rest or an event that sounds
-    no pitch) lies in ``key``'s scale or sounds none."""
-    pitches = np.asarray(pitches)
-    return (pitches < 0) | np.isin(pitches % 12, np.array(sorted(key.pitch_classes)))
 
 
 def key_bias(pitches: np.ndarray, key, lock: float) -> np.ndarray | None:

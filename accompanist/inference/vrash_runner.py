@@ -72,7 +72,7 @@ class VrashRunner(Answerer):
         mu, logvar = self.encoder.run(None, feed)
         return mu, logvar
 
-    def _step(self, prev: tuple[int, int, int, int], next_phase: int, z: np.ndarray | None, state: np.ndarray):
+    def step(self, prev: tuple[int, int, int, int], next_phase: int, z: np.ndarray | None, state: np.ndarray):
         feed = {
             "pc": np.array([prev[0]], np.int64),
             "octave": np.array([prev[1]], np.int64),
@@ -109,13 +109,13 @@ class VrashRunner(Answerer):
         if history is not None and len(history):
             pcs, octs = pitch_class_octave(history.pitch)
             for pc, o, d, ph in zip(pcs, octs, history.duration_index(), history.phase_index(), strict=True):
-                _, _, _, state = self._step(prev, int(ph), z, state)
+                _, _, _, state = self.step(prev, int(ph), z, state)
                 prev = (int(pc), int(o), int(d), int(ph))
         pitch, lengths, phases = [], [], []
         left = steps
         while left > 0:
             ph = phase_of(at)
-            p, o, d, state = self._step(prev, ph, z, state)
+            p, o, d, state = self.step(prev, ph, z, state)
             pc = draw(p, how.temperature, how.rng, bias)
             octave = draw(o, min(how.temperature, self.octave_temperature), how.rng)
             di = draw(d, how.duration_temperature, how.rng)

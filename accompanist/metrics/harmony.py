@@ -142,7 +142,7 @@ def pair_stats(melody: np.ndarray, accompaniment: np.ndarray, key: Key | None = 
     )
 
 
-def _ratio(num: float, den: float) -> float:
+def ratio(num: float, den: float) -> float:
     return float(num) / den if den else float("nan")
 
 
@@ -167,14 +167,14 @@ def summarize(stats: Sequence[PairStats], reference_ic: np.ndarray | Sequence[fl
     return {
         "pieces": total.pieces,
         "steps": total.steps,
-        "coverage": _ratio(total.both_steps, total.melody_steps),
-        "consonance": _ratio(total.consonant_steps, total.both_steps),
-        "in_key": _ratio(total.in_key_notes, total.keyed_notes),
-        "crossing": _ratio(total.crossing_steps, total.both_steps),
-        "onset_ratio": _ratio(total.accompaniment_onsets, total.melody_onsets),
-        "range": _ratio(total.range_sum, total.ranged_pieces),
-        "distinct_pitches": _ratio(total.distinct_sum, total.pieces),
-        "repetition": _ratio(total.repeated_notes, total.accompaniment_onsets),
+        "coverage": ratio(total.both_steps, total.melody_steps),
+        "consonance": ratio(total.consonant_steps, total.both_steps),
+        "in_key": ratio(total.in_key_notes, total.keyed_notes),
+        "crossing": ratio(total.crossing_steps, total.both_steps),
+        "onset_ratio": ratio(total.accompaniment_onsets, total.melody_onsets),
+        "range": ratio(total.range_sum, total.ranged_pieces),
+        "distinct_pitches": ratio(total.distinct_sum, total.pieces),
+        "repetition": ratio(total.repeated_notes, total.accompaniment_onsets),
         "ic_hist": [float(x) for x in ic_hist],
         "ic_overlap": overlap,
     }

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accompanist.metrics.harmony import Counts, _ratio
+from accompanist.metrics.harmony import Counts, ratio
 from accompanist.music import roll
 from accompanist.music.intervals import CONSONANT_IC
 from accompanist.music.keys import Key, check_tokens, find_key
@@ -133,17 +133,17 @@ def summarize_poly(stats: Sequence[PolyStats], reference_ic: Sequence[float] | N
     return {
         "pieces": t.pieces,
         "steps": t.steps,
-        "coverage": _ratio(t.covered_steps, t.melody_steps),
-        "consonance": _ratio(t.consonant_pairs, t.pairs),
-        "in_key": _ratio(t.in_key_notes, t.keyed_notes),
-        "crossing": _ratio(t.crossing_pairs, t.pairs),
-        "onset_ratio": _ratio(t.onset_steps, t.melody_onsets),
-        "onsets_aligned": _ratio(t.aligned_onsets, t.onset_steps),
-        "range": _ratio(t.range_sum, t.ranged_pieces),
-        "distinct_pitches": _ratio(t.distinct_sum, t.pieces),
-        "polyphony": _ratio(t.pairs, t.covered_steps),
-        "far_notes": _ratio(t.far_onsets, t.accompaniment_onsets),
-        "clusters": _ratio(t.cluster_steps, t.covered_steps),
+        "coverage": ratio(t.covered_steps, t.melody_steps),
+        "consonance": ratio(t.consonant_pairs, t.pairs),
+        "in_key": ratio(t.in_key_notes, t.keyed_notes),
+        "crossing": ratio(t.crossing_pairs, t.pairs),
+        "onset_ratio": ratio(t.onset_steps, t.melody_onsets),
+        "onsets_aligned": ratio(t.aligned_onsets, t.onset_steps),
+        "range": ratio(t.range_sum, t.ranged_pieces),
+        "distinct_pitches": ratio(t.distinct_sum, t.pieces),
+        "polyphony": ratio(t.pairs, t.covered_steps),
+        "far_notes": ratio(t.far_onsets, t.accompaniment_onsets),
+        "clusters": ratio(t.cluster_steps, t.covered_steps),
         "ic_hist": [float(x) for x in ic_hist],
         "ic_overlap": overlap,
     }

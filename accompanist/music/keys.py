@@ -1,6 +1,9 @@
-"""Key finding on the token grid: Krumhansl-Kessler profiles against a voice's pitch classes.
+"""Key finding on the token grid: Krumhansl-Kessler profiles against a voice's pitch classes;
+and the rules built on a key: which pitches lie in it, and each key's home key (C major or A
+minor) with the shifts that move a call there.
 
-Used by the metrics (is the accompaniment in the melody's key?) and by the runners' key lock.
+Used by the metrics (is the accompaniment in the melody's key?), by the runners' key lock, and by
+the RL tuner (a model tuned ``in_c`` hears every call in its home key).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accompanist.music.rl_tokens import HIGH, LOW
 from accompanist.music.tokens import VOCAB, sounding_pitches
 
 #: Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
@@ -101,3 +105,47 @@ def key_of_histogram(hist: np.ndarray) -> Key | None:
 
 
 _PROFILES = _profiles()
+
+
+def in_key(pitches: np.ndarray, key: Key) -> np.ndarray:
+    """True where a pitch (a MIDI number or a pitch class; below 0: a rest or an event that sounds
+    no pitch) lies in ``key``'s scale or sounds none."""
+    pitches = np.asarray(pitches)
+    return (pitches < 0) | np.isin(pitches % 12, np.array(sorted(key.pitch_classes)))
+
+
+def home_key(key: Key) -> Key:
+    """C major or A minor: a mode's key on the white keys, where a model tuned ``in_c`` plays.
+    (One scale for both modes: tuned with minor calls in C minor, the model played its major
+    figures over them, A natural in C minor.)"""
+    return Key(9 if key.minor else 0, key.minor)
+
+
+def home_shift(key: Key) -> int:
+    """Semitones (within an octave either way) from ``key``'s tonic to its ``home_key``'s."""
+    return home_key(key).tonic - key.tonic
+
+
+def to_c(tokens: np.ndarray, key: Key, low: int = LOW, high: int = HIGH) -> int:
+    """Semitones that move ``key`` to its ``home_key``, in the octave that puts the call's middle
+    nearest the middle of the model's range ``low``..``high`` (by default the RL tuner's), and
+    every pitch inside MIDI 0..127: how a runner moves a call."""
+    notes = tokens[tokens < 128]
+    mid = (int(notes.min()) + int(notes.max())) / 2 if len(notes) else (low + high) / 2
+    fits = [
+        s
+        for s in (home_shift(key) + 12 * o for o in (-2, -1, 0, 1))
+        if not len(notes) or (notes.min() + s >= 0 and notes.max() + s <= 127)
+    ]
+    return min(fits, key=lambda s: abs(mid + s - (low + high) / 2))
+
+
+def home_shifts(call: np.ndarray, key: Key, low: int = LOW, high: int = HIGH) -> list[int]:
+    """Shifts that move ``call`` from ``key`` to its home key (C major or A minor) inside the
+    range ``low``..``high`` (by default the RL tuner's note RNN's); if no octave fits, the one
+    nearest the range's middle (its outside notes fold): how the tuner's training moves a call."""
+    home = home_shift(key)
+    p = call[call < 128]
+    lo, hi = int(p.min()), int(p.max())
+    fits = [s for s in (home + 12 * o for o in (-2, -1, 0, 1, 2)) if lo + s >= low and hi + s <= high]
+    return fits or [home + 12 * round(((low + high) / 2 - (lo + hi) / 2 - home) / 12)]

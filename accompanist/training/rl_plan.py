@@ -23,7 +23,7 @@ from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, judge, last_note,
 from accompanist.models.rl_tuner import NoteRNN
 from accompanist.music.keys import Key
 from accompanist.music.rl_tokens import N_CLASSES
-from accompanist.training.rl_task import Episodes, _step, load_note_rnn, prime
+from accompanist.training.rl_task import Episodes, load_note_rnn, prime, rnn_step
 
 SECOND_LOOK = 8  #: first events followed further when planning two steps ahead
 
@@ -43,13 +43,13 @@ def plan(
     comp, leaps, total, ll = [], Leaps(), 0.0, 0.0
     for t in range(LENGTH):
         with torch.no_grad():
-            logits, after = _step(net, obs, state)
+            logits, after = rnn_step(net, obs, state)
         logp = F.log_softmax(logits, -1)[0].numpy()
         score = _scores(comp, leaps, key, logp, scaler, lead)
         if depth >= 2 and t < LENGTH - 1:
             first = np.argsort(-score)[:SECOND_LOOK]
             with torch.no_grad():
-                nxt, _ = _step(net, torch.from_numpy(first), after.repeat(len(first), 1))
+                nxt, _ = rnn_step(net, torch.from_numpy(first), after.repeat(len(first), 1))
             nxt_logp = F.log_softmax(nxt, -1).numpy()
             for j, a in enumerate(first):
                 then = copy.deepcopy(leaps)
@@ -61,7 +61,7 @@ def plan(
         comp.append(a)
         obs = torch.tensor([a])
         with torch.no_grad():
-            _, state = _step(net, obs, state)
+            _, state = rnn_step(net, obs, state)
     return comp, total, ll
 
 

@@ -50,11 +50,10 @@ import torch.nn.functional as F
 
 from accompanist.data.melodies import MelodyDataConfig, load_melodies
 from accompanist.data.rl_batches import EventRows, calls, fitting_shifts
-from accompanist.inference.rl_runner import home_key, home_shift
 from accompanist.metrics.rl_rules import LENGTH, Leaps, Stats, last_note, step_reward
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig
-from accompanist.music.keys import Key, find_key, key_heard
-from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES, to_rl
+from accompanist.music.keys import find_key, home_key, home_shifts, key_heard
+from accompanist.music.rl_tokens import N_CLASSES, to_rl
 from accompanist.music.tokens import transpose
 from accompanist.training.checkpoints import load_checkpoint
 from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
@@ -167,7 +166,7 @@ def n_step_transitions(steps: list[tuple], n: int, discount: float, ended: bool 
         yield obs, state, action, ret, steps[last][2], steps[last][4], np.full(len(obs), weight, np.float32)
 
 
-def _step(model: NoteRNN, obs: torch.Tensor, state: torch.Tensor):
+def rnn_step(model: NoteRNN, obs: torch.Tensor, state: torch.Tensor):
     hid = model.cfg.hidden
     logits, h, c = model.step(obs, state[:, :hid], state[:, hid:])
     return logits, torch.cat([h, c], dim=-1)
@@ -194,19 +193,9 @@ def prime(model: NoteRNN, call_events: list[np.ndarray]) -> tuple[torch.Tensor, 
             col = torch.from_numpy(pad[:, t])
             live = col >= 0
             if live.any():
-                _, new = _step(model, col.clamp(min=0), state)
+                _, new = rnn_step(model, col.clamp(min=0), state)
                 state = torch.where(live[:, None], new, state)
     return torch.from_numpy(pad[:, -1]), state
-
-
-def home_shifts(call: np.ndarray, key: Key) -> list[int]:
-    """Shifts that move ``call`` from ``key`` to its home key (C major or A minor) inside the note
-    RNN's range; if no octave fits, the one nearest the range's middle (its outside notes fold)."""
-    home = home_shift(key)
-    p = call[call < 128]
-    lo, hi = int(p.min()), int(p.max())
-    fits = [s for s in (home + 12 * o for o in (-2, -1, 0, 1, 2)) if lo + s >= LOW and hi + s <= HIGH]
-    return fits or [home + 12 * round(((LOW + HIGH) / 2 - (lo + hi) / 2 - home) / 12)]
 
 
 class Episodes:
@@ -242,7 +231,7 @@ def log_likelihood(model: NoteRNN, comps, calls_ev) -> float:
             cs, ce = comps[lo : lo + 256], calls_ev[lo : lo + 256]
             obs, state = prime(model, ce)
             for t in range(LENGTH):
-                logits, state = _step(model, obs, state)
+                logits, state = rnn_step(model, obs, state)
                 a = torch.tensor([c[t] for c in cs])
                 total += float(F.log_softmax(logits, -1).gather(1, a[:, None]).sum())
                 n += len(cs)
@@ -273,7 +262,7 @@ def composition_table(
             obs, state = prime(model, ce)
             out = np.zeros((b, LENGTH), np.int64)
             for t in range(LENGTH):
-                logits, state = _step(model, obs, state)
+                logits, state = rnn_step(model, obs, state)
                 obs = torch.distributions.Categorical(logits=logits / max(temperature, 1e-3)).sample()
                 out[:, t] = obs.numpy()
             comps += out.tolist()
@@ -322,8 +311,8 @@ def tune(
                 cfg.epsilon_start - (cfg.epsilon_start - cfg.epsilon_end) * taken / (cfg.exploration * cfg.steps),
             )
             with torch.no_grad():
-                qv, q_next = _step(q, obs, q_state)
-                rl, r_state = _step(frozen, obs, r_state)
+                qv, q_next = rnn_step(q, obs, q_state)
+                rl, r_state = rnn_step(frozen, obs, r_state)
             if cfg.explore == "boltzmann":
                 action = torch.distributions.Categorical(logits=qv).sample().numpy()
             else:
@@ -390,9 +379,9 @@ def td_targets(q: NoteRNN, target: NoteRNN, b: dict[str, torch.Tensor], double: 
     next state's value, read by the target network at the action the target network (DQN) or
     the online network (double Q-learning) likes best."""
     with torch.no_grad():
-        nxt, _ = _step(target, b["next_obs"], b["next_state"])
+        nxt, _ = rnn_step(target, b["next_obs"], b["next_state"])
         if double:
-            pick, _ = _step(q, b["next_obs"], b["next_state"])
+            pick, _ = rnn_step(q, b["next_obs"], b["next_state"])
             best = nxt.gather(1, pick.argmax(-1, keepdim=True))[:, 0]
         else:
             best = nxt.max(-1).values
@@ -400,7 +389,7 @@ def td_targets(q: NoteRNN, target: NoteRNN, b: dict[str, torch.Tensor], double: 
 
 
 def _update(q: NoteRNN, target: NoteRNN, opt, b: dict[str, torch.Tensor], cfg: TuneConfig) -> None:
-    qv, _ = _step(q, b["obs"], b["state"])
+    qv, _ = rnn_step(q, b["obs"], b["state"])
     chosen = qv.gather(1, b["action"][:, None])[:, 0]
     goal = td_targets(q, target, b, cfg.double)
     loss = F.smooth_l1_loss(chosen, goal) if cfg.huber else F.mse_loss(chosen, goal)

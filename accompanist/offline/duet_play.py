@@ -20,12 +20,12 @@ import numpy as np
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import load_card
 from accompanist.inference.duet_runner import DuetRunner
-from accompanist.inference.harmonize import HarmonizeResult
 from accompanist.inference.sampling import check_sampling
-from accompanist.inference.two_track import SANE_BPM, accompaniment_voice, check_outputs, read_melody, write_two_tracks
 from accompanist.limits import check
 from accompanist.music import roll
 from accompanist.music.meter import bar_phase_of_midi
+from accompanist.offline.harmonize import HarmonizeResult
+from accompanist.offline.two_track import SANE_BPM, accompaniment_voice, check_outputs, read_melody, write_two_tracks
 
 DEFAULT_DUET_MODEL = "duet-chorale"
 

@@ -12,8 +12,8 @@ import numpy as np
 from accompanist.inference.cards import load_card
 from accompanist.inference.sampling import check_sampling
 from accompanist.inference.seq2seq_runner import Seq2SeqRunner
-from accompanist.inference.two_track import accompaniment_voice, check_outputs, read_melody, write_two_tracks
 from accompanist.music.notes import notes_to_tokens, tokens_to_notes
+from accompanist.offline.two_track import accompaniment_voice, check_outputs, read_melody, write_two_tracks
 
 DEFAULT_MODEL = "chorale-alto"
 

@@ -31,11 +31,11 @@ class Tunes:
 
 def load_tunes(source: str, n: int = 100) -> Tunes:
     """The first ``n`` qualifying tunes of one music21 collection (``.abc`` may be left off)."""
-    from accompanist.data.chorales import _music21, part_notes
+    from accompanist.data.chorales import import_music21, part_notes
     from accompanist.music.meter import bar_phase_of_part
     from accompanist.music.notes import notes_to_tokens
 
-    m21 = _music21()
+    m21 = import_music21()
     key = cache.key_of(music21=m21.__version__, source=source, n=n, grid=STEPS_PER_BEAT, v=1)
     hit = cache.load("tunes", key)
     if hit is not None:

@@ -19,13 +19,13 @@ import numpy as np
 from accompanist.errors import AccompanistError
 from accompanist.inference.answerers import family_settings, open_answerer
 from accompanist.inference.sampling import check_sampling
-from accompanist.inference.two_track import check_outputs, free_channel, read_melody, render_checked
 from accompanist.music.events import PITCH_HI, PITCH_LO, Events, events_to_tokens, tokens_to_events
 from accompanist.music.keys import Key, find_key
 from accompanist.music.meter import bar_phase_of_midi
 from accompanist.music.midi_io import Part, note_events, write_midi
 from accompanist.music.notes import Note, answer_velocity, notes_to_tokens, tokens_to_notes
 from accompanist.music.roll import fold_into
+from accompanist.offline.two_track import check_outputs, free_channel, read_melody, render_checked
 from accompanist.wording import count
 
 DEFAULT_MELODY_MODEL = "melody-lstm"
