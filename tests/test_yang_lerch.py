@@ -5,17 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from accompanist.metrics.density import kde_on_grid, kl_divergence, overlap_area
 from accompanist.metrics.yang_lerch import (
     LENGTH_CLASS_NAMES,
     METRICS,
     compare_sets,
     features,
     format_comparison,
-    kde_on_grid,
-    kl_divergence,
     length_class,
     normalize_transitions,
-    overlap_area,
     set_features,
     summary_table,
 )
