@@ -144,6 +144,38 @@ LIMITS: dict[str, Limit] = {
             note="0 takes the likeliest note",
             reach=3.0,
         ),
+        # the sampling priors (``inference.sampling_config``): penalties and bonuses in logits
+        Limit("top_p", 0.001, 1.0, help="nucleus: the share of probability sampled from", note="1 samples every note"),
+        Limit(
+            "key_lock", 0.0, math.inf, help="penalty on notes outside the key heard", note="0 turns it off", reach=10
+        ),
+        Limit(
+            "two_part",
+            0.0,
+            math.inf,
+            help="duet: penalty on dissonance with the melody",
+            note="0 turns it off",
+            reach=10,
+        ),
+        Limit(
+            "hold",
+            0.0,
+            math.inf,
+            help="duet, hearing: penalty on strikes off the pulse",
+            note="0 turns it off",
+            reach=10,
+        ),
+        Limit(
+            "pulse",
+            0.0,
+            math.inf,
+            help="duet, hearing: bonus on striking with the melody",
+            note="0 turns it off",
+            reach=20,
+        ),
+        Limit("cover", 0, 8, int, help="duet: notes at least under a sounding melody"),
+        Limit("spacing", 0, 12, int, help="duet: least semitones between answer notes", note="3: no seconds"),
+        Limit("octave_temperature", 0.0, math.inf, help="VRASH: cap on the octave head's temperature", reach=3.0),
     )
 }
 

@@ -191,16 +191,16 @@ def test_runner_answers_each_step_without_hearing_the_future(use_tiny_models):
     base = roll.notes_to_roll([Note(60 + (i % 5), 2 * i, 2 * i + 2) for i in range(24)], 1.0)
     other = base.copy()
     other[20:] = roll.transpose(base[20:], 5)
-    a = runner.accompany(base, 1.0, np.random.default_rng(3))
-    b = runner.accompany(other, 1.0, np.random.default_rng(3))
+    a = runner.accompany(base, runner.sampling(temperature=1.0), np.random.default_rng(3))
+    b = runner.accompany(other, runner.sampling(temperature=1.0), np.random.default_rng(3))
     assert (a[:21] == b[:21]).all()
     # a hearing model answers step k from the melody up to k: equal up to step 19, equal answers
     # up to 19, and from step 20 on it may answer the new note it hears
     assert not a[0].any()  # the first step: the model has heard nothing yet
     assert (a[:, roll.ONSET] <= a[:, roll.FRAME]).all()
     hearing = DuetRunner(load_card(TINY_DUET_LISTEN, family="duet"))
-    ha = hearing.accompany(base, 1.0, np.random.default_rng(3))
-    hb = hearing.accompany(other, 1.0, np.random.default_rng(3))
+    ha = hearing.accompany(base, hearing.sampling(temperature=1.0), np.random.default_rng(3))
+    hb = hearing.accompany(other, hearing.sampling(temperature=1.0), np.random.default_rng(3))
     assert (ha[:20] == hb[:20]).all()
 
 

@@ -10,6 +10,7 @@ from helpers import TINY_DUET, TINY_DUET_LISTEN
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import load_card
 from accompanist.inference.duet_runner import DuetRunner
+from accompanist.inference.sampling_config import DuetSampling
 from accompanist.live.duet_mode import DuetMode
 from accompanist.live.engine import NOT_PLAYING, Engine, Settings
 from accompanist.music import roll
@@ -58,11 +59,13 @@ def _melody() -> np.ndarray:
 def test_offline_and_live_duet_run_one_step_protocol_and_give_the_same_answer(use_tiny_models, name):
     card = load_card(name, family="duet")
     melody, bar = _melody(), 16
-    offline = DuetRunner(card).accompany(melody, 2.0, np.random.default_rng(5))  # the wait rule: a bar
+    offline = DuetRunner(card).accompany(
+        melody, DuetSampling.from_card(card, temperature=2.0), np.random.default_rng(5)
+    )  # the wait rule: a bar
 
     # the live mode, driven as the engine's model worker drives it: heard (if it listens) and
     # closed for each step, what sounded handed back each time
-    mode = DuetMode(card, 2.0, np.random.default_rng(5), rest_steps=bar)
+    mode = DuetMode(card, DuetSampling.from_card(card, temperature=2.0), np.random.default_rng(5), rest_steps=bar)
     live = roll.empty(len(melody))
     played = roll.empty(1)[0]
     for k in range(len(melody)):

@@ -100,7 +100,12 @@ def test_the_hearing_runner_answers_from_the_note_it_hears(use_tiny_models):
     assert not np.allclose(c, e)  # the note struck for step 8 changes the answer for step 8
     with pytest.raises(AccompanistError, match="hears the step"):
         runner.step(m[0], m[0])
-    out = runner.accompany(m, 1.0, np.random.default_rng(0), heard=perform(m, PlayerConfig(listen_ms=20.0)).heard)
+    out = runner.accompany(
+        m,
+        runner.sampling(temperature=1.0),
+        np.random.default_rng(0),
+        heard=perform(m, PlayerConfig(listen_ms=20.0)).heard,
+    )
     assert out.shape == m.shape
     assert not DuetRunner(load_card(TINY_DUET, family="duet")).listens
 
@@ -175,7 +180,7 @@ def test_the_two_bar_memory_cannot_drift_over_a_long_session(use_tiny_models):
 
     runner = DuetRunner(load_card(TINY_DUET_LISTEN, family="duet"))
     medley = np.concatenate([roll.transpose(melody(64), s) for s in (0, 5, -3, 2)] * 13)[:3200]
-    out = runner.accompany(medley, 1.0, np.random.default_rng(0))
+    out = runner.accompany(medley, runner.sampling(temperature=1.0), np.random.default_rng(0))
     last = slice(len(medley) - CONTEXT_STEPS, len(medley))
     want = np.stack([pitch_classes(medley[last, roll.FRAME]).sum(0), pitch_classes(out[last, roll.FRAME]).sum(0)])
     assert np.allclose(runner.pc_sum, want, atol=1e-3)

@@ -12,6 +12,7 @@ from helpers import TINY_MELODY, TINY_VRASH
 from jack_rig import Rig, no_stuck_notes, on_grid, sleep_to
 
 from accompanist.inference.cards import read_card
+from accompanist.inference.sampling_config import sampling_of
 from accompanist.live.respond_mode import RespondMode
 from accompanist.music import roll
 
@@ -39,7 +40,8 @@ def silence(bars: int) -> list[np.ndarray]:
 def respond(tiny_models):
     def make(**kw):
         card = read_card(tiny_models / TINY_MELODY / "card.json")
-        return RespondMode(card, 1.0, BAR, np.random.default_rng(0), **kw)
+        given = {k: kw.pop(k) for k in ("key_lock", "variation") if k in kw}
+        return RespondMode(card, sampling_of(card, temperature=1.0, **given), BAR, np.random.default_rng(0), **kw)
 
     return make
 
@@ -113,7 +115,7 @@ def test_the_player_can_end_the_call_at_the_next_bar_line(respond):
 def test_a_call_in_three_four_is_answered_from_a_three_four_bar_line(tiny_models):
     card = read_card(tiny_models / TINY_MELODY / "card.json")
     waltz = 12  # steps in a 3/4 bar of 16ths (live: --beats-per-bar 3)
-    mode = RespondMode(card, 1.0, waltz, np.random.default_rng(0))
+    mode = RespondMode(card, sampling_of(card, temperature=1.0), waltz, np.random.default_rng(0))
     call = [s for i, s in enumerate(quarter_notes(2)) if i % BAR < waltz][: 2 * waltz]  # two bars of three
     got = feed(mode, [roll.empty(1)[0]] * waltz + call + [roll.empty(1)[0]] * waltz)
     assert list(got) == [4 * waltz] and got[4 * waltz]["call_bars"] == 2

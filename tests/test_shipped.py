@@ -131,7 +131,7 @@ def test_shipped_duet_model_card_and_answer():
     song = read_midi(DEMO)
     notes = song.note_tracks[0].notes
     melody = roll.notes_to_roll(notes, song.ticks_per_beat / 4)
-    acc = runner.accompany(melody, 1.0, np.random.default_rng(0))
+    acc = runner.accompany(melody, runner.sampling(temperature=1.0), np.random.default_rng(0))
     sounding = roll.polyphony(acc)[roll.polyphony(melody) > 0]
     assert 1.5 < sounding.mean() <= 4
 

@@ -164,9 +164,10 @@ def _eval_tunes(a: argparse.Namespace) -> int:
     """Duet models against the validation or test folk collections, played as live."""
     import json
 
-    from accompanist.evaluation.duet_listen import Sampling, evaluate_listen, format_rows
+    from accompanist.evaluation.duet_listen import evaluate_listen, format_rows
     from accompanist.evaluation.player import PlayerConfig
     from accompanist.inference.cards import load_card
+    from accompanist.inference.sampling_config import DuetSampling
     from accompanist.limits import check
 
     rows = []
@@ -176,7 +177,7 @@ def _eval_tunes(a: argparse.Namespace) -> int:
         for lm in listen:
             check("listen_ms", lm)
         for t in a.temperature or [1.0]:
-            sampling = Sampling(t, a.max_notes, a.key_lock, a.two_part, a.seed, a.hold, a.cover, a.spacing, a.pulse)
+            sampling = DuetSampling.from_card(card, temperature=t, **{k: vars(a)[k] for k in DuetSampling.names()[1:]})
             player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)
             got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
             rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]
@@ -184,7 +185,7 @@ def _eval_tunes(a: argparse.Namespace) -> int:
                 from accompanist.evaluation.duet_listen import card_figures
                 from accompanist.export.card import write_card
 
-                stored = card_figures(got, a.tunes, player, sampling, card.defaults)
+                stored = card_figures(got, a.tunes, player, sampling)
                 card.data.setdefault("metrics", {})[f"tunes_{a.tunes}@{t}"] = stored
                 write_card(card.folder, card.data)
     print(json.dumps(rows, indent=2) if a.json else "\n".join(format_rows(rows)))

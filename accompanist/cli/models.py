@@ -408,22 +408,44 @@ def _add_export(sub) -> None:
     p.add_argument("run", type=Path, help="run folder written by accompanist train")
     p.add_argument("--name", default=None, help="model name (default: the run's)")
     p.add_argument("--dest", type=Path, default=None, help="models folder (default: the user's models folder)")
-    p.add_argument("--top-p", type=float, default=1.0, help="default nucleus for the card (1 = the plain sampler)")
-    p.add_argument("--two-part", type=float, default=0.0, help="default two-part penalty for the card (0 = off)")
-    p.add_argument("--hold", type=float, default=0.0, help="duet, hearing: default penalty on strikes off the pulse")
-    p.add_argument("--cover", type=int, default=0, help="duet: default notes at least under a sounding melody")
-    p.add_argument(
-        "--spacing", type=int, default=0, help="duet: default least semitones between answer notes (3: no seconds)"
-    )
-    p.add_argument(
-        "--pulse", type=float, default=0.0, help="duet, hearing: default bonus on re-striking with the melody"
-    )
-    p.add_argument("--listen-ms", type=float, default=0.0, help="duet, hearing: default listen window for the card")
-    p.add_argument("--key-lock", type=float, default=0.0, help="default key-lock penalty for the card (0 = off)")
-    p.add_argument("--temperature", type=float, default=1.0, help="RL tuner: the card's temperature")
-    p.add_argument("--max-notes", type=int, default=4, help="duet: default cap on simultaneous notes for the card")
-    p.add_argument("--variation", type=float, default=1.0, help="VRASH: default latent noise scale for the card")
-    p.add_argument("--octave-temperature", type=float, default=1.0, help="VRASH: cap on the octave head's temperature")
+    from accompanist.inference.sampling_config import SAMPLING_FIELDS
+    from accompanist.limits import flag
+
+    for name in SAMPLING_FIELDS:  # the card's sampling configuration: a flag a field
+        p.add_argument(f"--{name.replace('_', '-')}", **flag(name, "default: the card it replaces, else the model's"))
+    p.add_argument("--listen-ms", **flag("listen_ms", "duet, hearing; default: the card it replaces, else 0"))
+
+
+def _export_sampling(a: argparse.Namespace, family: str, previous: Path):
+    """The sampling configuration the card will carry: the flags given, else the card this export
+    replaces (so exporting a run again without flags keeps what the card said), else the model's
+    own defaults; refused in one line when a flag is not the family's."""
+    import json
+
+    from accompanist.inference.sampling_config import SAMPLING_FIELDS, sampling_for
+
+    cls = sampling_for(family)
+    given = {k: getattr(a, k) for k in SAMPLING_FIELDS if getattr(a, k) is not None}
+    stray = sorted(set(given) - set(cls.names()))
+    if stray:
+        flags = ", ".join("--" + k.replace("_", "-") for k in stray)
+        mine = ", ".join("--" + k.replace("_", "-") for k in cls.names())
+        raise AccompanistError(f"{flags}: not a setting of {family} models, whose card carries {mine}")
+    card = previous / "card.json"
+    before = json.loads(card.read_text()).get("defaults", {}) if card.is_file() else {}
+    listen_ms = a.listen_ms if a.listen_ms is not None else float(before.get("listen_ms", 0.0))
+    return cls.from_defaults(before, **given), listen_ms
+
+
+def _keep_sampling(folder: Path, sampling) -> None:
+    """Every field of the configuration in the card's defaults, whatever the family's exporter
+    wrote of them: a card never drops one."""
+    from accompanist.export.card import write_card
+    from accompanist.inference.cards import read_card
+
+    card = read_card(folder / "card.json").data
+    card["defaults"] = {**card.get("defaults", {}), **sampling.to_card()}
+    write_card(folder, card)
 
 
 def cmd_export(a: argparse.Namespace) -> int:
@@ -438,30 +460,34 @@ def cmd_export(a: argparse.Namespace) -> int:
 
     if not (a.run / "best.pt").is_file():
         raise AccompanistError(f"{a.run}: no best.pt in this folder; give a run folder written by accompanist train")
-    family = load_checkpoint(a.run / "best.pt").get("meta", {}).get("family", "seq2seq")
+    meta = load_checkpoint(a.run / "best.pt").get("meta", {})
+    family = meta.get("family", "seq2seq")
     dest = a.dest or search_path()[-1]
     dest.mkdir(parents=True, exist_ok=True)
+    sampling, listen_ms = _export_sampling(a, family, dest / (a.name or meta.get("name", a.run.name)))
+    s = sampling
     if family == "melody":
-        folder = melody_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock)
+        folder = melody_onnx.export_run(a.run, dest, a.name, key_lock=s.key_lock)
     elif family == "vrash":
-        folder = vrash_onnx.export_run(a.run, dest, a.name, a.key_lock, a.variation, a.octave_temperature)
+        folder = vrash_onnx.export_run(a.run, dest, a.name, s.key_lock, s.variation, s.octave_temperature)
     elif family == "rl":
-        folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=a.key_lock, temperature=a.temperature)
+        folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=s.key_lock, temperature=s.temperature)
     elif family == "duet":
         folder = duet_onnx.export_run(
             a.run,
             dest,
             a.name,
-            max_notes=a.max_notes,
-            key_lock=a.key_lock,
-            two_part=a.two_part,
-            hold=a.hold,
-            cover=a.cover,
-            spacing=a.spacing,
-            pulse=a.pulse,
-            listen_ms=a.listen_ms,
+            max_notes=s.max_notes,
+            key_lock=s.key_lock,
+            two_part=s.two_part,
+            hold=s.hold,
+            cover=s.cover,
+            spacing=s.spacing,
+            pulse=s.pulse,
+            listen_ms=listen_ms,
         )
     else:
-        folder = seq2seq_onnx.export_run(a.run, dest, a.name, top_p=a.top_p, two_part=a.two_part, key_lock=a.key_lock)
+        folder = seq2seq_onnx.export_run(a.run, dest, a.name, top_p=s.top_p, two_part=s.two_part, key_lock=s.key_lock)
+    _keep_sampling(folder, sampling)
     print(f"wrote {folder}")
     return 0

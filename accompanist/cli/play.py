@@ -73,6 +73,7 @@ def cmd_ui(a: argparse.Namespace) -> int:
 def _live_options(p: argparse.ArgumentParser) -> None:
     """The set-up flags of live and ui. Those a preset can set default to None ("not given"),
     so that any flag given, even at its usual value, wins over the preset."""
+    from accompanist.inference.sampling_config import SAMPLING_FIELDS
     from accompanist.limits import flag
     from accompanist.live.settings import DEFAULT_MODELS, MODES
 
@@ -93,15 +94,12 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bars", **flag("bars", "default 2"))
     p.add_argument("--clock", choices=["internal", "external"], help="external: follow MIDI clock (default internal)")
     p.add_argument("--send-clock", action=on_off, help="internal clock: send MIDI clock, Start and Stop on --out")
-    p.add_argument("--temperature", **flag("temperature", "default: the model's"))
-    p.add_argument("--max-notes", **flag("max_notes", "default: the model's"))
-    p.add_argument("--key-lock", type=float, help="duet: penalty on notes outside the melody's key")
-    p.add_argument("--two-part", type=float, help="duet: penalty on dissonance with the melody")
+    for name in SAMPLING_FIELDS:  # every family's sampling configuration: a flag a field
+        p.add_argument(f"--{name.replace('_', '-')}", **flag(name, "default: the model's"))
     p.add_argument("--listen-ms", **flag("listen_ms", "default: the model's"))
     p.add_argument("--rest-after", **flag("rest_after", "default 1; 0: never"))
     p.add_argument("--call-bars", **flag("call_bars", "default 8"))
     p.add_argument("--answer-bars", **flag("answer_bars", "default: as long as the call"))
-    p.add_argument("--variation", **flag("variation", "default: the model's"))
     p.add_argument("--channel", **flag("channel", "default 2"))
     p.add_argument("--in-channel", **flag("in_channel", "default: all but the answer's"))
     p.add_argument("--program", **flag("program", "default: the model's"))

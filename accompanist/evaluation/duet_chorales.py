@@ -64,7 +64,8 @@ def folk_set(n: int = 100) -> DuetEvalSet:
 def accompany(runner: DuetRunner, melodies: list[np.ndarray], temperature: float, seed: int) -> tuple[list, float]:
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    out = [runner.accompany(tokens_to_roll(m), temperature, rng) for m in melodies]
+    sampling = runner.sampling(temperature=temperature)
+    out = [runner.accompany(tokens_to_roll(m), sampling, rng) for m in melodies]
     return out, time.perf_counter() - t0
 
 

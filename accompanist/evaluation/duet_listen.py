@@ -11,14 +11,13 @@ chorale sopranos, measured by the same code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from accompanist.data.tunes import RULE, Tunes, tune_sets
 from accompanist.evaluation.player import PlayerConfig, perform
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.duet_runner import DuetRunner
+from accompanist.inference.sampling_config import DuetSampling
 from accompanist.metrics.bands import DUET_BANDS, outside
 from accompanist.metrics.harmony_poly import poly_stats, summarize_poly
 from accompanist.music import roll
@@ -39,19 +38,6 @@ COLUMNS = (
 )
 
 
-@dataclass
-class Sampling:
-    temperature: float = 1.0
-    max_notes: int | None = None
-    key_lock: float | None = None
-    two_part: float | None = None
-    seed: int = 0
-    hold: float | None = None
-    cover: int | None = None
-    spacing: int | None = None
-    pulse: float | None = None
-
-
 def melody_tokens_of(played: np.ndarray) -> np.ndarray:
     from accompanist.music.melody_line import melody_tokens
 
@@ -59,28 +45,15 @@ def melody_tokens_of(played: np.ndarray) -> np.ndarray:
 
 
 def play_collection(
-    runner: DuetRunner, tunes: Tunes, player: PlayerConfig, sampling: Sampling
+    runner: DuetRunner, tunes: Tunes, player: PlayerConfig, sampling: DuetSampling, seed: int = 0
 ) -> tuple[list, list[np.ndarray], dict]:
     """Poly stats of every tune of a collection, (melody as played, answer) of each, and the
     share of the player's onsets that came too late to be heard."""
-    rng = np.random.default_rng(sampling.seed)
+    rng = np.random.default_rng(seed)
     stats, answers, played, late, onsets = [], [], [], 0, 0
     for i, (tokens, phases) in enumerate(zip(tunes.melodies, tunes.phases, strict=True)):
         perf = perform(tokens_to_roll(tokens), player, runner.steps_per_beat, tune=i)
-        acc = runner.accompany(
-            perf.played,
-            sampling.temperature,
-            rng,
-            sampling.max_notes,
-            sampling.key_lock,
-            sampling.two_part,
-            heard=perf.heard,
-            phases=phases,
-            hold=sampling.hold,
-            cover=sampling.cover,
-            spacing=sampling.spacing,
-            pulse=sampling.pulse,
-        )
+        acc = runner.accompany(perf.played, sampling, rng, heard=perf.heard, phases=phases)
         stats.append(poly_stats(melody_tokens_of(perf.played), acc, phases=phases))
         answers.append(acc)
         played.append(perf.played)
@@ -117,7 +90,7 @@ def evaluate_listen(
     which: str,
     listen_ms: list[float],
     player: PlayerConfig,
-    sampling: Sampling,
+    sampling: DuetSampling,
     n: int = 100,
     rolls: str | None = None,
 ) -> list[dict]:
@@ -135,7 +108,7 @@ def evaluate_listen(
         cfg = PlayerConfig(player.jitter_ms, player.bpm, lm, player.early, player.seed)
         pooled, late = [], []
         for i, t in enumerate(sets):
-            stats, pairs, extra = play_collection(runner, t, cfg, sampling)
+            stats, pairs, extra = play_collection(runner, t, cfg, sampling, player.seed)
             rows.append({"model": card.name, "set": t.name, "listen_ms": lm, **summarize_poly(stats, ref), **extra})
             if t is sopranos:
                 continue
@@ -160,15 +133,14 @@ def evaluate_listen(
 
 
 def card_figures(
-    rows: list[dict], which: str, player: PlayerConfig, sampling: Sampling, defaults: dict | None = None
+    rows: list[dict], which: str, player: PlayerConfig, sampling: DuetSampling
 ) -> dict:
-    """The rows of one evaluation as a model card keeps them: the rule, the sampling (a setting
-    left to the card as the card's ``defaults`` held it, so a later change of default shows), then
-    per listen window and collection the figures of ``COLUMNS`` (rounded)."""
-    used = {k: (defaults or {}).get(k) if v is None else v for k, v in vars(sampling).items()}
+    """The rows of one evaluation as a model card keeps them: the rule, the whole sampling
+    configuration they were measured under (so a later change of default shows), then per listen
+    window and collection the figures of ``COLUMNS`` (rounded)."""
     out: dict = {
         "rule": f"{RULE}; player jitter {player.jitter_ms:g} ms SD at {player.bpm:g} bpm, seed {player.seed}",
-        "sampling": {k: v for k, v in used.items() if v is not None},
+        "sampling": {**sampling.to_card(), "seed": player.seed},
     }
     for r in rows:
         key = "Bach A+T+B" if r.get("listen_ms") is None else f"listen {r['listen_ms']:g} ms"

@@ -38,7 +38,12 @@ melody's rhythm rather than anywhere in the beat.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from accompanist.inference.sampling_config import DuetSampling
 
 from accompanist.music import roll
 from accompanist.music.intervals import DISSONANT_IC
@@ -118,6 +123,20 @@ class StepSampler:
         self.key_lock, self.two_part, self.hold, self.cover = key_lock, two_part, hold, cover
         self.steps_per_beat, self.spacing = steps_per_beat, spacing
         self.context = MelodyContext()
+
+    @classmethod
+    def of(cls, config: DuetSampling, steps_per_beat: int) -> StepSampler:
+        """The sampler of a duet configuration (``inference.sampling_config.DuetSampling``)."""
+        c = config
+        return cls(
+            c.temperature, c.max_notes, c.key_lock, c.two_part, c.hold, steps_per_beat, c.cover, c.spacing, c.pulse
+        )
+
+    def configure(self, config: DuetSampling) -> None:
+        """Every prior from ``config``, from the next step on; what it heard of the melody stays."""
+        self.temperature, self.max_notes, self.pulse = config.temperature, config.max_notes, config.pulse
+        self.key_lock, self.two_part, self.hold = config.key_lock, config.two_part, config.hold
+        self.cover, self.spacing = config.cover, config.spacing
 
     def sample(
         self,

@@ -15,6 +15,8 @@ Two rules, as the card says (``io[role]["listens"]``):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from accompanist.errors import AccompanistError
@@ -23,6 +25,9 @@ from accompanist.inference.duet_priors import StepSampler
 from accompanist.inference.session import open_session
 from accompanist.music import roll
 from accompanist.music.meter import CONTEXT_STEPS, pitch_classes, position_features
+
+if TYPE_CHECKING:
+    from accompanist.inference.sampling_config import DuetSampling
 
 STEP = 2 * roll.N_PITCHES
 
@@ -102,59 +107,35 @@ class DuetRunner:
 
     # --- both ---------------------------------------------------------------------------------
 
-    def sampler(
-        self,
-        temperature: float,
-        max_notes: int | None = None,
-        key_lock: float | None = None,
-        two_part: float | None = None,
-        hold: float | None = None,
-        cover: int | None = None,
-        spacing: int | None = None,
-        pulse: float | None = None,
-    ) -> StepSampler:
-        """The step sampler, with the card's defaults where a setting is None."""
-        d = self.card.defaults
+    def sampler(self, config: DuetSampling | None = None, **given) -> StepSampler:
+        """The step sampler of ``config`` (default: the card's, with ``given`` fields in place)."""
+        from accompanist.inference.sampling_config import DuetSampling
 
-        def pick(key: str, value, fallback):
-            return d.get(key, fallback) if value is None else value
+        config = config or DuetSampling.from_card(self.card, **given)
+        return StepSampler.of(config, self.steps_per_beat)
 
-        return StepSampler(
-            float(temperature),
-            int(pick("max_notes", max_notes, 4)),
-            float(pick("key_lock", key_lock, 0.0)),
-            float(pick("two_part", two_part, 0.0)),
-            float(pick("hold", hold, 0.0)),
-            self.steps_per_beat,
-            int(pick("cover", cover, 0)),
-            int(pick("spacing", spacing, 0)),
-            float(pick("pulse", pulse, 0.0)),
-        )
+    def sampling(self, **given) -> DuetSampling:
+        """The card's configuration, with ``given`` fields (None: the card's) in place."""
+        from accompanist.inference.sampling_config import DuetSampling
+
+        return DuetSampling.from_card(self.card, **given)
 
     def accompany(
         self,
         melody: np.ndarray,
-        temperature: float,
+        sampling: DuetSampling,
         rng: np.random.Generator,
-        max_notes: int | None = None,
-        key_lock: float | None = None,
-        two_part: float | None = None,
         heard: np.ndarray | None = None,
         phases: np.ndarray | None = None,
-        hold: float | None = None,
-        cover: int | None = None,
-        spacing: int | None = None,
-        pulse: float | None = None,
         rest_after: float | None = None,
         waits: bool = True,
     ) -> np.ndarray:
         """Play against a whole recorded melody roll (steps, 2, 84) by the live duet's step
-        protocol (``DuetPartner``): ``heard`` and ``phases`` as ``DuetPartner.accompany`` takes
-        them; the live wait rule too (silent until the player's first note, and after
-        ``rest_after`` bars of 4/4 of the player's silence, default ``REST_AFTER``), unless
-        ``waits`` is False."""
+        protocol (``DuetPartner``), sampling by ``sampling``: ``heard`` and ``phases`` as
+        ``DuetPartner.accompany`` takes them; the live wait rule too (silent until the player's
+        first note, and after ``rest_after`` bars of 4/4 of the player's silence, default
+        ``REST_AFTER``), unless ``waits`` is False."""
         from accompanist.inference.duet_partner import REST_AFTER, DuetPartner, rest_steps
 
-        sampler = self.sampler(temperature, max_notes, key_lock, two_part, hold, cover, spacing, pulse)
         rest = rest_steps(REST_AFTER if rest_after is None else rest_after, 4 * self.steps_per_beat)
-        return DuetPartner(self, sampler, rng, rest, waits).accompany(melody, heard, phases)
+        return DuetPartner(self, self.sampler(sampling), rng, rest, waits).accompany(melody, heard, phases)

@@ -13,24 +13,18 @@ import numpy as np
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.duet_partner import DuetPartner
 from accompanist.inference.duet_runner import DuetRunner
+from accompanist.inference.sampling_config import DuetSampling
 from accompanist.live.mode import Controls, Reply
 from accompanist.music import roll
 
 
 class DuetMode(Controls):
     def __init__(
-        self,
-        card: ModelCard,
-        temperature: float,
-        rng: np.random.Generator,
-        max_notes: int | None = None,
-        key_lock: float | None = None,
-        two_part: float | None = None,
-        rest_steps: int | None = None,
+        self, card: ModelCard, sampling: DuetSampling, rng: np.random.Generator, rest_steps: int | None = None
     ):
         runner = DuetRunner(card)
-        sampler = runner.sampler(temperature, max_notes, key_lock, two_part)
-        self.partner = DuetPartner(runner, sampler, rng, rest_steps)
+        self._sampling = sampling
+        self.partner = DuetPartner(runner, runner.sampler(sampling), rng, rest_steps)
         self.listens = runner.listens
         self._warm_up()
 
@@ -49,12 +43,14 @@ class DuetMode(Controls):
         p.runner.reset()
 
     @property
-    def temperature(self) -> float:
-        return self.partner.sampler.temperature
+    def sampling(self) -> DuetSampling:
+        return self._sampling
 
-    @temperature.setter
-    def temperature(self, value: float) -> None:
-        self.partner.sampler.temperature = value
+    @sampling.setter
+    def sampling(self, config: DuetSampling) -> None:
+        """Every prior, from the next step on; the model's memory and what it heard stay."""
+        self._sampling = config
+        self.partner.sampler.configure(config)
 
     def heard(self, k: int, phase: int, melody: np.ndarray, played: np.ndarray) -> Reply:
         step = self.partner.hear(melody, played, phase)

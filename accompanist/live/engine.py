@@ -23,11 +23,12 @@ import numpy as np
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
+from accompanist.inference.sampling_config import SAMPLING_SETTINGS, Sampling
 from accompanist.live.clock import TICKS_PER_BEAT, InternalClock
 from accompanist.live.events import EventBus
 from accompanist.live.input_guard import InputGuard
 from accompanist.live.mode import Mode
-from accompanist.live.modes import make_mode
+from accompanist.live.modes import make_mode, session_sampling
 from accompanist.live.output import Sink
 from accompanist.live.session import Session, card_listens, listen_seconds, open_session
 from accompanist.live.settings import (
@@ -222,7 +223,7 @@ class Engine:
         worker = session.worker
         if "synth_volume" in changes and session.ports.synth is not None:
             session.ports.synth.volume(new.synth_volume)
-        mode = self._make_mode(new, card) if remade - {"temperature"} else None
+        mode = self._make_mode(new, card) if remade else None
         release = {"model", "channel", "program", "mode"} & set(changes)
         with worker.lock:  # one step: the worker never plans between the release and the swap
             if release:
@@ -233,9 +234,8 @@ class Engine:
                 worker.install(mode, session.budget(new, card, mode))
                 session.planner.program_change(self.program)
             else:
-                if "temperature" in changes:  # sampling reads it at each step: the model's memory stays
-                    t = changes["temperature"]
-                    worker.mode.temperature = float(card.defaults.get("temperature", 1.0) if t is None else t)
+                if SAMPLING_SETTINGS & set(changes):  # read at the next step: the model's memory stays
+                    worker.mode.sampling = session_sampling(new, card)
                 if "listen_ms" in changes:
                     worker.install(worker.mode, session.budget(new, card, worker.mode))
                 if {"channel", "program"} & set(changes):
@@ -268,15 +268,19 @@ class Engine:
     @property
     def temperature(self) -> float:
         """The temperature sampling uses now (the setting, or the model card's default)."""
+        return float(self.sampling.temperature)
+
+    @property
+    def sampling(self) -> Sampling:
+        """The sampling configuration the model runs by now (or will, at start)."""
         if self._session is not None:
-            return float(self._session.worker.mode.temperature)
-        t = self.settings.temperature
-        return float(self.card.defaults.get("temperature", 1.0) if t is None else t)
+            return self._session.worker.mode.sampling
+        return session_sampling(self.settings, self.card)
 
     @property
     def program(self) -> int:
         s = self.settings
-        return int(s.program if s.program is not None else self.card.defaults.get("program", 0))
+        return int(s.program if s.program is not None else self.card.default("program"))
 
     @property
     def steps_per_bar(self) -> int:
@@ -322,4 +326,3 @@ class Engine:
             "messages_out": out.sent if out else 0,
             "sent_early_ms": round(out.lead * 1e3, 3) if out else None,
         }
-

@@ -12,24 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 from accompanist.inference.cards import ModelCard
+from accompanist.inference.sampling_config import HarmonySampling
 from accompanist.live.mode import Controls, Reply
 from accompanist.music import roll
 from accompanist.music.melody_line import melody_tokens
 
 
-def tokens_to_steps(tokens: np.ndarray) -> np.ndarray:
-    """Accompaniment tokens as roll steps (steps, 2, 84)."""
-    from accompanist.music.notes import tokens_to_notes
-
-    return roll.notes_to_roll(tokens_to_notes(tokens, 1.0), 1.0, len(tokens))
-
-
 class LoopMode(Controls):
-    def __init__(self, card: ModelCard, temperature: float, pass_steps: int, rng: np.random.Generator):
+    def __init__(self, card: ModelCard, sampling: HarmonySampling, pass_steps: int, rng: np.random.Generator):
         from accompanist.inference.seq2seq_runner import Seq2SeqRunner
 
         self.runner = Seq2SeqRunner(card)
-        self.temperature, self.pass_steps, self.rng = temperature, pass_steps, rng
+        self.sampling, self.pass_steps, self.rng = sampling, pass_steps, rng
         self.melody = roll.empty(pass_steps)
         self.last_pass: np.ndarray | None = None
         self.answer_steps: np.ndarray | None = None
@@ -37,7 +31,7 @@ class LoopMode(Controls):
         self.fresh = False  #: refresh asked: the pass now playing is harmonised afresh when it closes
         # ONNX Runtime sets itself up on the first runs (tens of milliseconds): not at a deadline.
         # A pass of the session's length, so the first real one is as fast as the later ones.
-        self.runner.harmonize(np.full(pass_steps, 67, np.int64), temperature, np.random.default_rng(0))
+        self.runner.harmonize(np.full(pass_steps, 67, np.int64), sampling.temperature, np.random.default_rng(0))
 
     def closed(self, k: int, index: int, phase: int, melody: np.ndarray, played: np.ndarray) -> Reply:
         """Hear step ``index`` of the pass; at the pass's last step, harmonise the pass; then the
@@ -75,8 +69,9 @@ class LoopMode(Controls):
             self.answer_steps = None
             return None
         tokens = melody_tokens(self.last_pass)
-        acc = self.runner.harmonize(tokens, self.temperature, self.rng)
-        self.answer_steps = tokens_to_steps(acc)
+        c = self.sampling  # read at each pass: a change turned mid-pass is heard from the next
+        acc = self.runner.harmonize(tokens, c.temperature, self.rng, c.top_p, c.two_part, c.key_lock)
+        self.answer_steps = roll.tokens_to_roll(acc)
         return self.answer_steps
 
     def lock(self, on: bool) -> None:

@@ -15,6 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
+from accompanist.inference.sampling_config import Sampling
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -33,7 +35,9 @@ class Mode(Protocol):
     #: True: the engine asks for each step while it is open (``heard``), and the answer sounds
     #: a listen window after the step's boundary; fixed for the mode's life
     listens: bool
-    temperature: float  #: read and set live
+    #: the mode's sampling configuration (``inference.sampling_config``): read, and set whole
+    #: live, taking effect from the next step (or pass, or answer)
+    sampling: Sampling
 
     def heard(self, k: int, phase: int, melody: np.ndarray, played: np.ndarray) -> Reply | None:
         """Clock step ``k`` as played so far; the answer for step k. Only a mode that listens."""

@@ -20,8 +20,9 @@ from collections import deque
 
 import numpy as np
 
-from accompanist.inference.answerers import family_settings, open_answerer
+from accompanist.inference.answerers import open_answerer
 from accompanist.inference.cards import ModelCard
+from accompanist.inference.sampling_config import MelodySampling, VrashSampling
 from accompanist.live.mode import Controls, Reply
 from accompanist.music import roll
 from accompanist.music.events import tokens_to_events
@@ -33,17 +34,15 @@ class RespondMode(Controls):
     def __init__(
         self,
         card: ModelCard,
-        temperature: float,
+        sampling: MelodySampling | VrashSampling,
         steps_per_bar: int,
         rng: np.random.Generator,
         max_bars: int = 8,
         answer_bars: int | None = None,
-        key_lock: float | None = None,
-        variation: float | None = None,
     ) -> None:
         self.runner = open_answerer(card)
-        self.family_settings = family_settings(card, variation)
-        self.temperature, self.rng, self.key_lock = temperature, rng, key_lock
+        self.rng = rng
+        self.sampling = sampling
         self.steps_per_bar, self.max_bars, self.answer_bars = steps_per_bar, max_bars, answer_bars
         self.queue: deque[np.ndarray] = deque()  #: answer steps made and still to play, in order
         self.streams: deque[list] = deque()  #: answers still being made: [token stream, steps left]
@@ -110,9 +109,11 @@ class RespondMode(Controls):
         phase_of = lambda s: (c0 + s) % spb  # noqa: E731  (steps from the call's first bar line)
         events = tokens_to_events(call, np.array([phase_of(s) for s in range(len(call))]))
         gap = start - (c0 + len(call))
-        stream = self.runner.stream(
-            events, phase_of, gap, self.temperature, None, self.key_lock, self.rng, **self.family_settings
-        )
+        c = self.sampling
+        family = {"variation": c.variation} if isinstance(c, VrashSampling) else {}
+        if isinstance(c, VrashSampling):
+            self.runner.octave_temperature = c.octave_temperature
+        stream = self.runner.stream(events, phase_of, gap, c.temperature, None, c.key_lock, self.rng, **family)
         self.streams.append([stream, steps])
         made = self._make_bar()
         self.call, self.last_sound, self.end_asked = None, -1, False

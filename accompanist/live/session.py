@@ -50,7 +50,7 @@ def listen_seconds(s: Settings, card: ModelCard, listens: bool) -> float:
     lag (0 for a mode that does not listen)."""
     if not listens:
         return 0.0
-    ms = s.listen_ms if s.listen_ms is not None else float(card.defaults.get("listen_ms", 0.0))
+    ms = s.listen_ms if s.listen_ms is not None else float(card.default("listen_ms"))
     return ms / 1e3
 
 
@@ -123,9 +123,7 @@ def open_session(
         gc.freeze()
         spb = card.steps_per_beat
         start = time.perf_counter() + 0.2  # the first boundary, a moment away for the threads to start
-        clock = (
-            InternalClock(s.bpm, spb, start) if s.clock == "internal" else ExternalClock(spb, initial_bpm=s.bpm)
-        )
+        clock = InternalClock(s.bpm, spb, start) if s.clock == "internal" else ExternalClock(spb, initial_bpm=s.bpm)
         recorder = _recorder(s, start, program())
         quantizer = InputQuantizer(clock.step_at, s.early)
     except BaseException:

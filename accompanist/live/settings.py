@@ -10,6 +10,7 @@ from pathlib import Path
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
 from accompanist.inference.duet_partner import REST_AFTER
+from accompanist.inference.sampling_config import SAMPLING_SETTINGS
 from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user, check
 from accompanist.live.timing import EARLY
 
@@ -45,10 +46,13 @@ LIVE_SETTINGS = frozenset(
         "variation",
         "synth_volume",
     }
+    | SAMPLING_SETTINGS
 )
 #: the live settings a mode is built from: changing one makes the mode anew (the rest are read
-#: as they are, each step or by the output)
-MODE_SETTINGS = LIVE_SETTINGS - {"bpm", "channel", "program", "metronome", "listen_ms", "synth_volume"}
+#: as they are, each step or by the output; the sampling configuration is handed to the mode whole)
+MODE_SETTINGS = (
+    LIVE_SETTINGS - {"bpm", "channel", "program", "metronome", "listen_ms", "synth_volume"} - SAMPLING_SETTINGS
+)
 
 
 @dataclass
@@ -79,6 +83,13 @@ class Settings:
     call_bars: int = 8
     answer_bars: int | None = None  #: respond: bars of each answer (default: as long as the call)
     variation: float | None = None  #: respond, VRASH: 0 near the call, 1 as trained (default: the card's)
+    # the rest of every family's sampling configuration (``inference.sampling_config``); None: the card's
+    top_p: float | None = None  #: loop: the nucleus sampled from
+    hold: float | None = None  #: duet, hearing: penalty on strikes off the pulse
+    cover: int | None = None  #: duet: notes at least under a sounding melody
+    spacing: int | None = None  #: duet: least semitones between answer notes
+    pulse: float | None = None  #: duet, hearing: bonus on striking with the melody
+    octave_temperature: float | None = None  #: respond, VRASH: cap on the octave head's temperature
     channel: int = 1  #: 0-based MIDI channel of the answer
     #: 0-based channel the player is heard on; None: every channel but the answer's (so the
     #: answer coming back through a DAW or a cable is never taken for the player)
@@ -124,9 +135,6 @@ def check_settings(s: Settings) -> None:
         value = getattr(s, name)
         if value is not None:
             limit.check(channel_to_user(value) if name in CHANNEL_SETTINGS else value)
-    from accompanist.inference.sampling import check_sampling
-
-    check_sampling(s.temperature, key_lock=s.key_lock, two_part=s.two_part)
     if s.click_channel == s.channel:
         raise AccompanistError(
             f"click channel {channel_to_user(s.click_channel)} must not be the answer's channel: "

@@ -77,7 +77,8 @@ def duet_file(
         melody, heard = perf.played, perf.heard
     phases = bar_phase_of_midi(mel.song.time_meta, len(melody), mel.ticks_per_step, card.steps_per_beat)
     rng = np.random.default_rng(seed)
-    acc = runner.accompany(melody, temperature, rng, max_notes, key_lock, two_part, heard=heard, phases=phases)
+    sampling = runner.sampling(temperature=temperature, max_notes=max_notes, key_lock=key_lock, two_part=two_part)
+    acc = runner.accompany(melody, sampling, rng, heard=heard, phases=phases)
     channel, velocity = accompaniment_voice(mel, card)
     acc_notes = roll.roll_to_notes(acc, mel.ticks_per_step, velocity=velocity, channel=channel)
     wav_path = write_two_tracks(out_path, mel, acc_notes, card, channel, wav, soundfont, long_wav)
