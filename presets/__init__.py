@@ -10,7 +10,6 @@ path. Everything is checked on loading: a preset that cannot work says so in one
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from accompanist.limits import CHANNEL_SETTINGS, channel_from_user, channel_to_u
 SHIPPED = Path(__file__).resolve().parent
 #: the ``Settings`` a preset may not set: where this machine keeps things, and the run's own
 NOT_IN_PRESETS = frozenset(
-    {"api", "synth_ports", "monitor", "soundfont", "record", "early", "latency", "click_out", "seed", "client_name"}
+    {"api", "synth_ports", "monitor", "soundfont", "record", "early", "latency", "click_out", "seed"}
 )
 
 
@@ -57,12 +56,9 @@ class Preset:
 
 
 def user_folder() -> Path:
-    env = os.environ.get("ACCOMPANIST_PRESETS")
-    if env:
-        return Path(env)
-    from platformdirs import user_data_dir
+    from accompanist.user_data import user_folder as folder
 
-    return Path(user_data_dir("accompanist")) / "presets"
+    return folder("presets", "ACCOMPANIST_PRESETS")
 
 
 def list_presets() -> dict[str, Path]:

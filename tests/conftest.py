@@ -50,6 +50,7 @@ def isolated_env(tmp_path_factory):
         mp.setenv("ACCOMPANIST_MODELS", str(root / "no-user-models"))
         mp.delenv("ACCOMPANIST_SOUNDFONT", raising=False)
         mp.setenv("ACCOMPANIST_PRESETS", str(root / "presets"))  # a musician's own presets
+        mp.setenv("ACCOMPANIST_SESSIONS", str(root / "sessions"))  # sessions recorded without --record
         mp.setenv("ACCOMPANIST_CONFIG", str(root / "config"))  # the panel's remembered set-up
         yield root
 

@@ -81,6 +81,13 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default=None, help="a named set-up (see: accompanist presets); flags given win")
     p.add_argument("--in", dest="inp", default=None, help="input port name, unique part of it, or 'virtual' (default)")
     p.add_argument("--out", default=None, help="output port name, unique part of it, or 'virtual' (default)")
+    p.add_argument(
+        "--name",
+        dest="client_name",
+        default=None,
+        help="this accompanist's name on the MIDI system: ports NAME-in, NAME-out, NAME-click, NAME-synth "
+        "(default: accompanist; give a second one another name)",
+    )
     p.add_argument("--no-midi-out", action="store_true", help="no MIDI output (with --synth: sound only)")
     p.add_argument("--api", default="auto", help="auto, jack, alsa, coremidi or winmm")
     p.add_argument(
@@ -117,7 +124,12 @@ def _live_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="the synth also plays your notes (default: on with --synth and no MIDI out)",
     )
-    p.add_argument("--record", type=Path, default=None, help="session file (default: accompanist-sessions/...)")
+    p.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        help="session file (default: a dated file in your data folder's sessions/, said at start)",
+    )
     p.add_argument("--metronome", action=on_off)
     p.add_argument("--count-in", **flag("count_in", "default 0"))
     p.add_argument(
@@ -191,7 +203,7 @@ def cmd_live(a: argparse.Namespace) -> int:
     import threading
 
     from accompanist.live.engine import Engine
-    from accompanist.live.terminal import HELP, BarLines, TerminalKeys, describe, key_action
+    from accompanist.live.terminal import BarLines, TerminalKeys, describe, help_line, key_action
 
     settings = _live_settings(a)
     engine = Engine(settings)
@@ -223,18 +235,15 @@ def cmd_live(a: argparse.Namespace) -> int:
                     )
                 if settings.clock == "external":
                     print(f"  waiting for the DAW's clock: press play in the DAW (MIDI clock into {ev['input']})")
-                print(("  " + HELP) if keys.start() else "  Ctrl-C stops", flush=True)
+                if ev.get("click"):
+                    print(f"  clicks on: {ev['click']}")
+                print(("  " + help_line(settings.mode)) if keys.start() else "  Ctrl-C stops", flush=True)
             elif kind == "port":
                 print(f"accompanist: {describe(ev)}", file=sys.stderr, flush=True)
             elif kind == "warning":
                 print(f"accompanist: warning: {ev['text']}", file=sys.stderr, flush=True)
             elif kind in ("error", "missed"):
-                print(
-                    f"accompanist: {kind}: "
-                    + ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time")),
-                    file=sys.stderr,
-                    flush=True,
-                )
+                print(f"accompanist: {describe(ev)}", file=sys.stderr, flush=True)
             else:
                 _say(describe(ev))
                 if kind == "transport" and ev["state"] in ("stopped", "lost"):
@@ -267,8 +276,7 @@ def _figures_line(f: dict, what: str) -> str:
         else "nothing was played on the grid"
     )
     return (
-        f"stopped after {f['steps']} steps, {what}: missed deadlines {f['missed_deadlines']}, {model}, "
-        f"{timing}{flood}"
+        f"stopped after {f['steps']} steps, {what}: missed deadlines {f['missed_deadlines']}, {model}, {timing}{flood}"
     )
 
 

@@ -108,6 +108,7 @@ class Engine:
             "started",
             input=session.ports.in_name,
             output=session.ports.out_name,
+            click=session.ports.click_name,
             record=str(session.recorder.path.resolve()),
             mode=s.mode,
             model=self.card.name,

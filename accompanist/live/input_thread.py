@@ -82,11 +82,17 @@ class InputThread:
             return True
         s = self.settings()
         heard = channel == s.in_channel if s.in_channel is not None else channel != s.channel
-        if channel == s.channel and not heard and not self.feedback_warned:
+        # only notes mean a loop: a DAW sends CC 64 and CC 123 on all 16 channels at stop and locate
+        if channel == s.channel and not heard and msg.type == "note_on" and not self.feedback_warned:
             self.feedback_warned = True
+            ch = s.channel + 1
             self.bus.emit(
                 "warning",
-                text=f"the input carries notes on the answer's channel {s.channel + 1}: is the answer looped back "
-                "(a DAW track monitoring MIDI, or accompanist-out connected to accompanist-in)? They are ignored",
+                text=f"notes come in on the answer's own channel {ch} and are ignored: either the answer is looped "
+                "back (a DAW track monitoring MIDI, or accompanist-out connected to accompanist-in: disconnect it), "
+                f"or your keyboard plays on channel {ch} (give the answer another: --channel N, or hear only "
+                f"your keyboard's: --in-channel {ch})",
             )
+        if not heard and msg.type == "note_on" and msg.velocity:
+            self.bus.emit("note_ignored", note=msg.note, channel=channel)  # the bar line counts them
         return heard

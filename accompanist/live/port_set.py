@@ -10,10 +10,28 @@ from collections.abc import Callable
 
 import mido
 
+from accompanist.errors import AccompanistError
 from accompanist.live.events import EventBus
 from accompanist.live.input_guard import InputGuard
 from accompanist.live.output import PortSink, Sink
 from accompanist.live.settings import Settings
+
+
+def name_free(name: str, api: str) -> None:
+    """Refuse, in one line, a client name another program (a second accompanist) holds on JACK:
+    JACK would rename ours ``NAME-in-01`` and notes meant for one would reach the other."""
+    from accompanist.live.ports import list_ports, resolve_api
+
+    if resolve_api(api) != "jack":
+        return
+    ports = list_ports("jack", own="")
+    clients = {p.split(":", 1)[0] for p in ports.inputs + ports.outputs}
+    taken = sorted(c for c in clients if c in (f"{name}-in", f"{name}-out", f"{name}-click-out", f"{name}-synth"))
+    if taken:
+        raise AccompanistError(
+            f"JACK has a client named {taken[0]} already (another accompanist?): "
+            f"give this one a name of its own, e.g. --name {name}2"
+        )
 
 
 class PortSet:
@@ -27,6 +45,7 @@ class PortSet:
         self.monitor_channel: int | None = None  #: the synth's channel for the player's own notes
         self.lock = threading.Lock()  #: held while the input port is polled or swapped
         self.sinks: list[Sink] = list(extra_sinks)
+        name_free(s.client_name, s.api)
         try:
             self.in_port = open_input(s.inp, s.api, client_name=s.client_name)
             self.in_port.guard = guard
@@ -64,6 +83,14 @@ class PortSet:
         if self.settings.out == "virtual":  # mido names it "out"; others see it by its full name
             return f"{self.settings.client_name}-out:out"
         return getattr(self.out_port, "name", None)
+
+    @property
+    def click_name(self) -> str | None:
+        if self.click_port is None:
+            return None
+        if self.settings.click_out == "virtual":
+            return f"{self.settings.client_name}-click-out:out"
+        return getattr(self.click_port, "name", None)
 
     def poll(self, now: float) -> list[tuple[float, mido.Message]]:
         with self.lock:

@@ -26,7 +26,7 @@ from accompanist.errors import AccompanistError
 TICKS_PER_BEAT = 480
 #: events younger than this wait for the next write: the input poller may still hold older ones
 SETTLE = 0.1
-KEPT = ("note_on", "note_off", "control_change")
+KEPT = ("note_on", "note_off", "control_change", "program_change")  #: a DAW plays the session in its instruments
 MIN_BPM, MAX_BPM = 4.0, 1000.0
 #: seconds of tempo map kept for placing events (see ``Recorder._forget_tempi``)
 TEMPO_MEMORY = 60.0

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import mido
 
@@ -38,6 +37,7 @@ from accompanist.live.settings import Settings, Stats
 from accompanist.live.timing import StepBudget
 from accompanist.live.transport import DawTransport
 from accompanist.live.work import Stop, WorkQueue
+from accompanist.user_data import sessions_folder
 
 
 def card_listens(card: ModelCard) -> bool:
@@ -160,7 +160,7 @@ def open_session(
 
 
 def _recorder(s: Settings, start: float, program: int) -> Recorder:
-    path = s.record or Path("accompanist-sessions") / f"session-{datetime.now():%Y%m%d-%H%M%S}.mid"
+    path = s.record or sessions_folder() / f"session-{datetime.now():%Y%m%d-%H%M%S}.mid"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # named as `accompanist respond` names its tracks when the session starts answering calls

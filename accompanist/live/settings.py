@@ -3,6 +3,7 @@ model card each mode runs."""
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ METRONOME_CHANNEL = 9  #: 0-based: General MIDI's percussion channel, the click'
 #: the longest listen window: past it the lag is heard as lateness, not as a partner listening
 #: (the table's, ``LIMITS["listen_ms"]``; kept here for the engine's import)
 LISTEN_MAX_MS = LIMITS["listen_ms"].hi
+#: a name for the MIDI system's client list (JACK's and ALSA's: no ':' and no spaces)
+CLIENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 #: per-step figures kept: the last few hours of a session, so memory stays flat
 KEEP_STEPS = 100_000
 #: what ``Engine.set`` may change while playing; the rest (ports, clock source) need a restart
@@ -102,7 +105,7 @@ class Settings:
     #: there is a synth and no MIDI out, since then nothing else sounds them
     monitor: bool | None = None
     soundfont: str | None = None
-    record: Path | None = None  #: default: a dated file in ./accompanist-sessions
+    record: Path | None = None  #: default: a dated file in the user data folder (``user_data.sessions_folder``)
     early: float = EARLY  #: seconds before a boundary that a note already counts for it
     #: seconds to send early, what the way out adds on average (None: half a JACK period on JACK)
     latency: float | None = None
@@ -142,6 +145,10 @@ def check_settings(s: Settings) -> None:
         )
     if s.latency is not None and not 0 <= s.latency < s.early:
         raise AccompanistError(f"latency {s.latency * 1e3:g} ms must be 0..{s.early * 1e3:g} ms (the model's deadline)")
+    if not CLIENT_NAME.fullmatch(s.client_name):
+        raise AccompanistError(
+            f"name '{s.client_name}' must be 1-32 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
     if s.clock not in ("internal", "external"):
         raise AccompanistError(f"unknown clock '{s.clock}'; use internal or external")
     if s.send_clock and s.clock == "external":
@@ -154,7 +161,11 @@ def card_for(mode: str, model: str | None) -> ModelCard:
     """The card of ``model`` (default: the mode's), checked to be of a family the mode runs."""
     card = load_card(model or DEFAULT_MODELS[mode])
     if card.family not in MODE_FAMILY[mode]:
+        from accompanist.inference.cards import find_models
+
+        fits = sorted(name for name, c in find_models().items() if c.family in MODE_FAMILY[mode])
         raise AccompanistError(
-            f"model '{card.name}' is a {card.family} model; {mode} mode runs {' or '.join(MODE_FAMILY[mode])} models"
+            f"model '{card.name}' is a {card.family} model; {mode} mode runs "
+            f"{' or '.join(MODE_FAMILY[mode])} models: {', '.join(fits) or 'none installed'}"
         )
     return card

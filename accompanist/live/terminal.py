@@ -17,8 +17,23 @@ from accompanist.errors import AccompanistError
 from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user
 from accompanist.wording import count
 
-HELP = "keys: l lock/unlock loop  r refresh loop  c clear  e end the call  p panic  [ ] temperature -/+0.1  q quit"
 TEMPERATURE_STEP = 0.1
+#: the keys, each with the modes it serves
+KEYS = (
+    ("l", "lock/unlock the loop", ("loop",)),
+    ("r", "refresh the loop", ("loop",)),
+    ("c", "clear", ("loop", "respond")),
+    ("e", "end the call", ("respond",)),
+    ("p", "panic", ("duet", "loop", "respond")),
+    ("[ ]", f"temperature -/+{TEMPERATURE_STEP:g}", ("duet", "loop", "respond")),
+    ("q", "quit", ("duet", "loop", "respond")),
+)
+HELP = "keys: " + "  ".join(f"{k} {what}" for k, what, _ in KEYS)
+
+
+def help_line(mode: str) -> str:
+    """The keys of the mode that is running."""
+    return "keys: " + "  ".join(f"{k} {what}" for k, what, modes in KEYS if mode in modes)
 
 
 def key_action(engine, key: str) -> str | None:
@@ -48,7 +63,7 @@ def key_action(engine, key: str) -> str | None:
                 return f"temperature stays {new:g} (0 takes the likeliest notes)"
             engine.set(temperature=new)
         elif key in "?h":
-            return HELP
+            return help_line(engine.settings.mode)
     except AccompanistError as exc:
         return str(exc)
     return None
@@ -90,6 +105,13 @@ def describe(event: dict) -> str | None:
         if event["state"] == "lost":
             return f"{event['direction']} {event['port']} is gone; every note released, waiting for it to come back"
         return f"{event['direction']} {event['port']} is back; playing on"
+    if kind == "missed":
+        return (
+            f"the answer for step {event['step']} was {event['late_ms']:.1f} ms too late and was skipped "
+            "(the machine is busy: close other programs, or try a smaller model)"
+        )
+    if kind == "error":
+        return f"error: {event['text']}"
     if kind == "transport":
         where = f" at step {event['step']}, {event['bpm']:g} bpm" if "step" in event else ""
         return f"DAW {event['state']}{where}"
@@ -103,6 +125,7 @@ class BarLines:
     def __init__(self, steps_per_bar: int):
         self.steps_per_bar = steps_per_bar
         self.bar, self.heard, self.answered, self.inference = 0, 0, 0, []
+        self.ignored: dict[int, int] = {}  #: note-ons this bar not heard, by their (0-based) channel
 
     def feed(self, event: dict) -> str | None:
         kind = event["type"]
@@ -110,13 +133,20 @@ class BarLines:
             self.heard += 1
         elif kind == "note_out" and event["velocity"]:
             self.answered += 1
+        elif kind == "note_ignored":
+            self.ignored[event["channel"]] = self.ignored.get(event["channel"], 0) + 1
         elif kind == "answer":
             self.inference.append(event["inference_ms"])
         elif kind == "step" and not event.get("count_in") and (event["step"] + 1) % self.steps_per_bar == 0:
             self.bar += 1
             ms = sorted(self.inference)[len(self.inference) // 2] if self.inference else 0.0
             line = f"bar {self.bar}: heard {self.heard}, answered {self.answered}, inference {ms:.2f} ms"
-            self.heard, self.answered, self.inference = 0, 0, []
+            if self.ignored:
+                chans = ", ".join(
+                    f"{count(n, 'note')} on channel {channel_to_user(c)}" for c, n in self.ignored.items()
+                )
+                line += f" (not heard: {chans}; see --channel and --in-channel)"
+            self.heard, self.answered, self.inference, self.ignored = 0, 0, [], {}
             return line
         return None
 

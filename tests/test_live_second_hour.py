@@ -1,0 +1,105 @@
+"""A musician's second hour with the live engine, through real JACK ports: two accompanists side
+by side, a DAW's controller sweep that is no feedback loop, a keyboard on the answer's channel,
+program changes in the recording, and messages a musician can act on."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import mido
+import pytest
+from helpers import TINY_DUET, TINY_MELODY
+from jack_rig import BPM, Rig, drain
+
+from accompanist.errors import AccompanistError
+from accompanist.live.engine import Engine, Settings, card_for
+from accompanist.live.terminal import BarLines, describe, help_line
+
+pytestmark = pytest.mark.usefixtures("jack_server", "use_tiny_models")
+
+
+def test_a_second_accompanist_with_a_name_in_use_is_told_and_one_with_its_own_name_plays(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET)
+    try:
+        with pytest.raises(AccompanistError) as err:
+            Engine(
+                Settings(mode="duet", model=TINY_DUET, api="jack", client_name="acc", record=tmp_path / "b.mid")
+            ).start()
+        line = str(err.value)
+        assert "\n" not in line and "acc-in" in line and "--name acc2" in line
+        second = Engine(
+            Settings(mode="duet", model=TINY_DUET, api="jack", client_name="acc2", record=tmp_path / "c.mid")
+        )
+        events = second.subscribe()
+        with second:
+            started = next(e for e in drain(events) if e["type"] == "started")
+            ports = subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout.split()
+            assert started["input"] == "acc2-in:in" and "acc2-in:in" in ports and "acc2-out:out" in ports
+            assert "acc-in:in" in ports and not any(p.startswith("acc-in-01") for p in ports)
+    finally:
+        rig.stop()
+    with pytest.raises(AccompanistError, match="name 'my accompanist'"):
+        Engine(Settings(client_name="my accompanist"))
+
+
+def test_a_daws_controller_sweep_is_no_feedback_loop_but_notes_on_the_answers_channel_are_said_with_the_fix(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET)
+    try:
+        for ch in range(16):  # what a DAW sends at stop and locate
+            rig.player.send(mido.Message("control_change", channel=ch, control=64, value=0))
+            rig.player.send(mido.Message("control_change", channel=ch, control=123, value=0))
+        time.sleep(0.3)
+        assert not [e for e in drain(rig.events) if e["type"] == "warning"]
+        ch = rig.engine.settings.channel
+        for note in (60, 62):  # a keyboard set to the answer's channel
+            rig.player.send(mido.Message("note_on", channel=ch, note=note, velocity=80))
+            rig.player.send(mido.Message("note_off", channel=ch, note=note, velocity=0))
+        time.sleep(0.3)
+        got = drain(rig.events)
+    finally:
+        rig.stop()
+    (warning,) = [e for e in got if e["type"] == "warning"]
+    assert (
+        f"channel {ch + 1}" in warning["text"] and "--channel" in warning["text"] and "--in-channel" in warning["text"]
+    )
+    bars = BarLines(16)
+    lines = [line for e in got if (line := bars.feed(e))]
+    if not lines:  # the bar had not ended yet: end it
+        lines = [bars.feed({"type": "step", "step": 15, "count_in": False})]
+    assert any("not heard: 2 notes on channel 2" in line for line in lines), lines
+
+
+def test_the_recording_keeps_every_program_change_at_its_time(tmp_path):
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, program=48)
+    try:
+        time.sleep(0.3)
+        rig.engine.set(program=52)
+        time.sleep(0.3)
+        rig.engine.set(program=73)
+        time.sleep(0.3)
+    finally:
+        rig.stop()
+    answer = mido.MidiFile(tmp_path / "session.mid").tracks[2]
+    programs = [m.program for m in answer if m.type == "program_change"]
+    assert programs[0] == 48 and programs[-2:] == [52, 73]
+
+
+def test_a_session_without_record_goes_to_the_users_sessions_folder_and_says_where(isolated_env):
+    engine = Engine(Settings(mode="duet", model=TINY_DUET, api="jack", client_name="acc-rec", bpm=BPM))
+    events = engine.subscribe()
+    with engine:
+        started = next(e for e in drain(events) if e["type"] == "started")
+    where = Path(started["record"])
+    assert where.parent == (isolated_env / "sessions").resolve() and where.is_file()
+
+
+def test_messages_a_musician_can_act_on():
+    line = describe({"type": "missed", "step": 84, "late_ms": 1.007})
+    assert line.startswith("the answer for step 84 was 1.0 ms too late") and "=" not in line
+    assert "e end the call" in help_line("respond") and "l lock" not in help_line("respond")
+    assert "l lock" in help_line("loop") and "e end" not in help_line("duet")
+    with pytest.raises(AccompanistError) as err:
+        card_for("loop", TINY_MELODY)
+    assert "loop mode runs seq2seq models: " in str(err.value) and "chorale-alto" in str(err.value)
