@@ -19,9 +19,9 @@ from accompanist.training.loop import (
     Dist,
     RunState,
     TrainConfig,
-    evaluate,
     init_distributed,
     leave_distributed,
+    score_on_test,
     seed_everything,
     train,
 )
@@ -188,17 +188,17 @@ def _load_init(model: DuetHLSTM, path: Path) -> None:
 
 def score_best(run_dir: Path, model: DuetHLSTM, b: dict[str, DuetBatches], batch_size: int, d: Dist) -> None:
     """Add the test pieces' scores to best.pt, measured once on the chosen weights."""
-    best_path = run_dir / "best.pt"
-    best = load_checkpoint(best_path)
-    model.load_state_dict(best["model"])
+
+    def scores(m: DuetHLSTM) -> dict:
+        out = {"test_scores": held_out_scores(m, b["test"], batch_size)}
+        if "test_by_source" in b:
+            out["test_scores_by_source"] = {
+                k: held_out_scores(m, v, batch_size) for k, v in b["test_by_source"].items()
+            }
+        return out
+
     model.to("cpu")
-    best["test_loss"], best["test_accuracy"] = evaluate(model, DuetLoss(), b["test"], batch_size)
-    best["test_scores"] = held_out_scores(model, b["test"], batch_size)
-    if "test_by_source" in b:
-        best["test_scores_by_source"] = {
-            k: held_out_scores(model, v, batch_size) for k, v in b["test_by_source"].items()
-        }
-    torch.save(best, best_path)
+    best = score_on_test(run_dir, model, DuetLoss(), b["test"], batch_size, scores)
     s = best["test_scores"]
     print(
         f"test pieces: accompaniment BCE {s['accompaniment_bce_per_step']:.3f} a step, frame F1 {s['frame_f1']:.3f}, "

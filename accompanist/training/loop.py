@@ -180,6 +180,27 @@ def evaluate(
     return total / max(count, 1), correct / max(count, 1)
 
 
+def score_on_test(
+    run_dir: Path,
+    model: nn.Module,
+    loss_fn: LossFn,
+    test: BatchSource | dict[str, np.ndarray],
+    batch_size: int,
+    scores: Callable[[nn.Module], dict] | None = None,
+) -> dict:
+    """Add the test set's loss and accuracy (and what ``scores`` measures of the model) to the
+    run's best.pt, measured once on the chosen weights, which ``model`` is left holding; the
+    checkpoint as saved."""
+    path = run_dir / "best.pt"
+    best = load_checkpoint(path)
+    model.load_state_dict(best["model"])
+    best["test_loss"], best["test_accuracy"] = evaluate(model, loss_fn, test, batch_size)
+    if scores is not None:
+        best |= scores(model)
+    torch.save(best, path)
+    return best
+
+
 def train(
     model: nn.Module,
     loss_fn: LossFn,

@@ -13,8 +13,7 @@ import torch.nn.functional as F
 from accompanist.data.event_batches import EventWindows, WholeMelodies
 from accompanist.data.melodies import MelodyDataConfig, MelodySet, load_melodies
 from accompanist.models.melody import MelodyConfig, PitchDurationLSTM
-from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
+from accompanist.training.loop import RunState, TrainConfig, score_on_test, seed_everything, train
 
 
 def _heads(model: torch.nn.Module, batch: dict[str, torch.Tensor]):
@@ -82,6 +81,15 @@ def melody_meta(name: str, family: str, model_cfg, data_cfg: MelodyDataConfig, d
     }
 
 
+def begin_run(name: str, family: str, model_class: type, model_cfg, data_cfg: MelodyDataConfig, train_cfg):
+    """How every melody family's run begins: the corpus loaded, the seed set, a fresh model of
+    ``model_class`` and the meta its checkpoints carry; (data, model, meta)."""
+    data = load_melodies(data_cfg)
+    seed_everything(train_cfg.seed)
+    model = model_class(model_cfg)
+    return data, model, melody_meta(name, family, model_cfg, data_cfg, data, train_cfg)
+
+
 def run(
     name: str,
     model_cfg: MelodyConfig,
@@ -90,10 +98,7 @@ def run(
     run_dir: Path,
     resume: bool = False,
 ) -> RunState:
-    data = load_melodies(data_cfg)
-    seed_everything(train_cfg.seed)
-    model = PitchDurationLSTM(model_cfg)
-    meta = melody_meta(name, "melody", model_cfg, data_cfg, data, train_cfg)
+    data, model, meta = begin_run(name, "melody", PitchDurationLSTM, model_cfg, data_cfg, train_cfg)
     train_src = EventWindows(data.train, data_cfg.transpositions)
     print(
         f"melodies: {len(data.train)} training ({data.train.notes} notes), {len(data.val)} validation, "
@@ -107,15 +112,15 @@ def run(
 
 def score_best(run_dir: Path, model: PitchDurationLSTM, test: MelodySet, batch_size: int) -> None:
     """Add the test melodies' scores to best.pt, measured once on the chosen weights."""
-    best_path = run_dir / "best.pt"
-    best = load_checkpoint(best_path)
-    model.load_state_dict(best["model"])
     whole = WholeMelodies(test)
-    best["test_loss"], best["test_accuracy"] = evaluate(model, loss_fn, whole, batch_size)
-    best["test_scores"] = held_out_scores(model, whole, batch_size)
-    best["test_scores_by_source"] = {k: held_out_scores(model, WholeMelodies(v)) for k, v in by_source(test).items()}
-    torch.save(best, best_path)
-    s = best["test_scores"]
+
+    def scores(m: PitchDurationLSTM) -> dict:
+        return {
+            "test_scores": held_out_scores(m, whole, batch_size),
+            "test_scores_by_source": {k: held_out_scores(m, WholeMelodies(v)) for k, v in by_source(test).items()},
+        }
+
+    s = score_on_test(run_dir, model, loss_fn, whole, batch_size, scores)["test_scores"]
     print(
         f"test melodies: pitch {s['pitch_ce']:.3f} + duration {s['duration_ce']:.3f} nats a note; "
         f"accuracy pitch {s['pitch_accuracy']:.3f}, duration {s['duration_accuracy']:.3f}",

@@ -56,8 +56,8 @@ from accompanist.music.keys import find_key, home_key, home_shifts, key_heard
 from accompanist.music.rl_tokens import N_CLASSES, to_rl
 from accompanist.music.tokens import transpose
 from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
-from accompanist.training.melody_task import melody_meta
+from accompanist.training.loop import RunState, TrainConfig, score_on_test, seed_everything, train
+from accompanist.training.melody_task import begin_run
 
 
 def note_loss(model: NoteRNN, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
@@ -77,16 +77,11 @@ def run_notes(
     resume: bool = False,
 ) -> RunState:
     """Stage 1: the note RNN, by maximum likelihood on the melody corpus."""
-    data = load_melodies(data_cfg)
-    seed_everything(train_cfg.seed)
-    model = NoteRNN(model_cfg)
-    meta = melody_meta(name, "rl", model_cfg, data_cfg, data, train_cfg) | {"stage": "note-rnn"}
+    data, model, meta = begin_run(name, "rl", NoteRNN, model_cfg, data_cfg, train_cfg)
+    meta |= {"stage": "note-rnn"}
     src = EventRows(data.train, data_cfg.transpositions)
     state = train(model, note_loss, src, EventRows(data.val, (0,)), run_dir, train_cfg, meta, resume=resume)
-    best = load_checkpoint(run_dir / "best.pt")
-    model.load_state_dict(best["model"])
-    best["test_loss"], best["test_accuracy"] = evaluate(model, note_loss, EventRows(data.test, (0,)), 64)
-    torch.save(best, run_dir / "best.pt")
+    best = score_on_test(run_dir, model, note_loss, EventRows(data.test, (0,)), 64)
     print(f"test melodies: {best['test_loss']:.4f} nats a step, accuracy {best['test_accuracy']:.3f}", file=sys.stderr)
     return state
 

@@ -13,8 +13,7 @@ import torch.nn.functional as F
 from accompanist.data.chorales import load_chorales
 from accompanist.data.pairs import PairDataConfig, build_pairs
 from accompanist.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
+from accompanist.training.loop import RunState, TrainConfig, score_on_test, seed_everything, train
 
 
 def loss_fn(model: Seq2Seq, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
@@ -59,9 +58,5 @@ def run(
 
 def score_best(run_dir: Path, model: Seq2Seq, test_arrays: dict, batch_size: int) -> None:
     """Add the test chorales' loss and accuracy to best.pt, measured once on the chosen weights."""
-    best_path = run_dir / "best.pt"
-    best = load_checkpoint(best_path)
-    model.load_state_dict(best["model"])
-    best["test_loss"], best["test_accuracy"] = evaluate(model, loss_fn, test_arrays, batch_size)
-    torch.save(best, best_path)
+    best = score_on_test(run_dir, model, loss_fn, test_arrays, batch_size)
     print(f"test chorales: loss {best['test_loss']:.4f}, accuracy {best['test_accuracy']:.3f}", file=sys.stderr)

@@ -17,13 +17,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from accompanist.data.melodies import MelodyDataConfig, load_melodies, phrases_of
+from accompanist.data.melodies import MelodyDataConfig, phrases_of
 from accompanist.data.phrase_batches import PhraseBatches
 from accompanist.models.vrash import Vrash, VrashConfig
 from accompanist.music.events import REST_CLASS
 from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.loop import RunState, TrainConfig, evaluate, seed_everything, train
-from accompanist.training.melody_task import melody_meta
+from accompanist.training.loop import RunState, TrainConfig, score_on_test, train
+from accompanist.training.melody_task import begin_run
 
 
 @dataclass
@@ -126,11 +126,8 @@ def run(
     run_dir: Path,
     resume: bool = False,
 ) -> RunState:
-    data = load_melodies(data_cfg)
-    seed_everything(train_cfg.seed)
-    model = Vrash(model_cfg)
+    data, model, meta = begin_run(name, "vrash", Vrash, model_cfg, data_cfg, train_cfg)
     sets = {k: phrases_of(getattr(data, k), vcfg.bars) for k in ("train", "val", "test")}
-    meta = melody_meta(name, "vrash", model_cfg, data_cfg, data, train_cfg)
     meta["data"] |= {"phrase_bars": vcfg.bars}
     meta["counts"] = data.counts | {f"{k}_phrases": len(v) for k, v in sets.items()}
     meta["vrash"] = asdict(vcfg)
@@ -145,13 +142,10 @@ def run(
         done = load_checkpoint(run_dir / "last.pt")["state"]["epoch"]
         loss.steps = done * train_src.num_batches(train_cfg.batch_size)
     state = train(model, loss, train_src, PhraseBatches(sets["val"]), run_dir, train_cfg, meta, resume=resume)
-    best_path = run_dir / "best.pt"
-    best = load_checkpoint(best_path)
-    model.load_state_dict(best["model"])
     test = PhraseBatches(sets["test"])
-    best["test_loss"], best["test_accuracy"] = evaluate(model, loss, test, train_cfg.batch_size)
-    best["test_scores"] = held_out_scores(model, test)
-    torch.save(best, best_path)
+    best = score_on_test(
+        run_dir, model, loss, test, train_cfg.batch_size, lambda m: {"test_scores": held_out_scores(m, test)}
+    )
     s = best["test_scores"]
     print(f"test phrases: {s}", file=sys.stderr)
     return state
