@@ -21,6 +21,7 @@ import torch
 
 from accompanist.export.card import export_checked, gap, held_out_scores, load_model, pitch_range
 from accompanist.export.graph import to_onnx
+from accompanist.inference.sampling_config import DuetSampling
 from accompanist.inference.session import open_session
 from accompanist.models.duet import STEP, DuetConfig, DuetHLSTM, DuetListen, DuetStep, DuetWindow
 from accompanist.music.meter import CONTEXT, CONTEXT_STEPS, POSITION
@@ -117,38 +118,33 @@ def export_run(
     run_dir: Path,
     dest_root: Path,
     name: str | None = None,
-    max_notes: int = 4,
-    program: int = 48,
-    key_lock: float = 0.0,
-    two_part: float = 0.0,
-    hold: float = 0.0,
+    sampling: DuetSampling | None = None,
     listen_ms: float = 0.0,
-    cover: int = 0,
-    spacing: int = 0,
-    pulse: float = 0.0,
+    program: int = 48,
 ) -> Path:
-    """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``max_notes``,
-    ``key_lock`` and ``two_part`` become the model's default sampling (see duet_priors)."""
+    """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``sampling`` (every
+    prior, see duet_priors) and a hearing model's ``listen_ms`` become the model's defaults."""
+    s = sampling or DuetSampling()
     ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graph, check_parity)
     cfg, best = ex.model.cfg, ex.best
     return ex.publish(
         "duet",
         (
             f"Chorale harmony that hears each note you play and answers it {listen_ms:g} ms later, in up to "
-            f"{max_notes} voices (duet LSTM, listen variant)"
+            f"{s.max_notes} voices (duet LSTM, listen variant)"
             if cfg.variant == "listen"
             else DESCRIPTION + f", {cfg.variant} variant"
         ),
         {"steps_per_beat": ex.meta["data"]["steps_per_beat"], "planes": ["sounding", "onset"]},
         pitch_range(PITCH_LO, PITCH_HI),
         {
-            "temperature": 1.0,
-            "max_notes": max_notes,
-            "key_lock": key_lock,
-            "two_part": two_part,
-            "cover": cover,
-            "spacing": spacing,
-            **({"hold": hold, "pulse": pulse, "listen_ms": listen_ms} if cfg.variant == "listen" else {}),
+            "temperature": s.temperature,
+            "max_notes": s.max_notes,
+            "key_lock": s.key_lock,
+            "two_part": s.two_part,
+            "cover": s.cover,
+            "spacing": s.spacing,
+            **({"hold": s.hold, "pulse": s.pulse, "listen_ms": listen_ms} if cfg.variant == "listen" else {}),
             "channel": 1,
             "program": program,
         },

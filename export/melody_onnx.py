@@ -14,6 +14,7 @@ import torch
 
 from accompanist.export.card import export_checked, gap, held_out_scores, load_model, pitch_range
 from accompanist.export.graph import to_onnx
+from accompanist.inference.sampling_config import MelodySampling
 from accompanist.inference.session import open_session
 from accompanist.models.melody import MelodyConfig, MelodyStep, PitchDurationLSTM
 from accompanist.music.events import MAX_PHASE, MAX_STEPS, N_DUR, N_PITCH, PITCH_HI, PITCH_LO
@@ -71,8 +72,9 @@ def check_parity(model: PitchDurationLSTM, folder: Path, notes: int = PARITY_NOT
     return worst
 
 
-def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0) -> Path:
+def export_run(run_dir: Path, dest_root: Path, name: str | None = None, sampling: MelodySampling | None = None) -> Path:
     """Export ``run_dir``'s best weights to ``dest_root/name`` with a card."""
+    s = sampling or MelodySampling()
     ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graph, check_parity)
     best = ex.best
     return ex.publish(
@@ -80,7 +82,13 @@ def export_run(run_dir: Path, dest_root: Path, name: str | None = None, key_lock
         "Answers your phrase with a melody that continues it (pitch + duration LSTM)",
         {"steps_per_beat": 4, "events": True, "max_steps": MAX_STEPS, "max_phase": MAX_PHASE},
         pitch_range(PITCH_LO, PITCH_HI),
-        {"temperature": 1.0, "duration_temperature": 1.0, "key_lock": key_lock, "channel": 2, "program": 73},
+        {
+            "temperature": s.temperature,
+            "duration_temperature": 1.0,
+            "key_lock": s.key_lock,
+            "channel": 2,
+            "program": 73,
+        },
         {
             **held_out_scores(best),
             "held_out": best.get("test_scores", {}),

@@ -21,6 +21,7 @@ from accompanist.export.card import (
     training_section,
 )
 from accompanist.export.graph import to_onnx
+from accompanist.inference.sampling_config import MelodySampling
 from accompanist.inference.session import open_session
 from accompanist.models.rl_tuner import NoteRNN, NoteRNNConfig, NoteStep
 from accompanist.music.rl_tokens import HIGH, LOW, N_CLASSES
@@ -71,9 +72,8 @@ def check_parity(model: NoteRNN, folder: Path, steps: int = PARITY_STEPS, seed: 
     return worst
 
 
-def export_run(
-    run_dir: Path, dest_root: Path, name: str | None = None, key_lock: float = 0.0, temperature: float = 1.0
-) -> Path:
+def export_run(run_dir: Path, dest_root: Path, name: str | None = None, sampling: MelodySampling | None = None) -> Path:
+    s = sampling or MelodySampling()
     ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graph, check_parity)
     best, meta = ex.best, ex.meta
     tuned = meta.get("stage") == "tuned"
@@ -95,7 +95,7 @@ def export_run(
         ),
         {"steps_per_beat": 4, "vocabulary": {"note_off": 0, "no_event": 1, "notes": [2, N_CLASSES - 1]}},
         pitch_range(LOW, HIGH),
-        {"temperature": temperature, "key_lock": key_lock, "channel": 2, "program": 68},
+        {"temperature": s.temperature, "key_lock": s.key_lock, "channel": 2, "program": 68},
         metrics,
         training=training,
         model=model_section(ex.model, stage=meta.get("stage")) | {"in_c": in_c},

@@ -20,6 +20,7 @@ import torch
 
 from accompanist.export.card import export_checked, gap, load_model, model_section, training_section
 from accompanist.export.graph import to_onnx
+from accompanist.inference.sampling_config import HarmonySampling
 from accompanist.inference.session import open_session
 from accompanist.models.seq2seq import DecoderStep, Seq2Seq, Seq2SeqConfig
 from accompanist.music.tokens import HOLD, REST, START, STEPS_PER_BEAT, VOCAB
@@ -124,16 +125,11 @@ def check_parity(model: Seq2Seq, folder: Path, steps: int = 40, seed: int = 0) -
 
 
 def export_run(
-    run_dir: Path,
-    dest_root: Path,
-    name: str | None = None,
-    top_p: float = 1.0,
-    two_part: float = 0.0,
-    key_lock: float = 0.0,
+    run_dir: Path, dest_root: Path, name: str | None = None, sampling: HarmonySampling | None = None
 ) -> Path:
-    """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``top_p`` and
-    ``two_part`` and ``key_lock`` become the model's default sampling (1, 0 and 0 are the seed's
-    plain sampler)."""
+    """Export ``run_dir``'s best weights to ``dest_root/name`` with a card; ``sampling`` becomes the
+    model's default sampling (the default is the seed's plain sampler)."""
+    s = sampling or HarmonySampling()
     ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graphs, check_parity)
     cfg, best, meta = ex.model.cfg, ex.best, ex.meta
     pair = meta["data"]["pair"]
@@ -143,10 +139,10 @@ def export_run(
         {"steps_per_beat": STEPS_PER_BEAT, "window": meta["data"]["window"], "prime": 8},
         {"vocabulary": {"size": VOCAB, "note_on": [0, 127], "rest": REST, "hold": HOLD, "start": START}},
         {
-            "temperature": 1.0,
-            "top_p": top_p,
-            "two_part": two_part,
-            "key_lock": key_lock,
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "two_part": s.two_part,
+            "key_lock": s.key_lock,
             "channel": 1,
             "program": PROGRAMS[pair],
             "voice": pair,

@@ -19,6 +19,7 @@ import torch
 
 from accompanist.export.card import export_checked, gap, held_out_scores, load_model, pitch_range, training_section
 from accompanist.export.graph import to_onnx
+from accompanist.inference.sampling_config import VrashSampling
 from accompanist.inference.session import open_session
 from accompanist.models.vrash import Vrash, VrashConfig, VrashEncoder, VrashStart, VrashStep
 from accompanist.music.events import MAX_PHASE, N_DUR, OCTAVES, PITCH_HI, PITCH_LO, REST_CLASS
@@ -133,14 +134,8 @@ def check_parity(model: Vrash, folder: Path, steps: int = PARITY_STEPS, seed: in
     return worst
 
 
-def export_run(
-    run_dir: Path,
-    dest_root: Path,
-    name: str | None = None,
-    key_lock: float = 0.0,
-    variation: float = 1.0,
-    octave_temperature: float = 1.0,
-) -> Path:
+def export_run(run_dir: Path, dest_root: Path, name: str | None = None, sampling: VrashSampling | None = None) -> Path:
+    s = sampling or VrashSampling()
     ex = export_checked(run_dir, dest_root, name, load_run(run_dir), export_graphs, check_parity)
     best, meta = ex.best, ex.meta
     return ex.publish(
@@ -153,11 +148,11 @@ def export_run(
         {"steps_per_beat": 4, "events": True, "phrase_bars": meta["vrash"]["bars"], "max_phase": MAX_PHASE},
         pitch_range(PITCH_LO, PITCH_HI),
         {
-            "temperature": 1.0,
+            "temperature": s.temperature,
             "duration_temperature": 1.0,
-            "variation": variation,
-            "octave_temperature": octave_temperature,
-            "key_lock": key_lock,
+            "variation": s.variation,
+            "octave_temperature": s.octave_temperature,
+            "key_lock": s.key_lock,
             "channel": 2,
             "program": 71,
         },

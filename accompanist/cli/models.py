@@ -152,17 +152,17 @@ def _add_train(sub) -> None:
     r.add_argument("--out", type=Path, default=None, help="run folder (default runs/NAME)")
 
 
+def _flags(a: argparse.Namespace, names: str) -> dict:
+    """The values of the flags ``names`` (space-separated), each under the name of the config
+    field it fills, which is its own."""
+    return {n: getattr(a, n) for n in names.split()}
+
+
 def _train_config(a: argparse.Namespace, batch_size: int, lr: float):
     from accompanist.training.loop import TrainConfig
 
     return TrainConfig(
-        epochs=a.epochs,
-        batch_size=a.batch_size or batch_size,
-        lr=a.lr or lr,
-        patience=a.patience,
-        seed=a.seed,
-        threads=a.threads,
-        max_minutes=a.max_minutes,
+        batch_size=a.batch_size or batch_size, lr=a.lr or lr, **_flags(a, "epochs patience seed threads max_minutes")
     )
 
 
@@ -192,13 +192,8 @@ def cmd_train(a: argparse.Namespace) -> int:
         model_cfg = DuetConfig(a.variant, a.window, m1, m2, a1, a2, a.dropout)
         data_cfg = DuetDataConfig(
             source=a.data,
-            steps_per_beat=a.steps_per_beat,
-            chunk=a.chunk,
             transpositions=list(range(lo, hi)),
-            repeats=a.repeats,
-            val_fraction=a.val_fraction,
-            limit=a.limit,
-            late=a.late,
+            **_flags(a, "steps_per_beat chunk repeats val_fraction limit late"),
         )
         # Adam moves a weight about lr a step, and the heads must grow weights of several units
         # to carry a held chord on: the small duet model learns far faster at 3e-3.
@@ -210,20 +205,12 @@ def cmd_train(a: argparse.Namespace) -> int:
         from accompanist.models.seq2seq import Seq2SeqConfig
 
         model_cfg = Seq2SeqConfig(
-            hidden=a.hidden,
             bidirectional=a.variant.startswith("bi"),
             aligned=a.variant.endswith("aligned"),
-            embed=a.embed,
-            dropout=a.dropout,
+            **_flags(a, "hidden embed dropout"),
         )
         data_cfg = PairDataConfig(
-            pair=a.pair,
-            invert=a.invert,
-            transpositions=list(range(lo, hi)),
-            stride=a.stride,
-            limit=a.limit,
-            val_fraction=a.val_fraction,
-            tail_window=a.tail_window,
+            transpositions=list(range(lo, hi)), **_flags(a, "pair invert stride limit val_fraction tail_window")
         )
         state = seq2seq_task.run(a.name, model_cfg, data_cfg, _train_config(a, 128, 1e-3), run_dir, resume=a.resume)
     if int(__import__("os").environ.get("RANK", "0")) == 0:
@@ -243,11 +230,7 @@ def _train_melody(a: argparse.Namespace, run_dir: Path, lo: int, hi: int) -> int
     if unknown or not sources:
         raise AccompanistError(f"--data '{a.data}': melody sources are {', '.join(SOURCES)}, comma-separated")
     data_cfg = MelodyDataConfig(
-        sources=sources,
-        val_fraction=a.val_fraction,
-        test_fraction=a.test_fraction,
-        transpositions=tuple(range(lo, hi)),
-        limit=a.limit,
+        sources=sources, transpositions=tuple(range(lo, hi)), **_flags(a, "val_fraction test_fraction limit")
     )
     if a.family == "note-rnn":
         from accompanist.models.rl_tuner import NoteRNNConfig
@@ -259,9 +242,7 @@ def _train_melody(a: argparse.Namespace, run_dir: Path, lo: int, hi: int) -> int
         from accompanist.models.vrash import VrashConfig
         from accompanist.training import vrash_task
 
-        model_cfg = VrashConfig(
-            latent=a.latent, hidden=a.hidden, encoder=a.encoder, dropout=a.dropout, word_dropout=a.word_dropout
-        )
+        model_cfg = VrashConfig(**_flags(a, "latent hidden encoder dropout word_dropout"))
         vcfg = vrash_task.VrashTrainConfig(a.bars, a.anneal_steps, a.free_bits)
         cfg = _train_config(a, 128, 2e-3)
         state = vrash_task.run(a.name, model_cfg, data_cfg, vcfg, cfg, run_dir, resume=a.resume)
@@ -287,19 +268,8 @@ def _tune_rl(a: argparse.Namespace, run_dir: Path) -> int:
         raise AccompanistError(f"--n-step {a.n_step}: give 1 (upstream's one-step Q-learning) to 32 (a composition)")
     data_cfg = MelodyDataConfig.from_description(meta["data"])
     cfg = rl_task.TuneConfig(
-        steps=a.steps,
-        parallel=a.parallel,
-        discount=a.discount,
-        lr=a.lr,
-        scaler=a.scaler,
-        n_step=a.n_step,
-        explore=a.explore,
-        huber=a.huber,
-        double=a.double,
-        in_c=a.in_c,
-        seed=a.seed,
-        threads=a.threads,
         report_every=max(a.steps // 20, a.parallel * 32),
+        **_flags(a, "steps parallel discount lr scaler n_step explore huber double in_c seed threads"),
     )
     out = rl_task.tune(a.name, a.note_rnn, data_cfg, cfg, run_dir, a.eval_compositions)
     for stage, t in out["tables"].items():
@@ -465,29 +435,9 @@ def cmd_export(a: argparse.Namespace) -> int:
     dest = a.dest or search_path()[-1]
     dest.mkdir(parents=True, exist_ok=True)
     sampling, listen_ms = _export_sampling(a, family, dest / (a.name or meta.get("name", a.run.name)))
-    s = sampling
-    if family == "melody":
-        folder = melody_onnx.export_run(a.run, dest, a.name, key_lock=s.key_lock)
-    elif family == "vrash":
-        folder = vrash_onnx.export_run(a.run, dest, a.name, s.key_lock, s.variation, s.octave_temperature)
-    elif family == "rl":
-        folder = rl_onnx.export_run(a.run, dest, a.name, key_lock=s.key_lock, temperature=s.temperature)
-    elif family == "duet":
-        folder = duet_onnx.export_run(
-            a.run,
-            dest,
-            a.name,
-            max_notes=s.max_notes,
-            key_lock=s.key_lock,
-            two_part=s.two_part,
-            hold=s.hold,
-            cover=s.cover,
-            spacing=s.spacing,
-            pulse=s.pulse,
-            listen_ms=listen_ms,
-        )
-    else:
-        folder = seq2seq_onnx.export_run(a.run, dest, a.name, top_p=s.top_p, two_part=s.two_part, key_lock=s.key_lock)
+    exporter = {"melody": melody_onnx, "vrash": vrash_onnx, "rl": rl_onnx, "duet": duet_onnx}.get(family, seq2seq_onnx)
+    heard = {"listen_ms": listen_ms} if family == "duet" else {}
+    folder = exporter.export_run(a.run, dest, a.name, sampling, **heard)
     _keep_sampling(folder, sampling)
     print(f"wrote {folder}")
     return 0
