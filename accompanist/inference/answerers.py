@@ -15,6 +15,7 @@ import numpy as np
 
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
+from accompanist.inference.session import open_session
 from accompanist.music.events import Events, events_to_tokens, tokens_to_events
 from accompanist.music.keys import Key, find_key
 from accompanist.music.tokens import HOLD, REST
@@ -55,6 +56,14 @@ class Answerer:
 
     key_lock: float  #: the card's default
 
+    def __init__(self, card: ModelCard, family: str, what: str) -> None:
+        """Refuse a card of another family than ``family`` (whose models are ``what``); keep the
+        card and its key lock."""
+        if card.family != family:
+            raise ValueError(f"{card.name} is not {what}")
+        self.card = card
+        self.key_lock = card.default("key_lock")
+
     def stream(
         self,
         call: Events,
@@ -85,6 +94,11 @@ class Answerer:
         """An answer of exactly ``answer_steps`` steps after ``call`` and ``gap`` silent steps.
         ``phase_of(step)`` gives the bar phase of a step counted from the call's first step."""
         return take(self.stream(call, phase_of, gap, *args, **kw), answer_steps, phase_of, call.total_steps + gap)
+
+
+def open_step(card: ModelCard, role: str, threads: int = 1):
+    """The card's step graph ``role`` as a session, and the size of the state it carries."""
+    return open_session(card.graph(role), threads), int(card.data["io"][role]["state_size"])
 
 
 @dataclass(frozen=True)

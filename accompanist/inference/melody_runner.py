@@ -17,10 +17,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from accompanist.inference.answerers import Answerer, Draw, call_key, note_tokens
+from accompanist.inference.answerers import Answerer, Draw, call_key, note_tokens, open_step
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import draw, key_bias
-from accompanist.inference.session import open_session
 from accompanist.music.events import (
     MAX_PHASE,
     MAX_STEPS,
@@ -40,12 +39,8 @@ def in_key_mask(key: Key) -> np.ndarray:
 
 class MelodyRunner(Answerer):
     def __init__(self, card: ModelCard, threads: int = 1) -> None:
-        if card.family != "melody":
-            raise ValueError(f"{card.name} is not a melody model")
-        self.card = card
-        self.session = open_session(card.graph("melody_step"), threads)
-        self.state_size = int(card.data["io"]["melody_step"]["state_size"])
-        self.key_lock = card.default("key_lock")
+        super().__init__(card, "melody", "a melody model")
+        self.session, self.state_size = open_step(card, "melody_step", threads)
 
     def step(self, pitch: int, dur: int, phase: int, state: np.ndarray):
         """One note in (model indices), logits of the next note out, and the new state."""

@@ -15,10 +15,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from accompanist.inference.answerers import Answerer, Draw
+from accompanist.inference.answerers import Answerer, Draw, open_step
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import draw, key_bias
-from accompanist.inference.session import open_session
 from accompanist.music.events import Events, events_to_tokens
 from accompanist.music.keys import Key, home_key, key_heard, to_c
 from accompanist.music.rl_tokens import N_CLASSES, pitch_of, to_rl
@@ -30,12 +29,8 @@ _EVENT_PITCHES = np.array([pitch_of(e) if e >= 2 else -1 for e in range(N_CLASSE
 
 class RLRunner(Answerer):
     def __init__(self, card: ModelCard, threads: int = 1) -> None:
-        if card.family != "rl":
-            raise ValueError(f"{card.name} is not an RL-tuner model")
-        self.card = card
-        self.session = open_session(card.graph("note_step"), threads)
-        self.state_size = int(card.data["io"]["note_step"]["state_size"])
-        self.key_lock = card.default("key_lock")
+        super().__init__(card, "rl", "an RL-tuner model")
+        self.session, self.state_size = open_step(card, "note_step", threads)
         self.in_c = bool(card.data["model"].get("in_c", False))
 
     def hear(self, tokens: np.ndarray, key: Key | None = None) -> tuple[np.ndarray, Key | None, int]:

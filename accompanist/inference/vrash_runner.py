@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from accompanist.inference.answerers import Answerer, Draw, call_key
+from accompanist.inference.answerers import Answerer, Draw, call_key, open_step
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling import draw, key_bias
 from accompanist.inference.session import open_session
@@ -45,17 +45,12 @@ _CLASSES = np.array([-1 if pc == REST_CLASS else pc for pc in range(REST_CLASS +
 
 class VrashRunner(Answerer):
     def __init__(self, card: ModelCard, threads: int = 1) -> None:
-        if card.family != "vrash":
-            raise ValueError(f"{card.name} is not a VRASH model")
-        self.card = card
-        io = card.data["io"]["decoder_step"]
-        self.latent = int(io.get("latent", 0))
-        self.state_size = int(io["state_size"])
-        self.step_graph = open_session(card.graph("decoder_step"), threads)
+        super().__init__(card, "vrash", "a VRASH model")
+        self.latent = int(card.data["io"]["decoder_step"].get("latent", 0))
+        self.step_graph, self.state_size = open_step(card, "decoder_step", threads)
         self.encoder = open_session(card.graph("encoder"), threads) if self.latent else None
         self.start = open_session(card.graph("start"), threads) if self.latent else None
         self.phrase_bars = int(card.data["grid"].get("phrase_bars", 2))
-        self.key_lock = card.default("key_lock")
         self.variation = card.default("variation")
         #: the octave head's temperature: the heads are independent given the state, so an octave
         #: drawn freely at T = 1 beside the pitch class leaps an octave now and then
