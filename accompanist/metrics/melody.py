@@ -32,6 +32,11 @@ def _notes(tokens: np.ndarray):
     return tokens_to_notes(np.asarray(tokens), 1.0)
 
 
+def _spans(notes, steps: int) -> int:
+    """How many spans of ``steps`` (bars, beats) from the first step the notes reach into."""
+    return -(-max(n.end for n in notes) // steps)
+
+
 def pitch_class_entropy(tokens: np.ndarray) -> float:
     notes = _notes(tokens)
     if not notes:
@@ -57,8 +62,7 @@ def groove_consistency(tokens: np.ndarray, steps_per_bar: int = 16) -> float:
     notes = _notes(tokens)
     if not notes:
         return math.nan
-    length = max(n.end for n in notes)
-    bars = -(-length // steps_per_bar)
+    bars = _spans(notes, steps_per_bar)
     if bars < 2:
         return math.nan
     grooves = np.zeros((bars, steps_per_bar), bool)
@@ -72,9 +76,7 @@ def empty_beat_rate(tokens: np.ndarray, steps_per_beat: int = 4) -> float:
     notes = _notes(tokens)
     if not notes:
         return math.nan
-    length = max(n.end for n in notes)
-    beats = -(-length // steps_per_beat)
-    filled = np.zeros(beats, bool)
+    filled = np.zeros(_spans(notes, steps_per_beat), bool)
     for n in notes:
         filled[n.start // steps_per_beat : (n.end - 1) // steps_per_beat + 1] = True
     return float(1 - filled.mean())
