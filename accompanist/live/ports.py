@@ -227,7 +227,20 @@ class MidiDecoder:
         return out
 
 
-class MidiInput:
+class _RtPort:
+    """An rtmidi port of ours (``_rt``), closed once."""
+
+    _rt: object
+    closed: bool
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._rt.close_port()
+            self._rt.delete()
+
+
+class MidiInput(_RtPort):
     """An input port that we poll instead of being called back.
 
     rtmidi stamps and queues every message on its own (JACK's or ALSA's) thread, in C++; we
@@ -263,18 +276,12 @@ class MidiInput:
                 pass
         return out
 
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._rt.close_port()
-            self._rt.delete()
-
     def sources(self) -> list[str]:
         """The ports this input could connect to now (cheap: asks our own client)."""
         return [] if self.closed else list(self._rt.get_ports())
 
 
-class MidiOutput:
+class MidiOutput(_RtPort):
     """An output connected to the port ``target``, on a client named ``client`` (mido would name
     it "RtMidiOut Client", and a DAW's port list would show that). Sending writes to rtmidi's
     C++ ring buffer, as mido's port does."""
@@ -293,12 +300,6 @@ class MidiOutput:
     def send(self, msg: mido.Message) -> None:
         if not self.closed:
             self._rt.send_message(msg.bytes())
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self._rt.close_port()
-            self._rt.delete()
 
 
 def output_targets(port) -> list[str]:
