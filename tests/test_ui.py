@@ -350,3 +350,55 @@ def test_the_window_without_a_display_is_one_line_and_exit_2():
         [sys.executable, "-m", "accompanist.cli", "ui"], capture_output=True, text=True, env=env, timeout=60
     )
     assert_clean_error(proc, "no display")
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_keys_work_wherever_the_focus_is_but_in_a_text_field_being_edited(qtbot, tmp_path):
+    from helpers import TINY_BI
+
+    from accompanist.live.terminal import TEMPERATURE_STEP
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(Settings(mode="loop", model=TINY_BI, api="jack", record=tmp_path / "f.mid", client_name="focus"))
+    qtbot.addWidget(panel)
+    panel.show()
+    with qtbot.waitActive(panel):
+        panel.activateWindow()
+    panel.bpm.setFocus()  # a spin box typed in: digits are its own, the panel's keys are the panel's
+    panel.bpm.selectAll()
+    qtbot.keyClicks(panel.bpm, "96")
+    qtbot.keyClick(panel.bpm, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: panel.engine is not None, timeout=3000)  # Space started it
+    assert panel.bpm.hasFocus() and panel.bpm.text() == "96" and panel.engine.settings.bpm == 96  # no space typed
+    step = round(TEMPERATURE_STEP * 100)  # Up/Down and ]/[ : one step, the terminal's
+    before = panel.temperature.value()
+    for key, by in ((Qt.Key.Key_Up, step), (Qt.Key.Key_BracketRight, step), (Qt.Key.Key_Down, -step)):
+        qtbot.keyClick(panel.bpm, key)
+        assert panel.temperature.value() == before + by, key
+        before = panel.temperature.value()
+    qtbot.keyClick(panel.bpm, Qt.Key.Key_BracketLeft)
+    assert panel.temperature.value() == before - step and panel.bpm.value() == 96
+    qtbot.keyClick(panel.bpm, Qt.Key.Key_L)
+    assert panel.engine.locked
+    panel.bars.setFocus()
+    qtbot.keyClick(panel.bars, Qt.Key.Key_Escape)  # panic, from a spin box too
+    qtbot.waitUntil(lambda: "panic: every note released" in panel.log.toPlainText(), timeout=2000)
+    qtbot.keyClick(panel.bars, Qt.Key.Key_Space)
+    assert panel.engine is None
+
+    panel.inp.setFocus()  # a text field being edited keeps its keys: a port's name may hold a space
+    locked = panel.lock_button.isChecked()
+    qtbot.keyClicks(panel.inp, " l")
+    assert panel.inp.currentText() == "virtual l" and panel.engine is None and panel.lock_button.isChecked() == locked
+    qtbot.keyClick(panel.inp, Qt.Key.Key_Escape)  # Esc leaves it ...
+    qtbot.waitUntil(lambda: not panel.inp.hasFocus(), timeout=1000)
+    panel.inp.setFocus()
+    qtbot.keyClick(panel.inp, Qt.Key.Key_Backspace)
+    qtbot.keyClick(panel.inp, Qt.Key.Key_Backspace)
+    qtbot.keyClick(panel.inp, Qt.Key.Key_Return)  # ... and so does Enter, the name kept
+    qtbot.waitUntil(lambda: not panel.inp.hasFocus(), timeout=1000)
+    assert panel.inp.currentText() == "virtual"
+    qtbot.keyClick(panel, Qt.Key.Key_Space)  # the panel's keys again
+    qtbot.waitUntil(lambda: panel.engine is not None, timeout=3000)
+    panel.stop()
+

@@ -190,7 +190,7 @@ def test_the_keys_do_what_they_say_and_a_keyboard_plugged_in_later_is_offered(qt
     assert panel.engine.locked and panel.lock_button.text() == "Locked"
     before = panel.temperature.value()
     qtbot.keyClick(panel, Qt.Key.Key_Up)
-    assert panel.temperature.value() == before + 5
+    assert panel.temperature.value() == before + 10  # one step, the terminal's: 0.1
     qtbot.keyClick(panel, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: "every note released" in panel.log.toPlainText(), timeout=2000)
     qtbot.keyClick(panel, Qt.Key.Key_Space)  # stop
