@@ -27,16 +27,23 @@ def wait_connections(timeout: float = 3.0, want: int = 2) -> None:
     raise AssertionError(f"JACK connections not made: {out}")
 
 
+def start_engine(record, **settings):
+    """A player port (client "player"), then an engine on JACK at the rig's tempo, seeded,
+    recording to ``record``, started; and the queue of its events (subscribed before it
+    starts): (player, engine, events)."""
+    player = open_output("virtual", api="jack", client_name="player")
+    engine = Engine(Settings(record=record, **({"api": "jack", "bpm": BPM, "seed": 0} | settings)))
+    events = engine.subscribe()
+    engine.start()
+    return player, engine, events
+
+
 class Rig:
     """A player port, an engine, and a listener on the engine's output."""
 
     def __init__(self, tmp_path, **settings):
-        self.player = open_output("virtual", api="jack", client_name="player")
-        kw = {"inp": "player", "out": "virtual", "api": "jack", "bpm": BPM, "seed": 0}
-        kw.update(settings)
-        self.engine = Engine(Settings(record=tmp_path / "session.mid", client_name="acc", **kw))
-        self.events = self.engine.subscribe()
-        self.engine.start()
+        kw = {"inp": "player", "out": "virtual", "client_name": "acc"} | settings
+        self.player, self.engine, self.events = start_engine(tmp_path / "session.mid", **kw)
         # everything the engine really sent to its port, in order: the authority on whether it
         # released all it struck (JACK itself may drop events in a late cycle, see no_stuck_notes)
         self.sent: list[mido.Message] = []

@@ -13,7 +13,7 @@ import mido
 import numpy as np
 import pytest
 from helpers import TINY_BI, TINY_DUET, Listener, run_cli
-from jack_rig import Rig, drain, jack_inputs, no_stuck_notes, on_grid, wait_connections, wait_for
+from jack_rig import Rig, drain, jack_inputs, no_stuck_notes, on_grid, start_engine, wait_connections, wait_for
 
 from accompanist.errors import AccompanistError
 from accompanist.live.engine import Engine, Settings
@@ -215,12 +215,10 @@ def test_synth_without_midi_out_is_heard_on_the_system_playback_with_the_players
     registers no MIDI inputs, and the player's own notes sound through it beside the answer."""
     import wave
 
-    player = open_output("virtual", api="jack", client_name="player")
-    engine = Engine(
-        Settings(mode="duet", model=TINY_DUET, temperature=3.0, inp="player", out=None, api="jack", synth=True,
-                 bpm=240, seed=0, record=tmp_path / "s.mid", client_name="acc")
+    player, engine, _ = start_engine(
+        tmp_path / "s.mid", mode="duet", model=TINY_DUET, temperature=3.0, inp="player", out=None, synth=True,
+        client_name="acc",
     )  # fmt: skip
-    engine.start()
     to_synth: list[mido.Message] = []
     send = engine.parts.ports.synth.send
     engine.parts.ports.synth.send = lambda m: (to_synth.append(m), send(m))
@@ -315,13 +313,10 @@ def test_count_in_and_metronome_click_on_the_beats_and_the_model_waits_for_the_c
 def test_an_output_port_that_goes_is_reported_released_and_reopened_when_it_returns(tmp_path):
     """accompanist plays into a DAW's input port by name; the DAW quits and comes back."""
     daw = Listener(open_input("virtual", api="jack", client_name="daw"))
-    player = open_output("virtual", api="jack", client_name="player")
-    engine = Engine(
-        Settings(mode="duet", model=TINY_DUET, temperature=3.0, inp="player", out="daw-in", api="jack",
-                 bpm=240, seed=0, record=tmp_path / "s.mid", client_name="acc")
+    player, engine, events = start_engine(
+        tmp_path / "s.mid", mode="duet", model=TINY_DUET, temperature=3.0, inp="player", out="daw-in",
+        client_name="acc",
     )  # fmt: skip
-    events = engine.subscribe()
-    engine.start()
     try:
         for i in range(8):
             player.send(mido.Message("note_on", note=60 + i, velocity=90))

@@ -8,7 +8,7 @@ import time
 import mido
 import pytest
 from helpers import TINY_DUET_LISTEN
-from jack_rig import Rig, drain, no_stuck_notes, on_grid, sleep_to
+from jack_rig import Rig, drain, no_stuck_notes, on_grid, sleep_to, start_engine
 
 LISTEN_MS = 20.0
 
@@ -109,16 +109,12 @@ def test_terminal_keys_mean_what_they_say_in_duet_mode(tmp_path):
 def test_a_feedback_loop_is_said_once_and_the_answer_never_taken_for_the_player(tmp_path):
     import subprocess
 
-    from accompanist.live.engine import Engine, Settings
-    from accompanist.live.ports import list_ports, open_output
+    from accompanist.live.ports import list_ports
 
-    player = open_output("virtual", api="jack", client_name="player")
-    engine = Engine(
-        Settings(mode="duet", model=TINY_DUET_LISTEN, temperature=3.0, inp="virtual", out="virtual", api="jack",
-                 bpm=240, seed=0, record=tmp_path / "s.mid", client_name="fb")
+    player, engine, events = start_engine(
+        tmp_path / "s.mid", mode="duet", model=TINY_DUET_LISTEN, temperature=3.0, inp="virtual", out="virtual",
+        client_name="fb",
     )  # fmt: skip
-    events = engine.subscribe()
-    engine.start()
     try:
         ports = list_ports("jack", own="fb")
         assert "fb-in:in" not in ports.outputs and "fb-out:out" not in ports.inputs  # never offered
