@@ -158,12 +158,15 @@ def _flags(a: argparse.Namespace, names: str) -> dict:
     return {n: getattr(a, n) for n in names.split()}
 
 
-def _train_config(a: argparse.Namespace, batch_size: int, lr: float):
-    from accompanist.training.loop import TrainConfig
+def _job(a: argparse.Namespace, run_dir: Path, batch_size: int, lr: float):
+    """The run the flags ask for, in ``run_dir``; ``batch_size`` and ``lr`` are the family's
+    defaults."""
+    from accompanist.training.loop import Job, TrainConfig
 
-    return TrainConfig(
+    cfg = TrainConfig(
         batch_size=a.batch_size or batch_size, lr=a.lr or lr, **_flags(a, "epochs patience seed threads max_minutes")
     )
+    return Job(a.name, run_dir, cfg, a.resume)
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -198,8 +201,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         # Adam moves a weight about lr a step, and the heads must grow weights of several units
         # to carry a held chord on: the small duet model learns far faster at 3e-3.
         batch = 16 if a.variant == "stateful" else 128
-        cfg = _train_config(a, batch, 3e-3)
-        state = duet_task.run(a.name, model_cfg, data_cfg, cfg, run_dir, resume=a.resume, init=a.init)
+        state = duet_task.run(_job(a, run_dir, batch, 3e-3), model_cfg, data_cfg, init=a.init)
     else:
         from accompanist.data.pairs import PairDataConfig
         from accompanist.models.seq2seq import Seq2SeqConfig
@@ -212,7 +214,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         data_cfg = PairDataConfig(
             transpositions=list(range(lo, hi)), **_flags(a, "pair invert stride limit val_fraction tail_window")
         )
-        state = seq2seq_task.run(a.name, model_cfg, data_cfg, _train_config(a, 128, 1e-3), run_dir, resume=a.resume)
+        state = seq2seq_task.run(_job(a, run_dir, 128, 1e-3), model_cfg, data_cfg)
     if int(__import__("os").environ.get("RANK", "0")) == 0:
         print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
         print(f"export it with: accompanist export {run_dir}")
@@ -236,19 +238,17 @@ def _train_melody(a: argparse.Namespace, run_dir: Path, lo: int, hi: int) -> int
         from accompanist.models.rl_tuner import NoteRNNConfig
         from accompanist.training import rl_task
 
-        cfg = _train_config(a, 64, 1e-3)
-        state = rl_task.run_notes(a.name, NoteRNNConfig(a.hidden), data_cfg, cfg, run_dir, resume=a.resume)
+        state = rl_task.run_notes(_job(a, run_dir, 64, 1e-3), NoteRNNConfig(a.hidden), data_cfg)
     elif a.family == "vrash":
         from accompanist.models.vrash import VrashConfig
         from accompanist.training import vrash_task
 
         model_cfg = VrashConfig(**_flags(a, "latent hidden encoder dropout word_dropout"))
         vcfg = vrash_task.VrashTrainConfig(a.bars, a.anneal_steps, a.free_bits)
-        cfg = _train_config(a, 128, 2e-3)
-        state = vrash_task.run(a.name, model_cfg, data_cfg, vcfg, cfg, run_dir, resume=a.resume)
+        state = vrash_task.run(_job(a, run_dir, 128, 2e-3), model_cfg, data_cfg, vcfg)
     else:
         model_cfg = MelodyConfig(a.hidden, a.layers, a.dense, a.dropout, a.position)
-        state = melody_task.run(a.name, model_cfg, data_cfg, _train_config(a, 64, 2e-3), run_dir, resume=a.resume)
+        state = melody_task.run(_job(a, run_dir, 64, 2e-3), model_cfg, data_cfg)
     print(f"best validation loss {state.best_loss:.4f} at epoch {state.best_epoch}; checkpoints in {run_dir}")
     print(f"export it with: accompanist export {run_dir}")
     return 0

@@ -17,8 +17,8 @@ from accompanist.models.duet import DuetConfig, DuetHLSTM
 from accompanist.training.checkpoints import load_checkpoint
 from accompanist.training.loop import (
     Dist,
+    Job,
     RunState,
-    TrainConfig,
     init_distributed,
     leave_distributed,
     score_on_test,
@@ -127,15 +127,7 @@ def held_batches(pieces, model_cfg: DuetConfig, data_cfg: DuetDataConfig):
     return DuetBatches(pieces, model_cfg.variant, model_cfg.window, longest, [0], 1)
 
 
-def run(
-    name: str,
-    model_cfg: DuetConfig,
-    data_cfg: DuetDataConfig,
-    train_cfg: TrainConfig,
-    run_dir: Path,
-    resume: bool = False,
-    init: Path | None = None,
-) -> RunState:
+def run(job: Job, model_cfg: DuetConfig, data_cfg: DuetDataConfig, init: Path | None = None) -> RunState:
     """Train the duet model on ``data_cfg``'s pieces; ``init``: start from the weights of another
     run's checkpoint of the same shape (go on learning from it on other music), not at random."""
     d = init_distributed()
@@ -145,13 +137,13 @@ def run(
     data = load_duet_data(data_cfg)
     if d.main and d.world > 1:
         torch.distributed.barrier()
-    seed_everything(train_cfg.seed)  # the same initial weights on every rank
+    seed_everything(job.train.seed)  # the same initial weights on every rank
     model = DuetHLSTM(model_cfg)
     if init is not None:
         _load_init(model, init)
     meta = {
         "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "name": name,
+        "name": job.name,
         "family": "duet",
         "model": model_cfg.to_dict(),
         "data": data_cfg.describe() | {"rule": data.rule},
@@ -159,7 +151,7 @@ def run(
         "data_hash": data.data_hash,
         "test_pieces": data.test.names,
         "val_pieces": data.val.names,
-        "train": asdict(train_cfg),
+        "train": asdict(job.train),
         "world_size": d.world,
         **({"init": str(init)} if init is not None else {}),
     }
@@ -167,12 +159,12 @@ def run(
     if d.main:
         print(
             f"duet data: {len(data.train)} training pieces ({data.train.steps} steps), {len(data.val)} validation, "
-            f"{len(data.test)} test; {b['train'].num_batches(train_cfg.batch_size)} batches an epoch",
+            f"{len(data.test)} test; {b['train'].num_batches(job.train.batch_size)} batches an epoch",
             file=sys.stderr,
         )
-    state = train(model, DuetLoss(), b["train"], b["val"], run_dir, train_cfg, meta, resume=resume, d=d)
+    state = train(model, DuetLoss(), b["train"], b["val"], job.folder, job.train, meta, resume=job.resume, d=d)
     if d.main:
-        score_best(run_dir, model, b, train_cfg.batch_size, d)
+        score_best(job.folder, model, b, job.train.batch_size, d)
     leave_distributed(d)
     return state
 

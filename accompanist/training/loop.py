@@ -50,6 +50,17 @@ class TrainConfig:
     max_minutes: float | None = None  #: stop after the epoch that passes this; resume later
 
 
+@dataclass(frozen=True)
+class Job:
+    """What a training run is asked besides its model and data: its name, its folder, the loop's
+    config, and whether it goes on from the folder's last.pt."""
+
+    name: str
+    folder: Path
+    train: TrainConfig
+    resume: bool = False
+
+
 @dataclass
 class RunState:
     epoch: int = 0

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from accompanist.data.event_batches import EventWindows, WholeMelodies
 from accompanist.data.melodies import MelodyDataConfig, MelodySet, load_melodies
 from accompanist.models.melody import MelodyConfig, PitchDurationLSTM
-from accompanist.training.loop import RunState, TrainConfig, score_on_test, seed_everything, train
+from accompanist.training.loop import Job, RunState, score_on_test, seed_everything, train
 
 
 def _heads(model: torch.nn.Module, batch: dict[str, torch.Tensor]):
@@ -81,32 +81,25 @@ def melody_meta(name: str, family: str, model_cfg, data_cfg: MelodyDataConfig, d
     }
 
 
-def begin_run(name: str, family: str, model_class: type, model_cfg, data_cfg: MelodyDataConfig, train_cfg):
+def begin_run(job: Job, family: str, model_class: type, model_cfg, data_cfg: MelodyDataConfig):
     """How every melody family's run begins: the corpus loaded, the seed set, a fresh model of
     ``model_class`` and the meta its checkpoints carry; (data, model, meta)."""
     data = load_melodies(data_cfg)
-    seed_everything(train_cfg.seed)
+    seed_everything(job.train.seed)
     model = model_class(model_cfg)
-    return data, model, melody_meta(name, family, model_cfg, data_cfg, data, train_cfg)
+    return data, model, melody_meta(job.name, family, model_cfg, data_cfg, data, job.train)
 
 
-def run(
-    name: str,
-    model_cfg: MelodyConfig,
-    data_cfg: MelodyDataConfig,
-    train_cfg: TrainConfig,
-    run_dir: Path,
-    resume: bool = False,
-) -> RunState:
-    data, model, meta = begin_run(name, "melody", PitchDurationLSTM, model_cfg, data_cfg, train_cfg)
+def run(job: Job, model_cfg: MelodyConfig, data_cfg: MelodyDataConfig) -> RunState:
+    data, model, meta = begin_run(job, "melody", PitchDurationLSTM, model_cfg, data_cfg)
     train_src = EventWindows(data.train, data_cfg.transpositions)
     print(
         f"melodies: {len(data.train)} training ({data.train.notes} notes), {len(data.val)} validation, "
-        f"{len(data.test)} test; {train_src.num_batches(train_cfg.batch_size)} batches an epoch",
+        f"{len(data.test)} test; {train_src.num_batches(job.train.batch_size)} batches an epoch",
         file=sys.stderr,
     )
-    state = train(model, loss_fn, train_src, WholeMelodies(data.val), run_dir, train_cfg, meta, resume=resume)
-    score_best(run_dir, model, data.test, train_cfg.batch_size)
+    state = train(model, loss_fn, train_src, WholeMelodies(data.val), job.folder, job.train, meta, resume=job.resume)
+    score_best(job.folder, model, data.test, job.train.batch_size)
     return state
 
 

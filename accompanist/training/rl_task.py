@@ -56,7 +56,7 @@ from accompanist.music.keys import find_key, home_key, home_shifts, key_heard
 from accompanist.music.rl_tokens import N_CLASSES, to_rl
 from accompanist.music.tokens import transpose
 from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.loop import RunState, TrainConfig, score_on_test, seed_everything, train
+from accompanist.training.loop import Job, RunState, score_on_test, seed_everything, train
 from accompanist.training.melody_task import begin_run
 
 
@@ -68,20 +68,13 @@ def note_loss(model: NoteRNN, batch: dict[str, torch.Tensor]) -> tuple[torch.Ten
     return F.cross_entropy(flat, target), int((flat.argmax(-1) == target).sum()), len(target)
 
 
-def run_notes(
-    name: str,
-    model_cfg: NoteRNNConfig,
-    data_cfg: MelodyDataConfig,
-    train_cfg: TrainConfig,
-    run_dir: Path,
-    resume: bool = False,
-) -> RunState:
+def run_notes(job: Job, model_cfg: NoteRNNConfig, data_cfg: MelodyDataConfig) -> RunState:
     """Stage 1: the note RNN, by maximum likelihood on the melody corpus."""
-    data, model, meta = begin_run(name, "rl", NoteRNN, model_cfg, data_cfg, train_cfg)
+    data, model, meta = begin_run(job, "rl", NoteRNN, model_cfg, data_cfg)
     meta |= {"stage": "note-rnn"}
     src = EventRows(data.train, data_cfg.transpositions)
-    state = train(model, note_loss, src, EventRows(data.val, (0,)), run_dir, train_cfg, meta, resume=resume)
-    best = score_on_test(run_dir, model, note_loss, EventRows(data.test, (0,)), 64)
+    state = train(model, note_loss, src, EventRows(data.val, (0,)), job.folder, job.train, meta, resume=job.resume)
+    best = score_on_test(job.folder, model, note_loss, EventRows(data.test, (0,)), 64)
     print(f"test melodies: {best['test_loss']:.4f} nats a step, accuracy {best['test_accuracy']:.3f}", file=sys.stderr)
     return state
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from accompanist.data.chorales import load_chorales
 from accompanist.data.pairs import PairDataConfig, build_pairs
 from accompanist.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from accompanist.training.loop import RunState, TrainConfig, score_on_test, seed_everything, train
+from accompanist.training.loop import Job, RunState, score_on_test, seed_everything, train
 
 
 def loss_fn(model: Seq2Seq, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int, int]:
@@ -24,21 +24,14 @@ def loss_fn(model: Seq2Seq, batch: dict[str, torch.Tensor]) -> tuple[torch.Tenso
     return loss, correct, target.numel()
 
 
-def run(
-    name: str,
-    model_cfg: Seq2SeqConfig,
-    data_cfg: PairDataConfig,
-    train_cfg: TrainConfig,
-    run_dir: Path,
-    resume: bool = False,
-) -> RunState:
+def run(job: Job, model_cfg: Seq2SeqConfig, data_cfg: PairDataConfig) -> RunState:
     chorales = load_chorales(limit=data_cfg.limit)
     data = build_pairs(chorales, data_cfg)
-    seed_everything(train_cfg.seed)
+    seed_everything(job.train.seed)
     model = Seq2Seq(model_cfg)
     meta = {
         "command": "accompanist " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "name": name,
+        "name": job.name,
         "family": "seq2seq",
         "model": model_cfg.to_dict(),
         "data": data_cfg.describe(),
@@ -46,13 +39,13 @@ def run(
         "data_hash": data.data_hash,
         "test_chorales": data.test_names,
         "val_chorales": data.val_names,
-        "train": asdict(train_cfg),
+        "train": asdict(job.train),
     }
     arrays = lambda p: {"src": p.src, "tgt_in": p.tgt_in, "tgt_out": p.tgt_out}  # noqa: E731
     # early stopping watches the validation chorales; the test chorales only report, at the end
     select = data.val if len(data.val) else data.test
-    state = train(model, loss_fn, arrays(data.train), arrays(select), run_dir, train_cfg, meta, resume=resume)
-    score_best(run_dir, model, arrays(data.test), train_cfg.batch_size)
+    state = train(model, loss_fn, arrays(data.train), arrays(select), job.folder, job.train, meta, resume=job.resume)
+    score_best(job.folder, model, arrays(data.test), job.train.batch_size)
     return state
 
 

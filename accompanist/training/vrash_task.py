@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +21,7 @@ from accompanist.data.phrase_batches import PhraseBatches
 from accompanist.models.vrash import Vrash, VrashConfig
 from accompanist.music.events import REST_CLASS
 from accompanist.training.checkpoints import load_checkpoint
-from accompanist.training.loop import RunState, TrainConfig, score_on_test, train
+from accompanist.training.loop import Job, RunState, score_on_test, train
 from accompanist.training.melody_task import begin_run
 
 
@@ -117,16 +116,8 @@ def held_out_scores(model: Vrash, data: PhraseBatches, batch_size: int = 256, sa
     return out
 
 
-def run(
-    name: str,
-    model_cfg: VrashConfig,
-    data_cfg: MelodyDataConfig,
-    vcfg: VrashTrainConfig,
-    train_cfg: TrainConfig,
-    run_dir: Path,
-    resume: bool = False,
-) -> RunState:
-    data, model, meta = begin_run(name, "vrash", Vrash, model_cfg, data_cfg, train_cfg)
+def run(job: Job, model_cfg: VrashConfig, data_cfg: MelodyDataConfig, vcfg: VrashTrainConfig) -> RunState:
+    data, model, meta = begin_run(job, "vrash", Vrash, model_cfg, data_cfg)
     sets = {k: phrases_of(getattr(data, k), vcfg.bars) for k in ("train", "val", "test")}
     meta["data"] |= {"phrase_bars": vcfg.bars}
     meta["counts"] = data.counts | {f"{k}_phrases": len(v) for k, v in sets.items()}
@@ -138,13 +129,13 @@ def run(
         file=sys.stderr,
     )
     loss = VrashLoss(vcfg)
-    if resume and (run_dir / "last.pt").exists():  # the KL weight goes on from where it was
-        done = load_checkpoint(run_dir / "last.pt")["state"]["epoch"]
-        loss.steps = done * train_src.num_batches(train_cfg.batch_size)
-    state = train(model, loss, train_src, PhraseBatches(sets["val"]), run_dir, train_cfg, meta, resume=resume)
+    if job.resume and (job.folder / "last.pt").exists():  # the KL weight goes on from where it was
+        done = load_checkpoint(job.folder / "last.pt")["state"]["epoch"]
+        loss.steps = done * train_src.num_batches(job.train.batch_size)
+    state = train(model, loss, train_src, PhraseBatches(sets["val"]), job.folder, job.train, meta, resume=job.resume)
     test = PhraseBatches(sets["test"])
     best = score_on_test(
-        run_dir, model, loss, test, train_cfg.batch_size, lambda m: {"test_scores": held_out_scores(m, test)}
+        job.folder, model, loss, test, job.train.batch_size, lambda m: {"test_scores": held_out_scores(m, test)}
     )
     s = best["test_scores"]
     print(f"test phrases: {s}", file=sys.stderr)
