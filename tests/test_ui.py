@@ -402,3 +402,34 @@ def test_the_keys_work_wherever_the_focus_is_but_in_a_text_field_being_edited(qt
     qtbot.waitUntil(lambda: panel.engine is not None, timeout=3000)
     panel.stop()
 
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_mode_change_is_logged_as_one_and_passes_count_from_where_the_loop_began(qtbot, tmp_path):
+    from helpers import TINY_BI
+
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(Settings(model=TINY_DUET, api="jack", record=tmp_path / "m.mid", client_name="modes", bpm=240))
+    qtbot.addWidget(panel)
+    panel.bars.setValue(1)  # a pass a second at 240 bpm
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.steps > 40, timeout=4000)  # well into the session: past its 2nd bar
+    panel.mode.setCurrentText("loop")
+    panel.model.setCurrentText(TINY_BI)
+    log = panel.log.toPlainText
+    qtbot.waitUntil(lambda: f"loop mode, model {TINY_BI}" in log(), timeout=3000)
+    assert "panic" not in log() and "what was sounding is released" in log()  # said as what it is
+    qtbot.waitUntil(lambda: "pass 1:" in log(), timeout=4000)  # the loop's first pass, not the session's
+    qtbot.waitUntil(lambda: "pass 2" in panel.where.place.text(), timeout=1000)
+    qtbot.waitUntil(lambda: "pass 2:" in log(), timeout=4000)
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "cleared" in log(), timeout=2000)
+    assert panel.where.passes == 0
+    qtbot.waitUntil(lambda: "pass" not in panel.where.place.text(), timeout=1000)
+    qtbot.waitUntil(lambda: log().split("cleared")[-1].count("pass 1:") == 1, timeout=4000)  # from the clear
+    qtbot.mouseClick(panel.panic_button, Qt.MouseButton.LeftButton)  # a panic asked for: said as one
+    qtbot.waitUntil(lambda: "panic: every note released" in log(), timeout=2000)
+    panel.channel.setValue(5)  # a change that releases: said with the change, not as a panic
+    qtbot.waitUntil(lambda: "channel 5; what was sounding is released" in log(), timeout=3000)
+    assert log().count("panic") == 1
+    panel.stop()

@@ -125,3 +125,43 @@ def test_the_answer_and_the_click_on_one_channel_is_said_at_once_and_start_waits
     assert not panel.sound.clash.isHidden() and "share channel 5" in panel.sound.clash.text()
     panel.sound.click_channel.setValue(10)
     assert panel.start_button.isEnabled() and panel.sound.clash.isHidden()
+
+
+def _save_as(qtbot, panel, name: str | None = None) -> tuple[str, str]:
+    """Click Save as…, and in its one dialog keep (or give) the name and Save; what it offered."""
+    from PyQt6.QtCore import Qt, QTimer
+    from PyQt6.QtWidgets import QDialogButtonBox
+
+    offered = []
+
+    def answer() -> None:
+        d = panel.presets.dialog
+        offered.append((d.name.text(), d.description.text()))
+        if name is not None:
+            d.name.setText(name)
+        d.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+
+    QTimer.singleShot(0, answer)
+    qtbot.mouseClick(panel.presets.save_button, Qt.MouseButton.LeftButton)
+    return offered[0]
+
+
+def test_save_as_asks_name_and_description_at_once_and_keeps_the_program(qtbot, use_tiny_models):
+    from accompanist.presets import load_preset
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(Settings(mode="loop", model=TINY_BI))  # its program follows the model's card
+    qtbot.addWidget(panel)
+    shown_program = panel.program.value()
+    assert _save_as(qtbot, panel, "card program") == ("", "")  # no preset picked: nothing to start from
+    assert json.loads((user_folder() / "card program.json").read_text())["settings"]["program"] == shown_program
+
+    panel.preset.setCurrentText("loop-alto")  # a preset picked: its name and description offered
+    alto = load_preset("loop-alto")
+    assert _save_as(qtbot, panel, "my alto") == ("loop-alto", alto.description)
+    mine = load_preset("my alto")
+    assert mine.description == alto.description and mine.settings["program"] == alto.settings["program"] == 71
+    panel.program.setValue(0)  # a program chosen since ...
+    panel.preset.setCurrentText("(no preset)")
+    panel.preset.setCurrentText("my alto")
+    assert panel.program.value() == 71  # ... gives way to the preset's

@@ -31,6 +31,7 @@ from accompanist.limits import LIMITS, channel_from_user, channel_to_user
 from accompanist.live.engine import Engine
 from accompanist.live.settings import DEFAULT_MODELS, MODE_FAMILY, MODES, Settings, card_for
 from accompanist.ui import memory, shortcuts
+from accompanist.ui.event_lines import EventLines
 from accompanist.ui.event_pump import EventPump
 from accompanist.ui.piano_roll import PianoRoll
 from accompanist.ui.port_lists import NO_OUT, PortLists
@@ -40,21 +41,6 @@ from accompanist.ui.scorecard import Scorecard
 from accompanist.ui.sound_controls import SoundControls
 from accompanist.ui.where import WhereAmI
 
-#: events the log shows, as the terminal does
-LOGGED = {
-    "pass",
-    "missed",
-    "transport",
-    "port",
-    "error",
-    "panic",
-    "lock",
-    "refresh",
-    "clear",
-    "settings",
-    "response",
-    "end_call",
-}
 #: "(see: accompanist presets)", "(list them with: accompanist models)": for a terminal's user
 TERMINAL_ADVICE = re.compile(r"\s*\((?:see|list them with): accompanist [a-z]+\)")
 #: a change to these while playing is sent when the control has been still this long
@@ -87,7 +73,7 @@ class Panel(QWidget):
     # --- building ---------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.presets = PresetBar(self.settings, self.say)
+        self.presets = PresetBar(self.preset_settings, self.say)
         self.preset = self.presets.combo
         self.preset.currentTextChanged.connect(self.apply_preset)
 
@@ -154,7 +140,7 @@ class Panel(QWidget):
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.toggle)
         self.panic_button = QPushButton("Panic")
-        self.panic_button.clicked.connect(lambda: self._do("panic"))
+        self.panic_button.clicked.connect(self.panic)
         self.lock_button = QPushButton("Lock loop")
         self.lock_button.setCheckable(True)
         self.lock_button.toggled.connect(self._lock_toggled)
@@ -183,6 +169,7 @@ class Panel(QWidget):
         self.score = Scorecard()
         self.where = WhereAmI()
         self.roll = PianoRoll()
+        self.lines = EventLines(lambda: self.where.passes)
         self.log.setMaximumHeight(110)  # the roll takes the room, not an empty log
 
         # the set-up at the left; at the right what is played: where, the roll, how well, what was said
@@ -251,6 +238,12 @@ class Panel(QWidget):
             clock=self.clock.currentText(),
             **self.sound.values(),
         )
+
+    def preset_settings(self) -> Settings:
+        """What a preset saved now keeps: what the controls say, the program shown included (a
+        program that follows the card would be another under another card, or not be restored
+        over one chosen since)."""
+        return dataclasses.replace(self.settings(), program=self.program.value())
 
     def _card_default(self, key: str):
         """The chosen model's default for ``key`` (the one fallback's when there is no such model)."""
@@ -357,6 +350,12 @@ class Panel(QWidget):
             self.show_settings(self.engine.settings)
             return False
 
+    def panic(self) -> None:
+        """The player's panic (the button, Esc): said as one, unlike the release a change makes."""
+        if self.engine is not None:
+            self.lines.asked_panic()
+        self._do("panic")
+
     def _do(self, action: str, *args) -> None:
         if self.engine is None:
             return
@@ -394,6 +393,7 @@ class Panel(QWidget):
         self._poll.start()
         self.roll.clear()
         self.roll.set_meter(engine.steps_per_beat, settings.beats_per_bar)
+        self.lines.reset()
         external = settings.clock == "external"
         self.where.begin(engine.steps_per_beat, settings.beats_per_bar, settings.count_in, external, settings.mode)
         self.pump.attach(events)
@@ -463,11 +463,9 @@ class Panel(QWidget):
         self.score.feed(ev)
         self.roll.feed(ev)
         self.where.feed(ev)
-        if kind in LOGGED:
-            from accompanist.live.terminal import describe
-
-            line = describe(ev) or ", ".join(f"{k}={v}" for k, v in ev.items() if k not in ("type", "time"))
-            self.say(line if kind not in ("error", "missed", "port") else f"{kind}: {line}", error=kind == "error")
+        line = self.lines.line(ev)
+        if line is not None:
+            self.say(line, error=kind == "error")
         if kind == "step" and self.steps % self.roll.model.steps_per_bar == 0:
             self.score.measure(self.roll.model)  # each bar line: the last bars' harmony
 

@@ -1,11 +1,23 @@
-"""The panel's presets: pick one, save what the controls say as a new one (name and description,
-into the musician's own folder, never over a shipped preset), rename or delete one's own."""
+"""The panel's presets: pick one, save what the controls say as a new one (name and description
+asked in one dialog, the preset picked offered as where to start; into the musician's own folder,
+never over a shipped preset), rename or delete one's own. What is saved is what the panel plays,
+the program shown included, even where it is the model card's."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QPushButton, QWidget
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 from accompanist.errors import AccompanistError
 
@@ -16,6 +28,7 @@ class PresetBar(QWidget):
     def __init__(self, settings: Callable[[], object], say: Callable[..., None], parent: QWidget | None = None):
         super().__init__(parent)
         self._settings, self._say = settings, say
+        self.dialog: SaveDialog | None = None  #: the Save as… dialog while it is open
         self.combo = QComboBox()
         self.save_button = QPushButton("Save as…")
         self.rename_button = QPushButton("Rename…")
@@ -92,15 +105,51 @@ class PresetBar(QWidget):
         return True
 
     def _ask_save(self) -> None:
-        name, ok = QInputDialog.getText(self, "Save preset", "Name:")
-        if not ok or not name.strip():
-            return
-        description, ok = QInputDialog.getText(self, "Save preset", "Description (what it is for):")
-        if ok:
-            self.save(name, description)
+        self.dialog = SaveDialog(*self._picked(), parent=self)
+        if self.dialog.exec():  # accepted
+            self.save(self.dialog.name.text(), self.dialog.description.text())
+        self.dialog = None
+
+    def _picked(self) -> tuple[str, str]:
+        """The preset picked (name, description) to start from; nothing when it is none or unreadable."""
+        from accompanist.presets import load_preset
+
+        name = self.combo.currentText()
+        if name == NONE:
+            return "", ""
+        try:
+            return name, load_preset(name).description
+        except AccompanistError:
+            return name, ""
 
     def _ask_rename(self) -> None:
         old = self.combo.currentText()
         new, ok = QInputDialog.getText(self, "Rename preset", f"New name for {old}:", text=old)
         if ok and new.strip() and new.strip() != old:
             self.rename(old, new)
+
+
+class SaveDialog(QDialog):
+    """Name and description of a preset to save, in one dialog; Save only once it has a name."""
+
+    def __init__(self, name: str = "", description: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Save preset")
+        self.name = QLineEdit(name)
+        self.name.setPlaceholderText("letters, digits, spaces, - _ .")
+        self.description = QLineEdit(description)
+        self.description.setPlaceholderText("what it is for")
+        self.description.setMinimumWidth(320)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("name", self.name)
+        form.addRow("description", self.description)
+        form.addRow(self.buttons)
+        self.name.textChanged.connect(self._can_save)
+        self._can_save(name)
+        self.name.selectAll()
+
+    def _can_save(self, text: str) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(bool(text.strip()))

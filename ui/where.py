@@ -1,6 +1,10 @@
 """Where am I: bar and beat (and the loop's pass) in large type, the count-in counting down, the
 beat flashing with the metronome, and, following a DAW, whether its clock runs and at what tempo.
-All of it from the engine's events."""
+All of it from the engine's events.
+
+The loop's passes are counted from where the loop began: its first pass after the start, a clear,
+a change that makes the mode anew (mode, model, bars, ...: ``MODE_SETTINGS`` but the temperature)
+or the DAW's Start; not from the session's start, as the engine's pass index is."""
 
 from __future__ import annotations
 
@@ -8,7 +12,11 @@ from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from accompanist.live.settings import MODE_SETTINGS
+
 FLASH_MS = 90  #: how long the beat light stays lit
+#: a change of these makes the mode anew: a loop begins again (the temperature is read each pass)
+RESTARTS = MODE_SETTINGS - {"temperature"}
 
 
 class WhereAmI(QWidget):
@@ -32,16 +40,22 @@ class WhereAmI(QWidget):
         self._off.setInterval(FLASH_MS)
         self._off.timeout.connect(lambda: self._light(None))
         self.steps_per_beat, self.beats_per_bar, self.origin = 4, 4, 0
-        self.external, self.mode, self.pass_no = False, "duet", None
+        self.external, self.mode = False, "duet"
+        self.passes = 0  #: passes closed since the loop began
         self._light(None)
 
     def begin(self, steps_per_beat: int, beats_per_bar: int, count_in_bars: int, external: bool, mode: str) -> None:
         """A session starts: its meter, how many bars it counts in, whose clock it follows."""
         self.steps_per_beat, self.beats_per_bar = steps_per_beat, beats_per_bar
         self.origin = 0 if external else count_in_bars * steps_per_beat * beats_per_bar
-        self.external, self.mode, self.pass_no = external, mode, None
+        self.external, self.mode, self.passes = external, mode, 0
         self.place.setText("waiting for the DAW's clock (press play there)" if external else "starting")
         self.clock_line.setText("")
+
+    @property
+    def pass_no(self) -> int:
+        """The pass now playing, counted from 1 where the loop began."""
+        return self.passes + 1
 
     def end(self) -> None:
         self.place.setText("stopped")
@@ -55,9 +69,11 @@ class WhereAmI(QWidget):
             if self.external and ev.get("seconds"):
                 self.clock_line.setText(f"DAW {60.0 / ev['seconds'] / self.steps_per_beat:.1f} bpm")
         elif kind == "pass":
-            self.pass_no = ev["index"] + 2  # the pass that begins now
-        elif kind == "settings" and "mode" in ev:
-            self.mode, self.pass_no = ev["mode"], None
+            self.passes += 1
+        elif kind == "clear" or (kind == "settings" and RESTARTS & set(ev)):
+            self.mode, self.passes = ev.get("mode", self.mode), 0
+        elif kind == "transport" and ev.get("state") == "playing":  # the DAW's Start: the loop anew
+            self.passes = 0
         elif kind == "transport" and self.external and ev.get("state") in ("stopped", "lost"):
             # the engine's names (live/clock_thread.py): a Stop from the DAW, or its ticks ceasing
             said = "the DAW stopped" if ev["state"] == "stopped" else "the DAW's clock went silent"
@@ -74,7 +90,7 @@ class WhereAmI(QWidget):
         else:
             bar, beat = (now - self.origin) // bar_steps + 1, (now - self.origin) % bar_steps // self.steps_per_beat + 1
             where = f"bar {bar}   beat {beat}"
-            if self.mode == "loop" and self.pass_no:
+            if self.mode == "loop" and self.passes:
                 where += f"   pass {self.pass_no}"
             self.place.setText(where)
         if on_beat:
