@@ -50,11 +50,7 @@ def duet_file(
     """Accompany the melody of ``in_path`` with a duet model; the file layout is harmonize's."""
     t0 = time.perf_counter()
     out_path = Path(out_path)
-    check_outputs(out_path, wav, in_path)
-    if wav:
-        from accompanist.sound.soundfont import find_soundfont
-
-        find_soundfont(soundfont)
+    check_outputs(out_path, wav, in_path, soundfont)
     check_sampling(temperature, key_lock=key_lock, two_part=two_part)
     check("max_notes", max_notes)
     check("listen_ms", listen_ms)

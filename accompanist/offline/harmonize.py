@@ -52,11 +52,7 @@ def harmonize_file(
 
     t0 = time.perf_counter()
     out_path = Path(out_path)
-    check_outputs(out_path, wav, in_path)
-    if wav:
-        from accompanist.sound.soundfont import find_soundfont
-
-        find_soundfont(soundfont)  # fail before writing anything
+    check_outputs(out_path, wav, in_path, soundfont)
     runner = runner or Seq2SeqRunner(load_card(model, family="seq2seq"))
     card = runner.card
     mel = read_melody(in_path, track, card.steps_per_beat)

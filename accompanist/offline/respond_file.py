@@ -67,11 +67,7 @@ def respond_file(
 ) -> RespondResult:
     t0 = time.perf_counter()
     out_path = Path(out_path)
-    check_outputs(out_path, wav, in_path)
-    if wav:
-        from accompanist.sound.soundfont import find_soundfont
-
-        find_soundfont(soundfont)
+    check_outputs(out_path, wav, in_path, soundfont)
     check_sampling(temperature, key_lock=key_lock)
     check_sampling(duration_temperature)
     if variation is not None and not 0 <= variation <= 4:

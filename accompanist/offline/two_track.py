@@ -57,12 +57,16 @@ def default_output(in_path: str | os.PathLike) -> Path:
 
 
 def check_outputs(
-    midi: str | os.PathLike, wav: str | os.PathLike | None = None, melody: str | os.PathLike | None = None
+    midi: str | os.PathLike,
+    wav: str | os.PathLike | None = None,
+    melody: str | os.PathLike | None = None,
+    soundfont: str | os.PathLike | None = None,
 ) -> None:
     """Fail before any work if a file could not be written where asked: a missing folder, one
     that refuses a file (read-only, no permission; tried with a real file, since a read-only
     mount refuses even root), the melody's own file, or a name whose extension says another
-    format."""
+    format; or, where a WAV is asked, if there is no SoundFont to render it with (``soundfont``,
+    else the one found)."""
     import tempfile
 
     for p, exts, flag in ((midi, (".mid", ".midi"), "-o"), (wav, (".wav",), "--wav")):
@@ -84,6 +88,10 @@ def check_outputs(
             raise AccompanistError(
                 f"{folder}: cannot write there ({exc.strerror}); choose another output folder"
             ) from None
+    if wav:
+        from accompanist.sound.soundfont import find_soundfont
+
+        find_soundfont(soundfont)
 
 
 def check_length(song: Song, notes: list, steps_per_beat: int, what: str = "the melody") -> None:
