@@ -103,3 +103,32 @@ def test_messages_a_musician_can_act_on():
     with pytest.raises(AccompanistError) as err:
         card_for("loop", TINY_MELODY)
     assert "loop mode runs seq2seq models: " in str(err.value) and "chorale-alto" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--no-midi-out"], "you will hear: nothing: no MIDI out and no synth (add --synth"),
+        ([], "you will hear: nothing from accompanist itself: the answer goes out as MIDI"),
+        (["--synth"], "but not your own notes (your keyboard or DAW sounds them; --monitor adds them)"),
+    ],
+)
+def test_the_start_lines_say_what_will_sound_and_how_to_change_it(tmp_path, flags, said):
+    import os
+    import signal
+    import sys
+
+    cmd = [sys.executable, "-m", "accompanist.cli", "live", "--api", "jack", "--model", TINY_DUET]
+    cmd += ["--name", "acc-say", "--record", str(tmp_path / "s.mid"), *flags]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C stops" in line or "keys:" in line:
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert any(said in line for line in lines), lines

@@ -207,3 +207,29 @@ def test_the_clock_settings_refuse_what_cannot_work(use_tiny_models):
         Engine(Settings(model=TINY_DUET, latency=0.04))  # more than the 30 ms a step closes early
     with pytest.raises(AccompanistError, match="DAW sets the tempo"):
         Engine(Settings(model=TINY_DUET, clock="external")).set(bpm=90)
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_downbeat_note_sent_just_before_the_daws_start_is_heard_on_step_0(tmp_path):
+    """A DAW compensating its latency sends a region's first notes a few ms before MIDI Start
+    (Ardour 7.3: 4 ms at 48 kHz): a note up to ``early`` before a step counts for it, across a
+    Start too. A note held from long before the Start is not the song's."""
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0, clock="external", bpm=120)
+    daw = Daw(rig)
+    try:
+        time.sleep(0.3)
+        daw.send(mido.Message("note_on", note=55, velocity=90))  # held since long before: not the song's
+        time.sleep(0.2)
+        daw.send(mido.Message("note_on", note=60, velocity=90))
+        time.sleep(0.004)
+        daw.position = 0
+        daw.send(mido.Message("start"))
+        daw.send(mido.Message("clock"))
+        daw.ticks.append((0, time.perf_counter()))
+        daw.position = 1
+        daw.run(24 * 2 - 1)
+        transport(rig, "playing")
+    finally:
+        rig.stop()
+    steps = [e for e in drain(rig.events) if e["type"] == "step"]
+    assert steps[0]["step"] == 0 and steps[0]["heard"] == [60], steps[:2]

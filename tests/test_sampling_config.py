@@ -98,5 +98,5 @@ def test_each_prior_set_live_reaches_the_sampler_of_the_next_step_and_keeps_the_
             engine.set(**{name: value})
             assert getattr(engine.sampling, name) == value and getattr(sampler, name) == value, name
         assert engine.parts.worker.mode is mode and mode.partner.sampler is sampler  # not made anew
-        time.sleep(0.3)
+        time.sleep(0.5)
         assert engine.figures()["steps"] > 0

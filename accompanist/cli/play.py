@@ -228,6 +228,7 @@ def cmd_live(a: argparse.Namespace) -> int:
                     f"  answering on: {ev['output'] or '(no MIDI out)'}" + ("  + FluidSynth" if settings.synth else "")
                 )
                 print(f"  recording to: {ev['record']}")
+                print(f"  you will hear: {_what_sounds(settings)}")
                 if ev.get("listen_ms"):
                     print(
                         f"  answers sound {ev['listen_ms']:g} ms after each beat, to hear the note they answer "
@@ -258,6 +259,26 @@ def cmd_live(a: argparse.Namespace) -> int:
     print(_figures_line(engine.figures(), "all notes released"))
     print(f"recording: {engine.parts.recorder.path.resolve()}")
     return 0
+
+
+def _what_sounds(s) -> str:
+    """What will sound and what will not, said at start with how to change it."""
+    monitor = s.monitor if s.monitor is not None else s.out is None
+    if s.synth and s.out is not None:
+        own = (
+            "and your own notes too"
+            if monitor
+            else "but not your own notes (your keyboard or DAW sounds them; --monitor adds them)"
+        )
+        return f"the answer through FluidSynth and on the MIDI out, {own}"
+    if s.synth:
+        return "the answer and your own notes, through FluidSynth" if monitor else "the answer through FluidSynth"
+    if s.out is not None:
+        return (
+            "nothing from accompanist itself: the answer goes out as MIDI "
+            "(a synth or DAW on that port sounds it; --synth to hear it here)"
+        )
+    return "nothing: no MIDI out and no synth (add --synth to hear the answer, or --out PORT)"
 
 
 def _figures_line(f: dict, what: str) -> str:

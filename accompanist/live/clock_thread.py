@@ -48,6 +48,7 @@ class ClockThread:
         self.ext = clock if isinstance(clock, ExternalClock) else None
         self.count_in = 0 if self.ext else settings().count_in * self.steps_per_bar  # a DAW counts in itself
         self.send_clock = settings().send_clock
+        self.tempo_said = False  #: following a DAW: its tempo, once learned, has been said
 
     def run(self, running: threading.Event) -> None:
         s, ext = self.settings(), self.ext
@@ -76,7 +77,10 @@ class ClockThread:
                                 first = max(0, ext.step_at(time.perf_counter() + self.worker.budget.early))
                                 self.quantizer.restart(first - 1)
                         generation, k, lost_from = now_generation, first, None
-                        self.transport.moved("playing", step=k, bpm=round(ext.bpm, 2))
+                        # the tempo is said once it is learned from the ticks (a guess until then)
+                        learned = ext.intervals >= ext.WARM
+                        self.tempo_said = learned
+                        self.transport.moved("playing", step=k, **({"bpm": round(ext.bpm, 2)} if learned else {}))
 
                 def moved(g=generation) -> bool:
                     if ext is None:
@@ -122,6 +126,9 @@ class ClockThread:
             work.give(Closed(work.epoch, k, k - self.count_in, closed, next_at))
         if self.transport is not None:
             self.transport.anchor(k)
+            if not self.tempo_said and self.ext.intervals >= self.ext.WARM:
+                self.tempo_said = True
+                self.bus.emit("tempo", bpm=round(self.ext.bpm, 2), source="daw")
         if (k + 1) % self.steps_per_bar == 0:
             self.writer.soon()
         self.stats.steps += 1

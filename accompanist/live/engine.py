@@ -33,7 +33,6 @@ from accompanist.live.output import Sink
 from accompanist.live.session import Session, card_listens, listen_seconds, open_session
 from accompanist.live.settings import (
     DEFAULT_MODELS,
-    LISTEN_MAX_MS,
     LIVE_SETTINGS,
     METRONOME_CHANNEL,
     MODE_FAMILY,
@@ -41,20 +40,17 @@ from accompanist.live.settings import (
     Settings,
     Stats,
     card_for,
-    check_listen,
     check_settings,
 )
 
 __all__ = [
     "DEFAULT_MODELS",
-    "LISTEN_MAX_MS",
     "LIVE_SETTINGS",
     "METRONOME_CHANNEL",
     "MODE_FAMILY",
     "Engine",
     "Settings",
     "card_for",
-    "check_listen",
     "check_settings",
 ]
 

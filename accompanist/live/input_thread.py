@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import mido
 
+from accompanist.limits import channel_to_user
 from accompanist.live.clock import ExternalClock, InternalClock
 from accompanist.live.events import EventBus
 from accompanist.live.port_set import PortSet
@@ -62,7 +63,8 @@ class InputThread:
                     if kind in ("start", "continue", "songpos"):
                         # here, not on the clock thread: a note in the same JACK cycle as Start
                         # (a DAW's track playing the melody) is fed next
-                        self.quantizer.restart(max(0, self.ext.step_at(t + self.early)) - 1)
+                        # notes struck up to ``early`` before it count for its first step, as ever
+                        self.quantizer.restart(max(0, self.ext.step_at(t + self.early)) - 1, since=t - self.early)
             return
         if not self._hears(msg):
             return
@@ -85,7 +87,7 @@ class InputThread:
         # only notes mean a loop: a DAW sends CC 64 and CC 123 on all 16 channels at stop and locate
         if channel == s.channel and not heard and msg.type == "note_on" and not self.feedback_warned:
             self.feedback_warned = True
-            ch = s.channel + 1
+            ch = channel_to_user(s.channel)
             self.bus.emit(
                 "warning",
                 text=f"notes come in on the answer's own channel {ch} and are ignored: either the answer is looped "

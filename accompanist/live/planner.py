@@ -10,6 +10,7 @@ from accompanist.live.events import EventBus
 from accompanist.live.output import Scheduler
 from accompanist.live.quantize import InputQuantizer
 from accompanist.music import roll
+from accompanist.music.notes import answer_velocity
 
 
 class AnswerPlanner:
@@ -63,4 +64,4 @@ class AnswerPlanner:
 
     def velocity(self) -> int:
         """The answer follows the player's dynamics, a little softer."""
-        return int(np.clip(self.quantizer.velocity * 0.85, 25, 120))
+        return answer_velocity(self.quantizer.velocity)

@@ -42,6 +42,7 @@ class InputQuantizer:
         self.onsets: dict[int, dict[int, int]] = {}  #: step -> {pitch: velocity}
         self.pedal = False
         self.pedalled: set[int] = set()  #: released while the pedal was down
+        self.struck: dict[int, tuple[float, int]] = {}  #: held pitch -> (time, velocity) of its strike
         self.closed = -1  #: last closed step
         self.late = 0
         self.velocity = 80.0  #: recent dynamics, an average over the last notes
@@ -63,6 +64,7 @@ class InputQuantizer:
             if p in self.held:  # struck again without a release: the old one ends here
                 self._end(p, k)
             self.held[p] = k
+            self.struck[p] = (t, msg.velocity)
             self.pedalled.discard(p)
             self.onsets.setdefault(k, {})[p] = msg.velocity
             self.velocity += 0.25 * (msg.velocity - self.velocity)
@@ -115,12 +117,20 @@ class InputQuantizer:
     def reset(self) -> None:
         """Forget every note (a new take): held keys start again at their next strike."""
         self.held.clear()
+        self.struck.clear()
         self.ending.clear()
         self.onsets.clear()
         self.pedalled.clear()
 
-    def restart(self, closed: int) -> None:
+    def restart(self, closed: int, since: float | None = None) -> None:
         """The grid moved (a DAW's Start, Continue or jump): forget every note, and take step
-        ``closed`` as the last one closed, so the next is ``closed + 1``."""
+        ``closed`` as the last one closed, so the next is ``closed + 1``. A note still held that
+        was struck at or after ``since`` (``early`` before the Start: a DAW sends a region's first
+        notes a few ms before its Start) is kept, struck on that next step."""
+        keep = {p: hit for p, hit in self.struck.items() if p in self.held and since is not None and hit[0] >= since}
         self.reset()
         self.closed = closed
+        for p, (t, velocity) in keep.items():
+            self.held[p] = closed + 1
+            self.struck[p] = (t, velocity)
+            self.onsets.setdefault(closed + 1, {})[p] = velocity

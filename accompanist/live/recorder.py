@@ -86,6 +86,12 @@ class Recorder:
         self.writes = 0
         self.events = 0  #: events written so far
 
+    def begin_at(self, start: float) -> None:
+        """The file's tick 0 is at ``start`` (before anything is played or planned)."""
+        with self._lock:
+            self.start = start
+            self._tempi = [(start, 0.0, self._tempi[0][2])]
+
     def ticks(self, t: float) -> int:
         return _ticks(self._tempi, t)
 

@@ -34,7 +34,7 @@ from accompanist.live.port_set import PortSet
 from accompanist.live.quantize import InputQuantizer
 from accompanist.live.recorder import Recorder, RecordingWriter
 from accompanist.live.settings import Settings, Stats
-from accompanist.live.timing import StepBudget
+from accompanist.live.timing import FIRST_BOUNDARY, StepBudget
 from accompanist.live.transport import DawTransport
 from accompanist.live.work import Stop, WorkQueue
 from accompanist.user_data import sessions_folder
@@ -122,9 +122,10 @@ def open_session(
         gc.collect()
         gc.freeze()
         spb = card.steps_per_beat
-        start = time.perf_counter() + 0.2  # the first boundary, a moment away for the threads to start
+        recorder = _recorder(s, program())  # its first write (an fsync) before the clock starts counting
+        start = time.perf_counter() + FIRST_BOUNDARY
+        recorder.begin_at(start)
         clock = InternalClock(s.bpm, spb, start) if s.clock == "internal" else ExternalClock(spb, initial_bpm=s.bpm)
-        recorder = _recorder(s, start, program())
         quantizer = InputQuantizer(clock.step_at, s.early)
     except BaseException:
         if output is not None:
@@ -159,13 +160,13 @@ def open_session(
     return session
 
 
-def _recorder(s: Settings, start: float, program: int) -> Recorder:
+def _recorder(s: Settings, program: int) -> Recorder:
     path = s.record or sessions_folder() / f"session-{datetime.now():%Y%m%d-%H%M%S}.mid"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # named as `accompanist respond` names its tracks when the session starts answering calls
         answer_name = "answer" if s.mode == "respond" else "accompaniment"
-        recorder = Recorder(path, s.bpm, start, program, s.channel, answer_name)
+        recorder = Recorder(path, s.bpm, time.perf_counter(), program, s.channel, answer_name)
         recorder.write()
     except OSError as exc:
         raise AccompanistError(f"{path}: cannot record there ({exc.strerror}); give --record PATH") from None

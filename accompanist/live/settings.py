@@ -12,7 +12,7 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
 from accompanist.inference.duet_partner import REST_AFTER
 from accompanist.inference.sampling_config import SAMPLING_SETTINGS
-from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user, check
+from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user
 from accompanist.live.timing import EARLY
 
 #: the modes, each with the model it runs unless told
@@ -21,9 +21,6 @@ DEFAULT_MODELS = {"duet": "duet-chorale", "loop": "chorale-alto", "respond": "me
 #: the model families each mode runs
 MODE_FAMILY = {"duet": ("duet",), "loop": ("seq2seq",), "respond": ("melody", "vrash", "rl")}
 METRONOME_CHANNEL = 9  #: 0-based: General MIDI's percussion channel, the click's by default
-#: the longest listen window: past it the lag is heard as lateness, not as a partner listening
-#: (the table's, ``LIMITS["listen_ms"]``; kept here for the engine's import)
-LISTEN_MAX_MS = LIMITS["listen_ms"].hi
 #: a name for the MIDI system's client list (JACK's and ALSA's: no ':' and no spaces)
 CLIENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 #: per-step figures kept: the last few hours of a session, so memory stays flat
@@ -124,10 +121,6 @@ class Stats:
     steps: int = 0
     missed: int = 0
     inference: deque[float] = field(default_factory=lambda: deque(maxlen=KEEP_STEPS))  #: seconds per answer
-
-
-def check_listen(listen_ms: float | None) -> None:
-    check("listen_ms", listen_ms)
 
 
 def check_settings(s: Settings) -> None:

@@ -112,8 +112,11 @@ def describe(event: dict) -> str | None:
         )
     if kind == "error":
         return f"error: {event['text']}"
+    if kind == "tempo":
+        return f"DAW tempo: {event['bpm']:g} bpm"
     if kind == "transport":
-        where = f" at step {event['step']}, {event['bpm']:g} bpm" if "step" in event else ""
+        where = f" at step {event['step']}" if "step" in event else ""
+        where += f", {event['bpm']:g} bpm" if "bpm" in event else ""
         return f"DAW {event['state']}{where}"
     return None
 

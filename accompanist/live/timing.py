@@ -28,6 +28,8 @@ SEND_MARGIN = 0.0005
 POLL = 0.0005
 #: the scheduler stops sleeping this long before a message is due, and spins
 SPIN = 0.0012
+#: from start to the first boundary: the threads start before the first step, click or MIDI Start
+FIRST_BOUNDARY = 0.2
 
 
 @dataclass(frozen=True)
