@@ -22,9 +22,12 @@ def name_free(name: str, api: str) -> None:
     JACK would rename ours ``NAME-in-01`` and notes meant for one would reach the other."""
     from accompanist.live.ports import list_ports, resolve_api
 
-    if resolve_api(api) != "jack":
+    try:
+        if resolve_api(api) != "jack":
+            return
+        ports = list_ports("jack", own="")
+    except Exception:  # no server, or it went: opening the ports says so in its own words
         return
-    ports = list_ports("jack", own="")
     clients = {p.split(":", 1)[0] for p in ports.inputs + ports.outputs}
     taken = sorted(c for c in clients if c in (f"{name}-in", f"{name}-out", f"{name}-click-out", f"{name}-synth"))
     if taken:
