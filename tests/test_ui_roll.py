@@ -195,3 +195,91 @@ def test_the_keys_do_what_they_say_and_a_keyboard_plugged_in_later_is_offered(qt
     qtbot.waitUntil(lambda: "every note released" in panel.log.toPlainText(), timeout=2000)
     qtbot.keyClick(panel, Qt.Key.Key_Space)  # stop
     assert panel.engine is None
+
+
+def test_in_respond_mode_the_roll_widens_to_hold_a_call_and_its_answer():
+    m = RollModel(longest=3 + 1 + 3 + 1)
+    m.feed({"type": "started", "mode": "respond"})
+    m.feed(step(15))
+    for beat in range(12):  # a call of three bars from bar 2, quarter notes
+        t = (16 + beat * 4) * STEP
+        m.feed({"type": "note_in", "note": 60 + beat % 5, "velocity": 90, "t": t})
+        m.feed({"type": "note_in", "note": 60 + beat % 5, "velocity": 0, "t": t + 3 * STEP})
+        m.feed(step(16 + beat * 4 + 3))
+    assert m.call_from == 16 and m.bars == 4  # the call grows: the window with it (three bars and one ahead)
+    m.feed({"type": "response", "step": 64, "call_bars": 3, "answer_bars": 3})
+    assert m.bars == 7 and m.call_from is None
+    for k in range(64, 112):  # the answer's three bars
+        m.feed(step(k))
+        if k % 4 == 0:
+            m.feed({"type": "note_out", "note": 72, "velocity": 80, "t": k * STEP})
+            m.feed({"type": "note_out", "note": 72, "velocity": 0, "t": (k + 2) * STEP})
+    first, last = m.window()
+    assert first <= 16 and min(n.start for n in m.player) == 16 and len(m.player) == 12  # the whole call
+    assert all(first <= n.start < last for n in m.answer) and len(m.answer) == 12  # and all its answer
+    m.feed({"type": "clear"})
+    assert m.bars == 4
+    duet = RollModel(longest=20)  # other modes keep their four bars
+    duet.feed(step(200))
+    assert duet.bars == 4
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_respond_mode_has_its_controls_and_the_roll_shows_a_three_bar_call_with_its_answer(qtbot, tmp_path):
+    from helpers import TINY_MELODY, TINY_VRASH
+
+    from accompanist.limits import LIMITS
+    from accompanist.ui.mode_controls import AS_THE_CALL
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(
+        Settings(mode="respond", model=TINY_MELODY, api="jack", record=tmp_path / "c.mid", client_name="resp", bpm=240)
+    )
+    qtbot.addWidget(panel)
+    panel.resize(1280, 760)
+    panel.show()
+    for box, name in ((panel.call_bars, "call_bars"), (panel.answer_bars, "answer_bars")):
+        assert box.isEnabled() and box.maximum() == LIMITS[name].span()[1]  # the table's ranges
+    assert panel.answer_bars.text() == AS_THE_CALL and panel.settings().answer_bars is None
+    assert (panel.variation.minimum(), panel.variation.maximum()) == (LIMITS["variation"].lo, LIMITS["variation"].hi)
+    assert not panel.variation.isEnabled()  # a melody LSTM takes no variation
+    assert not panel.bars.isEnabled() and not panel.max_notes.isEnabled()
+    panel.call_bars.setValue(3)
+    panel.answer_bars.setValue(3)
+    assert panel.start(), panel.log.toPlainText()
+    engine = panel.engine
+    assert (engine.settings.call_bars, engine.settings.answer_bars) == (3, 3)
+    events: list[dict] = []
+    panel.pump.arrived.connect(events.append)
+    player = open_output("virtual", api="jack", client_name="respplayer")
+    subprocess.run(["jack_connect", "respplayer-out:out", "resp-in:in"], check=True)
+    time.sleep(0.2)
+    for beat in range(12):  # three bars of quarter notes at 240 bpm: the call, cut at its 3 bars
+        player.send(mido.Message("note_on", note=(67, 71, 74, 72)[beat % 4], velocity=90))
+        qtbot.wait(180)
+        player.send(mido.Message("note_off", note=(67, 71, 74, 72)[beat % 4]))
+        qtbot.wait(70)
+    qtbot.waitUntil(lambda: any(e["type"] == "response" for e in events), timeout=5000)
+    answer = next(e for e in events if e["type"] == "response")
+    assert answer["answer_bars"] == 3 and "with 3 bars" in panel.log.toPlainText()
+    end = answer["step"] + 3 * 16
+    qtbot.waitUntil(lambda: panel.steps >= end, timeout=6000)
+    m = panel.roll.model
+    first, last = m.window()
+    call = [n for n in m.player if n.start < answer["step"]]
+    answered = [n for n in m.answer if n.start >= answer["step"]]
+    assert call and answered and m.bars >= 7
+    assert first <= min(n.start for n in call) and all(n.start < last for n in answered)  # one window
+    assert len(call) >= 11  # the call's notes are all still there
+    shot = tmp_path / "respond.png"
+    assert panel.grab().save(str(shot))
+
+    panel.answer_bars.setValue(panel.answer_bars.minimum())  # while playing: as long as the call again
+    qtbot.waitUntil(lambda: engine.settings.answer_bars is None, timeout=3000)
+    panel.model.setCurrentText(TINY_VRASH)  # a VRASH model: its variation can be set
+    qtbot.waitUntil(lambda: engine.card.name == TINY_VRASH, timeout=3000)
+    assert panel.variation.isEnabled()
+    panel.variation.setValue(0.3)
+    qtbot.waitUntil(lambda: engine.settings.variation == 0.3, timeout=3000)
+    panel.stop()
+    player.close()

@@ -33,6 +33,7 @@ from accompanist.live.settings import DEFAULT_MODELS, MODE_FAMILY, MODES, Settin
 from accompanist.ui import memory, shortcuts
 from accompanist.ui.event_lines import EventLines
 from accompanist.ui.event_pump import EventPump
+from accompanist.ui.mode_controls import ModeControls
 from accompanist.ui.piano_roll import PianoRoll
 from accompanist.ui.port_lists import NO_OUT, PortLists
 from accompanist.ui.preset_bar import PresetBar
@@ -92,17 +93,10 @@ class Panel(QWidget):
         self.temperature_label = QLabel()
         self.temperature_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
         self.temperature.valueChanged.connect(self._temperature_moved)
-        self.max_notes = QSpinBox()
-        self.max_notes.setRange(*LIMITS["max_notes"].span())
-        self.max_notes.valueChanged.connect(lambda v: self._changed(max_notes=v))
-        self.listen = QSpinBox()
-        self.listen.setRange(*LIMITS["listen_ms"].span())
-        self.listen.setSuffix(" ms")
-        self.listen.setToolTip("each answer waits this long after its beat to hear the note it answers")
-        self.listen.valueChanged.connect(lambda v: self._changed(listen_ms=float(v)))
-        self.bars = QSpinBox()
-        self.bars.setRange(*LIMITS["bars"].span())
-        self.bars.valueChanged.connect(lambda v: self._changed(bars=v))
+        self.modes = ModeControls(self._changed)  # each mode's own: the duet's, the loop's, respond's
+        m = self.modes
+        self.max_notes, self.listen, self.bars = m.max_notes, m.listen, m.bars
+        self.call_bars, self.answer_bars, self.variation = m.call_bars, m.answer_bars, m.variation
         self.bpm = QDoubleSpinBox()
         self.bpm.setRange(*LIMITS["bpm"].span())
         self.bpm.setDecimals(2)
@@ -129,9 +123,8 @@ class Panel(QWidget):
         row.addWidget(self.temperature)
         row.addWidget(self.temperature_label)
         form.addRow("temperature", row)
-        form.addRow("notes at most (duet)", self.max_notes)
-        form.addRow("listen window (duet)", self.listen)
-        form.addRow("bars a pass (loop)", self.bars)
+        for label, control in self.modes.rows():
+            form.addRow(label, control)
         form.addRow("tempo (bpm)", self.bpm)
         form.addRow("channel", self.channel)
         form.addRow("program", self.program)
@@ -202,10 +195,7 @@ class Panel(QWidget):
             t = s.temperature if s.temperature is not None else self._card_default("temperature")
             self.temperature.setValue(round(t * 100))
             self._show_temperature()
-            self.max_notes.setValue(s.max_notes or self._card_default("max_notes"))
-            lm = s.listen_ms if s.listen_ms is not None else self._card_default("listen_ms")
-            self.listen.setValue(round(lm))
-            self.bars.setValue(s.bars)
+            self.modes.show_settings(s, self._card_default)
             self.bpm.setValue(s.bpm)
             self.channel.setValue(channel_to_user(s.channel))
             self._program_explicit = s.program is not None
@@ -226,9 +216,7 @@ class Panel(QWidget):
             mode=self.mode.currentText(),
             model=self.model.currentText() or None,
             temperature=self.temperature.value() / 100,
-            max_notes=self.max_notes.value(),
-            listen_ms=float(self.listen.value()),
-            bars=self.bars.value(),
+            **self.modes.values(self.base),
             bpm=self.bpm.value(),
             channel=channel_from_user(self.channel.value()),
             program=self.program.value() if self._program_explicit else None,
@@ -297,12 +285,14 @@ class Panel(QWidget):
         if self._quiet:
             return
         self._fill_models(mode, None)
+        self._mode_controls()
         self._card_program()
         self._changed(mode=mode, model=self.model.currentText())
 
     def _model_changed(self, name: str) -> None:
         if self._quiet or not name:
             return
+        self._mode_controls()  # a VRASH model takes a variation, another does not
         self._card_program()
         self._changed(model=name)
 
@@ -393,6 +383,7 @@ class Panel(QWidget):
         self._poll.start()
         self.roll.clear()
         self.roll.set_meter(engine.steps_per_beat, settings.beats_per_bar)
+        self._hold_exchange()
         self.lines.reset()
         external = settings.clock == "external"
         self.where.begin(engine.steps_per_beat, settings.beats_per_bar, settings.count_in, external, settings.mode)
@@ -427,11 +418,14 @@ class Panel(QWidget):
 
     def _mode_controls(self) -> None:
         """Only what applies to the mode: the duet's notes and listen window, the loop's bars
-        and its lock, refresh and clear, respond mode's End call."""
+        and its lock, refresh and clear, respond mode's call and answer bars, variation (VRASH)
+        and End call."""
         mode = self.mode.currentText()
-        self.max_notes.setEnabled(mode == "duet")
-        self.listen.setEnabled(mode == "duet")
-        self.bars.setEnabled(mode == "loop")
+        try:
+            family = card_for(mode, self.model.currentText() or None).family
+        except AccompanistError:
+            family = ""
+        self.modes.for_mode(mode, family)
         for b in (self.lock_button, self.refresh_button, self.clear_button):
             b.setVisible(mode == "loop")
         self.end_call_button.setVisible(mode == "respond")
@@ -458,6 +452,7 @@ class Panel(QWidget):
             self._show_status()
             if "mode" in ev and self.engine is not None:  # the meter and the scorecard start again
                 self.score.reset(self.engine.output.timed, since=self.steps, mode=self.engine.settings.mode)
+            self._hold_exchange()
         elif kind == "step":
             self.steps = ev["step"] + 1
         self.score.feed(ev)
@@ -468,6 +463,12 @@ class Panel(QWidget):
             self.say(line, error=kind == "error")
         if kind == "step" and self.steps % self.roll.model.steps_per_bar == 0:
             self.score.measure(self.roll.model)  # each bar line: the last bars' harmony
+
+    def _hold_exchange(self) -> None:
+        """The roll holds the longest call and answer this session's settings allow."""
+        if self.engine is not None:
+            s = self.engine.settings
+            self.roll.hold_exchange(s.call_bars, s.answer_bars or s.call_bars)
 
     def _show_status(self) -> None:
         if self.engine is None:

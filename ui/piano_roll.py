@@ -27,6 +27,8 @@ BLACK_KEYS = {1, 3, 6, 8, 10}
 LOW, HIGH = 48, 84  #: the rows shown when nothing sounds (C3 to C6); they widen to fit the notes
 FAR = 1e6  #: steps: rows and octave lines run this far both ways (a day at 120 bpm is 7e5)
 FPS = 60
+#: the events that change what is drawn
+SYNCED = {"step", "note_in", "note_out", "planned", "pass", "panic", "clear", "settings", "stopped", "response"}
 
 
 class PianoRoll(QWidget):
@@ -59,6 +61,7 @@ class PianoRoll(QWidget):
         self._lines: dict[int, object] = {}  #: step -> its beat or bar line
         self._passes: dict[int, object] = {}
         self._rows: tuple[int, int] | None = None
+        self._bars = self.model.bars  #: the bars the view is scaled to
         self._row_items: list = []
         self.cursor = self.scene.addLine(0, -200, 0, 200, QPen(CURSOR, 0))
         self.cursor.setZValue(10)
@@ -73,15 +76,20 @@ class PianoRoll(QWidget):
             self._timer.start()
         elif kind == "stopped":
             self._timer.stop()
-        if kind in ("step", "note_in", "note_out", "planned", "pass", "panic", "clear", "settings", "stopped"):
+        if kind in SYNCED:
             self._sync()
 
     def set_meter(self, steps_per_beat: int, beats_per_bar: int) -> None:
         self.model.steps_per_beat, self.model.beats_per_bar = steps_per_beat, beats_per_bar
 
+    def hold_exchange(self, call_bars: int, answer_bars: int) -> None:
+        """Respond mode: the longest call and answer the window must hold (a silent bar between
+        them, and a bar ahead of the cursor)."""
+        self.model.longest = call_bars + 1 + answer_bars + 1
+
     def clear(self) -> None:
-        keep = (self.model.steps_per_beat, self.model.beats_per_bar, self.model.bars)
-        self.model = RollModel(*keep)
+        m = self.model
+        self.model = RollModel(m.steps_per_beat, m.beats_per_bar, m.least, least=m.least, longest=m.longest)
         self._timer.stop()
         self._sync()
 
@@ -109,6 +117,8 @@ class PianoRoll(QWidget):
         if rows != self._rows:
             self._rows = rows
             self._draw_rows()
+            self._fit()
+        elif m.bars != self._bars:  # respond mode: the window widened to a call and its answer
             self._fit()
 
     def _place(self, n: RollNote, item) -> None:
@@ -157,6 +167,7 @@ class PianoRoll(QWidget):
         """Steps across the view's width, the rows down its height; labels to match."""
         low, high = self._rows or (LOW, HIGH)
         m = self.model
+        self._bars = m.bars
         w, h = max(self.view.viewport().width(), 10), max(self.view.viewport().height(), 10)
         self._sx, self._sy = w / (m.bars * m.steps_per_bar), h / (high - low)
         self.view.setTransform(QTransform.fromScale(self._sx, self._sy))

@@ -5,10 +5,17 @@ loop pass boundaries and the current step, all from the engine's events.
 Positions are in grid steps (fractions for notes played off the grid). The engine's ``step``
 events carry each step's boundary time and length, so a note's time becomes a position by the
 newest of them; no clock is read here.
+
+In respond mode the window widens to hold a call and its answer together, however long: from the
+bar of the call's first note to the answer's last bar (the ``response`` event says how long it
+is), up to ``longest`` bars (the session's call bars and answer bars: the panel sets it). Notes are
+kept for that longest exchange, so a call that outgrows the window is drawn whole again once it
+is answered.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from accompanist.music.roll import roll_to_notes
@@ -28,6 +35,10 @@ class RollModel:
     steps_per_beat: int = 4
     beats_per_bar: int = 4
     bars: int = 4  #: bars shown: all but the last behind the cursor, the last ahead of it
+    least: int = 4  #: the fewest bars shown (respond mode widens the window past it)
+    longest: int = 4  #: respond mode: the most bars a call and its answer take (and one ahead)
+    mode: str = "duet"
+    call_from: int | None = None  #: respond: the bar line the call being played began on
     current: int = -1  #: the step last closed
     player: list[RollNote] = field(default_factory=list)
     answer: list[RollNote] = field(default_factory=list)
@@ -65,7 +76,17 @@ class RollModel:
             self.count_in = bool(ev.get("count_in"))
             if "at" in ev:
                 self._ref = (ev["step"], ev["at"], ev["seconds"])
+            if self.mode == "respond" and self.call_from is not None:  # the call grows: all of it shown
+                self._widen(self.call_from, self.current + 1)
             self._forget()
+        elif kind == "started":
+            self.mode, self.call_from, self.bars = ev.get("mode", self.mode), None, self.least
+        elif kind == "response":  # the call (from its first bar) and its answer, all in the window
+            spb = self.steps_per_bar
+            start = ev["step"] - (ev["call_bars"] + 1) * spb if self.call_from is None else self.call_from
+            self.bars = self.least
+            self._widen(start, ev["step"] + ev["answer_bars"] * spb)
+            self.call_from = None  # what is played from here on is the next call
         elif kind in ("note_in", "note_out"):
             self._note(self.player if kind == "note_in" else self.answer, ev)
         elif kind == "planned" and "step" in ev:
@@ -80,11 +101,15 @@ class RollModel:
                 self.ghosts += [RollNote(n.pitch, start + n.start, start + n.end) for n in roll_to_notes(plan, 1.0)]
         elif kind in ("panic", "clear"):
             self.ghosts.clear()
+            if kind == "clear":
+                self.call_from, self.bars = None, self.least
             for n in self.answer if kind == "panic" else ():
                 n.end = n.end if n.end is not None else self.current + 1
         elif kind == "stopped" or (kind == "settings" and "mode" in ev):
             self.ghosts.clear()
             self.passes.clear()
+            if kind == "settings":
+                self.mode, self.call_from, self.bars = ev["mode"], None, self.least
 
     def _note(self, notes: list[RollNote], ev: dict) -> None:
         at = self.position(ev.get("t", 0.0))
@@ -95,12 +120,21 @@ class RollModel:
                 break
         if ev["velocity"] > 0:
             notes.append(RollNote(ev["note"], at))
+            if notes is self.player and self.mode == "respond" and self.call_from is None:
+                self.call_from = max(0, int(at)) // self.steps_per_bar * self.steps_per_bar
             if len(notes) > MAX_NOTES:  # no steps come while a DAW is stopped: nothing scrolls away
                 del notes[: len(notes) - MAX_NOTES]
 
+    def _widen(self, first: int, last: int) -> None:
+        """Show steps ``first`` .. ``last`` (and a bar ahead) when the cursor reaches ``last``."""
+        need = math.ceil((last - first) / self.steps_per_bar) + 1
+        self.bars = max(self.bars, min(need, max(self.longest, self.least)))
+
     def _forget(self) -> None:
-        """Drop what has scrolled out of the window, so a long session keeps a short list."""
-        first = self.window()[0] - self.steps_per_bar  # a bar more than shown: the scorecard reads 4
+        """Drop what has scrolled out of the window, so a long session keeps a short list (in
+        respond mode, what the longest call and answer would show)."""
+        kept = max(self.bars, self.longest if self.mode == "respond" else 0)
+        first = self.current + 1 - kept * self.steps_per_bar  # a bar more than shown: the scorecard reads 4
         for notes in (self.player, self.answer, self.ghosts):
             notes[:] = [n for n in notes if n.end is None or n.end >= first]
         self.ghosts = [g for g in self.ghosts if g.start > self.current + 1]  # begun: a real note now
