@@ -32,9 +32,13 @@ def start_engine(record, **settings):
     recording to ``record``, started; and the queue of its events (subscribed before it
     starts): (player, engine, events)."""
     player = open_output("virtual", api="jack", client_name="player")
-    engine = Engine(Settings(record=record, **({"api": "jack", "bpm": BPM, "seed": 0} | settings)))
-    events = engine.subscribe()
-    engine.start()
+    try:
+        engine = Engine(Settings(record=record, **({"api": "jack", "bpm": BPM, "seed": 0} | settings)))
+        events = engine.subscribe()
+        engine.start()
+    except BaseException:  # a start that fails must not leave "player" behind for the next test
+        player.close()
+        raise
     return player, engine, events
 
 
