@@ -54,9 +54,14 @@ class Rig:
         self.sent_at: list[tuple[float, mido.Message]] = []  #: with the time each was due
         inner = self.engine.output.on_sent
         self.engine.output.on_sent = lambda t, m: (self.sent.append(m), self.sent_at.append((t, m)), inner(t, m))
-        source = find_port("acc-out", list_ports("jack").inputs, "input")
-        self.listener = Listener(open_input(source, api="jack", client_name="listener"))
-        wait_connections()
+        try:
+            source = find_port("acc-out", list_ports("jack").inputs, "input")
+            self.listener = Listener(open_input(source, api="jack", client_name="listener"))
+            wait_connections()
+        except BaseException:  # nothing left behind for the next test
+            self.engine.stop()
+            self.player.close()
+            raise
 
     def play(self, steps: int, pattern=(60, 64, 67, 72)) -> None:
         """Quarter notes on the beat (every 4 steps), released after 3 steps."""
