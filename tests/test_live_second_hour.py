@@ -132,3 +132,37 @@ def test_the_start_lines_say_what_will_sound_and_how_to_change_it(tmp_path, flag
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert any(said in line for line in lines), lines
+
+
+def test_respond_says_the_bar_its_answer_starts_on(tiny_models):
+    import numpy as np
+
+    from accompanist.inference.cards import read_card
+    from accompanist.inference.sampling_config import sampling_of
+    from accompanist.live.respond_mode import RespondMode
+    from accompanist.music import roll
+
+    card = read_card(tiny_models / TINY_MELODY / "card.json")
+    mode = RespondMode(card, sampling_of(card, temperature=1.0), 16, np.random.default_rng(0))
+    said = []
+    for k in range(16 * 6):
+        step = roll.empty(1)[0]
+        if 16 <= k < 48 and k % 4 == 0:  # a two-bar call from bar 2, then silence
+            step[:, 60 + k % 12 - roll.PITCH_LO] = 1
+        reply = mode.closed(k, k, k % 16, step, roll.empty(1)[0])
+        if reply.say:
+            said.append(reply.say[1])
+    assert said and said[0]["bar"] == 5 and said[0]["step"] == 64  # after the silent bar 4
+    assert "from bar 5" in describe({"type": "response", "answer_ms": 2.0, **said[0]})
+
+
+def test_an_unknown_out_lists_no_port_of_accompanists_own(tmp_path):
+    from accompanist.live.ports import open_output
+
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET)  # its ports: acc-in:in, acc-out:out
+    try:
+        with pytest.raises(AccompanistError) as err:
+            open_output("acc-in", api="jack", client_name="acc")
+    finally:
+        rig.stop()
+    assert "no MIDI output port matches 'acc-in'" in str(err.value) and "acc-in:in" not in str(err.value)

@@ -357,7 +357,8 @@ def open_output(wanted: str, api: str = "auto", client_name: str = CLIENT):
         except (OSError, rtmidi.RtMidiError, NotImplementedError) as exc:
             raise AccompanistError(f"cannot create a virtual MIDI output port ({exc}); {LOOPMIDI}") from None
     with quiet_native_stderr():
-        names = backend.get_output_names()
+        # never one of our own: our input is no place for our answer (a loop), nor offered as one
+        names = [n for n in backend.get_output_names() if not n.startswith(f"{client_name}-")]
     name = find_port(wanted, names, "output")
     try:
         with quiet_native_stderr():

@@ -74,7 +74,8 @@ class RespondMode(Controls):
         got = self.hear(index, melody)
         if got is None:
             return Reply(self.next_step())
-        return Reply(self.next_step(), ("response", {"step": k + 1, **got}), "answer_ms")
+        bar = (k + 1) // self.steps_per_bar + 1  # the bar line it starts on, counted from 1 as a player counts
+        return Reply(self.next_step(), ("response", {"step": k + 1, "bar": bar, **got}), "answer_ms")
 
     def hear(self, index: int, step: np.ndarray) -> dict | None:
         """Take closed step ``index`` (counted from the first downbeat). At a bar's last step, a

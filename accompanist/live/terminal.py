@@ -95,8 +95,9 @@ def describe(event: dict) -> str | None:
         return "call ended: the answer starts at the next bar line"
     if kind == "response":
         return (
-            f"answering a call of {count(event['call_bars'], 'bar')} with {count(event['answer_bars'], 'bar')} "
-            f"(its first bar made in {event['answer_ms']:.1f} ms)"
+            f"answering a call of {count(event['call_bars'], 'bar')} with {count(event['answer_bars'], 'bar')}"
+            + (f" from bar {event['bar']}" if "bar" in event else "")
+            + f" (its first bar made in {event['answer_ms']:.1f} ms)"
         )
     if kind == "pass":
         notes = count(event["notes"], "note")
