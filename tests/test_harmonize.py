@@ -10,7 +10,7 @@ import wave
 import mido
 import numpy as np
 import pytest
-from helpers import TINY_BI, TINY_UNI, assert_clean_error, melody_of_length, run_cli
+from helpers import TINY_BI, TINY_DUET, TINY_UNI, assert_clean_error, melody_of_length, run_cli
 
 from accompanist.inference.cards import load_card
 from accompanist.inference.seq2seq_runner import Seq2SeqRunner
@@ -222,9 +222,17 @@ def test_bad_requests_give_one_clean_line(use_tiny_models, melody_file, tmp_path
     assert_clean_error(
         run_cli("harmonize", src, "-o", out, "--wav", tmp_path / "x.mid", "--model", TINY_BI), "ending in .wav"
     )
-    # no -o: NAME-accompanied.mid beside the melody
+    # no -o: NAME-harmonized.mid beside the melody; again: written over, and said so (not with --force)
     assert run_cli("harmonize", src, "--model", TINY_BI).returncode == 0
-    assert src.with_name(f"{src.stem}-accompanied.mid").is_file()
+    assert src.with_name(f"{src.stem}-harmonized.mid").is_file()
+    again = run_cli("harmonize", src, "--model", TINY_BI)
+    assert again.returncode == 0 and "it was there before: written over" in again.stdout
+    forced = run_cli("harmonize", src, "--model", TINY_BI, "--force")
+    assert forced.returncode == 0 and "written over" not in forced.stdout
+    # each verb its own default name: the duet never writes over the harmoniser's file
+    assert run_cli("duet", src, "--model", TINY_DUET).returncode == 0
+    assert src.with_name(f"{src.stem}-duet.mid").is_file()
+    assert "NAME-answered.mid" in "".join(run_cli("respond", "--help").stdout.split())  # help wraps at hyphens
     assert_clean_error(run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--temperature", "-1"), "temperature")
     assert_clean_error(
         run_cli("harmonize", src, "-o", out, "--model", TINY_BI, "--wav", tmp_path / "no" / "x.wav"),

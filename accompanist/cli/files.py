@@ -33,12 +33,16 @@ def _add_sampling(p) -> None:
     )
 
 
-def _add_file_verb(p, model: str) -> None:
-    """The options every melody-file-in, two-track-file-out verb shares."""
+def _add_file_verb(p, model: str, suffix: str) -> None:
+    """The options every melody-file-in, two-track-file-out verb shares; its file is written as
+    NAME-``suffix``.mid beside the melody unless -o says where (each verb its own name, so one
+    never writes over another's)."""
     p.add_argument("input", type=Path, help="MIDI file with the melody")
     p.add_argument(
-        "-o", "--output", type=Path, default=None, help="two-track MIDI file to write (default: NAME-accompanied.mid)"
+        "-o", "--output", type=Path, default=None, help=f"two-track MIDI file to write (default: NAME-{suffix}.mid)"
     )
+    p.add_argument("--force", action="store_true", help="write over -o or --wav if it exists, without saying so")
+    p.set_defaults(suffix=suffix)
     p.add_argument("--model", default=model, help="model name (see: accompanist models) or folder")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default: the model's)")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable answer")
@@ -61,27 +65,46 @@ def _file_options(a: argparse.Namespace) -> dict:
     }
 
 
+def _output(a: argparse.Namespace) -> Path:
+    """The two-track file: -o, else NAME-<the verb's suffix>.mid beside the melody."""
+    return a.output or a.input.with_name(f"{a.input.stem}-{a.suffix}.mid")
+
+
+def _replaced(a: argparse.Namespace, out: Path) -> list[Path]:
+    """The files this run will write over (said when it did, unless --force)."""
+    return [] if a.force else [p for p in (out, a.wav) if p is not None and Path(p).is_file()]
+
+
+def _wrote(path, replaced: list[Path]) -> str:
+    over = " (it was there before: written over; --force says nothing)" if Path(path) in replaced else ""
+    return f"wrote {path}{over}"
+
+
 def _accompany(a: argparse.Namespace, driver, **options):
-    """Run ``driver`` (harmonize_file, duet_file) on the melody file into the two-track file
-    asked for (default: NAME-accompanied.mid), with the shared options and its own."""
-    from accompanist.offline.two_track import default_output
+    """Run ``driver`` (harmonize_file, duet_file) on the melody file into its two-track file,
+    with the shared options and its own; and the files it wrote over."""
+    out = _output(a)
+    replaced = _replaced(a, out)
+    return driver(a.input, out, **_file_options(a), **options), replaced
 
-    return driver(a.input, a.output or default_output(a.input), **_file_options(a), **options)
 
-
-def _report(r) -> int:
+def _report(done) -> int:
     from accompanist.offline.harmonize import print_warnings
 
+    r, replaced = done
     print_warnings(r)
-    print(f"wrote {r.midi_path} ({r.model}, temperature {r.temperature}, {len(r.melody)} steps, {r.seconds:.2f} s)")
+    print(
+        f"{_wrote(r.midi_path, replaced)} ({r.model}, temperature {r.temperature}, "
+        f"{len(r.melody)} steps, {r.seconds:.2f} s)"
+    )
     if r.wav_path:
-        print(f"wrote {r.wav_path}")
+        print(_wrote(r.wav_path, replaced))
     return 0
 
 
 def _add_harmonize(sub) -> None:
     p = sub.add_parser("harmonize", help="write an accompaniment for a melody in a MIDI file")
-    _add_file_verb(p, DEFAULT_MODELS["loop"])
+    _add_file_verb(p, DEFAULT_MODELS["loop"], "harmonized")
     _add_sampling(p)
 
 
@@ -93,7 +116,7 @@ def cmd_harmonize(a: argparse.Namespace) -> int:
 
 def _add_duet(sub) -> None:
     p = sub.add_parser("duet", help="play the duet model against a recorded melody, step by step as live")
-    _add_file_verb(p, DEFAULT_MODELS["duet"])
+    _add_file_verb(p, DEFAULT_MODELS["duet"], "duet")
     p.add_argument("--max-notes", **flag("max_notes", "default: the model's"))
     p.add_argument(
         "--key-lock", type=float, default=None, help="penalty on notes outside the key heard so far (0 = off)"
@@ -119,8 +142,7 @@ def cmd_duet(a: argparse.Namespace) -> int:
 
 def _add_respond(sub) -> None:
     p = sub.add_parser("respond", help="answer the phrase in a MIDI file with a melody model (call and response)")
-    _add_file_verb(p, DEFAULT_MODELS["respond"])
-    p.set_defaults(output=None)
+    _add_file_verb(p, DEFAULT_MODELS["respond"], "answered")
     p.add_argument("--bars", type=int, default=None, help="answer only the call's first N bars (default: up to 16)")
     p.add_argument("--answer-bars", type=int, default=None, help="bars of the answer (default: as long as the call)")
     p.add_argument("--duration-temperature", type=float, default=None, help="(default: the temperature)")
@@ -133,7 +155,8 @@ def _add_respond(sub) -> None:
 def cmd_respond(a: argparse.Namespace) -> int:
     from accompanist.offline.respond_file import respond_file
 
-    out = a.output or a.input.with_name(f"{a.input.stem}-answered.mid")
+    out = _output(a)
+    replaced = _replaced(a, out)
     r = respond_file(
         a.input,
         out,
@@ -148,12 +171,13 @@ def cmd_respond(a: argparse.Namespace) -> int:
         print(f"accompanist: warning: {w}", file=sys.stderr)
     key = f" in {r.key}" if r.key else ""
     print(
-        f"wrote {r.midi_path} ({r.model}, temperature {r.temperature:g}): a call of {count(r.call_bars, 'bar')}{key}, "
+        f"{_wrote(r.midi_path, replaced)} ({r.model}, temperature {r.temperature:g}): a call of "
+        f"{count(r.call_bars, 'bar')}{key}, "
         f"answered from bar {r.answer_bar} for {count(r.answer_bars, 'bar')} ({count(len(r.answer), 'note')} and rests)"
         f" in {r.seconds:.2f} s"
     )
     if r.wav_path:
-        print(f"wrote {r.wav_path}")
+        print(_wrote(r.wav_path, replaced))
     return 0
 
 

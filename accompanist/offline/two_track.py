@@ -50,12 +50,6 @@ def pick_melody_track(song: Song, track: int | None) -> Track:
     return song.tracks[track]
 
 
-def default_output(in_path: str | os.PathLike) -> Path:
-    """Where the answer goes when no -o is given: NAME-accompanied.mid beside the melody."""
-    p = Path(in_path)
-    return p.with_name(f"{p.stem}-accompanied.mid")
-
-
 def check_outputs(
     midi: str | os.PathLike,
     wav: str | os.PathLike | None = None,
