@@ -8,14 +8,17 @@ import os
 from pathlib import Path
 
 
+def data_root() -> Path:
+    """The user's data folder for accompanist (the platform's)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("accompanist"))
+
+
 def user_folder(kind: str, env: str) -> Path:
     """``kind``'s folder in the user's data folder, or where ``env`` says."""
     given = os.environ.get(env)
-    if given:
-        return Path(given)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("accompanist")) / kind
+    return Path(given) if given else data_root() / kind
 
 
 def sessions_folder() -> Path:

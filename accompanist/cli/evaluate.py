@@ -177,7 +177,8 @@ def _eval_tunes(a: argparse.Namespace) -> int:
         for lm in listen:
             check("listen_ms", lm)
         for t in a.temperature or [1.0]:
-            sampling = DuetSampling.from_card(card, temperature=t, **{k: vars(a)[k] for k in DuetSampling.names()[1:]})
+            priors = {k: vars(a)[k] for k in DuetSampling.names() if k != "temperature"}
+            sampling = DuetSampling.from_card(card, temperature=t, **priors)
             player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed)
             got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
             rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]

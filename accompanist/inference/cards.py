@@ -124,9 +124,9 @@ def search_path() -> list[Path]:
     if env:
         user = [Path(p) for p in env.split(os.pathsep) if p]
     else:
-        from platformdirs import user_data_dir
+        from accompanist.user_data import data_root
 
-        user = [Path(user_data_dir("accompanist")) / "models"]
+        user = [data_root() / "models"]
     return [SHIPPED, *user]
 
 

@@ -107,11 +107,8 @@ class DuetRunner:
 
     # --- both ---------------------------------------------------------------------------------
 
-    def sampler(self, config: DuetSampling | None = None, **given) -> StepSampler:
-        """The step sampler of ``config`` (default: the card's, with ``given`` fields in place)."""
-        from accompanist.inference.sampling_config import DuetSampling
-
-        config = config or DuetSampling.from_card(self.card, **given)
+    def sampler(self, config: DuetSampling) -> StepSampler:
+        """The step sampler of ``config`` (``sampling`` makes one from the card)."""
         return StepSampler.of(config, self.steps_per_beat)
 
     def sampling(self, **given) -> DuetSampling:
