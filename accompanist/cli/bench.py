@@ -14,10 +14,11 @@ def _add_bench(sub) -> None:
     p.add_argument(
         "what",
         nargs="?",
-        choices=["model", "live", "recorder", "hostile"],
+        choices=["model", "live", "recorder", "hostile", "follow"],
         default="model",
-        help="model (default), live, recorder (a session file's write cost over an hour), or hostile "
-        "(every reader fed broken files, presets and cards: outcomes, time and memory per class)",
+        help="model (default), live, recorder (a session file's write cost over an hour), hostile "
+        "(every reader fed broken files, presets and cards: outcomes, time and memory per class), or follow "
+        "(--clock player's grid against validation tunes played on a tempo curve with human timing)",
     )
     p.add_argument(
         "--model", default=None, help=f"default: {DEFAULT_MODELS['loop']} (model), {DEFAULT_MODELS['duet']} (live)"
@@ -75,6 +76,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
         return _bench_recorder(a)
     if a.what == "hostile":
         return _bench_hostile(a)
+    if a.what == "follow":
+        return _bench_follow(a)
     card = load_card(a.model or DEFAULT_MODELS["loop"])
     if card.family == "duet":
         from accompanist.bench.duet_bench import bench_duet
@@ -260,4 +263,30 @@ def _bench_flood(a: argparse.Namespace) -> int:
         )
     if r["jack_cycles_lost"] is not None:
         print(f"JACK cycles not finished in time over the whole bench: {r['jack_cycles_lost']}")
+    return 0
+
+
+def _bench_follow(a: argparse.Namespace) -> int:
+    import json
+
+    from accompanist.evaluation.follow_player import CURVE, GUESS, follow_table, validation_notes
+
+    table = follow_table(validation_notes(), CURVE, GUESS)
+    if a.json:
+        print(json.dumps(table))
+        return 0
+    print(f"following the player: validation tunes, first guess {GUESS:g} bpm, 10 ms human spread, from bar 4")
+    labels = {
+        "curve": f"tempo curve {CURVE}",
+        "steady": f"steady {GUESS:g} bpm",
+        "pause": "two bars' pause, back 10 % faster",
+    }
+    for name, row in table.items():
+        line = (
+            f"  {labels[name]:34s} deviation p50 {row['p50_ms']:5.1f} ms  p90 {row['p90_ms']:5.1f} ms"
+            f"  within 20 ms {row['within_20ms']:.0%}  ({row['tunes']} tunes)"
+        )
+        if "found_again_bars_median" in row:
+            line += f"  found again in {row['found_again_bars_median']:g} bars (p90 {row['found_again_bars_p90']:g})"
+        print(line)
     return 0

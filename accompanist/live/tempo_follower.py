@@ -1,0 +1,262 @@
+"""Following a player's tempo: Kalman filters on the times of the grid's steps.
+
+The state is the time of the last step an onset was placed on, the step's period and the
+period's change a step; an onset is placed on the step that best explains it, and moves the
+state by as much as its surprise warrants (A. T. Cemgil, B. Kappen, P. Desain, H. Honing, "On
+tempo tracking: Tempogram representation and Kalman filtering", Journal of New Music Research,
+2000: tempo as a hidden state, performed onsets as noisy observations of it). Its gains are the
+linear phase and period correction of the sensorimotor-synchronisation literature (D. Vorberg,
+H.-H. Schulze, "Linear phase-correction in synchronization", 2002; B. H. Repp, "Sensorimotor
+synchronization: a review of the tapping literature", 2005), each correction as large as what
+the filter does not yet know: large while the tempo is a guess, small once it has heard bars.
+
+Two filters, on evidence (``accompanist bench follow``, validation tunes): one filter cannot both
+follow 88 -> 76 -> 92 bpm without losing its place on a long note and stay still under a
+player's 10 ms spread. So one (``find``, quick) decides which step each onset belongs to, and is
+seldom lost; the other (``grid``, steady, widened when an onset surprises it) is the grid that is
+played, given the same placements.
+
+Where we depart from Cemgil et al.: no tempogram to start from (``--bpm`` is the first guess,
+its period known to about ``first_spread``); the step an onset belongs to is chosen with a
+metrical prior (downbeats, beats, 8ths, 16ths), as in their quantisation, among the steps within
+reach of the prediction. Onsets that fit no step (an ornament, a grace note, a triplet: within a
+beat of the last onset and more than ``gate`` of a step off) and the later notes of a chord move
+nothing; a note a beat or more after the last always counts (skipping it because the player has
+drifted would only lose them further). Silence moves nothing: a held note or a rest keeps the
+tempo, and after a rest of ``resume_bars`` the next onset is a restart on the nearest beat, the
+period known again only to ``resume_spread`` (a player who comes back a little faster is found).
+
+Pure: times in, times out; the engine's player clock (``live.player_clock``) holds one under a
+lock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How far a player may wander a step, each as a share of a step: the filter's process noise."""
+
+    phase: float
+    period: float
+    rate: float  #: a ritardando beginning or ending
+    rate_memory: float = 0.97  #: per step: how long a ritardando is expected to go on
+    surprise: float = math.inf  #: an onset more SDs off than this widens what the filter allows
+
+
+@dataclass(frozen=True)
+class FollowerConfig:
+    """Chosen on validation tunes played with human timing and a tempo curve (``bench follow``)."""
+
+    jitter: float = 0.012  #: seconds: the player's own spread, the observation noise
+    #: the filter that places onsets on steps: quick to follow, so it is seldom lost
+    find: Drift = Drift(phase=0.004, period=0.004, rate=0.0005)
+    #: the filter whose grid is played: steady under a player's spread, widened by surprise
+    grid: Drift = Drift(phase=0.0005, period=0.001, rate=0.00005, rate_memory=0.97, surprise=1.5)
+    first_spread: float = 0.15  #: how far the first guess may be off (a share of the period)
+    resume_spread: float = 0.10  #: the same, after a rest of resume_bars
+    resume_bars: float = 1.0
+    gate: float = 0.3  #: steps: an ornament further from every step than this corrects nothing
+    chord: float = 0.35  #: steps: onsets closer than this to the last one used are one strike
+
+
+def metrical_prior(step: int, steps_per_beat: int, beats_per_bar: int) -> float:
+    """Log weight of an onset on ``step`` (step 0 a downbeat): downbeats, then beats, then
+    halves of a beat, then the rest."""
+    if step % (steps_per_beat * beats_per_bar) == 0:
+        return 0.0
+    p = step % steps_per_beat
+    if p == 0:
+        return math.log(0.6)
+    return math.log(0.3) if 2 * p == steps_per_beat else math.log(0.12)
+
+
+class BeatKalman:
+    """The time of the anchor step, the period and its change a step, with their covariance."""
+
+    def __init__(self, drift: Drift, jitter: float, period: float) -> None:
+        self.drift, self.jitter = drift, jitter
+        self.step = 0
+        self.state = np.array([0.0, period, 0.0])
+        self.cov = np.zeros((3, 3))
+        self._moves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def period(self) -> float:
+        return float(self.state[1])
+
+    def anchor(self, step: int, t: float, spread: float) -> None:
+        d = self.drift
+        rate = d.rate / math.sqrt(1 - d.rate_memory**2)  # its spread in the long run
+        self.step, self.state = step, np.array([t, self.period, 0.0])
+        self.cov = np.diag([self.jitter, spread * self.period, rate * self.period]) ** 2
+
+    def _propagation(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """The state's move over ``steps`` steps and the drift it gathers (a unit period)."""
+        if steps not in self._moves:
+            d = self.drift
+            one = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, d.rate_memory]])
+            unit = np.diag([d.phase, d.period, d.rate]) ** 2
+            move, drift = np.eye(3), np.zeros((3, 3))
+            for _ in range(steps):
+                move, drift = one @ move, one @ drift @ one.T + unit
+            self._moves[steps] = (move, drift)
+        return self._moves[steps]
+
+    def moved(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The state at step k (at or after the anchor) and its covariance."""
+        move, drift = self._propagation(k - self.step)
+        return move @ self.state, move @ self.cov @ move.T + drift * self.period**2
+
+    def predict(self, k: int) -> tuple[float, float]:
+        """When step k falls, and the variance of an onset there (the player's spread included)."""
+        state, cov = self.moved(k)
+        return float(state[0]), float(cov[0, 0]) + self.jitter**2
+
+    def boundary(self, k: float) -> float:
+        if k <= self.step:
+            return float(self.state[0]) + (k - self.step) * self.period
+        whole = math.floor(k)
+        state, _ = self.moved(whole)
+        return float(state[0] + (k - whole) * state[1])
+
+    def correct(self, k: int, t: float) -> None:
+        """An onset at t on step k."""
+        state, cov = self.moved(k)
+        error = t - state[0]
+        var = cov[0, 0] + self.jitter**2
+        if error**2 > self.drift.surprise**2 * var:  # the player moved more than the model allows:
+            cov = cov * min(error**2 / (self.drift.surprise**2 * var), 100.0)  # believe the onset more
+        gain = cov[:, 0] / (cov[0, 0] + self.jitter**2)
+        self.state = state + gain * error
+        self.cov = cov - np.outer(gain, cov[0, :])
+        self.step = k
+
+
+class TempoFollower:
+    """Where step k of a player's grid falls, learned from the player's onsets."""
+
+    def __init__(
+        self,
+        bpm: float,
+        steps_per_beat: int,
+        beats_per_bar: int,
+        config: FollowerConfig | None = None,
+    ) -> None:
+        self.cfg = config or FollowerConfig()
+        self.steps_per_beat, self.beats_per_bar = steps_per_beat, beats_per_bar
+        period = 60.0 / bpm / steps_per_beat
+        self._find = BeatKalman(self.cfg.find, self.cfg.jitter, period)
+        self._grid = BeatKalman(self.cfg.grid, self.cfg.jitter, period)
+        self.started = False
+        self.last_onset = -math.inf
+        self.sounding = 0  #: notes held now
+        self.silent_since: float | None = None  #: when the last held note was let go
+        self.placed = 0  #: onsets that moved the grid
+        self.skipped = 0  #: onsets that fit no step
+        self.restarts = 0
+
+    @property
+    def period(self) -> float:
+        """Seconds a step, now."""
+        return self._grid.period
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 / (self.period * self.steps_per_beat)
+
+    @property
+    def anchor(self) -> int:
+        """The last step an onset was placed on."""
+        return self._grid.step
+
+    def start(self, t: float, step: int = 0) -> None:
+        """The grid's phase is known: step ``step`` begins at t (a first note, a count-in)."""
+        self._anchor(step, t, self.cfg.first_spread)
+
+    def guess(self, bpm: float) -> None:
+        """A new guess at the tempo (the panel's, a tap): the phase stays, the period is the
+        guess, known to ``first_spread``."""
+        period = 60.0 / bpm / self.steps_per_beat
+        for f in (self._find, self._grid):
+            t = f.boundary(f.step)
+            f.state[1] = period
+            if self.started:
+                f.anchor(f.step, t, self.cfg.first_spread)
+
+    def _anchor(self, step: int, t: float, spread: float) -> None:
+        self._find.anchor(step, t, spread)
+        self._grid.anchor(step, t, spread)
+        self.started = True
+
+    def boundary(self, k: float) -> float:
+        return self._grid.boundary(k) if self.started else math.inf
+
+    def step_at(self, t: float) -> int:
+        if not self.started:
+            return -1
+        k = self.anchor + math.floor((t - self.boundary(self.anchor)) / self.period)
+        while self.boundary(k + 1) <= t:
+            k += 1
+        while self.boundary(k) > t:
+            k -= 1
+        return k
+
+    def release(self, t: float) -> None:
+        """A note let go at t (the sustain pedal's release counts as the notes it held)."""
+        self.sounding = max(self.sounding - 1, 0)
+        if self.sounding == 0:
+            self.silent_since = t
+
+    def onset(self, t: float) -> int | None:
+        """A player's strike at t: the step it was placed on, or None if it moved nothing."""
+        silent = self.silent_since if self.sounding == 0 else None
+        self.sounding += 1
+        if not self.started:
+            self.start(t)
+            self.last_onset = t
+            return 0
+        if t - self.last_onset < self.cfg.chord * self.period:
+            return None
+        bar = self.beats_per_bar * self.steps_per_beat * self.period
+        since = t - self.last_onset
+        self.last_onset = t
+        if silent is not None and t - silent >= self.cfg.resume_bars * bar:
+            return self._restart(t)
+        k, error, var = self._place(t)
+        ornament = since < self.steps_per_beat * self.period  # a main note after a beat is never one
+        if ornament and abs(error) > max(self.cfg.gate * self.period, 2.5 * math.sqrt(var)):
+            self.skipped += 1
+            return None
+        self._find.correct(k, t)
+        self._grid.correct(k, t)
+        self.placed += 1
+        return k
+
+    def _place(self, t: float) -> tuple[int, float, float]:
+        """The step that best explains an onset at t: (step, its error, the error's variance)."""
+        f = self._find
+        x = f.step + (t - f.boundary(f.step)) / f.period
+        reach = 1 + math.ceil(2.5 * math.sqrt(f.predict(max(round(x), f.step))[1]) / f.period)
+        best = None
+        for k in range(max(f.step + 1, math.floor(x) - reach), math.ceil(x) + reach + 1):
+            predicted, var = f.predict(k)
+            score = -0.5 * (t - predicted) ** 2 / var - 0.5 * math.log(var)
+            score += metrical_prior(k, self.steps_per_beat, self.beats_per_bar)
+            if best is None or score > best[0]:
+                best = (score, k, t - predicted, var)
+        return best[1], best[2], best[3]
+
+    def _restart(self, t: float) -> int:
+        """After a rest: the onset is on the beat nearest the prediction, and the period is known
+        again only roughly."""
+        x = self.anchor + (t - self.boundary(self.anchor)) / self.period
+        k = max(self.anchor + 1, round(x / self.steps_per_beat) * self.steps_per_beat)
+        self._anchor(k, t, self.cfg.resume_spread)
+        self.restarts += 1
+        return k

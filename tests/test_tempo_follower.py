@@ -1,0 +1,86 @@
+"""The tempo follower alone (pure: times in, steps out) and the tempo curves it is measured on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accompanist.evaluation.follow_player import follow
+from accompanist.live.tempo_follower import TempoFollower
+from accompanist.music.tempo_curve import TempoCurve
+
+#: quarters and 8ths, a dotted quarter and a half note: (first step, end step), two bars
+BARS = [(0, 4), (4, 6), (6, 8), (8, 14), (14, 16), (16, 20), (20, 24), (24, 32)]
+
+
+def tune(bars: int) -> list[tuple[int, int]]:
+    return [(s + 32 * i, e + 32 * i) for i in range(bars // 2) for s, e in BARS]
+
+
+def test_a_tempo_curve_says_when_each_step_falls():
+    steady = TempoCurve.parse("120")
+    assert steady.seconds(16) == pytest.approx(2.0)  # a bar of 4 beats at 120
+    ramp = TempoCurve.parse("120:0,60:1")
+    assert ramp.bpm_at(8) == pytest.approx(90)
+    # a linear fall in bpm over a bar: 60/4 * ln(2) / (60/16) ... longer than at 120, shorter than at 60
+    assert 2.0 < ramp.seconds(16) < 4.0
+    assert ramp.seconds(32) - ramp.seconds(16) == pytest.approx(4.0)  # steady at 60 after
+    for bad in ("88:2", "88:0,76:0", "x:0", "0:0"):
+        with pytest.raises(ValueError):
+            TempoCurve.parse(bad)
+
+
+def test_a_steady_player_with_human_spread_gets_a_steady_grid():
+    r = follow(tune(16), TempoCurve.parse("100"), guess=100, jitter=0.010, seed=1)
+    assert r.p90 < 0.015 and r.near > 0.9  # the spread is not passed on as a wobbling grid
+
+
+def test_a_first_guess_12_percent_off_is_corrected_within_bars():
+    f = TempoFollower(100, 4, 4)
+    curve = TempoCurve.parse("88")
+    rng = np.random.default_rng(0)
+    for start, _ in tune(4):
+        assert f.onset(curve.seconds(start) + rng.normal(0, 0.01)) == start
+    assert f.bpm == pytest.approx(88, abs=1.5)
+
+
+def test_ornaments_grace_notes_and_chords_do_not_throw_it():
+    f = TempoFollower(100, 4, 4)
+    step = 60 / 100 / 4
+    placed = []
+    for start, _ in tune(8):
+        t = start * step
+        if start % 32 == 8:
+            f.onset(t - 0.04)  # a grace note just before
+            f.release(t - 0.01)
+        k = f.onset(t)
+        f.onset(t + 0.004)  # and a chord: its second note
+        f.release(t + 0.1)
+        f.release(t + 0.1)
+        placed.append(k)
+        if start % 32 == 16:  # a triplet of 8ths over the next beat
+            for i in (1, 2):
+                f.onset(t + i * 4 * step / 3)
+                f.release(t + i * 4 * step / 3 + 0.05)
+    # every note lands on its step; one after a grace note may count as the grace's strike
+    expected = [s for s, _ in tune(8)]
+    assert all(k == s or (k is None and s % 32 == 8) for k, s in zip(placed, expected, strict=True))
+    assert f.bpm == pytest.approx(100, rel=0.01)
+
+
+def test_a_long_rest_holds_the_tempo_and_a_faster_restart_is_found_again():
+    notes = tune(16)
+    r = follow(notes, TempoCurve.parse("100"), guess=100, seed=2, pause=(6 * 16, 32, 1.1))
+    assert r.found_again_bars is not None and r.found_again_bars <= 2.0
+    f = TempoFollower(100, 4, 4)
+    step = 60 / 100 / 4
+    f.onset(0.0)
+    f.release(0.1)
+    assert f.onset(16 * step) == 16  # a whole bar's rest: the same grid, the same tempo
+    assert f.bpm == pytest.approx(100, abs=0.5)
+
+
+def test_before_the_first_note_there_is_no_grid():
+    f = TempoFollower(100, 4, 4)
+    assert f.boundary(0) == float("inf") and f.step_at(1.0) == -1
+    assert f.onset(5.0) == 0 and f.boundary(0) == 5.0 and f.step_at(5.01) == 0
