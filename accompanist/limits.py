@@ -18,6 +18,9 @@ from accompanist.errors import AccompanistError
 
 #: the settings that hold a MIDI channel (0-based in ``Settings``, 1..16 wherever a person sees them)
 CHANNEL_SETTINGS = ("channel", "in_channel", "click_channel")
+#: internal: our own tempo (--bpm); external: a DAW's MIDI clock; player: the player's own tempo,
+#: followed from the notes (--bpm the first guess)
+CLOCKS = ("internal", "external", "player")
 
 
 def channel_from_user(channel: int) -> int:

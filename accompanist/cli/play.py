@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from accompanist.errors import AccompanistError
+from accompanist.limits import CLOCKS
 
 
 def _add_ports(sub) -> None:
@@ -99,7 +100,12 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bpm", **flag("bpm", "default 120"))
     p.add_argument("--beats-per-bar", **flag("beats_per_bar", "default 4"))
     p.add_argument("--bars", **flag("bars", "default 2"))
-    p.add_argument("--clock", choices=["internal", "external"], help="external: follow MIDI clock (default internal)")
+    p.add_argument(
+        "--clock",
+        choices=CLOCKS,
+        help="internal: --bpm (default); external: follow a DAW's MIDI clock; player: follow your own tempo "
+        "(--bpm the first guess; without --metronome or --count-in the grid starts at your first note)",
+    )
     p.add_argument("--send-clock", action=on_off, help="internal clock: send MIDI clock, Start and Stop on --out")
     for name in SAMPLING_FIELDS:  # every family's sampling configuration: a flag a field
         p.add_argument(f"--{name.replace('_', '-')}", **flag(name, "default: the model's"))
@@ -221,7 +227,11 @@ def cmd_live(a: argparse.Namespace) -> int:
                 continue
             kind = ev["type"]
             if kind == "started":
-                clock = f"{settings.bpm:g} bpm" if settings.clock == "internal" else "following the DAW's MIDI clock"
+                clock = {
+                    "internal": f"{settings.bpm:g} bpm",
+                    "external": "following the DAW's MIDI clock",
+                    "player": f"following your tempo (first guess {settings.bpm:g} bpm)",
+                }[settings.clock]
                 print(f"accompanist live: {ev['mode']} mode, model {ev['model']}, {clock}")
                 print(f"  listening on: {ev['input']}")
                 print(

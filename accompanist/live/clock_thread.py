@@ -16,7 +16,9 @@ from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
 from accompanist.live.events import EventBus
 from accompanist.live.model_worker import ModelWorker
 from accompanist.live.output import Scheduler
+from accompanist.live.player_clock import PlayerClock
 from accompanist.live.quantize import InputQuantizer
+from accompanist.live.recorder import TICKS_PER_BEAT as FILE_TICKS_PER_BEAT
 from accompanist.live.recorder import RecordingWriter
 from accompanist.live.settings import Settings, Stats
 from accompanist.live.transport import DawTransport
@@ -28,7 +30,7 @@ class ClockThread:
     def __init__(
         self,
         settings: Callable[[], Settings],
-        clock: InternalClock | ExternalClock,
+        clock: InternalClock | ExternalClock | PlayerClock,
         quantizer: InputQuantizer,
         qlock: threading.Lock,
         worker: ModelWorker,
@@ -49,6 +51,8 @@ class ClockThread:
         self.count_in = 0 if self.ext else settings().count_in * self.steps_per_bar  # a DAW counts in itself
         self.send_clock = settings().send_clock
         self.tempo_said = False  #: following a DAW: its tempo, once learned, has been said
+        self.follows = isinstance(clock, PlayerClock)  #: the recording's tempo map is the player's
+        self.moves = not isinstance(clock, InternalClock)  #: a grid that moves is asked often
 
     def run(self, running: threading.Event) -> None:
         s, ext = self.settings(), self.ext
@@ -124,6 +128,8 @@ class ClockThread:
         if k >= self.count_in:
             work = self.worker.work
             work.give(Closed(work.epoch, k, k - self.count_in, closed, next_at))
+        if self.follows:
+            self._anchor_take(k)
         if self.transport is not None:
             self.transport.anchor(k)
             if not self.tempo_said and self.ext.learned:
@@ -146,13 +152,22 @@ class ClockThread:
         """Sleep until ``target()``, asked again every few milliseconds (a DAW's clock refines its
         prediction with each tick, a tempo change moves it); False if the engine stops or
         ``moved()`` says the grid went somewhere else."""
-        nap = 0.005 if self.ext is not None else 0.05
+        nap = 0.005 if self.moves else 0.05
         while running.is_set() and not moved():
             left = target() - time.perf_counter()
             if left <= 0:
                 return True
             time.sleep(min(left, nap))
         return False
+
+    def _anchor_take(self, k: int) -> None:
+        """Following the player: the recording's beats are the player's, each anchored where
+        the followed grid put it, so the take sits on a grid in a DAW (step 0 on bar 1)."""
+        tps = FILE_TICKS_PER_BEAT // self.steps_per_beat
+        if k == 0:
+            self.writer.recorder.tempo(self.clock.boundary(0), self.clock.bpm, tick=0)
+        if (k + 1) % self.steps_per_beat == 0:
+            self.writer.recorder.tempo(self.clock.boundary(k + 1), self.clock.bpm, tick=(k + 1) * tps)
 
     def _click(self, t: float, accent: bool) -> None:
         note = 76 if accent else 77  # GM hi / lo wood block

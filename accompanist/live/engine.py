@@ -30,6 +30,7 @@ from accompanist.live.input_guard import InputGuard
 from accompanist.live.mode import Mode
 from accompanist.live.modes import make_mode, session_sampling
 from accompanist.live.output import Sink
+from accompanist.live.player_clock import PlayerClock
 from accompanist.live.session import Session, card_listens, listen_seconds, open_session
 from accompanist.live.settings import (
     DEFAULT_MODELS,
@@ -237,7 +238,9 @@ class Engine:
                     worker.install(worker.mode, session.budget(new, card, worker.mode))
                 if {"channel", "program"} & set(changes):
                     session.planner.program_change(self.program)
-        if "bpm" in changes and isinstance(session.clock, InternalClock):
+        if "bpm" in changes and isinstance(session.clock, PlayerClock):
+            session.clock.set_tempo(changes["bpm"], self.stats.steps)  # a new guess: the player leads
+        elif "bpm" in changes and isinstance(session.clock, InternalClock):
             at = self.stats.steps + 2
             session.clock.set_tempo(changes["bpm"], at)
             session.recorder.tempo(session.clock.boundary(at), changes["bpm"])

@@ -1,6 +1,7 @@
 """Where a MIDI message enters: the input thread. Every half millisecond it collects the player's
 messages (see ports.MidiInput for why we poll), then: a DAW's clock and transport to the
-external clock, notes and the pedal to the quantiser (``quantize.py``: where a message becomes
+external clock, notes to the player clock when it follows the player, notes and the pedal to
+the quantiser (``quantize.py``: where a message becomes
 a grid step), everything the player plays to the recorder."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import mido
 from accompanist.limits import channel_to_user
 from accompanist.live.clock import ExternalClock, InternalClock
 from accompanist.live.events import EventBus
+from accompanist.live.player_clock import PlayerClock
 from accompanist.live.port_set import PortSet
 from accompanist.live.quantize import InputQuantizer
 from accompanist.live.recorder import Recorder
@@ -27,7 +29,7 @@ class InputThread:
         self,
         settings: Callable[[], Settings],
         ports: PortSet,
-        clock: InternalClock | ExternalClock,
+        clock: InternalClock | ExternalClock | PlayerClock,
         quantizer: InputQuantizer,
         qlock: threading.Lock,
         recorder: Recorder,
@@ -37,6 +39,7 @@ class InputThread:
         self.settings, self.ports, self.quantizer, self.qlock = settings, ports, quantizer, qlock
         self.recorder, self.bus, self.lead = recorder, bus, lead
         self.ext = clock if isinstance(clock, ExternalClock) else None
+        self.follower = clock if isinstance(clock, PlayerClock) else None  #: hears every strike first
         self.early = settings().early
         self.feedback_warned = False
 
@@ -70,6 +73,8 @@ class InputThread:
             return
         if kind in ("note_on", "note_off"):
             self.ports.monitor(msg)
+            if self.follower is not None:  # before the quantiser: the first note is step 0
+                self.follower.onset(t) if kind == "note_on" and msg.velocity else self.follower.release(t)
         with self.qlock:
             self.quantizer.feed(t, msg)
         self.recorder.played(t, msg)

@@ -30,6 +30,7 @@ from accompanist.live.mode import Mode
 from accompanist.live.model_worker import ModelWorker
 from accompanist.live.output import Scheduler, Sink
 from accompanist.live.planner import AnswerPlanner
+from accompanist.live.player_clock import PlayerClock
 from accompanist.live.port_set import PortSet
 from accompanist.live.quantize import InputQuantizer
 from accompanist.live.recorder import Recorder, RecordingWriter
@@ -60,7 +61,7 @@ class Session:
     output: Scheduler
     planner: AnswerPlanner
     worker: ModelWorker
-    clock: InternalClock | ExternalClock
+    clock: InternalClock | ExternalClock | PlayerClock
     quantizer: InputQuantizer
     recorder: Recorder
     writer: RecordingWriter
@@ -125,7 +126,7 @@ def open_session(
         recorder = _recorder(s, program())  # its first write (an fsync) before the clock starts counting
         start = time.perf_counter() + FIRST_BOUNDARY
         recorder.begin_at(start)
-        clock = InternalClock(s.bpm, spb, start) if s.clock == "internal" else ExternalClock(spb, initial_bpm=s.bpm)
+        clock = _clock(s, spb, start)
         quantizer = InputQuantizer(clock.step_at, s.early)
     except BaseException:
         if output is not None:
@@ -185,3 +186,15 @@ def _on_sent(click_channel: int, recorder: Recorder, bus: EventBus) -> Callable[
             bus.emit("note_out", note=msg.note, velocity=msg.velocity if msg.type == "note_on" else 0, t=t)
 
     return sent
+
+
+def _clock(s: Settings, steps_per_beat: int, start: float) -> InternalClock | ExternalClock | PlayerClock:
+    """The session's clock. Following the player, the grid waits for the first note unless
+    something of ours already keeps the beat from the start (a metronome, a count-in, MIDI clock
+    sent to a DAW)."""
+    if s.clock == "external":
+        return ExternalClock(steps_per_beat, initial_bpm=s.bpm)
+    if s.clock == "player":
+        beats = s.metronome or s.count_in or s.send_clock
+        return PlayerClock(s.bpm, steps_per_beat, s.beats_per_bar, start if beats else None)
+    return InternalClock(s.bpm, steps_per_beat, start)

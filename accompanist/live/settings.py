@@ -12,7 +12,7 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard, load_card
 from accompanist.inference.duet_partner import REST_AFTER
 from accompanist.inference.sampling_config import SAMPLING_SETTINGS
-from accompanist.limits import CHANNEL_SETTINGS, LIMITS, channel_to_user
+from accompanist.limits import CHANNEL_SETTINGS, CLOCKS, LIMITS, channel_to_user
 from accompanist.live.timing import EARLY
 
 #: the modes, each with the model it runs unless told
@@ -67,7 +67,7 @@ class Settings:
     bpm: float = 120.0
     beats_per_bar: int = 4
     bars: int = 2  #: loop mode: bars a pass
-    clock: str = "internal"  #: "internal" or "external" (follow the DAW's MIDI clock)
+    clock: str = "internal"  #: one of CLOCKS
     send_clock: bool = False  #: internal clock: send MIDI clock, Start and Stop on the output
     temperature: float | None = None  #: default: the model card's
     max_notes: int | None = None  #: duet: cap on simultaneous notes (default: the card's)
@@ -142,8 +142,8 @@ def check_settings(s: Settings) -> None:
         raise AccompanistError(
             f"name '{s.client_name}' must be 1-32 letters, digits, '_', '.' or '-', starting with a letter or digit"
         )
-    if s.clock not in ("internal", "external"):
-        raise AccompanistError(f"unknown clock '{s.clock}'; use internal or external")
+    if s.clock not in CLOCKS:
+        raise AccompanistError(f"unknown clock '{s.clock}'; use {', '.join(CLOCKS)}")
     if s.send_clock and s.clock == "external":
         raise AccompanistError("cannot follow the DAW's clock and send one: drop --send-clock or --clock external")
     if s.send_clock and s.out is None:

@@ -1,0 +1,79 @@
+"""Following the player (``--clock player``) through real JACK ports: a scripted player who keeps
+no metronome's tempo (starts at 88 while --bpm 100 is set, slows to 76 over five bars, speeds
+up to 92 over five more, 10 ms of human spread) against the answers' place on the player's own
+16ths; and a player at a steady tempo, whose own spread must not become a wobbling grid."""
+
+from __future__ import annotations
+
+import time
+
+import mido
+import numpy as np
+import pytest
+from helpers import TINY_DUET
+from jack_rig import Rig, no_stuck_notes, sleep_to
+
+from accompanist.music.tempo_curve import TempoCurve
+
+#: a tune the models never saw, written here: 8ths, quarters, a dotted quarter and a half note a
+#: bar, (first step, steps long, MIDI pitch), two bars repeated with its answer's shape
+PHRASE = [(0, 4, 67), (4, 2, 69), (6, 2, 71), (8, 6, 72), (14, 2, 71), (16, 4, 69), (20, 4, 67), (24, 8, 64)]
+SETTLE_BARS = 3
+
+
+def tune(bars: int) -> list[tuple[int, int, int]]:
+    return [(s + 32 * i, n, p) for i in range(bars // 2) for s, n, p in PHRASE]
+
+
+def play(rig: Rig, curve: TempoCurve, bars: int, jitter: float = 0.010, seed: int = 0) -> float:
+    """Plays the tune by the curve, each strike and release moved by the jitter; returns when the
+    player's own step 0 fell."""
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter() + 0.5
+    events = []
+    for start, length, pitch in tune(bars):
+        on = t0 + curve.seconds(start) + rng.normal(0, jitter)
+        off = max(t0 + curve.seconds(start + length) - 0.03 + rng.normal(0, jitter), on + 0.03)
+        events += [(on, mido.Message("note_on", note=pitch, velocity=90)), (off, mido.Message("note_off", note=pitch))]
+    for at, msg in sorted(events, key=lambda e: e[0]):
+        sleep_to(at)
+        rig.player.send(msg)
+    return t0
+
+
+def deviations(rig: Rig, curve: TempoCurve, t0: float, bars: int) -> tuple[float, np.ndarray]:
+    """The answers' offset to the player's own 16ths (mean) and each one's deviation from it,
+    after the first bars."""
+    own = np.array([t0 + curve.seconds(k) for k in range(bars * 16 + 1)])
+    settled = t0 + curve.seconds(SETTLE_BARS * 16)
+    offsets = []
+    for t, m in rig.sent_at:
+        if m.type == "note_on" and m.velocity and m.channel == rig.engine.settings.channel and settled <= t <= own[-1]:
+            offsets.append(t - own[np.argmin(np.abs(own - t))])
+    offsets = np.array(offsets)
+    return float(np.mean(offsets)), np.abs(offsets - np.mean(offsets))
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+@pytest.mark.parametrize(("curve", "p90_ms"), [("88:0,76:5,92:10", 40.0), ("100", 15.0)])
+def test_the_grid_follows_a_player_who_keeps_no_metronomes_tempo(tmp_path, curve, p90_ms):
+    bars = 12
+    rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0, clock="player", bpm=100)
+    try:
+        time.sleep(0.3)
+        assert rig.engine.figures()["steps"] == 0  # the grid waits for the player's first note
+        t0 = play(rig, TempoCurve.parse(curve), bars)
+        time.sleep(0.3)
+    finally:
+        rig.stop()
+    no_stuck_notes(rig.sent)
+    mean, dev = deviations(rig, TempoCurve.parse(curve), t0, bars)
+    print(
+        f"{curve}: offset {mean * 1e3:.1f} ms, deviation p50 {np.median(dev) * 1e3:.1f} p90 "
+        f"{np.percentile(dev, 90) * 1e3:.1f} ms, within 20 ms {np.mean(dev <= 0.02):.0%}, {dev.size} answers"
+    )
+    assert dev.size > 20
+    assert 0.0 <= mean <= 0.040  # the answers sound on (a listen window after) the player's 16ths
+    assert np.percentile(dev, 90) <= p90_ms / 1e3
+    steps = rig.engine.figures()["steps"]
+    assert steps >= bars * 16 - 4  # the grid ran with the player to the end
