@@ -358,3 +358,27 @@ def test_a_silent_session_has_no_timing_figure_to_report(tmp_path):
     engine.stop()
     f = engine.figures()
     assert f["messages_out"] >= 1 and f["output_error_ms_p99"] is None
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_metronome_and_count_in_sound_through_the_synth(tmp_path):
+    """live --no-midi-out --synth --metronome --count-in 1: with nothing played, the clicks are
+    heard at the synth's output (FluidSynth's channel 10 was silent until its drum kit was chosen:
+    the clicks went out as MIDI only, peak 0.000)."""
+    import wave
+
+    player, engine, _ = start_engine(
+        tmp_path / "s.mid", mode="duet", model=TINY_DUET, inp="player", out=None, synth=True, metronome=True,
+        count_in=1, client_name="acc", bpm=120,
+    )  # fmt: skip
+    wav = tmp_path / "clicks.wav"
+    try:
+        rec = subprocess.Popen(["jack_rec", "-f", str(wav), "-d", "1.5", "-b", "16", "acc-synth:left", "acc-synth:right"])
+        rec.wait(10)
+    finally:
+        engine.stop()
+        player.close()
+    with wave.open(str(wav)) as w:
+        audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int32)
+    peak_dbfs = 20 * np.log10(max(int(np.abs(audio).max()), 1) / 32768)
+    assert peak_dbfs > -40, peak_dbfs

@@ -273,6 +273,14 @@ def cmd_live(a: argparse.Namespace) -> int:
 
 def _what_sounds(s) -> str:
     """What will sound and what will not, said at start with how to change it."""
+    said = _what_answers(s)
+    if s.synth and (s.metronome or s.count_in):
+        clicks = "the metronome" if s.metronome else f"the count-in of {s.count_in} bar{'s' * (s.count_in > 1)}"
+        said += f"; {clicks} clicks through FluidSynth (channel 10's wood blocks)"
+    return said
+
+
+def _what_answers(s) -> str:
     monitor = s.monitor if s.monitor is not None else s.out is None
     if s.synth and s.out is not None:
         own = (

@@ -61,9 +61,8 @@ class LiveSynth(Sink):
         self.sfid = self.synth.sfload(str(sf))
         if self.sfid < 0:
             raise AccompanistError(f"{sf}: FluidSynth could not load this SoundFont; give another with --soundfont")
-        for ch in range(16):
-            if ch != 9:
-                self.synth.program_select(ch, self.sfid, 0, 0)
+        for ch in range(16):  # channel 10 a drum kit: FluidSynth leaves it silent until it is chosen
+            self.synth.program_select(ch, self.sfid, 128 if ch == 9 else 0, 0)
         if ports and self.driver == "jack":
             for side, port in zip(("left", "right"), ports * (2 // len(ports)), strict=False):
                 done = subprocess.run(["jack_connect", f"{self.client}:{side}", port], capture_output=True, text=True)

@@ -51,9 +51,8 @@ def render_midi(
         sfid = synth.sfload(str(sf))
         if sfid < 0:
             raise AccompanistError(f"{sf}: FluidSynth could not load this SoundFont; give another with --soundfont")
-        for ch in range(16):
-            if ch != 9:
-                synth.program_select(ch, sfid, 0, 0)
+        for ch in range(16):  # channel 10 a drum kit: FluidSynth leaves it silent until it is chosen
+            synth.program_select(ch, sfid, 128 if ch == 9 else 0, 0)
         chunks: list[np.ndarray] = []
         pending = 0.0
         for msg in mido.MidiFile(midi_path):
