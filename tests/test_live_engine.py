@@ -373,8 +373,8 @@ def test_the_metronome_and_count_in_sound_through_the_synth(tmp_path):
     )  # fmt: skip
     wav = tmp_path / "clicks.wav"
     try:
-        rec = subprocess.Popen(["jack_rec", "-f", str(wav), "-d", "1.5", "-b", "16", "acc-synth:left", "acc-synth:right"])
-        rec.wait(10)
+        ports = ["acc-synth:left", "acc-synth:right"]
+        subprocess.Popen(["jack_rec", "-f", str(wav), "-d", "1.5", "-b", "16", *ports]).wait(10)
     finally:
         engine.stop()
         player.close()
