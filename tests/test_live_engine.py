@@ -213,8 +213,6 @@ def test_fluidsynth_plays_the_answer_through_jack_beside_midi_out(tmp_path):
 def test_synth_without_midi_out_is_heard_on_the_system_playback_with_the_players_notes(tmp_path):
     """live --synth --no-midi-out: the synth's audio goes to system:playback by itself, it
     registers no MIDI inputs, and the player's own notes sound through it beside the answer."""
-    import wave
-
     player, engine, _ = start_engine(
         tmp_path / "s.mid", mode="duet", model=TINY_DUET, temperature=3.0, inp="player", out=None, synth=True,
         client_name="acc",
@@ -237,9 +235,7 @@ def test_synth_without_midi_out_is_heard_on_the_system_playback_with_the_players
     finally:
         engine.stop()
         player.close()
-    with wave.open(str(wav)) as w:
-        audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int32)
-    peak_dbfs = 20 * np.log10(max(int(np.abs(audio).max()), 1) / 32768)
+    audio, peak_dbfs = recorded(wav)
     assert peak_dbfs > -40, peak_dbfs
     from accompanist.sound.render import TARGET_RMS_DBFS, loudness_dbfs
 
@@ -365,8 +361,6 @@ def test_the_metronome_and_count_in_sound_through_the_synth(tmp_path):
     """live --no-midi-out --synth --metronome --count-in 1: with nothing played, the clicks are
     heard at the synth's output (FluidSynth's channel 10 was silent until its drum kit was chosen:
     the clicks went out as MIDI only, peak 0.000)."""
-    import wave
-
     player, engine, _ = start_engine(
         tmp_path / "s.mid", mode="duet", model=TINY_DUET, inp="player", out=None, synth=True, metronome=True,
         count_in=1, client_name="acc", bpm=120,
@@ -378,7 +372,14 @@ def test_the_metronome_and_count_in_sound_through_the_synth(tmp_path):
     finally:
         engine.stop()
         player.close()
+    _, peak_dbfs = recorded(wav)
+    assert peak_dbfs > -40, peak_dbfs
+
+
+def recorded(wav) -> tuple[np.ndarray, float]:
+    """A 16-bit recording of jack_rec's: its samples and its peak in dBFS."""
+    import wave
+
     with wave.open(str(wav)) as w:
         audio = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.int32)
-    peak_dbfs = 20 * np.log10(max(int(np.abs(audio).max()), 1) / 32768)
-    assert peak_dbfs > -40, peak_dbfs
+    return audio, 20 * np.log10(max(int(np.abs(audio).max()), 1) / 32768)
