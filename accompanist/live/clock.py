@@ -12,7 +12,9 @@ on the DAW's 16ths even when single ticks jitter.
 
 from __future__ import annotations
 
+import itertools
 import math
+import statistics
 import threading
 from dataclasses import dataclass
 
@@ -83,18 +85,19 @@ class ExternalClock:
     ``resume(t)`` and ``song_position(beats16)`` for the transport messages.
 
     A tick's stamp is when we saw it, which is late by however long the input thread waited
-    for its turn (usually under a millisecond, now and then several). So after a plain mean over
-    the first ``WARM`` intervals (the tempo is learned in a third of a beat, not drawn slowly
-    from the starting guess), tick times and the interval are filtered by a delay-locked loop
-    of ``bandwidth`` Hz (F. Adriaensen, "Using a DLL to filter time", LAC 2005): each stamp moves
-    the estimate by a fraction of its error, so one late stamp no longer moves the grid. When the
-    error stays over half an interval for ``RELEARN`` ticks running, the DAW changed its tempo
-    faster than the loop follows (a jump, a steep ramp): the tempo is learned again from the
-    stamps. Every tick counts as one: a tick lost on the way (a late JACK cycle can drop events)
-    cannot be told from a slower tempo or a late stamp at the moment it matters, so it leaves the
-    grid a tick late until the next Start or Song Position. A boundary is the filtered time of
-    the last tick plus the ticks still to come times the filtered interval: where the DAW's tick
-    for it will fall."""
+    for its turn (usually under a millisecond, now and then several), and a late JACK cycle can
+    drop a tick on the way. So the tempo is first learned from the stamps of ``WARM`` intervals
+    (in a third of a beat, not drawn slowly from the starting guess): a least-squares line over
+    their tick numbers, where an interval of two or more followed by a whole one is a lost tick
+    and counted. Then tick times and the interval are filtered by a delay-locked loop of
+    ``bandwidth`` Hz (F. Adriaensen, "Using a DLL to filter time", LAC 2005): each stamp moves
+    the estimate by a fraction of its error, so one late stamp barely moves the grid, and a stall
+    and its burst (late, then early) are neither a tempo nor a loss. When the error stays over
+    half an interval, the same way, for ``RELEARN`` ticks running, either ticks were lost (each
+    stamp an interval after the last, all late by whole intervals: they are counted, ``lost``)
+    or the DAW changed its tempo faster than the loop follows (a jump, a steep ramp: the tempo
+    is learned again). A boundary is the filtered time of the last tick plus the ticks still to
+    come times the filtered interval: where the DAW's tick for it will fall."""
 
     WARM = 8
     RELEARN = 3
@@ -112,22 +115,32 @@ class ExternalClock:
         #: counts Start, Continue and Song Position Pointer: each puts the grid somewhere new,
         #: and the engine re-finds its step when this changes
         self.generation = 0
-        self.intervals = 0  #: tick intervals measured so far
+        self.lost = 0  #: ticks found lost on the way and counted in
+        #: stamps since learning the tempo began ([]: from the next tick; None: learned)
+        self._learning: list[float] | None = []
+        self._learned_from = 0  #: the tick number of the first of them
+        self._late: list[tuple[int, float, float]] = []  #: (tick, stamp, error) late in a row
+        self._late_from = (0, 0.0, 0.0)  #: (tick, time, interval) before they began
         self._start_time = 0.0
         self._heard = 0.0  #: when the last tick itself came (for silence)
-        self._off = 0  #: ticks in a row with an error over half an interval
         self._lock = threading.Lock()
 
     @property
     def bpm(self) -> float:
         return 60.0 / (self.interval * TICKS_PER_BEAT)
 
+    @property
+    def learned(self) -> bool:
+        """The tempo is the DAW's, learned from its ticks since the last Start or Continue (a
+        guess, or the last one learned, until then)."""
+        return self._learning is None
+
     def start(self, t: float) -> None:
         with self._lock:
             self.ticks, self.running, self.last_tick = 0, True, None
             self._start_time = t
             self.generation += 1
-            self.intervals = self._off = 0  # the DAW's tempo may have changed while it was stopped
+            self._late, self._learning = [], []  # the DAW's tempo may have changed while it was stopped
 
     def resume(self, t: float) -> None:
         """Continue: the next tick is the one after the last (or the Song Position's)."""
@@ -137,7 +150,7 @@ class ExternalClock:
             self.running, self.last_tick = True, None
             self._start_time = t
             self.generation += 1
-            self.intervals = self._off = 0
+            self._late, self._learning = [], []
 
     def stop(self) -> None:
         with self._lock:
@@ -147,7 +160,10 @@ class ExternalClock:
         """Song Position Pointer at time t: MIDI beats (16ths) since the song's start."""
         with self._lock:
             self.ticks = sixteenths * 6
-            self.last_tick = None
+            self.last_tick = None  # the tempo stands: a song position moves the grid, not its pace
+            self._late = []
+            if self._learning is not None:
+                self._learning = []
             self._start_time = t
             self.generation += 1
 
@@ -158,30 +174,79 @@ class ExternalClock:
             self._heard = t
             if self.last_tick is None:  # the first tick after Start, Continue or a song position
                 self.last_tick = t  # is the position itself
+                if self._learning is not None:
+                    self._learning, self._learned_from = [t], self.ticks
                 return
             self.ticks += 1
-            dt = t - self.last_tick
-            if self.intervals < self.WARM:
-                # the first interval is only checked against the tempi a DAW can send; later ones
-                # against the mean so far, so a late stamp or a lost tick cannot skew it
-                if self.intervals == 0:
-                    usable = TICK_RANGE[0] <= dt <= TICK_RANGE[1]
-                else:
-                    usable = self.interval / 1.5 < dt < self.interval * 1.5
-                if usable:
-                    self.intervals += 1
-                    self.interval += (dt - self.interval) / self.intervals
-                self.last_tick = t
+            if self._learning is not None:
+                self._learn(t)
                 return
-            error = dt - self.interval
-            self._off = self._off + 1 if abs(error) > self.interval / 2 else 0
-            if self._off >= self.RELEARN:  # the DAW's tempo moved: learn it again from here
-                self.intervals, self._off = 0, 0
-                self.last_tick = t
+            error = t - self.last_tick - self.interval
+            if abs(error) > self.interval / 2:  # held, not believed, until it is explained
+                if self._late and (error > 0) != (self._late[0][2] > 0):
+                    self._late = []  # a stall and its burst (late, then early): neither tempo nor loss
+                if not self._late:
+                    self._late_from = (self.ticks - 1, self.last_tick, self.interval)
+                self._late.append((self.ticks, t, error))
+                self.last_tick += self.interval
+                if len(self._late) >= self.RELEARN:
+                    if not self._found_lost():  # the DAW's tempo moved: learn it again from here
+                        self._learning, self._learned_from, self.last_tick = [t], self.ticks, t
+                    self._late = []
                 return
+            self._late = []
             w = 2 * math.pi * self.bandwidth * self.interval
             self.last_tick += self.interval + math.sqrt(2) * w * error
             self.interval += w * w * error
+
+    def _found_lost(self) -> bool:
+        """RELEARN stamps in a row, each late by about the same whole number of intervals from
+        where the grid was (the tempo did not change: a slower one makes each later than the
+        last): ticks were lost on the way. Count them and go on from there. A stamp is never
+        early, so the least late says the number; a stall may make one of them later still."""
+        ticks, base, interval = self._late_from
+        late = [(t - base) / interval - (k - ticks) for k, t, _ in self._late]
+        missing = round(min(late))
+        steady = late[-1] - late[0] <= 0.12 * (len(late) - 1)
+        if missing < 1 or not steady or not all(-0.25 <= x - missing <= 0.6 for x in late):
+            return False
+        self.ticks += missing
+        self.lost += missing
+        self.interval = interval  # the loop took the gap for a slower tempo: it was not
+        self.last_tick = base + (self.ticks - ticks) * interval
+        return True
+
+    def _learn(self, t: float) -> None:
+        """The tempo from the stamps since learning began: the median interval finds the scale,
+        an interval of two or more (followed by a whole one, so not a stall and its burst) is
+        ticks lost on the way, and the least-squares line through the stamps over their tick
+        numbers gives the interval and the last tick's time (jitter spread over all of them,
+        not borne by the first and the last)."""
+        stamps = self._learning
+        stamps.append(t)
+        gaps = [b - a for a, b in itertools.pairwise(stamps)]
+        typical = statistics.median(gaps)
+        numbers = [0]
+        for i, gap in enumerate(gaps):
+            whole = round(gap / typical)
+            followed = i + 1 < len(gaps) and gaps[i + 1] > 0.6 * typical
+            lost = whole >= 2 and abs(gap / typical - whole) < 0.3 and followed
+            numbers.append(numbers[-1] + (whole if lost else 1))
+        self.ticks = self._learned_from + numbers[-1]
+        if len(gaps) == 1:
+            if TICK_RANGE[0] <= gaps[0] <= TICK_RANGE[1]:
+                self.interval = gaps[0]
+            self.last_tick = t
+            return
+        mean_n, mean_t = statistics.fmean(numbers), statistics.fmean(stamps)
+        spread = sum((k - mean_n) ** 2 for k in numbers)
+        slope = sum((k - mean_n) * (s - mean_t) for k, s in zip(numbers, stamps, strict=True)) / spread
+        if TICK_RANGE[0] <= slope <= TICK_RANGE[1]:
+            self.interval = slope
+        self.last_tick = mean_t + (numbers[-1] - mean_n) * self.interval
+        if len(gaps) >= self.WARM:
+            self.lost += numbers[-1] - len(gaps)
+            self._learning = None
 
     def silent(self, now: float) -> bool:
         """Running, but no tick for a while (the DAW crashed, a cable came out): steps

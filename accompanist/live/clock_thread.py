@@ -82,7 +82,7 @@ class ClockThread:
                                 self.quantizer.restart(first - 1)
                         generation, k, lost_from = now_generation, first, None
                         # the tempo is said once it is learned from the ticks (a guess until then)
-                        learned = ext.intervals >= ext.WARM
+                        learned = ext.learned
                         self.tempo_said = learned
                         self.transport.moved("playing", step=k, **({"bpm": round(ext.bpm, 2)} if learned else {}))
 
@@ -132,7 +132,7 @@ class ClockThread:
             self._anchor_take(k)
         if self.transport is not None:
             self.transport.anchor(k)
-            if not self.tempo_said and self.ext.intervals >= self.ext.WARM:
+            if not self.tempo_said and self.ext.learned:
                 self.tempo_said = True
                 self.bus.emit("tempo", bpm=round(self.ext.bpm, 2), source="daw")
         if (k + 1) % self.steps_per_bar == 0:
