@@ -235,3 +235,22 @@ def test_ticks_lost_on_the_way_are_counted_and_do_not_slow_the_tempo(seed):
     assert c.bpm == pytest.approx(100, rel=0.005)
     assert c.ticks == len(stamps) - 1 and c.lost == len(dropped)
     assert c.boundary(32) == pytest.approx(1.0 + 32 * 6 * 60 / 100 / 24, abs=0.002)  # the next tick's
+
+
+def test_a_take_begins_at_the_daws_own_first_tick():
+    """The grid's fit may put step 80 a hair after its tick's stamp; a note sent with that tick
+    must not fall before its take begins (it was written into the gap between takes)."""
+    c = ExternalClock(4, initial_bpm=120)
+    c.start(0.0)
+    stamps = stalled_stamps(100, 24 * 2, seed=3)
+    for t in stamps:
+        c.tick(t)
+    c.stop()
+    c.resume(10.0)
+    tick = 60 / 100 / 24
+    first = 10.025
+    for i in range(6):
+        c.tick(first + i * tick + (0.0004 if i else 0.0))
+    k = c.ticks // 6  # the step the first tick after Continue opened
+    assert c.began(k) == first and c.boundary(k) != first
+    assert c.began(k + 1) == c.boundary(k + 1)  # later steps are the grid's

@@ -116,6 +116,8 @@ class ExternalClock:
         #: and the engine re-finds its step when this changes
         self.generation = 0
         self.lost = 0  #: ticks found lost on the way and counted in
+        #: (tick number, stamp) of the first tick since Start, Continue or a song position
+        self.first_tick: tuple[int, float] | None = None
         #: stamps since learning the tempo began ([]: from the next tick; None: learned)
         self._learning: list[float] | None = []
         self._learned_from = 0  #: the tick number of the first of them
@@ -174,6 +176,7 @@ class ExternalClock:
             self._heard = t
             if self.last_tick is None:  # the first tick after Start, Continue or a song position
                 self.last_tick = t  # is the position itself
+                self.first_tick = (self.ticks, t)
                 if self._learning is not None:
                     self._learning, self._learned_from = [t], self.ticks
                 return
@@ -254,6 +257,17 @@ class ExternalClock:
         with self._lock:
             last = max(self._heard, self._start_time)
             return self.running and now - last > max(SILENCE, SILENT_TICKS * self.interval)
+
+    def began(self, k: int) -> float:
+        """When step k began, as the start of a take: the DAW's first tick since it started or
+        moved, if that tick opened step k, or else the grid's time for it. The grid's time is a
+        fit, a hair after the tick's own stamp now and then; a note the DAW sent with that tick
+        (in the same JACK cycle) must not fall before its take begins."""
+        at = self.boundary(k)
+        with self._lock:
+            if self.first_tick is not None and self.first_tick[0] == k * self.ticks_per_step:
+                at = min(at, self.first_tick[1])
+        return at
 
     def boundary(self, k: int) -> float:
         """Predicted start of step k (steps since song position 0)."""

@@ -72,7 +72,7 @@ class DawTransport:
         if self.unanchored:
             # a take's first anchor waits for this: by now its first ticks have come, and say
             # when its first step really began (Start itself can come a tick early)
-            self.recorder.tempo(self.clock.boundary(k), self.clock.bpm, tick=self.song_tick(k))
+            self.recorder.tempo(self.clock.began(k), self.clock.bpm, tick=self.song_tick(k))
             self.unanchored = False
         if (k + 1) % self.steps_per_beat == 0:
             self.recorder.tempo(self.clock.boundary(k + 1), self.clock.bpm, tick=self.song_tick(k + 1))
