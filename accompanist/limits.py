@@ -18,9 +18,18 @@ from accompanist.errors import AccompanistError
 
 #: the settings that hold a MIDI channel (0-based in ``Settings``, 1..16 wherever a person sees them)
 CHANNEL_SETTINGS = ("channel", "in_channel", "click_channel")
-#: internal: our own tempo (--bpm); external: a DAW's MIDI clock; player: the player's own tempo,
-#: followed from the notes (--bpm the first guess)
-CLOCKS = ("internal", "external", "player")
+#: whose time the grid keeps: each clock and what it means (the --help line and the panel's tip)
+CLOCKS = {
+    "internal": "the tempo set (--bpm)",
+    "external": "a DAW's MIDI clock and transport",
+    "player": "your own tempo, followed from your notes (the tempo set is the first guess; without a "
+    "metronome or count-in the grid starts at your first note)",
+}
+
+
+def clocks_said() -> str:
+    """Every clock and its meaning, in one line."""
+    return "; ".join(f"{name}: {meaning}" for name, meaning in CLOCKS.items())
 
 
 def channel_from_user(channel: int) -> int:

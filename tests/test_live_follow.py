@@ -77,3 +77,18 @@ def test_the_grid_follows_a_player_who_keeps_no_metronomes_tempo(tmp_path, curve
     assert np.percentile(dev, 90) <= p90_ms / 1e3
     steps = rig.engine.figures()["steps"]
     assert steps >= bars * 16 - 4  # the grid ran with the player to the end
+    # the recording's tempo map is the player's: the played notes sit on its 16ths (120 ticks),
+    # every one written as the phrase wrote it, after the first bars too
+    song = mido.MidiFile(tmp_path / "session.mid")
+    player = next(t for t in song.tracks if t.name == "player")
+    at, ons = 0, []
+    for m in player:
+        at += m.time
+        if m.type == "note_on" and m.velocity:
+            ons.append(at)
+    assert len(ons) == len(tune(bars))
+    steps_written = [round((on - ons[0]) / 120) for on in ons]
+    assert steps_written == [s for s, _, _ in tune(bars)]
+    off = [abs(on - ons[0] - 120 * k) for on, k in zip(ons, steps_written, strict=True)]
+    print(f"recorded: the player's notes {np.median(off):.0f} ticks off its 16ths at the median, {max(off)} at most")
+    assert np.median(off) <= 12

@@ -11,7 +11,7 @@ from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QPushButton, QWidget
 
 from accompanist.errors import AccompanistError
-from accompanist.limits import CLOCKS
+from accompanist.limits import CLOCKS, clocks_said
 
 NO_OUT = "(no MIDI out)"
 VIRTUAL = "virtual"
@@ -26,11 +26,8 @@ class PortLists(QGroupBox):
         for box in (self.inp, self.out):
             box.setEditable(True)  # a port that is not there yet may be typed
         self.clock = QComboBox()
-        self.clock.addItems(CLOCKS)
-        self.clock.setToolTip(
-            "internal: the tempo below; external: a DAW's MIDI clock; player: your own tempo, "
-            "followed from your notes (the tempo below is the first guess)"
-        )
+        self.clock.addItems(list(CLOCKS))
+        self.clock.setToolTip(clocks_said())
         self.refresh_button = QPushButton("Refresh ports")
         self.refresh_button.clicked.connect(self.refresh)
         form = QFormLayout(self)

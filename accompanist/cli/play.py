@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from accompanist.errors import AccompanistError
-from accompanist.limits import CLOCKS
+from accompanist.limits import CLOCKS, clocks_said
 
 
 def _add_ports(sub) -> None:
@@ -102,9 +102,8 @@ def _live_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bars", **flag("bars", "default 2"))
     p.add_argument(
         "--clock",
-        choices=CLOCKS,
-        help="internal: --bpm (default); external: follow a DAW's MIDI clock; player: follow your own tempo "
-        "(--bpm the first guess; without --metronome or --count-in the grid starts at your first note)",
+        choices=list(CLOCKS),
+        help=f"default internal. {clocks_said()}",
     )
     p.add_argument("--send-clock", action=on_off, help="internal clock: send MIDI clock, Start and Stop on --out")
     for name in SAMPLING_FIELDS:  # every family's sampling configuration: a flag a field

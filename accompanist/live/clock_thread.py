@@ -18,9 +18,9 @@ from accompanist.live.model_worker import ModelWorker
 from accompanist.live.output import Scheduler
 from accompanist.live.player_clock import PlayerClock
 from accompanist.live.quantize import InputQuantizer
-from accompanist.live.recorder import TICKS_PER_BEAT as FILE_TICKS_PER_BEAT
 from accompanist.live.recorder import RecordingWriter
 from accompanist.live.settings import Settings, Stats
+from accompanist.live.take_anchors import TakeAnchors
 from accompanist.live.transport import DawTransport
 from accompanist.live.work import Closed, Listen
 from accompanist.music import roll
@@ -37,6 +37,7 @@ class ClockThread:
         output: Scheduler,
         writer: RecordingWriter,
         transport: DawTransport | None,
+        anchors: TakeAnchors | None,
         stats: Stats,
         bus: EventBus,
         steps_per_beat: int,
@@ -45,13 +46,13 @@ class ClockThread:
         self.settings, self.clock, self.quantizer, self.qlock = settings, clock, quantizer, qlock
         self.worker, self.output, self.writer, self.transport = worker, output, writer, transport
         self.stats, self.bus, self.program_change = stats, bus, program_change
+        self.anchors = anchors  #: following a DAW or the player: the recording's beats are theirs
         self.steps_per_beat = steps_per_beat
         self.steps_per_bar = settings().beats_per_bar * steps_per_beat
         self.ext = clock if isinstance(clock, ExternalClock) else None
         self.count_in = 0 if self.ext else settings().count_in * self.steps_per_bar  # a DAW counts in itself
         self.send_clock = settings().send_clock
         self.tempo_said = False  #: following a DAW: its tempo, once learned, has been said
-        self.follows = isinstance(clock, PlayerClock)  #: the recording's tempo map is the player's
         self.moves = not isinstance(clock, InternalClock)  #: a grid that moves is asked often
 
     def run(self, running: threading.Event) -> None:
@@ -128,10 +129,9 @@ class ClockThread:
         if k >= self.count_in:
             work = self.worker.work
             work.give(Closed(work.epoch, k, k - self.count_in, closed, next_at))
-        if self.follows:
-            self._anchor_take(k)
+        if self.anchors is not None:
+            self.anchors.anchor(k)
         if self.transport is not None:
-            self.transport.anchor(k)
             if not self.tempo_said and self.ext.learned:
                 self.tempo_said = True
                 self.bus.emit("tempo", bpm=round(self.ext.bpm, 2), source="daw")
@@ -159,15 +159,6 @@ class ClockThread:
                 return True
             time.sleep(min(left, nap))
         return False
-
-    def _anchor_take(self, k: int) -> None:
-        """Following the player: the recording's beats are the player's, each anchored where
-        the followed grid put it, so the take sits on a grid in a DAW (step 0 on bar 1)."""
-        tps = FILE_TICKS_PER_BEAT // self.steps_per_beat
-        if k == 0:
-            self.writer.recorder.tempo(self.clock.boundary(0), self.clock.bpm, tick=0)
-        if (k + 1) % self.steps_per_beat == 0:
-            self.writer.recorder.tempo(self.clock.boundary(k + 1), self.clock.bpm, tick=(k + 1) * tps)
 
     def _click(self, t: float, accent: bool) -> None:
         note = 76 if accent else 77  # GM hi / lo wood block

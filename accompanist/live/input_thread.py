@@ -1,8 +1,8 @@
 """Where a MIDI message enters: the input thread. Every half millisecond it collects the player's
 messages (see ports.MidiInput for why we poll), then: a DAW's clock and transport to the
 external clock, notes to the player clock when it follows the player, notes and the pedal to
-the quantiser (``quantize.py``: where a message becomes
-a grid step), everything the player plays to the recorder."""
+the quantiser (``quantize.py``: where a message becomes a grid step), everything the player
+plays to the recorder."""
 
 from __future__ import annotations
 
@@ -73,8 +73,10 @@ class InputThread:
             return
         if kind in ("note_on", "note_off"):
             self.ports.monitor(msg)
-            if self.follower is not None:  # before the quantiser: the first note is step 0
-                self.follower.onset(t) if kind == "note_on" and msg.velocity else self.follower.release(t)
+            if self.follower is not None and kind == "note_on" and msg.velocity:
+                self.follower.onset(t)  # before the quantiser: the first note is step 0
+            elif self.follower is not None:
+                self.follower.release(t)
         with self.qlock:
             self.quantizer.feed(t, msg)
         self.recorder.played(t, msg)

@@ -55,6 +55,10 @@ class PlayerClock:
         with self._lock:
             return self._follower.boundary(k)
 
+    def began(self, k: int) -> float:
+        """When step k began, as the start of a take: the grid's time for it."""
+        return self.boundary(k)
+
     def step_at(self, t: float) -> int:
         with self._lock:
             return self._follower.step_at(t)

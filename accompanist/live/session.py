@@ -35,6 +35,7 @@ from accompanist.live.port_set import PortSet
 from accompanist.live.quantize import InputQuantizer
 from accompanist.live.recorder import Recorder, RecordingWriter
 from accompanist.live.settings import Settings, Stats
+from accompanist.live.take_anchors import TakeAnchors
 from accompanist.live.timing import FIRST_BOUNDARY, StepBudget
 from accompanist.live.transport import DawTransport
 from accompanist.live.work import Stop, WorkQueue
@@ -145,7 +146,16 @@ def open_session(
     qlock = threading.Lock()
     inputs = InputThread(settings, ports, clock, quantizer, qlock, recorder, bus, output.lead)
     prog = lambda: planner.program_change(program())  # noqa: E731
-    timer = ClockThread(settings, clock, quantizer, qlock, worker, output, writer, transport, stats, bus, spb, prog)
+    anchors = (
+        transport.anchors
+        if transport
+        else TakeAnchors(clock, recorder, spb, bar)
+        if isinstance(clock, PlayerClock)
+        else None
+    )
+    timer = ClockThread(
+        settings, clock, quantizer, qlock, worker, output, writer, transport, anchors, stats, bus, spb, prog
+    )
     session.running.set()
     output.start()
     writer.start()
