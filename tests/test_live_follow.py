@@ -92,3 +92,41 @@ def test_the_grid_follows_a_player_who_keeps_no_metronomes_tempo(tmp_path, curve
     off = [abs(on - ons[0] - 120 * k) for on, k in zip(ons, steps_written, strict=True)]
     print(f"recorded: the player's notes {np.median(off):.0f} ticks off its 16ths at the median, {max(off)} at most")
     assert np.median(off) <= 12
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_the_panel_waits_for_the_first_note_and_shows_the_players_tempo(qtbot, tmp_path):
+    import subprocess
+
+    from PyQt6.QtCore import Qt
+
+    from accompanist.live.engine import Settings
+    from accompanist.live.ports import open_output
+    from accompanist.ui.panel import Panel
+
+    panel = Panel(Settings(model=TINY_DUET, api="jack", record=tmp_path / "s.mid", client_name="panel", bpm=100))
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.clock.setCurrentText("player")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "playing" in panel.status.text(), timeout=5000)
+    qtbot.wait(500)
+    assert panel.where.place.text() == "waiting for your first note" and panel.steps == 0
+    player = open_output("virtual", api="jack", client_name="kbd")
+    try:
+        subprocess.run(["jack_connect", "kbd-out:out", "panel-in:in"], check=True)
+        qtbot.wait(200)
+        step = 60 / 88 / 4
+        t0 = time.perf_counter() + 0.1
+        for start, length, pitch in tune(4):  # at 88 bpm, the panel's tempo at 100
+            while time.perf_counter() < t0 + start * step:
+                qtbot.wait(1)
+            player.send(mido.Message("note_on", note=pitch, velocity=90))
+            qtbot.wait(int(length * step * 1000 * 0.8))
+            player.send(mido.Message("note_off", note=pitch))
+        qtbot.waitUntil(lambda: "bar 4" in panel.where.place.text(), timeout=3000)
+        tempo = panel.where.clock_line.text()
+        assert tempo.startswith("yours ") and abs(float(tempo.split()[1]) - 88) < 3, tempo
+    finally:
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+        player.close()

@@ -29,7 +29,7 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import fallback
 from accompanist.limits import LIMITS, channel_from_user, channel_to_user
 from accompanist.live.engine import Engine
-from accompanist.live.settings import DEFAULT_MODELS, MODE_FAMILY, MODES, Settings, card_for
+from accompanist.live.settings import DEFAULT_MODELS, MODE_FAMILY, MODES, Settings, card_for, waits_for_first_note
 from accompanist.ui import memory, shortcuts
 from accompanist.ui.event_lines import EventLines
 from accompanist.ui.event_pump import EventPump
@@ -385,8 +385,8 @@ class Panel(QWidget):
         self.roll.set_meter(engine.steps_per_beat, settings.beats_per_bar)
         self._hold_exchange()
         self.lines.reset()
-        external = settings.clock == "external"
-        self.where.begin(engine.steps_per_beat, settings.beats_per_bar, settings.count_in, external, settings.mode)
+        meter = (engine.steps_per_beat, settings.beats_per_bar, settings.count_in)
+        self.where.begin(*meter, settings.clock, settings.mode, waits=waits_for_first_note(settings))
         self.pump.attach(events)
         self._playing_controls(True)
         if self.lock_button.isChecked():

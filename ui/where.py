@@ -1,5 +1,6 @@
 """Where am I: bar and beat (and the loop's pass) in large type, the count-in counting down, the
-beat flashing with the metronome, and, following a DAW, whether its clock runs and at what tempo.
+beat flashing with the metronome, and, following a DAW, whether its clock runs and at what tempo
+(following the player, the player's tempo).
 All of it from the engine's events.
 
 The loop's passes are counted from where the loop began: its first pass after the start, a clear,
@@ -41,15 +42,24 @@ class WhereAmI(QWidget):
         self._off.timeout.connect(lambda: self._light(None))
         self.steps_per_beat, self.beats_per_bar, self.origin = 4, 4, 0
         self.external, self.mode = False, "duet"
+        self.tempo_of: str | None = None
         self.passes = 0  #: passes closed since the loop began
         self._light(None)
 
-    def begin(self, steps_per_beat: int, beats_per_bar: int, count_in_bars: int, external: bool, mode: str) -> None:
-        """A session starts: its meter, how many bars it counts in, whose clock it follows."""
+    def begin(
+        self, steps_per_beat: int, beats_per_bar: int, count_in_bars: int, clock: str, mode: str, waits: bool = False
+    ) -> None:
+        """A session starts: its meter, how many bars it counts in, whose clock it follows
+        (``waits``: the grid starts at the player's first note)."""
         self.steps_per_beat, self.beats_per_bar = steps_per_beat, beats_per_bar
-        self.origin = 0 if external else count_in_bars * steps_per_beat * beats_per_bar
-        self.external, self.mode, self.passes = external, mode, 0
-        self.place.setText("waiting for the DAW's clock (press play there)" if external else "starting")
+        self.external = clock == "external"
+        self.tempo_of = {"external": "DAW", "player": "yours"}.get(clock)  #: whose tempo is shown
+        self.origin = 0 if self.external else count_in_bars * steps_per_beat * beats_per_bar
+        self.mode, self.passes = mode, 0
+        if self.external:
+            self.place.setText("waiting for the DAW's clock (press play there)")
+        else:
+            self.place.setText("waiting for your first note" if waits else "starting")
         self.clock_line.setText("")
 
     @property
@@ -66,8 +76,8 @@ class WhereAmI(QWidget):
         kind = ev["type"]
         if kind == "step":
             self._step(ev["step"])
-            if self.external and ev.get("seconds"):
-                self.clock_line.setText(f"DAW {60.0 / ev['seconds'] / self.steps_per_beat:.1f} bpm")
+            if self.tempo_of and ev.get("seconds"):
+                self.clock_line.setText(f"{self.tempo_of} {60.0 / ev['seconds'] / self.steps_per_beat:.1f} bpm")
         elif kind == "pass":
             self.passes += 1
         elif kind == "clear" or (kind == "settings" and RESTARTS & set(ev)):

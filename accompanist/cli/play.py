@@ -208,13 +208,15 @@ def cmd_live(a: argparse.Namespace) -> int:
     import threading
 
     from accompanist.live.engine import Engine
+    from accompanist.live.settings import waits_for_first_note
     from accompanist.live.terminal import BarLines, TerminalKeys, describe, help_line, key_action
 
     settings = _live_settings(a)
     engine = Engine(settings)
     events = engine.subscribe()
     engine.start()
-    bars = BarLines(engine.steps_per_bar) if settings.mode == "duet" and not a.quiet else None
+    follows = engine.steps_per_beat if settings.clock == "player" else None
+    bars = BarLines(engine.steps_per_bar, follows) if settings.mode == "duet" and not a.quiet else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     keys = TerminalKeys(lambda k: _say(key_action(engine, k)), stop.set)
@@ -245,6 +247,8 @@ def cmd_live(a: argparse.Namespace) -> int:
                     )
                 if settings.clock == "external":
                     print(f"  waiting for the DAW's clock: press play in the DAW (MIDI clock into {ev['input']})")
+                if waits_for_first_note(settings):
+                    print("  waiting for your first note: the grid starts on it (bar 1's downbeat), then follows you")
                 if ev.get("click"):
                     print(f"  clicks on: {ev['click']}")
                 print(("  " + help_line(settings.mode)) if keys.start() else "  Ctrl-C stops", flush=True)

@@ -34,7 +34,7 @@ from accompanist.live.player_clock import PlayerClock
 from accompanist.live.port_set import PortSet
 from accompanist.live.quantize import InputQuantizer
 from accompanist.live.recorder import Recorder, RecordingWriter
-from accompanist.live.settings import Settings, Stats
+from accompanist.live.settings import Settings, Stats, waits_for_first_note
 from accompanist.live.take_anchors import TakeAnchors
 from accompanist.live.timing import FIRST_BOUNDARY, StepBudget
 from accompanist.live.transport import DawTransport
@@ -199,12 +199,9 @@ def _on_sent(click_channel: int, recorder: Recorder, bus: EventBus) -> Callable[
 
 
 def _clock(s: Settings, steps_per_beat: int, start: float) -> InternalClock | ExternalClock | PlayerClock:
-    """The session's clock. Following the player, the grid waits for the first note unless
-    something of ours already keeps the beat from the start (a metronome, a count-in, MIDI clock
-    sent to a DAW)."""
+    """The session's clock. Following the player, the grid may wait for the first note."""
     if s.clock == "external":
         return ExternalClock(steps_per_beat, initial_bpm=s.bpm)
     if s.clock == "player":
-        beats = s.metronome or s.count_in or s.send_clock
-        return PlayerClock(s.bpm, steps_per_beat, s.beats_per_bar, start if beats else None)
+        return PlayerClock(s.bpm, steps_per_beat, s.beats_per_bar, None if waits_for_first_note(s) else start)
     return InternalClock(s.bpm, steps_per_beat, start)

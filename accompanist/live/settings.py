@@ -150,6 +150,12 @@ def check_settings(s: Settings) -> None:
         raise AccompanistError("--send-clock needs a MIDI output to send it on")
 
 
+def waits_for_first_note(s: Settings) -> bool:
+    """Following the player with nothing of ours keeping the beat from the start (a metronome, a
+    count-in, MIDI clock sent to a DAW): the grid starts at the player's first note."""
+    return s.clock == "player" and not (s.metronome or s.count_in or s.send_clock)
+
+
 def card_for(mode: str, model: str | None) -> ModelCard:
     """The card of ``model`` (default: the mode's), checked to be of a family the mode runs."""
     card = load_card(model or DEFAULT_MODELS[mode])

@@ -124,10 +124,11 @@ def describe(event: dict) -> str | None:
 
 class BarLines:
     """A line a bar in duet mode, so a player in a terminal sees that it is alive: the bar's
-    number, the notes heard and answered in it, and the median inference time."""
+    number, the notes heard and answered in it, and the median inference time; following the
+    player (``steps_per_beat`` given), the tempo followed at the bar's end."""
 
-    def __init__(self, steps_per_bar: int):
-        self.steps_per_bar = steps_per_bar
+    def __init__(self, steps_per_bar: int, steps_per_beat: int | None = None):
+        self.steps_per_bar, self.steps_per_beat = steps_per_bar, steps_per_beat
         self.bar, self.heard, self.answered, self.inference = 0, 0, 0, []
         self.ignored: dict[int, int] = {}  #: note-ons this bar not heard, by their (0-based) channel
 
@@ -145,6 +146,8 @@ class BarLines:
             self.bar += 1
             ms = sorted(self.inference)[len(self.inference) // 2] if self.inference else 0.0
             line = f"bar {self.bar}: heard {self.heard}, answered {self.answered}, inference {ms:.2f} ms"
+            if self.steps_per_beat:
+                line += f", your tempo {60.0 / event['seconds'] / self.steps_per_beat:.1f} bpm"
             if self.ignored:
                 chans = ", ".join(
                     f"{count(n, 'note')} on channel {channel_to_user(c)}" for c, n in self.ignored.items()
