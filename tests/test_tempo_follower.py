@@ -84,3 +84,13 @@ def test_before_the_first_note_there_is_no_grid():
     f = TempoFollower(100, 4, 4)
     assert f.boundary(0) == float("inf") and f.step_at(1.0) == -1
     assert f.onset(5.0) == 0 and f.boundary(0) == 5.0 and f.step_at(5.01) == 0
+
+
+def test_a_rest_of_many_bars_holds_the_tempo_it_reached():
+    f = TempoFollower(100, 4, 4)
+    step = 60 / 100 / 4
+    for start, _ in tune(4):
+        f.onset(start * step)
+    f.release(64 * step)
+    gaps = [f.boundary(k + 1) - f.boundary(k) for k in (100, 400, 5000)]
+    assert gaps == pytest.approx([step] * 3, rel=0.01)

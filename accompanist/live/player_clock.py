@@ -45,11 +45,6 @@ class PlayerClock:
         with self._lock:
             return self._follower.period
 
-    @property
-    def figures(self) -> dict[str, int]:
-        f = self._follower
-        return {"placed": f.placed, "skipped": f.skipped, "restarts": f.restarts}
-
     def boundary(self, k: int) -> float:
         """When step k begins, as the player's tempo is known now (infinity before the first note)."""
         with self._lock:

@@ -76,6 +76,11 @@ def metrical_prior(step: int, steps_per_beat: int, beats_per_bar: int) -> float:
     return math.log(0.3) if 2 * p == steps_per_beat else math.log(0.12)
 
 
+#: steps ahead of the last placed onset the filters move the state (16 bars of 16ths); further, a
+#: held note or a rest holds the tempo it reached
+REACH = 256
+
+
 class BeatKalman:
     """The time of the anchor step, the period and its change a step, with their covariance."""
 
@@ -84,7 +89,7 @@ class BeatKalman:
         self.step = 0
         self.state = np.array([0.0, period, 0.0])
         self.cov = np.zeros((3, 3))
-        self._moves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._moves: list[tuple[np.ndarray, np.ndarray]] = [(np.eye(3), np.zeros((3, 3)))]
 
     @property
     def period(self) -> float:
@@ -97,21 +102,25 @@ class BeatKalman:
         self.cov = np.diag([self.jitter, spread * self.period, rate * self.period]) ** 2
 
     def _propagation(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """The state's move over ``steps`` steps and the drift it gathers (a unit period)."""
-        if steps not in self._moves:
-            d = self.drift
+        """The state's move over ``steps`` steps (at most REACH) and the drift it gathers (a unit
+        period); each one from the one before, once: the clock thread asks a step further on at
+        every step of a long rest."""
+        d = self.drift
+        while len(self._moves) <= steps:
             one = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, d.rate_memory]])
-            unit = np.diag([d.phase, d.period, d.rate]) ** 2
-            move, drift = np.eye(3), np.zeros((3, 3))
-            for _ in range(steps):
-                move, drift = one @ move, one @ drift @ one.T + unit
-            self._moves[steps] = (move, drift)
+            move, drift = self._moves[-1]
+            self._moves.append((one @ move, one @ drift @ one.T + np.diag([d.phase, d.period, d.rate]) ** 2))
         return self._moves[steps]
 
     def moved(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The state at step k (at or after the anchor) and its covariance."""
-        move, drift = self._propagation(k - self.step)
-        return move @ self.state, move @ self.cov @ move.T + drift * self.period**2
+        """The state at step k (at or after the anchor) and its covariance; beyond REACH steps
+        of silence or a held note the tempo is held."""
+        steps = k - self.step
+        move, drift = self._propagation(min(steps, REACH))
+        state, cov = move @ self.state, move @ self.cov @ move.T + drift * self.period**2
+        if steps > REACH:
+            state = state + np.array([(steps - REACH) * state[1], 0.0, 0.0])
+        return state, cov
 
     def predict(self, k: int) -> tuple[float, float]:
         """When step k falls, and the variance of an onset there (the player's spread included)."""
