@@ -94,3 +94,18 @@ def test_a_rest_of_many_bars_holds_the_tempo_it_reached():
     f.release(64 * step)
     gaps = [f.boundary(k + 1) - f.boundary(k) for k in (100, 400, 5000)]
     assert gaps == pytest.approx([step] * 3, rel=0.01)
+
+
+def test_the_follow_table_and_its_sweep_measure_each_player():
+    from accompanist.evaluation.follow_player import SWEEP, follow_table
+    from accompanist.live.tempo_follower import FollowerConfig
+
+    tunes = [tune(16), tune(12)]
+    table = follow_table(tunes)
+    assert set(table) == {"curve", "steady", "pause"} and table["steady"]["tunes"] == 2
+    assert table["steady"]["p90_ms"] < table["curve"]["p90_ms"]  # a tempo that moves is harder to follow
+    assert table["pause"]["found_again_bars_median"] <= 2
+    quick = follow_table(tunes, config=FollowerConfig(grid=SWEEP[-1]), runs=("steady",))
+    assert (
+        set(quick) == {"steady"} and quick["steady"]["p90_ms"] > table["steady"]["p90_ms"]
+    )  # one quick filter wobbles

@@ -320,6 +320,12 @@ timer.timeout.connect(note)
 QTimer.singleShot(300, start)
 QTimer.singleShot(3800, shoot("duet", to_loop))
 app.exec()
+# the window goes before the application: left to the interpreter's exit, a panel that ran a
+# session was torn down after QApplication now and then (sip: segfault, exit -11)
+panel.close()
+panel.deleteLater()
+app.processEvents()
+del panel
 """
     try:
         time.sleep(0.5)

@@ -62,6 +62,9 @@ def _add_bench(sub) -> None:
     p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
     p.add_argument("--cases", type=int, default=200, help="hostile: generated cases in each class")
     p.add_argument("--seed", type=int, default=0, help="hostile: the cases' random seed")
+    p.add_argument(
+        "--sweep", action="store_true", help="follow: instead, the played grid's candidate settings against each other"
+    )
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
 
@@ -183,12 +186,16 @@ def _bench_live(a: argparse.Namespace) -> int:
             print(json.dumps(r))
             return 0
         print(f"the panel beside the engine ({r['platform']}), {r['pairs']} pairs of {r['seconds']:g} s duet runs:")
-        print(f"  engine output timing error p99, median of runs: alone {r['p99_ms_alone']} ms, "
-              f"with the panel {r['p99_ms_with_panel']} ms (difference {r['panel_costs_ms']} ms)")
+        print(
+            f"  engine output timing error p99, median of runs: alone {r['p99_ms_alone']} ms, "
+            f"with the panel {r['p99_ms_with_panel']} ms (difference {r['panel_costs_ms']} ms)"
+        )
         for k in ("alone", "panel"):
             for run in r["runs"][k]:
-                print(f"  {k:5s}: p99 {run['p99_ms']} ms, median {run['median_ms']} ms, "
-                      f"missed {run['missed']} of {run['steps']}, frames {run['frames']}")
+                print(
+                    f"  {k:5s}: p99 {run['p99_ms']} ms, median {run['median_ms']} ms, "
+                    f"missed {run['missed']} of {run['steps']}, frames {run['frames']}"
+                )
         return 0
     r = bench_live(a.model, a.seconds, a.bpm, a.temperature, listen_ms=a.listen_ms, respond_model=a.respond_model)
     if a.json:
@@ -250,8 +257,10 @@ def _bench_flood(a: argparse.Namespace) -> int:
         print(json.dumps(r))
         return 0
     print(f"input flood: duet mode, {r['bpm']:g} bpm, {r['seconds']:g} s a rate, the player on channel 1")
-    print("| messages a second | sent | output error p99 ms | missed deadlines | dropped (over rate) | ignored |"
-          " player note-offs heard | RSS growth MB |")
+    print(
+        "| messages a second | sent | output error p99 ms | missed deadlines | dropped (over rate) | ignored |"
+        " player note-offs heard | RSS growth MB |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for run in r["runs"]:
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(run["input_dropped"].items())) or "0"
@@ -269,8 +278,22 @@ def _bench_flood(a: argparse.Namespace) -> int:
 def _bench_follow(a: argparse.Namespace) -> int:
     import json
 
-    from accompanist.evaluation.follow_player import CURVE, GUESS, follow_table, validation_notes
+    from accompanist.evaluation.follow_player import CURVE, GUESS, follow_table, sweep, validation_notes
 
+    if a.sweep:
+        rows = sweep(validation_notes())
+        if a.json:
+            print(json.dumps([{"grid": vars(d), **t} for d, t in rows]))
+            return 0
+        print(f"the played grid's settings, validation tunes, tempo curve {CURVE} and steady {GUESS:g} bpm:")
+        for d, t in rows:
+            c, s = t["curve"], t["steady"]
+            print(
+                f"  phase {d.phase:g} period {d.period:g} rate {d.rate:g} memory {d.rate_memory:g} "
+                f"surprise {d.surprise:g}: curve p90 {c['p90_ms']:5.1f} ms ({c['within_20ms']:.0%} within 20 ms), "
+                f"steady p90 {s['p90_ms']:5.1f} ms ({s['within_20ms']:.0%})"
+            )
+        return 0
     table = follow_table(validation_notes(), CURVE, GUESS)
     if a.json:
         print(json.dumps(table))

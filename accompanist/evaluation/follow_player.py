@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accompanist.live.tempo_follower import FollowerConfig, TempoFollower
+from accompanist.live.tempo_follower import Drift, FollowerConfig, TempoFollower
 from accompanist.music.notes import tokens_to_notes
 from accompanist.music.tempo_curve import TempoCurve
 
@@ -137,23 +137,29 @@ def validation_notes(n: int = 100, bars: int = 12) -> list[list[tuple[int, int]]
 
 
 def follow_table(
-    tunes: list[list[tuple[int, int]]], curve: str = CURVE, guess: float = GUESS, jitter: float = 0.010
+    tunes: list[list[tuple[int, int]]],
+    curve: str = CURVE,
+    guess: float = GUESS,
+    jitter: float = 0.010,
+    config: FollowerConfig | None = None,
+    runs: tuple[str, ...] = ("curve", "steady", "pause"),
 ) -> dict[str, dict[str, float]]:
     """Medians over tunes of each one's deviation (p50, p90, ms) and share within NEAR: a player
     on the tempo curve, one at a steady ``guess``, and one who pauses two bars after bar 6 and
     comes back 10 % faster (and the bars until the grid is on them again)."""
     steady = TempoCurve.parse(f"{guess:g}")
-    runs = {
+    players = {
         "curve": (TempoCurve.parse(curve), None),
         "steady": (steady, None),
         "pause": (steady, "pause"),
     }
     table = {}
-    for name, (c, pause) in runs.items():
+    for name in runs:
+        c, pause = players[name]
         rows = []
         for i, notes in enumerate(tunes):
             at = notes[0][0] + 6 * 16
-            r = follow(notes, c, guess, jitter, i, pause=(at, 32, 1.1) if pause else None)
+            r = follow(notes, c, guess, jitter, i, config, pause=(at, 32, 1.1) if pause else None)
             rows.append(r)
         table[name] = {
             "p50_ms": round(1e3 * float(np.median([r.p50 for r in rows])), 1),
@@ -167,3 +173,20 @@ def follow_table(
             table[name]["found_again_bars_median"] = round(float(np.median(found)), 2)
             table[name]["found_again_bars_p90"] = round(float(np.percentile(found, 90)), 2)
     return table
+
+
+#: the played grid's settings tried against each other (``bench follow --sweep``): from steady
+#: and slow to quick; the shipped one is FollowerConfig's own
+SWEEP = (
+    Drift(phase=0.0003, period=0.0003, rate=0.00002, rate_memory=0.95, surprise=2.0),
+    Drift(phase=0.0005, period=0.0003, rate=0.00001, rate_memory=0.9, surprise=2.0),
+    FollowerConfig().grid,
+    Drift(phase=0.0005, period=0.0005, rate=0.0001, rate_memory=0.995, surprise=1.5),
+    Drift(phase=0.001, period=0.0005, rate=0.0001, rate_memory=0.99, surprise=1.0),
+    FollowerConfig().find,  # the placing filter's own: one filter for both
+)
+
+
+def sweep(tunes: list[list[tuple[int, int]]]) -> list[tuple[Drift, dict[str, dict[str, float]]]]:
+    """Each SWEEP setting of the played grid on a steady player and one on the tempo curve."""
+    return [(d, follow_table(tunes, config=FollowerConfig(grid=d), runs=("curve", "steady"))) for d in SWEEP]
