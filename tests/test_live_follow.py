@@ -10,8 +10,8 @@ import time
 import mido
 import numpy as np
 import pytest
-from helpers import TINY_DUET
-from jack_rig import Rig, no_stuck_notes, sleep_to
+from helpers import TINY_BI, TINY_DUET, TINY_MELODY
+from jack_rig import Rig, drain, no_stuck_notes, sleep_to
 
 from accompanist.music.tempo_curve import TempoCurve
 
@@ -21,17 +21,19 @@ PHRASE = [(0, 4, 67), (4, 2, 69), (6, 2, 71), (8, 6, 72), (14, 2, 71), (16, 4, 6
 SETTLE_BARS = 3
 
 
-def tune(bars: int) -> list[tuple[int, int, int]]:
-    return [(s + 32 * i, n, p) for i in range(bars // 2) for s, n, p in PHRASE]
+def tune(bars: int, calls: bool = False) -> list[tuple[int, int, int]]:
+    """The phrase again and again; ``calls``: after each, four bars' rest (a silent bar that ends
+    the call, the two-bar answer, a bar before the next call)."""
+    return [(s + 32 * i, n, p) for i in range(bars // 2) if not (calls and i % 3) for s, n, p in PHRASE]
 
 
-def play(rig: Rig, curve: TempoCurve, bars: int, jitter: float = 0.010, seed: int = 0) -> float:
+def play(rig: Rig, curve: TempoCurve, bars: int, jitter: float = 0.010, seed: int = 0, calls: bool = False) -> float:
     """Plays the tune by the curve, each strike and release moved by the jitter; returns when the
     player's own step 0 fell."""
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter() + 0.5
     events = []
-    for start, length, pitch in tune(bars):
+    for start, length, pitch in tune(bars, calls):
         on = t0 + curve.seconds(start) + rng.normal(0, jitter)
         off = max(t0 + curve.seconds(start + length) - 0.03 + rng.normal(0, jitter), on + 0.03)
         events += [(on, mido.Message("note_on", note=pitch, velocity=90)), (off, mido.Message("note_off", note=pitch))]
@@ -130,3 +132,32 @@ def test_the_panel_waits_for_the_first_note_and_shows_the_players_tempo(qtbot, t
     finally:
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
         player.close()
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+@pytest.mark.parametrize(("mode", "model", "extra"), [("loop", TINY_BI, {"bars": 2}), ("respond", TINY_MELODY, {})])
+def test_loop_and_respond_play_on_the_followed_grid(tmp_path, mode, model, extra):
+    """Loop: each pass's answer plays during the next, on the player's 16ths; respond: two bars
+    of call, then the answer while the player is silent (the grid holds the tempo it followed,
+    the player's own goes on along the curve)."""
+    bars, curve = 12, TempoCurve.parse("88:0,76:5,92:10")
+    rig = Rig(tmp_path, mode=mode, model=model, clock="player", bpm=100, **extra)
+    try:
+        t0 = play(rig, curve, bars, calls=mode == "respond")
+        sleep_to(t0 + curve.seconds(bars * 16) + 0.3)  # the last call's answer, after the player stopped
+    finally:
+        rig.stop()
+    no_stuck_notes(rig.sent)
+    mean, dev = deviations(rig, curve, t0, bars)
+    print(
+        f"{mode}: offset {mean * 1e3:.1f} ms, deviation p50 {np.median(dev) * 1e3:.1f} p90 "
+        f"{np.percentile(dev, 90) * 1e3:.1f} ms, within 20 ms {np.mean(dev <= 0.02):.0%}, {dev.size} answers"
+    )
+    missed = rig.engine.figures()["missed_deadlines"]
+    print(f"{mode}: missed deadlines {missed}")
+    if mode == "loop":
+        assert dev.size > 50 and np.percentile(dev, 90) <= 0.040
+    else:  # every call answered, from the followed bar line after the silent bar that ended it
+        responses = [e for e in drain(rig.events) if e["type"] == "response"]
+        assert [e["bar"] for e in responses] == [4, 10], responses
+        assert dev.size >= 2

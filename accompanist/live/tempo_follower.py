@@ -23,7 +23,7 @@ reach of the prediction. Onsets that fit no step (an ornament, a grace note, a t
 beat of the last onset and more than ``gate`` of a step off) and the later notes of a chord move
 nothing; a note a beat or more after the last always counts (skipping it because the player has
 drifted would only lose them further). Silence moves nothing: a held note or a rest keeps the
-tempo, and after a rest of ``resume_bars`` the next onset is a restart on the nearest beat, the
+tempo, and after a rest of ``resume_bars`` the next onset is a restart on the nearest bar line, the
 period known again only to ``resume_spread`` (a player who comes back a little faster is found).
 
 Pure: times in, times out; the engine's player clock (``live.player_clock``) holds one under a
@@ -262,10 +262,13 @@ class TempoFollower:
         return best[1], best[2], best[3]
 
     def _restart(self, t: float) -> int:
-        """After a rest: the onset is on the beat nearest the prediction, and the period is known
-        again only roughly."""
+        """After a rest: the onset is on the bar line nearest the prediction (a player who comes
+        back after a bar or more of silence comes back at the top of a bar: the next call, the
+        loop again; the held tempo may have drifted from theirs by beats meanwhile), and the
+        period is known again only roughly."""
         x = self.anchor + (t - self.boundary(self.anchor)) / self.period
-        k = max(self.anchor + 1, round(x / self.steps_per_beat) * self.steps_per_beat)
+        bar = self.steps_per_beat * self.beats_per_bar
+        k = max(self.anchor + 1, round(x / bar) * bar)
         self._anchor(k, t, self.cfg.resume_spread)
         self.restarts += 1
         return k
