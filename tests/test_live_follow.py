@@ -57,7 +57,7 @@ def deviations(rig: Rig, curve: TempoCurve, t0: float, bars: int) -> tuple[float
 
 
 @pytest.mark.usefixtures("jack_server", "use_tiny_models")
-@pytest.mark.parametrize(("curve", "p90_ms"), [("88:0,76:5,92:10", 40.0), ("100", 15.0)])
+@pytest.mark.parametrize(("curve", "p90_ms"), [("88:0,76:5,92:10", 30.0), ("100", 8.0)])
 def test_the_grid_follows_a_player_who_keeps_no_metronomes_tempo(tmp_path, curve, p90_ms):
     bars = 12
     rig = Rig(tmp_path, mode="duet", model=TINY_DUET, temperature=3.0, clock="player", bpm=100)

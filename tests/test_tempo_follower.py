@@ -105,7 +105,28 @@ def test_the_follow_table_and_its_sweep_measure_each_player():
     assert set(table) == {"curve", "steady", "pause"} and table["steady"]["tunes"] == 2
     assert table["steady"]["p90_ms"] < table["curve"]["p90_ms"]  # a tempo that moves is harder to follow
     assert table["pause"]["found_again_bars_median"] <= 2
-    quick = follow_table(tunes, config=FollowerConfig(grid=SWEEP[-1]), runs=("steady",))
+    quick = follow_table(tunes, config=FollowerConfig(grid=SWEEP[1][1]), runs=("steady",))
     assert (
         set(quick) == {"steady"} and quick["steady"]["p90_ms"] > table["steady"]["p90_ms"]
     )  # one quick filter wobbles
+
+
+def test_the_bank_hears_a_steady_player_as_steady_and_a_ritardando_as_one():
+    from accompanist.live.tempo_follower import STEADY
+
+    def weights(curve: TempoCurve) -> dict:
+        f = TempoFollower(100, 4, 4)
+        rng = np.random.default_rng(3)
+        for start, _ in tune(12):
+            f.onset(curve.seconds(start) + rng.normal(0, 0.01))
+        return dict(zip(f.cfg.grid.models, f._grid.weights, strict=True))
+
+    assert weights(TempoCurve.parse("100"))[STEADY] > 0.5
+    assert weights(TempoCurve.parse("100:0,70:12"))[STEADY] < 0.2  # the weight went to a model with a rate
+    ramp = TempoCurve.parse("100:0,80:8,96:16")
+    from accompanist.evaluation.follow_player import SWEEP
+    from accompanist.live.tempo_follower import FollowerConfig
+
+    bank = follow(tune(16), ramp, guess=100, seed=4)
+    one = follow(tune(16), ramp, guess=100, seed=4, config=FollowerConfig(grid=SWEEP[0][1]))
+    assert bank.p90 < one.p90  # what a single steady filter lags, the bank follows

@@ -283,14 +283,13 @@ def _bench_follow(a: argparse.Namespace) -> int:
     if a.sweep:
         rows = sweep(validation_notes())
         if a.json:
-            print(json.dumps([{"grid": vars(d), **t} for d, t in rows]))
+            print(json.dumps([{"grid": name, **t} for name, t in rows]))
             return 0
         print(f"the played grid's settings, validation tunes, tempo curve {CURVE} and steady {GUESS:g} bpm:")
-        for d, t in rows:
+        for name, t in rows:
             c, s = t["curve"], t["steady"]
             print(
-                f"  phase {d.phase:g} period {d.period:g} rate {d.rate:g} memory {d.rate_memory:g} "
-                f"surprise {d.surprise:g}: curve p90 {c['p90_ms']:5.1f} ms ({c['within_20ms']:.0%} within 20 ms), "
+                f"  {name:40s} curve p90 {c['p90_ms']:5.1f} ms ({c['within_20ms']:.0%} within 20 ms), "
                 f"steady p90 {s['p90_ms']:5.1f} ms ({s['within_20ms']:.0%})"
             )
         return 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accompanist.live.tempo_follower import Drift, FollowerConfig, TempoFollower
+from accompanist.live.tempo_follower import GOING, STEADY, TURNING, Bank, Drift, FollowerConfig, TempoFollower
 from accompanist.music.notes import tokens_to_notes
 from accompanist.music.tempo_curve import TempoCurve
 
@@ -175,18 +175,19 @@ def follow_table(
     return table
 
 
-#: the played grid's settings tried against each other (``bench follow --sweep``): from steady
-#: and slow to quick; the shipped one is FollowerConfig's own
+#: the played grid's settings tried against each other (``bench follow --sweep``): one filter,
+#: steady or quick (the placing filter's own), then banks of models; the shipped one is
+#: FollowerConfig's own
 SWEEP = (
-    Drift(phase=0.0003, period=0.0003, rate=0.00002, rate_memory=0.95, surprise=2.0),
-    Drift(phase=0.0005, period=0.0003, rate=0.00001, rate_memory=0.9, surprise=2.0),
-    FollowerConfig().grid,
-    Drift(phase=0.0005, period=0.0005, rate=0.0001, rate_memory=0.995, surprise=1.5),
-    Drift(phase=0.001, period=0.0005, rate=0.0001, rate_memory=0.99, surprise=1.0),
-    FollowerConfig().find,  # the placing filter's own: one filter for both
+    ("one filter, widened by surprise", Bank((Drift(0.0005, 0.001, 0.00005, 0.97, surprise=1.5),), rate_spread=None)),
+    ("one quick filter (the placing one's)", Bank((FollowerConfig().find,), rate_spread=None)),
+    ("steady and going on", Bank((STEADY, GOING))),
+    ("steady, going on and turning (shipped)", FollowerConfig().grid),
+    ("... turning faster", Bank((STEADY, GOING, Drift(0.0001, 0.0001, 0.001, 0.999)))),
+    ("... switching more often", Bank((STEADY, GOING, TURNING), stay=0.97)),
 )
 
 
-def sweep(tunes: list[list[tuple[int, int]]]) -> list[tuple[Drift, dict[str, dict[str, float]]]]:
+def sweep(tunes: list[list[tuple[int, int]]]) -> list[tuple[str, dict[str, dict[str, float]]]]:
     """Each SWEEP setting of the played grid on a steady player and one on the tempo curve."""
-    return [(d, follow_table(tunes, config=FollowerConfig(grid=d), runs=("curve", "steady"))) for d in SWEEP]
+    return [(name, follow_table(tunes, config=FollowerConfig(grid=b), runs=("curve", "steady"))) for name, b in SWEEP]

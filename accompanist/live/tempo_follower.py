@@ -10,11 +10,17 @@ H.-H. Schulze, "Linear phase-correction in synchronization", 2002; B. H. Repp, "
 synchronization: a review of the tapping literature", 2005), each correction as large as what
 the filter does not yet know: large while the tempo is a guess, small once it has heard bars.
 
-Two filters, on evidence (``accompanist bench follow``, validation tunes): one filter cannot both
+Two trackers, on evidence (``accompanist bench follow``, validation tunes): one filter cannot both
 follow 88 -> 76 -> 92 bpm without losing its place on a long note and stay still under a
-player's 10 ms spread. So one (``find``, quick) decides which step each onset belongs to, and is
-seldom lost; the other (``grid``, steady, widened when an onset surprises it) is the grid that is
-played, given the same placements.
+player's 10 ms spread. So one filter (``find``, quick) decides which step each onset belongs to,
+and is seldom lost; the grid that is played is a bank of filters given the same placements, each
+a way a player moves (a steady tempo, a ritardando or accelerando that goes on, one that turns),
+mixed by how well each has foreseen the player's recent onsets: the interacting multiple model
+of H. A. P. Blom and Y. Bar-Shalom ("The interacting multiple model algorithm for systems with
+Markovian switching coefficients", IEEE Transactions on Automatic Control, 1988). A steady player
+is heard by the steady model, whose grid does not pass their spread on; a ritardando moves the
+weight to a model with a rate, and at a turn to the one that lets the rate change fast; each
+model starts every onset from the mixture, so one that lost the player is not left behind.
 
 Where we depart from Cemgil et al.: no tempogram to start from (``--bpm`` is the first guess,
 its period known to about ``first_spread``); the step an onset belongs to is chosen with a
@@ -50,14 +56,31 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class Bank:
+    """The played grid's models and how they are mixed."""
+
+    models: tuple[Drift, ...]
+    stay: float = 0.99  #: per onset: how likely the player keeps moving as they did
+    #: at the first note: how fast a ritardando may already be (a step's share a step; None: each
+    #: model's own spread in the long run)
+    rate_spread: float | None = 0.002
+
+
+#: a steady tempo (no rate), a ritardando or accelerando that goes on, one that turns
+STEADY = Drift(phase=0.0001, period=0.0001, rate=0.000001, rate_memory=0.0)
+GOING = Drift(phase=0.0001, period=0.0001, rate=0.00003, rate_memory=0.999)
+TURNING = Drift(phase=0.0001, period=0.0001, rate=0.0003, rate_memory=0.999)
+
+
+@dataclass(frozen=True)
 class FollowerConfig:
     """Chosen on validation tunes played with human timing and a tempo curve (``bench follow``)."""
 
     jitter: float = 0.012  #: seconds: the player's own spread, the observation noise
     #: the filter that places onsets on steps: quick to follow, so it is seldom lost
-    find: Drift = Drift(phase=0.004, period=0.004, rate=0.0005)
-    #: the filter whose grid is played: steady under a player's spread, widened by surprise
-    grid: Drift = Drift(phase=0.0005, period=0.001, rate=0.00005, rate_memory=0.97, surprise=1.5)
+    find: Drift = Drift(phase=0.004, period=0.008, rate=0.0005)
+    #: the models whose mixture is the grid that is played
+    grid: Bank = Bank((STEADY, GOING, TURNING))
     first_spread: float = 0.15  #: how far the first guess may be off (a share of the period)
     resume_spread: float = 0.10  #: the same, after a rest of resume_bars
     resume_bars: float = 1.0
@@ -95,9 +118,12 @@ class BeatKalman:
     def period(self) -> float:
         return float(self.state[1])
 
-    def anchor(self, step: int, t: float, spread: float) -> None:
+    def anchor(self, step: int, t: float, spread: float, rate: float | None = None) -> None:
+        """Step ``step`` falls at t, the period known to ``spread`` and its change a step to
+        ``rate`` (shares of the period; by default the drift's own spread in the long run)."""
         d = self.drift
-        rate = d.rate / math.sqrt(1 - d.rate_memory**2)  # its spread in the long run
+        if rate is None:
+            rate = d.rate / math.sqrt(1 - d.rate_memory**2)
         self.step, self.state = step, np.array([t, self.period, 0.0])
         self.cov = np.diag([self.jitter, spread * self.period, rate * self.period]) ** 2
 
@@ -146,6 +172,67 @@ class BeatKalman:
         self.cov = cov - np.outer(gain, cov[0, :])
         self.step = k
 
+    def likelihood(self, k: int, t: float) -> float:
+        """Log density of an onset at t on step k, as this filter foresaw it."""
+        predicted, var = self.predict(k)
+        return -0.5 * (t - predicted) ** 2 / var - 0.5 * math.log(var)
+
+    def retempo(self, period: float, spread: float) -> None:
+        """A new guess at the period; the phase stays."""
+        t = self.boundary(self.step)
+        self.state[1] = period
+        self.anchor(self.step, t, spread)
+
+
+class ModelBank:
+    """The played grid: a mixture of BeatKalman filters, each a way a player moves (Blom and
+    Bar-Shalom's interacting multiple model); all are corrected at the same steps."""
+
+    def __init__(self, bank: Bank, jitter: float, period: float) -> None:
+        self.bank = bank
+        self.filters = [BeatKalman(d, jitter, period) for d in bank.models]
+        n = len(self.filters)
+        self.weights = np.full(n, 1.0 / n)
+        switch = (1.0 - bank.stay) / max(n - 1, 1)
+        self.switching = np.full((n, n), switch) + np.eye(n) * (bank.stay - switch)
+
+    @property
+    def step(self) -> int:
+        return self.filters[0].step
+
+    @property
+    def period(self) -> float:
+        return float(sum(w * f.period for w, f in zip(self.weights, self.filters, strict=True)))
+
+    def anchor(self, step: int, t: float, spread: float) -> None:
+        for f in self.filters:
+            f.anchor(step, t, spread, self.bank.rate_spread)
+        self.weights[:] = 1.0 / len(self.filters)
+
+    def boundary(self, k: float) -> float:
+        return float(sum(w * f.boundary(k) for w, f in zip(self.weights, self.filters, strict=True)))
+
+    def retempo(self, period: float, spread: float) -> None:
+        for f in self.filters:
+            f.retempo(period, spread)
+
+    def correct(self, k: int, t: float) -> None:
+        """An onset at t on step k: each filter starts from the mixture it would have switched
+        from, hears the onset, and is weighed by how well it foresaw it."""
+        before = self.switching.T @ self.weights
+        mixing = self.switching * self.weights[:, None] / before[None, :]  # [i, j]: from i, now j
+        states = [f.state for f in self.filters]
+        covs = [f.cov for f in self.filters]
+        for j, f in enumerate(self.filters):
+            x = sum(mixing[i, j] * states[i] for i in range(len(states)))
+            f.state = x
+            f.cov = sum(mixing[i, j] * (covs[i] + np.outer(states[i] - x, states[i] - x)) for i in range(len(covs)))
+        heard = np.array([f.likelihood(k, t) for f in self.filters])
+        for f in self.filters:
+            f.correct(k, t)
+        w = before * np.exp(heard - heard.max())
+        self.weights = w / w.sum()
+
 
 class TempoFollower:
     """Where step k of a player's grid falls, learned from the player's onsets."""
@@ -161,7 +248,7 @@ class TempoFollower:
         self.steps_per_beat, self.beats_per_bar = steps_per_beat, beats_per_bar
         period = 60.0 / bpm / steps_per_beat
         self._find = BeatKalman(self.cfg.find, self.cfg.jitter, period)
-        self._grid = BeatKalman(self.cfg.grid, self.cfg.jitter, period)
+        self._grid = ModelBank(self.cfg.grid, self.cfg.jitter, period)
         self.started = False
         self.last_onset = -math.inf
         self.sounding = 0  #: notes held now
@@ -192,11 +279,12 @@ class TempoFollower:
         """A new guess at the tempo (the panel's, a tap): the phase stays, the period is the
         guess, known to ``first_spread``."""
         period = 60.0 / bpm / self.steps_per_beat
+        if not self.started:
+            self._find = BeatKalman(self.cfg.find, self.cfg.jitter, period)
+            self._grid = ModelBank(self.cfg.grid, self.cfg.jitter, period)
+            return
         for f in (self._find, self._grid):
-            t = f.boundary(f.step)
-            f.state[1] = period
-            if self.started:
-                f.anchor(f.step, t, self.cfg.first_spread)
+            f.retempo(period, self.cfg.first_spread)
 
     def _anchor(self, step: int, t: float, spread: float) -> None:
         self._find.anchor(step, t, spread)
