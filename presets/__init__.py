@@ -36,6 +36,7 @@ def _preset_keys() -> dict[str, type | tuple[type, ...]]:
         if name in NOT_IN_PRESETS:
             continue
         kind = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
+        kind = typing.get_origin(kind) or kind  # list[str]: a list (its items are the engine's to check)
         keys[name] = (int, float) if kind is float else kind
     return keys
 

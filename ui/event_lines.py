@@ -26,6 +26,10 @@ LOGGED = {
     "settings",
     "response",
     "end_call",
+    "control",
+    "learning",
+    "learned",
+    "paused",
 }
 RELEASED = "what was sounding is released"
 

@@ -33,6 +33,7 @@ from accompanist.live.settings import DEFAULT_MODELS, MODE_FAMILY, MODES, Settin
 from accompanist.ui import memory, shortcuts
 from accompanist.ui.event_lines import EventLines
 from accompanist.ui.event_pump import EventPump
+from accompanist.ui.midi_controls import MidiControls
 from accompanist.ui.mode_controls import ModeControls
 from accompanist.ui.piano_roll import PianoRoll
 from accompanist.ui.port_lists import NO_OUT, PortLists
@@ -46,6 +47,8 @@ from accompanist.ui.where import WhereAmI
 TERMINAL_ADVICE = re.compile(r"\s*\((?:see|list them with): accompanist [a-z]+\)")
 #: a change to these while playing is sent when the control has been still this long
 SETTLE_MS = 150
+#: what a controller may change (``live.controls``): the panel's controls follow it
+PLAYED = {"temperature", "variation", "bpm", "mode", "model"}
 
 
 class Panel(QWidget):
@@ -128,7 +131,11 @@ class Panel(QWidget):
         form.addRow("tempo (bpm)", self.bpm)
         form.addRow("channel", self.channel)
         form.addRow("program", self.program)
-        form.addRow("", self.metronome)
+        held = lambda texts: setattr(self, "base", dataclasses.replace(self.base, controls=texts or None))  # noqa: E731
+        self.midi = MidiControls(lambda: self.engine, lambda: self.base.controls, held, self.say)
+        self.midi_button = QPushButton("MIDI controls...")
+        self.midi_button.clicked.connect(lambda: (self.midi.show(), self.midi.raise_()))
+        form.addRow(self.metronome, self.midi_button)
 
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.toggle)
@@ -145,16 +152,8 @@ class Panel(QWidget):
         self.end_call_button.setToolTip("respond mode: your phrase is over; the answer starts at the next bar line")
         self.end_call_button.clicked.connect(lambda: self._do("end_call"))
         buttons = QGridLayout()
-        for i, b in enumerate(
-            (
-                self.start_button,
-                self.panic_button,
-                self.lock_button,
-                self.refresh_button,
-                self.clear_button,
-                self.end_call_button,
-            )
-        ):
+        row_of = (self.start_button, self.panic_button, self.lock_button, self.refresh_button, self.clear_button)
+        for i, b in enumerate((*row_of, self.end_call_button)):
             buttons.addWidget(b, 0, i)
 
         self.status = QLabel("stopped")
@@ -205,6 +204,7 @@ class Panel(QWidget):
             self.out.setCurrentText(s.out or NO_OUT)
             self.clock.setCurrentText(s.clock)
             self.sound.show_settings(s)
+            self.midi.show_map()
         finally:
             self._quiet = False
         self._mode_controls()
@@ -407,6 +407,7 @@ class Panel(QWidget):
 
     def _playing_controls(self, playing: bool) -> None:
         self.start_button.setText("Stop" if playing else "Start")
+        self.midi.playing(playing)
         self.ports.playing(playing)
         self.sound.playing(playing)
         self.bpm.setEnabled(not (playing and self.clock.currentText() == "external"))  # the DAW's
@@ -450,11 +451,14 @@ class Panel(QWidget):
             self._show_status()
         elif kind == "settings":
             self._show_status()
+            if self.engine is not None and not self._pending and PLAYED.intersection(ev):  # a knob, a pad
+                self.show_settings(self.engine.settings)
             if "mode" in ev and self.engine is not None:  # the meter and the scorecard start again
                 self.score.reset(self.engine.output.timed, since=self.steps, mode=self.engine.settings.mode)
             self._hold_exchange()
         elif kind == "step":
             self.steps = ev["step"] + 1
+        self.midi.feed(ev)
         self.score.feed(ev)
         self.roll.feed(ev)
         self.where.feed(ev)

@@ -149,6 +149,15 @@ def _live_options(p: argparse.ArgumentParser) -> None:
         default=None,
         help="send this much early to make up for the way out (default: half a JACK period on JACK, else 0)",
     )
+    p.add_argument(
+        "--control",
+        dest="controls",
+        action="append",
+        metavar="ACTION=SPEC",
+        help="play an action from the instrument (repeatable): SPEC is cc:N, note:N or pc, with @CHANNEL if one "
+        "channel only; actions: temperature, variation (knobs), lock, refresh, clear, end_call, panic, start_stop, "
+        "tap (buttons), mode, model (a button steps, a program change picks); e.g. --control temperature=cc:21",
+    )
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="duet: no line a bar in the terminal")
 
@@ -251,6 +260,8 @@ def cmd_live(a: argparse.Namespace) -> int:
                     print("  waiting for your first note: the grid starts on it (bar 1's downbeat), then follows you")
                 if ev.get("click"):
                     print(f"  clicks on: {ev['click']}")
+                if settings.controls:
+                    print(f"  played from your controller: {', '.join(settings.controls)}")
                 print(("  " + help_line(settings.mode)) if keys.start() else "  Ctrl-C stops", flush=True)
             elif kind == "port":
                 print(f"accompanist: {describe(ev)}", file=sys.stderr, flush=True)

@@ -24,7 +24,10 @@ import numpy as np
 from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.sampling_config import SAMPLING_SETTINGS, Sampling
+from accompanist.limits import LIMITS
 from accompanist.live.clock import TICKS_PER_BEAT, InternalClock
+from accompanist.live.control_actions import perform
+from accompanist.live.controls import ACTIONS, Control, ControlMap
 from accompanist.live.events import EventBus
 from accompanist.live.input_guard import InputGuard
 from accompanist.live.mode import Mode
@@ -43,6 +46,7 @@ from accompanist.live.settings import (
     card_for,
     check_settings,
 )
+from accompanist.live.tap_tempo import TapTempo
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -77,6 +81,7 @@ class Engine:
         self.rng = np.random.default_rng(s.seed)
         self._sinks = sinks or []
         self._locked = False
+        self._taps = TapTempo()
         self._session: Session | None = None  #: the parts while playing; None before start and after stop
         self._last_figures = self._figures(None)  #: the figures of the session that last stopped
         self._parts: Session | None = None  #: the session playing, or the last one, to look at
@@ -99,6 +104,8 @@ class Engine:
             sinks=self._sinks,
             program=lambda: self.program,
             on_lost=self.panic,
+            act=self._act,
+            learned=self._learned,
         )
         self._session = self._parts = session
         self.bus.emit(
@@ -178,6 +185,55 @@ class Engine:
             worker.release()
             worker.mode.reset()
         self.bus.emit("clear")
+
+    def pause(self, on: bool = True) -> None:
+        """Stop the accompaniment (every note released, the mode starts over) or start it again;
+        the session, its ports and its grid go on, so the control that stopped it can start it."""
+        worker = self._playing().worker
+        with worker.lock:
+            if worker.paused == on:
+                return
+            worker.paused = on
+            worker.release()
+            worker.mode.reset()
+        self.bus.emit("paused", on=on)
+
+    @property
+    def paused(self) -> bool:
+        return self._session is not None and self._session.worker.paused
+
+    def tap(self, t: float | None = None) -> float | None:
+        """A tap of the tempo at t (now by default); from the second tap of a count, the tempo
+        it says is set (the player clock's first guess, the internal clock's tempo)."""
+        import time
+
+        bpm = self._taps.tap(time.perf_counter() if t is None else t)
+        if bpm is None:
+            return None
+        if not LIMITS["bpm"].holds(bpm):
+            raise AccompanistError(f"tapped {bpm:.0f} bpm, outside {LIMITS['bpm'].range_text()}: tap again")
+        self.set(bpm=round(bpm, 1))
+        return bpm
+
+    def learn(self, action: str) -> None:
+        """MIDI learn: the next controller, pad or program change the player sends becomes ``action``."""
+        if action not in ACTIONS:
+            raise AccompanistError(f"no action '{action}'; actions: {', '.join(ACTIONS)}")
+        self._playing().controls.learn(action)
+        self.bus.emit("learning", action=action)
+
+    def forget(self, action: str) -> None:
+        """``action`` is mapped to nothing."""
+        self.set(controls=ControlMap.parse(self.settings.controls).without(action).texts)
+
+    def _learned(self, control: Control) -> None:
+        self.set(controls=ControlMap.parse(self.settings.controls).learned(control).texts)
+        self.bus.emit("learned", action=control.action, source=control.source, text=control.text)
+
+    def _act(self, control: Control, value: int | None) -> None:
+        line = perform(self, control, value)
+        if line is not None:
+            self.bus.emit("control", action=control.action, said=line)
 
     def _playing(self) -> Session:
         if self._session is None:

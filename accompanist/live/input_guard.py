@@ -5,13 +5,14 @@ wheel, a MIDI loop, a device gone mad. Each message the input thread decodes cos
 microseconds with the GIL held, and the clock thread needs that GIL on time. So raw messages are
 sorted by their status byte before they are decoded, and:
 
-* kinds the engine never reads (pitch bend, aftertouch, channel pressure, program change, system
-  common, sysex, active sensing, and MIDI clock and transport unless it follows a DAW's clock) are
-  *ignored*, counted by kind, at the cost of one lookup;
+* kinds the engine never reads (pitch bend, aftertouch, channel pressure, system common, sysex,
+  active sensing, and MIDI clock and transport unless it follows a DAW's clock) are *ignored*,
+  counted by kind, at the cost of one lookup;
 * kinds it reads pass while their kind is under its rate (a token bucket holding one second's
   worth), and the excess is *dropped*, counted by kind: note-ons over 1,000 a second (a trill by
-  two hands is 30), control changes over 1,000 (a fast mod-wheel sweep is about 100), clock ticks
-  over 1,000 (a DAW at 300 bpm ticks 120 times a second);
+  two hands is 30), control changes over 1,000 (a fast mod-wheel sweep is about 100), program
+  changes over 100 (a control may pick a mode or a model with one; the recording keeps the rest),
+  clock ticks over 1,000 (a DAW at 300 bpm ticks 120 times a second);
 * note-offs (and note-ons of velocity 0) are never dropped: a note the player ends must end; nor
   are the pedals (sustain, sostenuto, soft: a pedal let up ends notes), channel mode messages
   (All Notes Off) and, following a DAW, Start, Stop, Continue and Song Position;
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 #: messages taken from rtmidi's queue in one poll
 MAX_BATCH = 512
 #: messages a second let through, by kind (one second's worth may come at once)
-RATES = {"note_on": 1000.0, "control_change": 1000.0, "clock": 1000.0}
+RATES = {"note_on": 1000.0, "control_change": 1000.0, "program_change": 100.0, "clock": 1000.0}
 
 #: data bytes after each status (channel messages by their high nibble; system common)
 CHANNEL_DATA = {0x80: 2, 0x90: 2, 0xA0: 2, 0xB0: 2, 0xC0: 1, 0xD0: 1, 0xE0: 2}
@@ -37,7 +38,6 @@ COMMON_DATA = {0xF1: 1, 0xF2: 2, 0xF3: 1, 0xF6: 0}
 
 _IGNORED_BY_STATUS = {
     0xA0: "polytouch",
-    0xC0: "program_change",
     0xD0: "aftertouch",
     0xE0: "pitchwheel",
 }
@@ -107,6 +107,8 @@ class InputGuard:
             return True  # a note ends: never dropped
         if high == 0x90:
             return self._take("note_on", "note_on", t)
+        if high == 0xC0:
+            return self._take("program_change", "program_change", t)
         if data[1] in (64, 66, 67) or data[1] >= 120:
             return True  # the pedals (a pedal up ends notes) and channel mode messages: never dropped
         return self._take("control_change", "control_change", t)

@@ -14,12 +14,13 @@ import mido
 
 from accompanist.limits import channel_to_user
 from accompanist.live.clock import ExternalClock, InternalClock
+from accompanist.live.control_input import ControlInput
 from accompanist.live.events import EventBus
 from accompanist.live.player_clock import PlayerClock
 from accompanist.live.port_set import PortSet
 from accompanist.live.quantize import InputQuantizer
 from accompanist.live.recorder import Recorder
-from accompanist.live.settings import Settings
+from accompanist.live.settings import Settings, is_players
 from accompanist.live.timing import POLL
 from accompanist.live.transport import TRANSPORT, apply_transport
 
@@ -35,9 +36,10 @@ class InputThread:
         recorder: Recorder,
         bus: EventBus,
         lead: float,
+        controls: ControlInput | None = None,
     ) -> None:
         self.settings, self.ports, self.quantizer, self.qlock = settings, ports, quantizer, qlock
-        self.recorder, self.bus, self.lead = recorder, bus, lead
+        self.recorder, self.bus, self.lead, self.controls = recorder, bus, lead, controls
         self.ext = clock if isinstance(clock, ExternalClock) else None
         self.follower = clock if isinstance(clock, PlayerClock) else None  #: hears every strike first
         self.early = settings().early
@@ -69,6 +71,8 @@ class InputThread:
                         # notes struck up to ``early`` before it count for its first step, as ever
                         self.quantizer.restart(max(0, self.ext.step_at(t + self.early)) - 1, since=t - self.early)
             return
+        if self.controls is not None and self.controls.take(msg):
+            return  # an action: never a note of the melody, nor of the recording
         if not self._hears(msg):
             return
         if kind in ("note_on", "note_off"):
@@ -90,7 +94,7 @@ class InputThread:
         if channel is None:
             return True
         s = self.settings()
-        heard = channel == s.in_channel if s.in_channel is not None else channel != s.channel
+        heard = is_players(s, channel)
         # only notes mean a loop: a DAW sends CC 64 and CC 123 on all 16 channels at stop and locate
         if channel == s.channel and not heard and msg.type == "note_on" and not self.feedback_warned:
             self.feedback_warned = True

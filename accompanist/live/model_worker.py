@@ -28,6 +28,7 @@ class ModelWorker:
         self.mode: Mode | None = None
         self.budget = StepBudget()
         self.listens = False  #: the clock thread asks for ``Listen`` items while this is True
+        self.paused = False  #: the accompaniment stopped (start_stop): steps pass, nothing is answered
 
     def install(self, mode: Mode, budget: StepBudget) -> None:
         """A new mode (under ``lock``); the clock thread reads ``listens`` and ``budget`` from the next step."""
@@ -49,7 +50,7 @@ class ModelWorker:
                 with self.lock:
                     if isinstance(item, Release):  # the DAW moved: release, and a loop starts over
                         self.release(item.restart)
-                    elif item.epoch == self.work.epoch:  # else heard before the DAW moved the grid
+                    elif item.epoch == self.work.epoch and not self.paused:  # else heard before the DAW moved the grid
                         self._step(item)
             except Exception as exc:  # the session goes on; the step is lost, and said so
                 self.bus.error(f"{type(item).__name__.lower()}: {type(exc).__name__}: {exc}")

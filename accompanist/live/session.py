@@ -23,6 +23,8 @@ from accompanist.errors import AccompanistError
 from accompanist.inference.cards import ModelCard
 from accompanist.live.clock import ExternalClock, InternalClock
 from accompanist.live.clock_thread import ClockThread
+from accompanist.live.control_input import ControlInput
+from accompanist.live.controls import Control
 from accompanist.live.events import EventBus
 from accompanist.live.input_guard import InputGuard
 from accompanist.live.input_thread import InputThread
@@ -67,6 +69,7 @@ class Session:
     recorder: Recorder
     writer: RecordingWriter
     transport: DawTransport | None
+    controls: ControlInput
     running: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -106,6 +109,8 @@ def open_session(
     sinks: list[Sink],
     program: Callable[[], int],
     on_lost: Callable[[], None],
+    act: Callable[[Control, int | None], None],
+    learned: Callable[[Control], None],
 ) -> Session:
     """Open the ports, make the mode and start the threads; if anything fails, what was opened is
     closed again and nothing is left running."""
@@ -140,11 +145,12 @@ def open_session(
     worker = ModelWorker(work, planner, bus, stats, bar)
     writer = RecordingWriter(recorder, bus.error)
     transport = DawTransport(clock, recorder, work, bus, spb, bar) if isinstance(clock, ExternalClock) else None
-    session = Session(ports, output, planner, worker, clock, quantizer, recorder, writer, transport)
+    controls = ControlInput(settings, lambda line: bus.emit("warning", text=line))
+    session = Session(ports, output, planner, worker, clock, quantizer, recorder, writer, transport, controls)
     worker.install(mode, session.budget(s, card, mode))
     output.on_sent = _on_sent(s.click_channel, recorder, bus)
     qlock = threading.Lock()
-    inputs = InputThread(settings, ports, clock, quantizer, qlock, recorder, bus, output.lead)
+    inputs = InputThread(settings, ports, clock, quantizer, qlock, recorder, bus, output.lead, controls)
     prog = lambda: planner.program_change(program())  # noqa: E731
     anchors = (
         transport.anchors
@@ -164,6 +170,7 @@ def open_session(
         ("clock", lambda: timer.run(session.running)),
         ("model", worker.run),
         ("ports", lambda: ports.watch(session.running, on_lost, output.reopen_port, bus)),
+        ("controls", lambda: controls.serve(session.running, act, learned)),
     ):
         t = threading.Thread(target=body, name=f"accompanist-{name}", daemon=True)
         t.start()

@@ -13,6 +13,7 @@ from accompanist.inference.cards import ModelCard, load_card
 from accompanist.inference.duet_partner import REST_AFTER
 from accompanist.inference.sampling_config import SAMPLING_SETTINGS
 from accompanist.limits import CHANNEL_SETTINGS, CLOCKS, LIMITS, channel_to_user
+from accompanist.live.controls import ControlMap
 from accompanist.live.timing import EARLY
 
 #: the modes, each with the model it runs unless told
@@ -45,13 +46,16 @@ LIVE_SETTINGS = frozenset(
         "answer_bars",
         "variation",
         "synth_volume",
+        "controls",
     }
     | SAMPLING_SETTINGS
 )
 #: the live settings a mode is built from: changing one makes the mode anew (the rest are read
 #: as they are, each step or by the output; the sampling configuration is handed to the mode whole)
 MODE_SETTINGS = (
-    LIVE_SETTINGS - {"bpm", "channel", "program", "metronome", "listen_ms", "synth_volume"} - SAMPLING_SETTINGS
+    LIVE_SETTINGS
+    - {"bpm", "channel", "program", "metronome", "listen_ms", "synth_volume", "controls"}
+    - SAMPLING_SETTINGS
 )
 
 
@@ -114,6 +118,8 @@ class Settings:
     click_channel: int = METRONOME_CHANNEL  #: 0-based
     seed: int | None = None
     client_name: str = "accompanist"
+    #: controller messages that are actions, ``ACTION=SPEC`` each (``live.controls``)
+    controls: list[str] | None = None
 
 
 @dataclass
@@ -142,12 +148,22 @@ def check_settings(s: Settings) -> None:
         raise AccompanistError(
             f"name '{s.client_name}' must be 1-32 letters, digits, '_', '.' or '-', starting with a letter or digit"
         )
+    if s.controls is not None:
+        if not isinstance(s.controls, list):
+            raise AccompanistError('controls are a list of ACTION=SPEC, for example ["temperature=cc:21"]')
+        ControlMap.parse(s.controls)
     if s.clock not in CLOCKS:
         raise AccompanistError(f"unknown clock '{s.clock}'; use {', '.join(CLOCKS)}")
     if s.send_clock and s.clock == "external":
         raise AccompanistError("cannot follow the DAW's clock and send one: drop --send-clock or --clock external")
     if s.send_clock and s.out is None:
         raise AccompanistError("--send-clock needs a MIDI output to send it on")
+
+
+def is_players(s: Settings, channel: int) -> bool:
+    """Whether a message on ``channel`` (0-based) is the player's: the input channel, if one is
+    set; else any but the answer's, so the answer coming back is never taken for the player."""
+    return channel == s.in_channel if s.in_channel is not None else channel != s.channel
 
 
 def waits_for_first_note(s: Settings) -> bool:

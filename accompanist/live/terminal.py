@@ -25,6 +25,8 @@ KEYS = (
     ("c", "clear", ("loop", "respond")),
     ("e", "end the call", ("respond",)),
     ("p", "panic", ("duet", "loop", "respond")),
+    ("space", "stop/start the accompaniment", ("duet", "loop", "respond")),
+    ("t", "tap the tempo", ("duet", "loop", "respond")),
     ("[ ]", f"temperature -/+{TEMPERATURE_STEP:g}", ("duet", "loop", "respond")),
     ("q", "quit", ("duet", "loop", "respond")),
 )
@@ -56,6 +58,11 @@ def key_action(engine, key: str) -> str | None:
             engine.clear()
         elif key == "p":
             engine.panic()
+        elif key == " ":
+            engine.pause(not engine.paused)
+        elif key == "t":
+            if engine.tap() is None:
+                return "tap: and again, on the beat, for a tempo"
         elif key in "[]":
             step = TEMPERATURE_STEP if key == "]" else -TEMPERATURE_STEP
             new = max(float(LIMITS["temperature"].lo), round(engine.temperature + step, 2))
@@ -91,6 +98,19 @@ def describe(event: dict) -> str | None:
             for k, v in event.items()
             if k not in ("type", "time")
         )
+    if kind == "paused":
+        if event["on"]:
+            return (
+                "the accompaniment stopped, every note released; the session listens on "
+                "(start it again: space, or your start_stop control)"
+            )
+        return "the accompaniment starts again"
+    if kind == "control":
+        return event["said"]
+    if kind == "learning":
+        return f"learning {event['action']}: move the knob or press the pad or button now"
+    if kind == "learned":
+        return f"{event['source']} is now {event['action']} (--control {event['text']})"
     if kind == "end_call":
         return "call ended: the answer starts at the next bar line"
     if kind == "response":
