@@ -130,3 +130,18 @@ def test_the_bank_hears_a_steady_player_as_steady_and_a_ritardando_as_one():
     bank = follow(tune(16), ramp, guess=100, seed=4)
     one = follow(tune(16), ramp, guess=100, seed=4, config=FollowerConfig(grid=SWEEP[0][1]))
     assert bank.p90 < one.p90  # what a single steady filter lags, the bank follows
+
+
+def test_a_tune_played_offline_on_a_tempo_curve_is_followed_and_its_lag_measured():
+    from accompanist.evaluation.player import PlayerConfig, perform
+    from accompanist.music import roll
+
+    melody = roll.notes_to_roll([roll.Note(60 + i % 5, 4 * i, 4 * i + 3) for i in range(48)], 1.0)
+    steady = perform(melody, PlayerConfig(jitter_ms=10, bpm=100, listen_ms=25, seed=1))
+    same = perform(melody, PlayerConfig(jitter_ms=10, bpm=100, listen_ms=25, seed=1, tempo_curve="100"))
+    assert (same.played == steady.played).all()  # a player at --bpm: the followed grid hears the same steps
+    curved = perform(melody, PlayerConfig(jitter_ms=10, bpm=100, listen_ms=25, seed=1, tempo_curve="88:0,76:5,92:10"))
+    assert curved.onsets == 48 and curved.offsets is not None and curved.offsets.size == len(melody)
+    dev = np.abs(curved.offsets[48:] - curved.offsets[48:].mean())
+    assert np.percentile(dev, 90) < 0.040  # the grid stays with a player 12 % slower than --bpm
+    assert curved.lag.size == 48 and 0.0 < np.median(curved.lag) < 0.1  # strike to the answer that heard it

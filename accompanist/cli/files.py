@@ -9,6 +9,7 @@ from pathlib import Path
 from accompanist.errors import AccompanistError
 from accompanist.limits import flag
 from accompanist.live.settings import DEFAULT_MODELS
+from accompanist.music.tempo_curve import TEMPO_CURVE_HELP
 from accompanist.wording import count
 
 
@@ -131,13 +132,15 @@ def _add_duet(sub) -> None:
         default=0.0,
         help="play the melody with human timing of this spread (SD, ms) through the live quantiser (default 0)",
     )
+    p.add_argument("--tempo-curve", default=None, help=TEMPO_CURVE_HELP)
 
 
 def cmd_duet(a: argparse.Namespace) -> int:
     from accompanist.offline.duet_play import duet_file
 
     priors = {"max_notes": a.max_notes, "key_lock": a.key_lock, "two_part": a.two_part}
-    return _report(_accompany(a, duet_file, **priors, listen_ms=a.listen_ms, jitter_ms=a.jitter_ms))
+    timing = {"listen_ms": a.listen_ms, "jitter_ms": a.jitter_ms, "tempo_curve": a.tempo_curve}
+    return _report(_accompany(a, duet_file, **priors, **timing))
 
 
 def _add_respond(sub) -> None:

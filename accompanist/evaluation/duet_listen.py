@@ -35,6 +35,9 @@ COLUMNS = (
     "far_notes",
     "clusters",
     "late_onsets",
+    "lag_p50_ms",
+    "lag_p90_ms",
+    "grid_p90_ms",
 )
 
 
@@ -50,7 +53,7 @@ def play_collection(
     """Poly stats of every tune of a collection, (melody as played, answer) of each, and the
     share of the player's onsets that came too late to be heard."""
     rng = np.random.default_rng(seed)
-    stats, answers, played, late, onsets = [], [], [], 0, 0
+    stats, answers, played, late, onsets, lags, devs = [], [], [], 0, 0, [], []
     for i, (tokens, phases) in enumerate(zip(tunes.melodies, tunes.phases, strict=True)):
         perf = perform(tokens_to_roll(tokens), player, runner.steps_per_beat, tune=i)
         acc = runner.accompany(perf.played, sampling, rng, heard=perf.heard, phases=phases)
@@ -58,7 +61,16 @@ def play_collection(
         answers.append(acc)
         played.append(perf.played)
         late, onsets = late + perf.late_onsets, onsets + perf.onsets
-    return stats, list(zip(played, answers, strict=True)), {"late_onsets": late / max(onsets, 1)}
+        lags.append(perf.lag)
+        if perf.offsets is not None and perf.offsets.size > 48:  # followed: from bar 4, as bench follow
+            devs.append(np.abs(perf.offsets[48:] - perf.offsets[48:].mean()))
+    extra = {"late_onsets": late / max(onsets, 1)}
+    lag = np.concatenate(lags) if lags else np.zeros(0)
+    if lag.size:
+        extra |= {"lag_p50_ms": float(np.median(lag) * 1e3), "lag_p90_ms": float(np.percentile(lag, 90) * 1e3)}
+    if devs:
+        extra["grid_p90_ms"] = float(np.median([np.percentile(d, 90) for d in devs]) * 1e3)
+    return stats, list(zip(played, answers, strict=True)), extra
 
 
 def bach_row(card: ModelCard) -> tuple[dict, np.ndarray, Tunes]:
@@ -105,7 +117,7 @@ def evaluate_listen(
         sets.append(sopranos)
     windows = listen_ms if runner.listens else [0.0]  # an anticipating model has no window
     for lm in windows:
-        cfg = PlayerConfig(player.jitter_ms, player.bpm, lm, player.early, player.seed)
+        cfg = PlayerConfig(player.jitter_ms, player.bpm, lm, player.early, player.seed, player.tempo_curve)
         pooled, late = [], []
         for i, t in enumerate(sets):
             stats, pairs, extra = play_collection(runner, t, cfg, sampling, player.seed)
@@ -132,9 +144,7 @@ def evaluate_listen(
     return rows
 
 
-def card_figures(
-    rows: list[dict], which: str, player: PlayerConfig, sampling: DuetSampling
-) -> dict:
+def card_figures(rows: list[dict], which: str, player: PlayerConfig, sampling: DuetSampling) -> dict:
     """The rows of one evaluation as a model card keeps them: the rule, the whole sampling
     configuration they were measured under (so a later change of default shows), then per listen
     window and collection the figures of ``COLUMNS`` (rounded)."""
@@ -161,6 +171,8 @@ def format_rows(rows: list[dict]) -> list[str]:
                 cells.append("-")
             elif c in ("crossing", "late_onsets", "far_notes", "clusters"):
                 cells.append(f"{100 * v:.1f} %")
+            elif c.endswith("_ms"):
+                cells.append(f"{v:.1f}")
             elif c in ("polyphony", "onset_ratio"):
                 cells.append(f"{v:.2f}")
             else:

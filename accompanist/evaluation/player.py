@@ -11,11 +11,19 @@ The played notes go through the live engine's own quantiser (``live.quantize``) 
 session would see them: step k is peeked at the end of its listen window,
 ``boundary(k) + listen - margin``, and closed at ``boundary(k + 1) - early``. What the model is
 given is therefore exactly what the engine would give it.
+
+With a tempo curve (``--tempo-curve 88:0,76:8,92:16``), the player keeps no metronome's tempo:
+strikes fall where the curve puts them (plus the jitter), and the grid is the live player clock's,
+the tempo follower (``live.tempo_follower``) given ``bpm`` as its first guess and every strike as
+it comes, asked each step's boundary when the clock thread would ask it. Besides what the model
+is given, such a performance says where each answer sounds against the player's own 16ths (the
+curve's), and the lag a player feels: from each strike to the onset of the first answer that
+heard it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mido
 import numpy as np
@@ -35,6 +43,8 @@ class PlayerConfig:
     listen_ms: float = 0.0  #: the engine's listen window
     early: float = EARLY  #: seconds before a boundary that a note already counts for it
     seed: int = 0
+    #: bpm at bars (``music.tempo_curve``): the player's own tempo, followed; None: ``bpm``, kept
+    tempo_curve: str | None = None
 
 
 @dataclass
@@ -43,6 +53,10 @@ class Performance:
     played: np.ndarray  #: (steps, 2, 84) each step as the engine closed it
     late_onsets: int  #: onsets not yet heard when their step's answer was chosen
     onsets: int
+    #: seconds from each strike to the onset of the first answer that heard it
+    lag: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: followed: each step's answer time minus the player's own time of the step, from the first note
+    offsets: np.ndarray | None = None
 
 
 def human_timing(
@@ -61,8 +75,12 @@ def human_timing(
     return out
 
 
-def perform(melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int = 4, tune: int = 0) -> Performance:
+def perform(
+    melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int = 4, tune: int = 0, beats_per_bar: int = 4
+) -> Performance:
     """Play a melody roll (steps, 2, 84) with human timing through the engine's quantiser."""
+    if cfg.tempo_curve is not None:
+        return _perform_followed(melody, cfg, steps_per_beat, tune, beats_per_bar)
     step = 60.0 / cfg.bpm / steps_per_beat
     events: list[tuple[float, int, mido.Message]] = []
     for on, off, pitch in human_timing(melody, cfg, steps_per_beat, tune):
@@ -89,4 +107,71 @@ def perform(melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int = 4, tune
         played[k] = q.close(k).roll
     onsets = played[:, roll.ONSET].any(axis=1)
     late = int((onsets & ~heard[:, roll.ONSET].any(axis=1)).sum())
-    return Performance(heard, played, late, int(onsets.sum()))
+    answer_at = np.arange(steps + 1) * step + cfg.listen_ms / 1e3
+    return Performance(heard, played, late, int(onsets.sum()), _lag(heard, played, answer_at, events))
+
+
+def _lag(heard: np.ndarray, played: np.ndarray, answer_at: np.ndarray, events: list) -> np.ndarray:
+    """For each strike, the time to the first answer that heard it: its own step's if it came in
+    the listen window, else the next step's (which hears the closed step)."""
+    strikes = [t for t, on, _ in events if on]
+    lag, i = [], 0
+    for k in range(len(played)):
+        for _ in range(int(np.count_nonzero(played[k, roll.ONSET]))):
+            if i < len(strikes):
+                in_time = heard[k, roll.ONSET].any()
+                lag.append(answer_at[k if in_time else k + 1] - strikes[i])
+                i += 1
+    return np.asarray(lag)
+
+
+def _perform_followed(
+    melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int, tune: int, beats_per_bar: int
+) -> Performance:
+    """The player on a tempo curve, the grid the tempo follower's (see the module's docstring)."""
+    from accompanist.live.tempo_follower import TempoFollower
+    from accompanist.music.tempo_curve import TempoCurve
+
+    curve = TempoCurve.parse(cfg.tempo_curve, beats_per_bar, steps_per_beat)
+    rng = np.random.default_rng([cfg.seed, tune])
+    sd = cfg.jitter_ms / 1e3
+    events: list[tuple[float, int, mido.Message]] = []
+    for n in roll.roll_to_notes(melody, 1.0):
+        on = curve.seconds(n.start) + rng.normal(0.0, sd)
+        off = max(curve.seconds(n.end) + rng.normal(0.0, sd), on + 0.02)
+        events.append((on, 1, mido.Message("note_on", note=n.pitch, velocity=80)))
+        events.append((off, 0, mido.Message("note_off", note=n.pitch)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    steps = len(melody)
+    heard, played = roll.empty(steps), roll.empty(steps)
+    if not events:
+        return Performance(heard, played, 0, 0, offsets=np.zeros(0))
+    first = roll.roll_to_notes(melody, 1.0)[0].start
+    follower = TempoFollower(cfg.bpm, steps_per_beat, beats_per_bar, first_step=first)
+    q = InputQuantizer(follower.step_at, cfg.early)
+    margin, listen = LISTEN_MARGIN + SIM_LEAD, cfg.listen_ms / 1e3
+    i = 0
+
+    def feed_while(until) -> None:  # ``until()``: asked again after each event, as the grid moves
+        nonlocal i
+        while i < len(events) and (not follower.started or events[i][0] < until()):
+            t, on, msg = events[i]
+            follower.onset(t) if on else follower.release(t)
+            q.feed(t, msg)
+            i += 1
+
+    feed_while(lambda: events[0][0] + 1e-9)  # the first strike starts the grid, on its own step
+    answer_at = np.full(steps + 1, np.inf)
+    for k in range(first, steps):
+        feed_while(lambda k=k: min(follower.boundary(k) + listen - margin, follower.boundary(k + 1) - cfg.early))
+        heard[k] = q.peek(k)
+        answer_at[k] = follower.boundary(k) + listen
+        feed_while(lambda k=k: follower.boundary(k + 1) - cfg.early)
+        played[k] = q.close(k).roll
+    answer_at[steps] = follower.boundary(steps) + listen
+    onsets = played[:, roll.ONSET].any(axis=1)
+    late = int((onsets & ~heard[:, roll.ONSET].any(axis=1)).sum())
+    own = np.array([curve.seconds(k) for k in range(first, steps)])
+    return Performance(
+        heard, played, late, int(onsets.sum()), _lag(heard, played, answer_at, events), answer_at[first:steps] - own
+    )

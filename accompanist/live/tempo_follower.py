@@ -243,8 +243,12 @@ class TempoFollower:
         steps_per_beat: int,
         beats_per_bar: int,
         config: FollowerConfig | None = None,
+        first_step: int = 0,
     ) -> None:
+        """``first_step``: the step the first note is on (live: 0, the downbeat of bar 1; a
+        tune played offline: its own first note's)."""
         self.cfg = config or FollowerConfig()
+        self.first_step = first_step
         self.steps_per_beat, self.beats_per_bar = steps_per_beat, beats_per_bar
         period = 60.0 / bpm / steps_per_beat
         self._find = BeatKalman(self.cfg.find, self.cfg.jitter, period)
@@ -315,9 +319,9 @@ class TempoFollower:
         silent = self.silent_since if self.sounding == 0 else None
         self.sounding += 1
         if not self.started:
-            self.start(t)
+            self.start(t, self.first_step)
             self.last_onset = t
-            return 0
+            return self.first_step
         if t - self.last_onset < self.cfg.chord * self.period:
             return None
         bar = self.beats_per_bar * self.steps_per_beat * self.period

@@ -10,6 +10,12 @@ from dataclasses import dataclass
 
 from accompanist.limits import LIMITS
 
+#: the --tempo-curve flag's help, for every verb that takes it
+TEMPO_CURVE_HELP = (
+    "play as a player who keeps no metronome's tempo: BPM:BAR,... (for example 88:0,76:5,92:10), "
+    "the grid following them as --clock player does"
+)
+
 
 @dataclass(frozen=True)
 class TempoCurve:

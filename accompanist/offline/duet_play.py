@@ -46,6 +46,7 @@ def duet_file(
     two_part: float | None = None,
     listen_ms: float | None = None,
     jitter_ms: float = 0.0,
+    tempo_curve: str | None = None,
 ) -> HarmonizeResult:
     """Accompany the melody of ``in_path`` with a duet model; the file layout is harmonize's."""
     t0 = time.perf_counter()
@@ -62,15 +63,24 @@ def duet_file(
     melody = roll.notes_to_roll(mel.notes, mel.ticks_per_step)
     temperature = card.default("temperature") if temperature is None else temperature
     heard = None
-    if runner.listens:
+    if tempo_curve is not None:
+        from accompanist.music.tempo_curve import TempoCurve
+
+        try:
+            TempoCurve.parse(tempo_curve)
+        except ValueError as exc:
+            raise AccompanistError(str(exc)) from None
+    if runner.listens or tempo_curve is not None:
         from accompanist.evaluation.player import PlayerConfig, perform
 
         listen = card.default("listen_ms") if listen_ms is None else listen_ms
         # a tempo of 0 is a corrupt file (read_melody warns of it): the player keeps 120 bpm
         tempos = [60e6 / m.tempo for _, m in mel.song.time_meta if m.type == "set_tempo" and m.tempo > 0]
         bpm = min(max(tempos[0] if tempos else 120.0, SANE_BPM[0]), SANE_BPM[1])
-        perf = perform(melody, PlayerConfig(jitter_ms, bpm, listen, seed=seed or 0), card.steps_per_beat)
-        melody, heard = perf.played, perf.heard
+        listen = listen if runner.listens else 0.0
+        cfg = PlayerConfig(jitter_ms, bpm, listen, seed=seed or 0, tempo_curve=tempo_curve)
+        perf = perform(melody, cfg, card.steps_per_beat)
+        melody, heard = perf.played, perf.heard if runner.listens else None
     phases = bar_phase_of_midi(mel.song.time_meta, len(melody), mel.ticks_per_step, card.steps_per_beat)
     rng = np.random.default_rng(seed)
     sampling = runner.sampling(temperature=temperature, max_notes=max_notes, key_lock=key_lock, two_part=two_part)
