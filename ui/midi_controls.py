@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
 
 from accompanist.errors import AccompanistError
@@ -26,7 +27,7 @@ class MidiControls(QWidget):
     ):
         """``engine``: the one playing, or None; ``controls``: the map the panel holds;
         ``changed``: a new map for the panel to hold; ``say``: a line in the panel's log."""
-        super().__init__(parent)
+        super().__init__(parent, Qt.WindowType.Window)  # a window of its own, owned by the panel
         self.setWindowTitle("accompanist: MIDI controls")
         self._engine, self._controls, self._changed, self._say = engine, controls, changed, say
         self.mapped: dict[str, QLabel] = {}

@@ -132,7 +132,7 @@ class Panel(QWidget):
         form.addRow("channel", self.channel)
         form.addRow("program", self.program)
         held = lambda texts: setattr(self, "base", dataclasses.replace(self.base, controls=texts or None))  # noqa: E731
-        self.midi = MidiControls(lambda: self.engine, lambda: self.base.controls, held, self.say)
+        self.midi = MidiControls(lambda: self.engine, lambda: self.base.controls, held, self.say, self)
         self.midi_button = QPushButton("MIDI controls...")
         self.midi_button.clicked.connect(lambda: (self.midi.show(), self.midi.raise_()))
         form.addRow(self.metronome, self.midi_button)
