@@ -167,10 +167,7 @@ def _curve(text: str | None) -> str | None:
     if text is not None:
         from accompanist.music.tempo_curve import TempoCurve
 
-        try:
-            TempoCurve.parse(text)
-        except ValueError as exc:
-            raise AccompanistError(str(exc)) from None
+        TempoCurve.read(text)
     return text
 
 

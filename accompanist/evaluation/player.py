@@ -60,19 +60,30 @@ class Performance:
 
 
 def human_timing(
-    melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int = 4, tune: int = 0
+    melody: np.ndarray, cfg: PlayerConfig, steps_per_beat: int = 4, tune: int = 0, seconds=None
 ) -> list[tuple[float, float, int]]:
     """``(strike, release, MIDI pitch)`` in seconds from step 0 of a melody roll (steps, 2, 84),
     each moved by the player's jitter (seeded by ``cfg.seed`` and ``tune``); a note lasts 20 ms
     at least, however the jitter falls."""
     rng = np.random.default_rng([cfg.seed, tune])
     step = 60.0 / cfg.bpm / steps_per_beat
+    seconds = seconds or (lambda k: k * step)  # ``seconds(step)``: the player's own time of a step
     sd = cfg.jitter_ms / 1e3
     out = []
     for n in roll.roll_to_notes(melody, 1.0):
-        on = n.start * step + rng.normal(0.0, sd)
-        out.append((on, max(n.end * step + rng.normal(0.0, sd), on + 0.02), n.pitch))
+        on = seconds(n.start) + rng.normal(0.0, sd)
+        out.append((on, max(seconds(n.end) + rng.normal(0.0, sd), on + 0.02), n.pitch))
     return out
+
+
+def _events(timing: list[tuple[float, float, int]]) -> list[tuple[float, int, mido.Message]]:
+    """Strikes and releases in time order, a release before a strike at the same moment."""
+    events: list[tuple[float, int, mido.Message]] = []
+    for on, off, pitch in timing:
+        events.append((on, 1, mido.Message("note_on", note=pitch, velocity=80)))
+        events.append((off, 0, mido.Message("note_off", note=pitch)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    return events
 
 
 def perform(
@@ -82,11 +93,7 @@ def perform(
     if cfg.tempo_curve is not None:
         return _perform_followed(melody, cfg, steps_per_beat, tune, beats_per_bar)
     step = 60.0 / cfg.bpm / steps_per_beat
-    events: list[tuple[float, int, mido.Message]] = []
-    for on, off, pitch in human_timing(melody, cfg, steps_per_beat, tune):
-        events.append((on, 1, mido.Message("note_on", note=pitch, velocity=80)))
-        events.append((off, 0, mido.Message("note_off", note=pitch)))
-    events.sort(key=lambda e: (e[0], e[1]))  # a release before a strike at the same moment
+    events = _events(human_timing(melody, cfg, steps_per_beat, tune))
     q = InputQuantizer(lambda t: int(np.floor(t / step)), cfg.early)
     steps = len(melody)
     heard, played = roll.empty(steps), roll.empty(steps)
@@ -133,15 +140,7 @@ def _perform_followed(
     from accompanist.music.tempo_curve import TempoCurve
 
     curve = TempoCurve.parse(cfg.tempo_curve, beats_per_bar, steps_per_beat)
-    rng = np.random.default_rng([cfg.seed, tune])
-    sd = cfg.jitter_ms / 1e3
-    events: list[tuple[float, int, mido.Message]] = []
-    for n in roll.roll_to_notes(melody, 1.0):
-        on = curve.seconds(n.start) + rng.normal(0.0, sd)
-        off = max(curve.seconds(n.end) + rng.normal(0.0, sd), on + 0.02)
-        events.append((on, 1, mido.Message("note_on", note=n.pitch, velocity=80)))
-        events.append((off, 0, mido.Message("note_off", note=n.pitch)))
-    events.sort(key=lambda e: (e[0], e[1]))
+    events = _events(human_timing(melody, cfg, steps_per_beat, tune, seconds=curve.seconds))
     steps = len(melody)
     heard, played = roll.empty(steps), roll.empty(steps)
     if not events:

@@ -32,10 +32,6 @@ class ControlInput:
         """The next message of the kind ``action`` takes is mapped to it."""
         self._learning = action
 
-    @property
-    def learning(self) -> str | None:
-        return self._learning
-
     def take(self, msg: mido.Message) -> bool:
         """True if ``msg`` is a control (an action, a learned message, a pad's release): the
         player's melody never hears it."""

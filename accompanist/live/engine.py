@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import time
 
 import numpy as np
 
@@ -205,8 +206,6 @@ class Engine:
     def tap(self, t: float | None = None) -> float | None:
         """A tap of the tempo at t (now by default); from the second tap of a count, the tempo
         it says is set (the player clock's first guess, the internal clock's tempo)."""
-        import time
-
         bpm = self._taps.tap(time.perf_counter() if t is None else t)
         if bpm is None:
             return None

@@ -44,6 +44,16 @@ class TempoCurve:
                 raise ValueError(f"tempo curve {text!r}: write BPM:BAR pairs, for example 88:0,76:8,92:16") from None
         return cls(tuple(points), beats_per_bar, steps_per_beat)
 
+    @classmethod
+    def read(cls, text: str) -> TempoCurve:
+        """``parse`` for a flag: a curve that cannot be read is one line for the user."""
+        from accompanist.errors import AccompanistError
+
+        try:
+            return cls.parse(text)
+        except ValueError as exc:
+            raise AccompanistError(str(exc)) from None
+
     @property
     def _steps_per_bar(self) -> int:
         return self.beats_per_bar * self.steps_per_beat

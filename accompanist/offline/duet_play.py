@@ -66,10 +66,7 @@ def duet_file(
     if tempo_curve is not None:
         from accompanist.music.tempo_curve import TempoCurve
 
-        try:
-            TempoCurve.parse(tempo_curve)
-        except ValueError as exc:
-            raise AccompanistError(str(exc)) from None
+        TempoCurve.read(tempo_curve)
     if runner.listens or tempo_curve is not None:
         from accompanist.evaluation.player import PlayerConfig, perform
 
