@@ -145,3 +145,19 @@ def test_a_tune_played_offline_on_a_tempo_curve_is_followed_and_its_lag_measured
     dev = np.abs(curved.offsets[48:] - curved.offsets[48:].mean())
     assert np.percentile(dev, 90) < 0.040  # the grid stays with a player 12 % slower than --bpm
     assert curved.lag.size == 48 and 0.0 < np.median(curved.lag) < 0.1  # strike to the answer that heard it
+
+
+def test_a_bars_rest_resumed_on_the_third_beat_keeps_the_grid():
+    # a tune's bar of rest, the player back on beat 3 where the held grid expects them: not
+    # pulled to a bar line (which would shift every answer after by half a bar)
+    f = TempoFollower(100, 4, 4)
+    step = 60 / 100 / 4
+    for start in range(0, 40, 4):
+        f.onset(start * step)
+        f.release(start * step + 0.1)
+    assert f.onset(56 * step) == 56 and f.restarts == 1
+    held = TempoFollower(100, 4, 4)  # four bars held while the player slowed by two beats
+    for start in range(0, 64, 4):
+        held.onset(start * step)
+        held.release(start * step + 0.1)
+    assert held.onset(128 * step + 8 * step) == 128  # the held grid's place is a guess: the bar line

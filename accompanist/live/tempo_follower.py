@@ -84,6 +84,9 @@ class FollowerConfig:
     first_spread: float = 0.15  #: how far the first guess may be off (a share of the period)
     resume_spread: float = 0.10  #: the same, after a rest of resume_bars
     resume_bars: float = 1.0
+    #: beats: after such a rest, a held grid whose place is less sure than this (an SD) puts the
+    #: restart on the nearest bar line; surer, on the step that best explains it
+    lost_place: float = 0.5
     gate: float = 0.3  #: steps: an ornament further from every step than this corrects nothing
     chord: float = 0.35  #: steps: onsets closer than this to the last one used are one strike
 
@@ -354,13 +357,19 @@ class TempoFollower:
         return best[1], best[2], best[3]
 
     def _restart(self, t: float) -> int:
-        """After a rest: the onset is on the bar line nearest the prediction (a player who comes
-        back after a bar or more of silence comes back at the top of a bar: the next call, the
-        loop again; the held tempo may have drifted from theirs by beats meanwhile), and the
-        period is known again only roughly."""
+        """After a rest: a player comes back where the held grid expects them (a tune's bar of
+        rest, resumed on its third beat), unless the grid has held long enough to have drifted
+        from them by beats (four bars' silence while they slowed): then on the bar line nearest
+        the prediction (the next call, the loop again). Either way the period is known again
+        only roughly."""
+        f = self._find
         x = self.anchor + (t - self.boundary(self.anchor)) / self.period
-        bar = self.steps_per_beat * self.beats_per_bar
-        k = max(self.anchor + 1, round(x / bar) * bar)
+        sure = math.sqrt(f.predict(max(round(x), f.step))[1]) < self.cfg.lost_place * self.steps_per_beat * f.period
+        if sure:
+            k = self._place(t)[0]
+        else:
+            bar = self.steps_per_beat * self.beats_per_bar
+            k = max(self.anchor + 1, round(x / bar) * bar)
         self._anchor(k, t, self.cfg.resume_spread)
         self.restarts += 1
         return k
