@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accompanist.live.onset_placing import BeamConfig
 from accompanist.live.tempo_follower import GOING, STEADY, TURNING, Bank, Drift, FollowerConfig, TempoFollower
 from accompanist.music.notes import tokens_to_notes
 from accompanist.music.tempo_curve import TempoCurve
@@ -25,6 +26,9 @@ CURVE = "88:0,76:5,92:10"
 GUESS = 100.0
 SETTLE_BARS = 3
 NEAR = 0.020  #: seconds: an answer this close to the mean offset is heard as in time
+#: seconds: a tune whose p90 deviation passes this has lost the player (a grid a 16th or more off
+#: for a tenth of it), whatever its median says
+LOST = 0.040
 
 
 @dataclass
@@ -165,6 +169,7 @@ def follow_table(
             "p50_ms": round(1e3 * float(np.median([r.p50 for r in rows])), 1),
             "p90_ms": round(1e3 * float(np.median([r.p90 for r in rows])), 1),
             "worst_p90_ms": round(1e3 * float(np.max([r.p90 for r in rows])), 1),
+            "lost": int(sum(r.p90 > LOST for r in rows)),
             "within_20ms": round(float(np.median([r.near for r in rows])), 3),
             "tunes": len(rows),
         }
@@ -188,6 +193,18 @@ SWEEP = (
 )
 
 
+#: how many ways of placing the onsets are kept, tried against each other the same way
+BEAM_SWEEP = (
+    ("one way of placing (no beam)", BeamConfig(1, 1, 1)),
+    ("2 ways, 2 steps each, agreeing 4 back", BeamConfig(2, 2, 4)),
+    ("4 ways, 2 steps each, agreeing 4 back (shipped)", FollowerConfig().beam),
+    ("8 ways, 3 steps each, agreeing 8 back", BeamConfig(8, 3, 8)),
+    ("8 ways, 3 steps each, agreeing 16 back", BeamConfig(8, 3, 16)),
+)
+
+
 def sweep(tunes: list[list[tuple[int, int]]]) -> list[tuple[str, dict[str, dict[str, float]]]]:
-    """Each SWEEP setting of the played grid on a steady player and one on the tempo curve."""
-    return [(name, follow_table(tunes, config=FollowerConfig(grid=b), runs=("curve", "steady"))) for name, b in SWEEP]
+    """Each SWEEP setting of the played grid, then each BEAM_SWEEP setting of the placing, on a
+    steady player and one on the tempo curve."""
+    configs = [(n, FollowerConfig(grid=b)) for n, b in SWEEP] + [(n, FollowerConfig(beam=b)) for n, b in BEAM_SWEEP]
+    return [(name, follow_table(tunes, config=c, runs=("curve", "steady"))) for name, c in configs]

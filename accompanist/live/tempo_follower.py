@@ -39,20 +39,13 @@ lock.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Drift:
-    """How far a player may wander a step, each as a share of a step: the filter's process noise."""
-
-    phase: float
-    period: float
-    rate: float  #: a ritardando beginning or ending
-    rate_memory: float = 0.97  #: per step: how long a ritardando is expected to go on
-    surprise: float = math.inf  #: an onset more SDs off than this widens what the filter allows
+from accompanist.live.beat_kalman import BeatKalman, Drift
+from accompanist.live.onset_placing import BeamConfig, Placed, PlacingBeam, candidates
 
 
 @dataclass(frozen=True)
@@ -66,6 +59,9 @@ class Bank:
     rate_spread: float | None = 0.002
 
 
+#: the placing filters: quick to follow, so they are seldom lost
+FIND = Drift(phase=0.004, period=0.008, rate=0.0005)
+BEAM = BeamConfig()
 #: a steady tempo (no rate), a ritardando or accelerando that goes on, one that turns
 STEADY = Drift(phase=0.0001, period=0.0001, rate=0.000001, rate_memory=0.0)
 GOING = Drift(phase=0.0001, period=0.0001, rate=0.00003, rate_memory=0.999)
@@ -78,7 +74,8 @@ class FollowerConfig:
 
     jitter: float = 0.012  #: seconds: the player's own spread, the observation noise
     #: the filter that places onsets on steps: quick to follow, so it is seldom lost
-    find: Drift = Drift(phase=0.004, period=0.008, rate=0.0005)
+    find: Drift = FIND
+    beam: BeamConfig = BEAM  #: how many ways of placing the onsets are kept
     #: the models whose mixture is the grid that is played
     grid: Bank = Bank((STEADY, GOING, TURNING))
     first_spread: float = 0.15  #: how far the first guess may be off (a share of the period)
@@ -89,102 +86,6 @@ class FollowerConfig:
     lost_place: float = 0.5
     gate: float = 0.3  #: steps: an ornament further from every step than this corrects nothing
     chord: float = 0.35  #: steps: onsets closer than this to the last one used are one strike
-
-
-def metrical_prior(step: int, steps_per_beat: int, beats_per_bar: int) -> float:
-    """Log weight of an onset on ``step`` (step 0 a downbeat): downbeats, then beats, then
-    halves of a beat, then the rest."""
-    if step % (steps_per_beat * beats_per_bar) == 0:
-        return 0.0
-    p = step % steps_per_beat
-    if p == 0:
-        return math.log(0.6)
-    return math.log(0.3) if 2 * p == steps_per_beat else math.log(0.12)
-
-
-#: steps ahead of the last placed onset the filters move the state (16 bars of 16ths); further, a
-#: held note or a rest holds the tempo it reached
-REACH = 256
-
-
-class BeatKalman:
-    """The time of the anchor step, the period and its change a step, with their covariance."""
-
-    def __init__(self, drift: Drift, jitter: float, period: float) -> None:
-        self.drift, self.jitter = drift, jitter
-        self.step = 0
-        self.state = np.array([0.0, period, 0.0])
-        self.cov = np.zeros((3, 3))
-        self._moves: list[tuple[np.ndarray, np.ndarray]] = [(np.eye(3), np.zeros((3, 3)))]
-
-    @property
-    def period(self) -> float:
-        return float(self.state[1])
-
-    def anchor(self, step: int, t: float, spread: float, rate: float | None = None) -> None:
-        """Step ``step`` falls at t, the period known to ``spread`` and its change a step to
-        ``rate`` (shares of the period; by default the drift's own spread in the long run)."""
-        d = self.drift
-        if rate is None:
-            rate = d.rate / math.sqrt(1 - d.rate_memory**2)
-        self.step, self.state = step, np.array([t, self.period, 0.0])
-        self.cov = np.diag([self.jitter, spread * self.period, rate * self.period]) ** 2
-
-    def _propagation(self, steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """The state's move over ``steps`` steps (at most REACH) and the drift it gathers (a unit
-        period); each one from the one before, once: the clock thread asks a step further on at
-        every step of a long rest."""
-        d = self.drift
-        while len(self._moves) <= steps:
-            one = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, d.rate_memory]])
-            move, drift = self._moves[-1]
-            self._moves.append((one @ move, one @ drift @ one.T + np.diag([d.phase, d.period, d.rate]) ** 2))
-        return self._moves[steps]
-
-    def moved(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The state at step k (at or after the anchor) and its covariance; beyond REACH steps
-        of silence or a held note the tempo is held."""
-        steps = k - self.step
-        move, drift = self._propagation(min(steps, REACH))
-        state, cov = move @ self.state, move @ self.cov @ move.T + drift * self.period**2
-        if steps > REACH:
-            state = state + np.array([(steps - REACH) * state[1], 0.0, 0.0])
-        return state, cov
-
-    def predict(self, k: int) -> tuple[float, float]:
-        """When step k falls, and the variance of an onset there (the player's spread included)."""
-        state, cov = self.moved(k)
-        return float(state[0]), float(cov[0, 0]) + self.jitter**2
-
-    def boundary(self, k: float) -> float:
-        if k <= self.step:
-            return float(self.state[0]) + (k - self.step) * self.period
-        whole = math.floor(k)
-        state, _ = self.moved(whole)
-        return float(state[0] + (k - whole) * state[1])
-
-    def correct(self, k: int, t: float) -> None:
-        """An onset at t on step k."""
-        state, cov = self.moved(k)
-        error = t - state[0]
-        var = cov[0, 0] + self.jitter**2
-        if error**2 > self.drift.surprise**2 * var:  # the player moved more than the model allows:
-            cov = cov * min(error**2 / (self.drift.surprise**2 * var), 100.0)  # believe the onset more
-        gain = cov[:, 0] / (cov[0, 0] + self.jitter**2)
-        self.state = state + gain * error
-        self.cov = cov - np.outer(gain, cov[0, :])
-        self.step = k
-
-    def likelihood(self, k: int, t: float) -> float:
-        """Log density of an onset at t on step k, as this filter foresaw it."""
-        predicted, var = self.predict(k)
-        return -0.5 * (t - predicted) ** 2 / var - 0.5 * math.log(var)
-
-    def retempo(self, period: float, spread: float) -> None:
-        """A new guess at the period; the phase stays."""
-        t = self.boundary(self.step)
-        self.state[1] = period
-        self.anchor(self.step, t, spread)
 
 
 class ModelBank:
@@ -207,6 +108,12 @@ class ModelBank:
     def period(self) -> float:
         return float(sum(w * f.period for w, f in zip(self.weights, self.filters, strict=True)))
 
+    def copy(self) -> ModelBank:
+        other = object.__new__(ModelBank)
+        other.__dict__.update(self.__dict__)
+        other.filters, other.weights = [f.copy() for f in self.filters], self.weights.copy()
+        return other
+
     def anchor(self, step: int, t: float, spread: float) -> None:
         for f in self.filters:
             f.anchor(step, t, spread, self.bank.rate_spread)
@@ -214,6 +121,12 @@ class ModelBank:
 
     def boundary(self, k: float) -> float:
         return float(sum(w * f.boundary(k) for w, f in zip(self.weights, self.filters, strict=True)))
+
+    def spread(self, k: int) -> float:
+        """The SD of where step k falls, as the mixture foresees it (seconds)."""
+        at = [f.predict(k) for f in self.filters]
+        mean = sum(w * m for w, (m, _) in zip(self.weights, at, strict=True))
+        return math.sqrt(sum(w * (v + (m - mean) ** 2) for w, (m, v) in zip(self.weights, at, strict=True)))
 
     def retempo(self, period: float, spread: float) -> None:
         for f in self.filters:
@@ -253,9 +166,7 @@ class TempoFollower:
         self.cfg = config or FollowerConfig()
         self.first_step = first_step
         self.steps_per_beat, self.beats_per_bar = steps_per_beat, beats_per_bar
-        period = 60.0 / bpm / steps_per_beat
-        self._find = BeatKalman(self.cfg.find, self.cfg.jitter, period)
-        self._grid = ModelBank(self.cfg.grid, self.cfg.jitter, period)
+        self._fresh(60.0 / bpm / steps_per_beat)
         self.started = False
         self.last_onset = -math.inf
         self.sounding = 0  #: notes held now
@@ -263,6 +174,19 @@ class TempoFollower:
         self.placed = 0  #: onsets that moved the grid
         self.skipped = 0  #: onsets that fit no step
         self.restarts = 0
+
+    def _fresh(self, period: float) -> None:
+        self._beam = PlacingBeam(
+            BeatKalman(self.cfg.find, self.cfg.jitter, period), self.steps_per_beat, self.beats_per_bar, self.cfg.beam
+        )
+        self._grid = ModelBank(self.cfg.grid, self.cfg.jitter, period)
+        self._settled()
+
+    def _settled(self) -> None:
+        """The grid as it is now is where every hypothesis starts from (an anchor, a new tempo)."""
+        self._root = self._grid.copy()
+        self._fed: Placed | None = None  #: the placement the grid has heard last
+        self._after: OrderedDict[Placed, ModelBank] = OrderedDict()  #: the grid after recent placements
 
     @property
     def period(self) -> float:
@@ -287,15 +211,16 @@ class TempoFollower:
         guess, known to ``first_spread``."""
         period = 60.0 / bpm / self.steps_per_beat
         if not self.started:
-            self._find = BeatKalman(self.cfg.find, self.cfg.jitter, period)
-            self._grid = ModelBank(self.cfg.grid, self.cfg.jitter, period)
+            self._fresh(period)
             return
-        for f in (self._find, self._grid):
+        for f in (self._beam, self._grid):
             f.retempo(period, self.cfg.first_spread)
+        self._settled()
 
     def _anchor(self, step: int, t: float, spread: float) -> None:
-        self._find.anchor(step, t, spread)
+        self._beam.anchor(step, t, spread)
         self._grid.anchor(step, t, spread)
+        self._settled()
         self.started = True
 
     def boundary(self, k: float) -> float:
@@ -332,29 +257,30 @@ class TempoFollower:
         self.last_onset = t
         if silent is not None and t - silent >= self.cfg.resume_bars * bar:
             return self._restart(t)
-        k, error, var = self._place(t)
         ornament = since < self.steps_per_beat * self.period  # a main note after a beat is never one
-        if ornament and abs(error) > max(self.cfg.gate * self.period, 2.5 * math.sqrt(var)):
+        placed = self._beam.place(t, self.cfg.gate * self.period if ornament else None)
+        if placed is None:
             self.skipped += 1
             return None
-        self._find.correct(k, t)
-        self._grid.correct(k, t)
+        self._follow(placed)
         self.placed += 1
-        return k
+        return placed.step
 
-    def _place(self, t: float) -> tuple[int, float, float]:
-        """The step that best explains an onset at t: (step, its error, the error's variance)."""
-        f = self._find
-        x = f.step + (t - f.boundary(f.step)) / f.period
-        reach = 1 + math.ceil(2.5 * math.sqrt(f.predict(max(round(x), f.step))[1]) / f.period)
-        best = None
-        for k in range(max(f.step + 1, math.floor(x) - reach), math.ceil(x) + reach + 1):
-            predicted, var = f.predict(k)
-            score = -0.5 * (t - predicted) ** 2 / var - 0.5 * math.log(var)
-            score += metrical_prior(k, self.steps_per_beat, self.beats_per_bar)
-            if best is None or score > best[0]:
-                best = (score, k, t - predicted, var)
-        return best[1], best[2], best[3]
+    def _follow(self, placed: Placed) -> None:
+        """The grid hears the best hypothesis's placements: the new one, or, when the best is
+        now another, its own since the last placement the two share."""
+        path, q = [], placed
+        while q is not None and q not in self._after:
+            path.append(q)
+            q = q.before
+        if q is not self._fed:
+            self._grid = (self._after[q] if q is not None else self._root).copy()
+        for p in reversed(path):
+            self._grid.correct(p.step, p.t)
+            self._after[p] = self._grid.copy()
+        self._fed = placed
+        while len(self._after) > 2 * (self.cfg.beam.depth + 2):
+            self._after.popitem(last=False)
 
     def _restart(self, t: float) -> int:
         """After a rest: a player comes back where the held grid expects them (a tune's bar of
@@ -362,11 +288,11 @@ class TempoFollower:
         from them by beats (four bars' silence while they slowed): then on the bar line nearest
         the prediction (the next call, the loop again). Either way the period is known again
         only roughly."""
-        f = self._find
+        f = self._beam.best.filter
         x = self.anchor + (t - self.boundary(self.anchor)) / self.period
-        sure = math.sqrt(f.predict(max(round(x), f.step))[1]) < self.cfg.lost_place * self.steps_per_beat * f.period
+        sure = self._grid.spread(max(round(x), self.anchor)) < self.cfg.lost_place * self.steps_per_beat * self.period
         if sure:
-            k = self._place(t)[0]
+            k = candidates(f, t, self.steps_per_beat, self.beats_per_bar)[0].step
         else:
             bar = self.steps_per_beat * self.beats_per_bar
             k = max(self.anchor + 1, round(x / bar) * bar)
