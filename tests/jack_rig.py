@@ -63,13 +63,14 @@ class Rig:
             self.player.close()
             raise
 
-    def play(self, steps: int, pattern=(60, 64, 67, 72)) -> None:
-        """Quarter notes on the beat (every 4 steps), released after 3 steps."""
+    def play(self, steps: int, pattern=(60, 64, 67, 72), offsets=(0.0,)) -> None:
+        """Quarter notes on the beat (every 4 steps), released after 3 steps; each struck that
+        many seconds after its beat (``offsets``, in turn)."""
         clock = self.engine.clock
         k0 = clock.step_at(time.perf_counter()) + 2
         for i in range(0, steps, 4):
             note = pattern[(i // 4) % len(pattern)]
-            sleep_to(clock.boundary(k0 + i))
+            sleep_to(clock.boundary(k0 + i) + offsets[(i // 4) % len(offsets)])
             self.player.send(mido.Message("note_on", note=note, velocity=90))
             sleep_to(clock.boundary(k0 + i + 3))
             self.player.send(mido.Message("note_off", note=note, velocity=0))

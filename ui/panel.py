@@ -484,7 +484,7 @@ class Panel(QWidget):
 
     def _poll_timing(self) -> None:
         if self.engine is not None:
-            self.score.poll(self.engine.output.errors, self.engine.output.timed)
+            self.score.poll(self.engine.output.errors, self.engine.output.timed, self.engine.lag_felt)
 
     def say(self, line: str, error: bool = False) -> None:
         """A line in the log (and, for an error, the status line too). Advice written for the

@@ -58,6 +58,7 @@ class Scorecard(QWidget):
         self.model_ms: list[float] = []
         self.missed, self.steps, self.mark = 0, 0, sent_so_far
         self.output_ms: list[float] = []
+        self.lag: dict = {}
         self.harmony: dict[str, float | None] = {k: None for k in self.bands}
         self._show()
 
@@ -71,9 +72,11 @@ class Scorecard(QWidget):
         elif kind == "step" and not ev.get("count_in"):
             self.steps += 1
 
-    def poll(self, errors, sent: int) -> None:
+    def poll(self, errors, sent: int, lag: dict | None = None) -> None:
         """Read the newest output timing errors (seconds; a deque the scheduler appends to) sent
-        since the last reset (``sent``: messages timed in all, ``Scheduler.timed``)."""
+        since the last reset (``sent``: messages timed in all, ``Scheduler.timed``), and the lag
+        the player feels (``Engine.lag_felt``; empty outside duet)."""
+        self.lag = lag or {}
         new = max(0, min(RECENT, sent - self.mark))
         # one C-level pass: no Python runs while the list is taken, so the deque cannot change under it
         latest = list(itertools.islice(reversed(errors), new))
@@ -102,8 +105,14 @@ class Scorecard(QWidget):
     def _show(self) -> None:
         out = _pct(self.output_ms)
         mod = _pct(self.model_ms)
+        lag = ""
+        if self.lag.get("lag_ms_median") is not None:
+            lag = (
+                f"   lag you feel median {self.lag['lag_ms_median']:.0f} ms, p90 {self.lag['lag_ms_p90']:.0f} ms"
+                f" ({self.lag['heard_in_time']:.0%} heard in time)"
+            )
         self.timing.setText(
-            f"output timing error {out}   model {mod}   missed deadlines {self.missed} of {self.steps} steps"
+            f"output timing error {out}   model {mod}   missed deadlines {self.missed} of {self.steps} steps{lag}"
         )
         for k, chip in self.chips.items():
             if k not in self.bands:

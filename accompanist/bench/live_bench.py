@@ -113,9 +113,10 @@ def spawn_ready(module: str, *args: str) -> subprocess.Popen:
 
 
 class Rig:
-    def __init__(self, name: str, seconds: float, bpm: float, clock: bool = False):
+    def __init__(self, name: str, seconds: float, bpm: float, clock: bool = False, jitter_ms: float = 0.0):
         self.name = name
-        args = ["--name", name, "--seconds", str(seconds), "--bpm", str(bpm), *(["--clock"] if clock else [])]
+        args = ["--name", name, "--seconds", str(seconds), "--bpm", str(bpm), "--jitter-ms", str(jitter_ms)]
+        args += ["--clock"] if clock else []
         self.proc = spawn_ready("accompanist.bench.live_rig", *args)
 
     def wire(self, engine_client: str) -> None:
@@ -190,6 +191,11 @@ def _errors(planned: list[tuple[float, int, float]], heard: list) -> tuple[list[
     return errors, lost
 
 
+#: the duet run's player: a person's spread about the beat (SD), the figure the follower and the
+#: listen window are chosen for
+HUMAN_MS = 10.0
+
+
 def run_engine(
     model: str | None,
     seconds: float,
@@ -198,14 +204,15 @@ def run_engine(
     mode: str = "duet",
     clock: str = "internal",
     listen_ms: float | None = None,
+    jitter_ms: float = 0.0,
 ) -> dict:
-    """One engine run against a rig. Following the rig's clock (``clock="external"``), each answer
-    is judged against the 16th of the rig's own clock it belongs to (the tick as it left the rig),
-    not against the engine's prediction of it."""
+    """One engine run against a rig (its player with ``jitter_ms`` of human spread). Following the
+    rig's clock (``clock="external"``), each answer is judged against the 16th of the rig's own
+    clock it belongs to (the tick as it left the rig), not against the engine's prediction of it."""
     from accompanist.live.engine import Engine, Settings
 
     client = "accompanist-bench"
-    rig = Rig("rig", seconds, bpm, clock=clock == "external")
+    rig = Rig("rig", seconds, bpm, clock=clock == "external", jitter_ms=jitter_ms)
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(
             Settings(
@@ -281,6 +288,9 @@ def run_engine(
         "missed_deadlines": fig["missed_deadlines"],
         "late_inputs": fig["late_inputs"],
         "player_notes": len(sent),
+        "player_jitter_ms": jitter_ms,
+        # strike to the first answer that heard it (duet), as the engine measured it
+        "lag_felt": {k: fig.get(k) for k in ("lag_ms_median", "lag_ms_p90", "heard_in_time", "strikes")},
     }
 
 
@@ -364,7 +374,8 @@ def bench_live(
     jack = ensure_jack()
     env_note = "started a JACK server (dummy driver, period 64)" if jack else "used the running JACK server"
     try:
-        engine = run_engine(model, seconds, bpm, temperature, listen_ms=listen_ms)
+        # the duet's player keeps the metronome as a person does: within 10 ms (the lag it feels)
+        engine = run_engine(model, seconds, bpm, temperature, listen_ms=listen_ms, jitter_ms=HUMAN_MS)
         naive = run_naive(model, seconds, bpm, temperature)
         loop = run_engine(loop_model, seconds, bpm, temperature, mode="loop")
         respond = run_engine(respond_model, seconds, bpm, temperature, mode="respond")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import threading
 import time
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bpm", type=float, default=120.0)
     p.add_argument("--api", default="jack")
     p.add_argument("--clock", action="store_true", help="be the DAW too: Start, and MIDI clock on the player port")
+    p.add_argument("--jitter-ms", type=float, default=0.0, help="the known melody with human timing: this SD (seeded)")
     a = p.parse_args(argv)
     player = _Serialized(open_output("virtual", a.api, client_name=f"{a.name}-player"))
     ear = open_input("virtual", a.api, client_name=f"{a.name}-ear")
@@ -74,9 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         i = 0
         nxt = start
+        human = random.Random(0)
         while nxt - start < a.seconds:
             pitch, length = MELODY[i % len(MELODY)]
-            _sleep_to(nxt)
+            _sleep_to(nxt + human.gauss(0.0, a.jitter_ms / 1e3))
             player.send(mido.Message("note_on", note=pitch, velocity=70 + (i * 7) % 40))
             sent.append((time.perf_counter(), pitch))
             _sleep_to(nxt + length * eighth * 0.9)

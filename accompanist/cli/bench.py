@@ -222,6 +222,13 @@ def _bench_live(a: argparse.Namespace) -> int:
     print(row("output timing error (engine)", e["output_error"]))
     print(row("input-to-engine delay", e["input_delay"]))
     print(row("inference per step", e["inference"]))
+    lag = e["lag_felt"]
+    if lag["lag_ms_median"] is not None:
+        print(
+            f"  lag the player feels (a player {e['player_jitter_ms']:g} ms off the beat, SD), strike to the first "
+            f"answer that heard it: median {lag['lag_ms_median']:.1f} ms, p90 {lag['lag_ms_p90']:.1f} ms; "
+            f"{lag['heard_in_time']:.0%} of {lag['strikes']} strikes heard in their own step's answer"
+        )
     print(
         f"  missed deadlines {e['missed_deadlines']} of {e['steps']} steps; late inputs {e['late_inputs']}; "
         f"answer notes lost on the way to the listener {e['lost_at_listener']}"

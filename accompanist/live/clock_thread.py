@@ -14,6 +14,7 @@ import numpy as np
 
 from accompanist.live.clock import TICKS_PER_BEAT, ExternalClock, InternalClock
 from accompanist.live.events import EventBus
+from accompanist.live.lag_meter import LagMeter
 from accompanist.live.model_worker import ModelWorker
 from accompanist.live.output import Scheduler
 from accompanist.live.player_clock import PlayerClock
@@ -42,10 +43,11 @@ class ClockThread:
         bus: EventBus,
         steps_per_beat: int,
         program_change: Callable[[], None],
+        lag: LagMeter,
     ) -> None:
         self.settings, self.clock, self.quantizer, self.qlock = settings, clock, quantizer, qlock
         self.worker, self.output, self.writer, self.transport = worker, output, writer, transport
-        self.stats, self.bus, self.program_change = stats, bus, program_change
+        self.stats, self.bus, self.program_change, self.lag = stats, bus, program_change, lag
         self.anchors = anchors  #: following a DAW or the player: the recording's beats are theirs
         self.steps_per_beat = steps_per_beat
         self.steps_per_bar = settings().beats_per_bar * steps_per_beat
@@ -112,9 +114,11 @@ class ClockThread:
         """A hearing mode: step k as played so far goes to the model worker, which answers it."""
         with self.qlock:
             heard = self.quantizer.peek(k)
+            strikes = self.quantizer.strikes(k)
         at = self.clock.boundary(k) + self.worker.budget.listen
         work = self.worker.work
         work.give(Listen(work.epoch, k, k - self.count_in, heard, at))
+        self.lag.listened(k, strikes, at)
 
     def _close_step(self, k: int) -> None:
         """Step k ends: its melody goes to the model worker, the step after it is planned."""
@@ -129,6 +133,9 @@ class ClockThread:
         if k >= self.count_in:
             work = self.worker.work
             work.give(Closed(work.epoch, k, k - self.count_in, closed, next_at))
+            budget = self.worker.budget
+            if budget.answers_steps and not self.worker.paused:
+                self.lag.closed(k, closed.strikes, next_at + budget.listen)
         if self.anchors is not None:
             self.anchors.anchor(k)
         if self.transport is not None:

@@ -317,6 +317,13 @@ class Engine:
         return listen_seconds(self.settings, self.card, card_listens(self.card))
 
     @property
+    def lag_felt(self) -> dict:
+        """The lag a player feels over the recent strikes (``live.lag_meter``: median and p90 in
+        ms, the share heard by their own step's answer); empty when not playing or not in duet."""
+        s = self._session
+        return s.worker.lag.figures() if s is not None and s.worker.budget.answers_steps else {}
+
+    @property
     def locked(self) -> bool:
         return self._locked
 
@@ -380,4 +387,6 @@ class Engine:
             "output_error_ms_max": pct(err, 100),
             "messages_out": out.sent if out else 0,
             "sent_early_ms": round(out.lead * 1e3, 3) if out else None,
+            "listen_ms": round(self.listen * 1e3, 3),
+            **(session.worker.lag.figures() if session else {}),
         }

@@ -9,6 +9,7 @@ import threading
 import time
 
 from accompanist.live.events import EventBus
+from accompanist.live.lag_meter import LagMeter
 from accompanist.live.mode import Mode, Reply
 from accompanist.live.planner import AnswerPlanner
 from accompanist.live.settings import Stats
@@ -21,8 +22,10 @@ class ModelWorker:
     ``set``, ``clear``, ``panic``) holds ``lock``, so no step is planned between a release and
     a swap."""
 
-    def __init__(self, work: WorkQueue, planner: AnswerPlanner, bus: EventBus, stats: Stats, steps_per_bar: int):
-        self.work, self.planner, self.bus, self.stats = work, planner, bus, stats
+    def __init__(
+        self, work: WorkQueue, planner: AnswerPlanner, bus: EventBus, stats: Stats, steps_per_bar: int, lag: LagMeter
+    ):
+        self.work, self.planner, self.bus, self.stats, self.lag = work, planner, bus, stats, lag
         self.steps_per_bar = steps_per_bar
         self.lock = threading.Lock()
         self.mode: Mode | None = None
@@ -31,8 +34,10 @@ class ModelWorker:
         self.paused = False  #: the accompaniment stopped (start_stop): steps pass, nothing is answered
 
     def install(self, mode: Mode, budget: StepBudget) -> None:
-        """A new mode (under ``lock``); the clock thread reads ``listens`` and ``budget`` from the next step."""
+        """A new mode (under ``lock``); the clock thread reads ``listens`` and ``budget`` from the next
+        step. The lag a player feels is measured again from here (a new mode or listen window)."""
         self.mode, self.budget, self.listens = mode, budget, mode.listens
+        self.lag.reset()
 
     def release(self, restart: bool = False) -> None:
         """Everything sounding released, the mode told (under ``lock``)."""

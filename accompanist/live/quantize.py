@@ -31,6 +31,7 @@ class ClosedStep:
     step: int
     roll: np.ndarray  #: (2, 84) uint8: sounding and onset planes
     velocities: list[int] = field(default_factory=list)  #: of the step's onsets
+    strikes: list[float] = field(default_factory=list)  #: when each of them was struck
 
 
 class InputQuantizer:
@@ -40,6 +41,7 @@ class InputQuantizer:
         self.held: dict[int, int] = {}  #: pitch -> step it began
         self.ending: dict[int, tuple[int, int]] = {}  #: released: pitch -> (begin, end step)
         self.onsets: dict[int, dict[int, int]] = {}  #: step -> {pitch: velocity}
+        self.strike_times: dict[int, dict[int, float]] = {}  #: step -> {pitch: when struck}
         self.pedal = False
         self.pedalled: set[int] = set()  #: released while the pedal was down
         self.struck: dict[int, tuple[float, int]] = {}  #: held pitch -> (time, velocity) of its strike
@@ -67,6 +69,7 @@ class InputQuantizer:
             self.struck[p] = (t, msg.velocity)
             self.pedalled.discard(p)
             self.onsets.setdefault(k, {})[p] = msg.velocity
+            self.strike_times.setdefault(k, {})[p] = t
             self.velocity += 0.25 * (msg.velocity - self.velocity)
         elif kind == "note_off" or (kind == "note_on" and msg.velocity == 0):
             p = roll.fold_pitch(msg.note) - roll.PITCH_LO
@@ -112,7 +115,11 @@ class InputQuantizer:
                 del self.ending[p]
         struck = self.onsets.pop(k, {})
         self.closed = k
-        return ClosedStep(k, out, list(struck.values()))
+        return ClosedStep(k, out, list(struck.values()), list(self.strike_times.pop(k, {}).values()))
+
+    def strikes(self, k: int) -> list[float]:
+        """When each onset of step k heard so far was struck."""
+        return list(self.strike_times.get(k, {}).values())
 
     def reset(self) -> None:
         """Forget every note (a new take): held keys start again at their next strike."""
@@ -120,6 +127,7 @@ class InputQuantizer:
         self.struck.clear()
         self.ending.clear()
         self.onsets.clear()
+        self.strike_times.clear()
         self.pedalled.clear()
 
     def restart(self, closed: int, since: float | None = None) -> None:
@@ -134,3 +142,4 @@ class InputQuantizer:
             self.held[p] = closed + 1
             self.struck[p] = (t, velocity)
             self.onsets.setdefault(closed + 1, {})[p] = velocity
+            self.strike_times.setdefault(closed + 1, {})[p] = t

@@ -28,6 +28,7 @@ from accompanist.live.controls import Control
 from accompanist.live.events import EventBus
 from accompanist.live.input_guard import InputGuard
 from accompanist.live.input_thread import InputThread
+from accompanist.live.lag_meter import LagMeter
 from accompanist.live.mode import Mode
 from accompanist.live.model_worker import ModelWorker
 from accompanist.live.output import Scheduler, Sink
@@ -74,7 +75,8 @@ class Session:
     threads: list[threading.Thread] = field(default_factory=list)
 
     def budget(self, s: Settings, card: ModelCard, mode: Mode) -> StepBudget:
-        return StepBudget(early=s.early, lead=self.output.lead, listen=listen_seconds(s, card, mode.listens))
+        listen = listen_seconds(s, card, mode.listens)
+        return StepBudget(early=s.early, lead=self.output.lead, listen=listen, answers_steps=s.mode == "duet")
 
     def close(self) -> None:
         """Stop every thread; release everything sounding (and send CC 123); write the recording
@@ -142,7 +144,8 @@ def open_session(
     bar = s.beats_per_bar * spb
     planner = AnswerPlanner(output, quantizer, bus, s.channel)
     work = WorkQueue(on_drop=lambda: setattr(stats, "missed", stats.missed + 1))
-    worker = ModelWorker(work, planner, bus, stats, bar)
+    lag = LagMeter()
+    worker = ModelWorker(work, planner, bus, stats, bar, lag)
     writer = RecordingWriter(recorder, bus.error)
     transport = DawTransport(clock, recorder, work, bus, spb, bar) if isinstance(clock, ExternalClock) else None
     controls = ControlInput(settings, lambda line: bus.emit("warning", text=line))
@@ -160,7 +163,7 @@ def open_session(
         else None
     )
     timer = ClockThread(
-        settings, clock, quantizer, qlock, worker, output, writer, transport, anchors, stats, bus, spb, prog
+        settings, clock, quantizer, qlock, worker, output, writer, transport, anchors, stats, bus, spb, prog, lag
     )
     session.running.set()
     output.start()

@@ -40,6 +40,8 @@ class StepBudget:
     early: float = EARLY  #: step k closes this long before boundary(k + 1)
     lead: float = 0.0  #: the output sends this long early
     listen: float = 0.0  #: a hearing answer sounds this long after its boundary (0: it anticipates)
+    #: the mode answers each step's strikes with a step (duet): the lag a player feels is measured
+    answers_steps: bool = False
 
     def close_at(self, next_boundary: float) -> float:
         """When the step that ends at ``next_boundary`` closes."""
