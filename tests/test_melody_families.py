@@ -327,3 +327,20 @@ def test_the_first_note_of_an_answer_is_heard_after_the_calls_last():
     assert judge([], NO_EVENT, C, Leaps(), lead_in=n(60)).interval == 0.0  # silence after the call
     leaps, comp = Leaps(), [n(69), n(67), n(65), n(59)]  # a leap out of the call, resolved in the answer
     assert [judge(comp[:i], a, C, leaps, lead_in=n(60)).leap for i, a in enumerate(comp)] == [0, 0, 0, 1]
+
+
+def test_respond_plays_the_call_on_a_tempo_curve_as_live(use_tiny_models, melody_file, tmp_path, capsys):
+    # the call through the live quantiser and the tempo follower: heard as written, and the
+    # answer's first bar line measured against the player's own
+    src = melody_file([(60 + 2 * (i % 4), 4) for i in range(16)], tempo=600000)  # 100 bpm: the first guess
+    out = tmp_path / "a.mid"
+    args = ["respond", str(src), "-o", str(out), "--model", TINY_RL, "--seed", "0", "--jitter-ms", "10"]
+    assert main([*args, "--tempo-curve", "96:0,90:4"]) == 0
+    said = capsys.readouterr().out
+    assert "answered from bar 5 for 4 bars" in said
+    assert "on 96:0,90:4: 100% of the call's notes heard on their written steps" in said
+    offset = float(said.split("first bar line ")[1].split(" ms")[0])
+    assert abs(offset) < 40
+    bad = tmp_path / "b.mid"
+    assert main([*args[:3], str(bad), *args[4:], "--tempo-curve", "nope"]) == 2 and not bad.exists()
+    assert "tempo curve 'nope'" in capsys.readouterr().err

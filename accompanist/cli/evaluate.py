@@ -7,6 +7,7 @@ from pathlib import Path
 
 from accompanist.cli.files import _add_sampling
 from accompanist.errors import AccompanistError
+from accompanist.limits import flag_type
 from accompanist.music.tempo_curve import TEMPO_CURVE_HELP
 from accompanist.wording import count
 
@@ -45,6 +46,12 @@ def _add_eval(sub) -> None:
     )
     p.add_argument("--jitter-ms", type=float, default=15.0, help="duet --tunes: the player's timing spread (SD, ms)")
     p.add_argument("--tempo-curve", default=None, help=TEMPO_CURVE_HELP)
+    p.add_argument(
+        "--bpm",
+        type=flag_type("bpm"),
+        default=120.0,
+        help="duet --tunes: the player's tempo (default 120); with --tempo-curve, the follower's first guess",
+    )
     p.add_argument("--max-notes", type=int, default=None, help="duet: cap on simultaneous notes (default: the card's)")
     p.add_argument("--rolls", default=None, help="duet --tunes: folder for piano-roll PNGs of three tunes")
     p.add_argument("--hold", type=float, default=None, help="duet, hearing: penalty on strikes off the pulse")
@@ -190,7 +197,7 @@ def _eval_tunes(a: argparse.Namespace) -> int:
         for t in a.temperature or [1.0]:
             priors = {k: vars(a)[k] for k in DuetSampling.names() if k != "temperature"}
             sampling = DuetSampling.from_card(card, temperature=t, **priors)
-            player = PlayerConfig(jitter_ms=a.jitter_ms, seed=a.seed, tempo_curve=_curve(a.tempo_curve))
+            player = PlayerConfig(a.jitter_ms, a.bpm, seed=a.seed, tempo_curve=_curve(a.tempo_curve))
             got = evaluate_listen(card, a.tunes, listen, player, sampling, a.n, a.rolls)
             rows += [r | {"temperature": t} for r in got if r["model"] != "Bach A+T+B" or not rows]
             if a.write_card:

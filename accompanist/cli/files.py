@@ -126,6 +126,11 @@ def _add_duet(sub) -> None:
         "--two-part", type=float, default=None, help="penalty on dissonance with the held melody note (0 = off)"
     )
     p.add_argument("--listen-ms", **flag("listen_ms", "default: the model's"))
+    _add_player(p)
+
+
+def _add_player(p: argparse.ArgumentParser) -> None:
+    """The simulated player's flags (``evaluation.player``), for the verbs that play a file as live."""
     p.add_argument(
         "--jitter-ms",
         type=float,
@@ -153,6 +158,7 @@ def _add_respond(sub) -> None:
         "--key-lock", type=float, default=None, help="penalty on notes outside the call's key, in logits (0 = off)"
     )
     p.add_argument("--variation", **flag("variation", "default: the model's"))
+    _add_player(p)
 
 
 def cmd_respond(a: argparse.Namespace) -> int:
@@ -169,6 +175,8 @@ def cmd_respond(a: argparse.Namespace) -> int:
         bars=a.bars,
         answer_bars=a.answer_bars,
         variation=a.variation,
+        jitter_ms=a.jitter_ms,
+        tempo_curve=a.tempo_curve,
     )
     for w in r.warnings:
         print(f"accompanist: warning: {w}", file=sys.stderr)
@@ -179,6 +187,13 @@ def cmd_respond(a: argparse.Namespace) -> int:
         f"answered from bar {r.answer_bar} for {count(r.answer_bars, 'bar')} ({count(len(r.answer), 'note')} and rests)"
         f" in {r.seconds:.2f} s"
     )
+    if r.followed is not None:
+        f = r.followed
+        line = f"  played{' on ' + a.tempo_curve if a.tempo_curve else ''}: {f['call_notes_as_written']:.0%} of the "
+        line += "call's notes heard on their written steps"
+        if f.get("answer_offset_ms") is not None:
+            line += f"; the answer's first bar line {f['answer_offset_ms']:+.1f} ms from the player's own"
+        print(line)
     if r.wav_path:
         print(_wrote(r.wav_path, replaced))
     return 0

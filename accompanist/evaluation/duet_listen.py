@@ -11,10 +11,12 @@ chorale sopranos, measured by the same code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from accompanist.data.tunes import RULE, Tunes, tune_sets
-from accompanist.evaluation.player import PlayerConfig, perform
+from accompanist.evaluation.player import Performance, PlayerConfig, perform
 from accompanist.inference.cards import ModelCard
 from accompanist.inference.duet_runner import DuetRunner
 from accompanist.inference.sampling_config import DuetSampling
@@ -36,6 +38,7 @@ COLUMNS = (
     "clusters",
     "late_onsets",
     "lag_p50_ms",
+    "lag_mean_ms",
     "lag_p90_ms",
     "grid_p90_ms",
 )
@@ -47,30 +50,51 @@ def melody_tokens_of(played: np.ndarray) -> np.ndarray:
     return melody_tokens(played)
 
 
+@dataclass
+class Timing:
+    """What a collection's performances say of time: onsets heard late, the lag each strike
+    felt, and (followed) each tune's answers' deviation from the player's own 16ths."""
+
+    late: int = 0
+    onsets: int = 0
+    lags: list[np.ndarray] = field(default_factory=list)
+    devs: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, perf: Performance) -> None:
+        self.late, self.onsets = self.late + perf.late_onsets, self.onsets + perf.onsets
+        self.lags.append(perf.lag)
+        if perf.offsets is not None and perf.offsets.size > 48:  # followed: from bar 4, as bench follow
+            self.devs.append(np.abs(perf.offsets[48:] - perf.offsets[48:].mean()))
+
+    def figures(self) -> dict:
+        out = {"late_onsets": self.late / max(self.onsets, 1)}
+        lag = np.concatenate(self.lags) if self.lags else np.zeros(0)
+        if lag.size:
+            out |= {
+                "lag_p50_ms": float(np.median(lag) * 1e3),
+                "lag_mean_ms": float(np.mean(lag) * 1e3),
+                "lag_p90_ms": float(np.percentile(lag, 90) * 1e3),
+            }
+        if self.devs:
+            out["grid_p90_ms"] = float(np.median([np.percentile(d, 90) for d in self.devs]) * 1e3)
+        return out
+
+
 def play_collection(
     runner: DuetRunner, tunes: Tunes, player: PlayerConfig, sampling: DuetSampling, seed: int = 0
-) -> tuple[list, list[np.ndarray], dict]:
-    """Poly stats of every tune of a collection, (melody as played, answer) of each, and the
-    share of the player's onsets that came too late to be heard."""
+) -> tuple[list, list[np.ndarray], Timing]:
+    """Poly stats of every tune of a collection, (melody as played, answer) of each, and what
+    the performances say of time."""
     rng = np.random.default_rng(seed)
-    stats, answers, played, late, onsets, lags, devs = [], [], [], 0, 0, [], []
+    stats, answers, played, timing = [], [], [], Timing()
     for i, (tokens, phases) in enumerate(zip(tunes.melodies, tunes.phases, strict=True)):
         perf = perform(tokens_to_roll(tokens), player, runner.steps_per_beat, tune=i)
         acc = runner.accompany(perf.played, sampling, rng, heard=perf.heard, phases=phases)
         stats.append(poly_stats(melody_tokens_of(perf.played), acc, phases=phases))
         answers.append(acc)
         played.append(perf.played)
-        late, onsets = late + perf.late_onsets, onsets + perf.onsets
-        lags.append(perf.lag)
-        if perf.offsets is not None and perf.offsets.size > 48:  # followed: from bar 4, as bench follow
-            devs.append(np.abs(perf.offsets[48:] - perf.offsets[48:].mean()))
-    extra = {"late_onsets": late / max(onsets, 1)}
-    lag = np.concatenate(lags) if lags else np.zeros(0)
-    if lag.size:
-        extra |= {"lag_p50_ms": float(np.median(lag) * 1e3), "lag_p90_ms": float(np.percentile(lag, 90) * 1e3)}
-    if devs:
-        extra["grid_p90_ms"] = float(np.median([np.percentile(d, 90) for d in devs]) * 1e3)
-    return stats, list(zip(played, answers, strict=True)), extra
+        timing.add(perf)
+    return stats, list(zip(played, answers, strict=True)), timing
 
 
 def bach_row(card: ModelCard) -> tuple[dict, np.ndarray, Tunes]:
@@ -118,9 +142,10 @@ def evaluate_listen(
     windows = listen_ms if runner.listens else [0.0]  # an anticipating model has no window
     for lm in windows:
         cfg = PlayerConfig(player.jitter_ms, player.bpm, lm, player.early, player.seed, player.tempo_curve)
-        pooled, late = [], []
+        pooled, late, timing = [], [], Timing()
         for i, t in enumerate(sets):
-            stats, pairs, extra = play_collection(runner, t, cfg, sampling, player.seed)
+            stats, pairs, got = play_collection(runner, t, cfg, sampling, player.seed)
+            extra = got.figures()
             rows.append({"model": card.name, "set": t.name, "listen_ms": lm, **summarize_poly(stats, ref), **extra})
             if t is sopranos:
                 continue
@@ -132,12 +157,16 @@ def evaluate_listen(
                 draw_duet(*pairs[0], t.phases[0], f"{rolls}/{name}", title, runner.steps_per_beat, steps=128)
             pooled += stats
             late.append(extra["late_onsets"])
+            timing.lags += got.lags
+            timing.devs += got.devs
         rows.append(
             {
                 "model": card.name,
                 "set": f"pooled {which} ({len(pooled)} tunes)",
                 "listen_ms": lm,
                 **summarize_poly(pooled, ref),
+                **timing.figures(),
+                # the mean of the collections' shares (as the tables before this one), not of all onsets
                 "late_onsets": float(np.mean(late)),
             }
         )

@@ -10,14 +10,12 @@ for its beat is heard late, as it would be live; without it the melody is a sequ
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from accompanist.errors import AccompanistError
 from accompanist.inference.cards import load_card
 from accompanist.inference.duet_runner import DuetRunner
 from accompanist.inference.sampling import check_sampling
@@ -25,7 +23,14 @@ from accompanist.limits import check
 from accompanist.music import roll
 from accompanist.music.meter import bar_phase_of_midi
 from accompanist.offline.harmonize import HarmonizeResult
-from accompanist.offline.two_track import SANE_BPM, accompaniment_voice, check_outputs, read_melody, write_two_tracks
+from accompanist.offline.two_track import (
+    accompaniment_voice,
+    check_outputs,
+    check_player,
+    file_bpm,
+    read_melody,
+    write_two_tracks,
+)
 
 DEFAULT_DUET_MODEL = "duet-chorale"
 
@@ -55,27 +60,19 @@ def duet_file(
     check_sampling(temperature, key_lock=key_lock, two_part=two_part)
     check("max_notes", max_notes)
     check("listen_ms", listen_ms)
-    if not (math.isfinite(jitter_ms) and 0 <= jitter_ms <= 100):
-        raise AccompanistError(f"jitter {jitter_ms:g} ms must be 0..100 ms (0: played as written)")
+    check_player(jitter_ms, tempo_curve)
     runner = runner or DuetRunner(load_card(model, family="duet"))
     card = runner.card
     mel = read_melody(in_path, track, card.steps_per_beat)
     melody = roll.notes_to_roll(mel.notes, mel.ticks_per_step)
     temperature = card.default("temperature") if temperature is None else temperature
     heard = None
-    if tempo_curve is not None:
-        from accompanist.music.tempo_curve import TempoCurve
-
-        TempoCurve.read(tempo_curve)
     if runner.listens or tempo_curve is not None:
         from accompanist.evaluation.player import PlayerConfig, perform
 
         listen = card.default("listen_ms") if listen_ms is None else listen_ms
-        # a tempo of 0 is a corrupt file (read_melody warns of it): the player keeps 120 bpm
-        tempos = [60e6 / m.tempo for _, m in mel.song.time_meta if m.type == "set_tempo" and m.tempo > 0]
-        bpm = min(max(tempos[0] if tempos else 120.0, SANE_BPM[0]), SANE_BPM[1])
         listen = listen if runner.listens else 0.0
-        cfg = PlayerConfig(jitter_ms, bpm, listen, seed=seed or 0, tempo_curve=tempo_curve)
+        cfg = PlayerConfig(jitter_ms, file_bpm(mel.song), listen, seed=seed or 0, tempo_curve=tempo_curve)
         perf = perform(melody, cfg, card.steps_per_beat)
         melody, heard = perf.played, perf.heard if runner.listens else None
     phases = bar_phase_of_midi(mel.song.time_meta, len(melody), mel.ticks_per_step, card.steps_per_beat)

@@ -19,13 +19,22 @@ import numpy as np
 from accompanist.errors import AccompanistError
 from accompanist.inference.answerers import family_settings, open_answerer
 from accompanist.inference.sampling import check_sampling
+from accompanist.music import roll
 from accompanist.music.events import PITCH_HI, PITCH_LO, Events, events_to_tokens, tokens_to_events
 from accompanist.music.keys import Key, find_key
+from accompanist.music.melody_line import melody_tokens
 from accompanist.music.meter import bar_phase_of_midi
 from accompanist.music.midi_io import Part, note_events, write_midi
 from accompanist.music.notes import Note, answer_velocity, notes_to_tokens, tokens_to_notes
-from accompanist.music.roll import fold_into
-from accompanist.offline.two_track import check_outputs, free_channel, read_melody, render_checked
+from accompanist.music.roll import fold_into, tokens_to_roll
+from accompanist.offline.two_track import (
+    check_outputs,
+    check_player,
+    file_bpm,
+    free_channel,
+    read_melody,
+    render_checked,
+)
 from accompanist.wording import count
 
 DEFAULT_MELODY_MODEL = "melody-lstm"
@@ -47,6 +56,9 @@ class RespondResult:
     answer: Events
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: played (a jitter or a tempo curve): the call's notes heard on their written steps (a share)
+    #: and ms from the player's own bar line to the followed one the answer starts on
+    followed: dict | None = None
 
 
 def respond_file(
@@ -64,6 +76,8 @@ def respond_file(
     soundfont: str | os.PathLike | None = None,
     long_wav: bool = False,
     variation: float | None = None,
+    jitter_ms: float = 0.0,
+    tempo_curve: str | None = None,
 ) -> RespondResult:
     t0 = time.perf_counter()
     out_path = Path(out_path)
@@ -75,6 +89,7 @@ def respond_file(
     for name, v in (("bars", bars), ("answer-bars", answer_bars)):
         if v is not None and not 1 <= v <= 64:
             raise AccompanistError(f"--{name} {v} must be 1..64")
+    check_player(jitter_ms, tempo_curve)
     runner = open_answerer(model)
     card = runner.card
     mel = read_melody(in_path, track, card.steps_per_beat)
@@ -102,7 +117,26 @@ def respond_file(
     played = np.flatnonzero(call_tokens != 128)
     end = int(played[-1]) + 1  # the call ends where its last note does
     call_tokens = call_tokens[:end]
+    followed = None
+    if jitter_ms or tempo_curve is not None:  # the call as the live engine would hear it played
+        from accompanist.evaluation.player import PlayerConfig, perform
+
+        spb = card.steps_per_beat
+        bar = int(downbeats[1] - downbeats[0]) if len(downbeats) > 1 else 4 * spb
+        cfg = PlayerConfig(jitter_ms, file_bpm(mel.song), 0.0, seed=seed or 0, tempo_curve=tempo_curve)
+        written = tokens_to_roll(call_tokens)
+        ahead = end + 2 * bar  # the grid held on past the call, to the answer's bar line
+        perf = perform(np.concatenate([written, roll.empty(ahead - end)]), cfg, spb, beats_per_bar=bar // spb)
+        heard = melody_tokens(perf.played[:end])
+        followed = {"call_notes_as_written": _as_written(written, perf.played[:end])}
+        call_tokens = heard
+        played = np.flatnonzero(call_tokens != 128)
+        end = int(played[-1]) + 1
+        call_tokens = call_tokens[:end]
     start = int(downbeats[np.searchsorted(downbeats, end)])
+    if followed is not None and perf.offsets is not None:  # followed: where the answer's bar line fell
+        at = start - int(np.flatnonzero(tokens[:end] < 128)[0])
+        followed["answer_offset_ms"] = float(perf.offsets[at] * 1e3) if at < len(perf.offsets) else None
     first = int(np.flatnonzero(call_tokens < 128)[0])
     first_bar = int(np.searchsorted(downbeats, first, side="right")) - 1
     call_bars = max(1, int(np.searchsorted(downbeats, start)) - max(first_bar, 0))
@@ -151,4 +185,11 @@ def respond_file(
         answer,
         warnings,
         time.perf_counter() - t0,
+        followed,
     )
+
+
+def _as_written(written: np.ndarray, played: np.ndarray) -> float:
+    """The share of the written onsets heard on their own step."""
+    on = written[:, roll.ONSET].any(axis=1)
+    return float((played[on, roll.ONSET] & written[on, roll.ONSET]).any(axis=1).mean()) if on.any() else 1.0

@@ -200,3 +200,22 @@ def render_checked(
 
     render_to_wav(midi, Path(wav), soundfont)
     return Path(wav)
+
+
+def check_player(jitter_ms: float, tempo_curve: str | None) -> None:
+    """The simulated player's flags, checked before anything is read or written: one line each."""
+    import math
+
+    if not (math.isfinite(jitter_ms) and 0 <= jitter_ms <= 100):
+        raise AccompanistError(f"jitter {jitter_ms:g} ms must be 0..100 ms (0: played as written)")
+    if tempo_curve is not None:
+        from accompanist.music.tempo_curve import TempoCurve
+
+        TempoCurve.read(tempo_curve)
+
+
+def file_bpm(song: Song) -> float:
+    """The file's first tempo, which a player of it keeps (or, on a tempo curve, the follower's
+    first guess, as --bpm live); a tempo of 0 is a corrupt file (``read_melody`` warns of it): 120."""
+    tempos = [60e6 / m.tempo for _, m in song.time_meta if m.type == "set_tempo" and m.tempo > 0]
+    return min(max(tempos[0] if tempos else 120.0, SANE_BPM[0]), SANE_BPM[1])
