@@ -12,15 +12,18 @@ the filter does not yet know: large while the tempo is a guess, small once it ha
 
 Two trackers, on evidence (``accompanist bench follow``, validation tunes): one filter cannot both
 follow 88 -> 76 -> 92 bpm without losing its place on a long note and stay still under a
-player's 10 ms spread. So one filter (``find``, quick) decides which step each onset belongs to,
-and is seldom lost; the grid that is played is a bank of filters given the same placements, each
+player's 10 ms spread. So quick filters (``find``) decide which step each onset belongs to, a
+beam of them each placing the onsets its own way (``live.onset_placing``), and are seldom lost;
+the grid that is played is a bank of filters given the same placements, each
 a way a player moves (a steady tempo, a ritardando or accelerando that goes on, one that turns),
 mixed by how well each has foreseen the player's recent onsets: the interacting multiple model
 of H. A. P. Blom and Y. Bar-Shalom ("The interacting multiple model algorithm for systems with
 Markovian switching coefficients", IEEE Transactions on Automatic Control, 1988). A steady player
 is heard by the steady model, whose grid does not pass their spread on; a ritardando moves the
 weight to a model with a rate, and at a turn to the one that lets the rate change fast; each
-model starts every onset from the mixture, so one that lost the player is not left behind.
+model starts every onset from the mixture, so one that lost the player is not left behind. When
+the beam's best way of placing changes, the grid is taken back to the last placement the two
+share and hears the new way's since (at most ``BeamConfig.depth`` onsets).
 
 Where we depart from Cemgil et al.: no tempogram to start from (``--bpm`` is the first guess,
 its period known to about ``first_spread``); the step an onset belongs to is chosen with a
@@ -29,7 +32,8 @@ reach of the prediction. Onsets that fit no step (an ornament, a grace note, a t
 beat of the last onset and more than ``gate`` of a step off) and the later notes of a chord move
 nothing; a note a beat or more after the last always counts (skipping it because the player has
 drifted would only lose them further). Silence moves nothing: a held note or a rest keeps the
-tempo, and after a rest of ``resume_bars`` the next onset is a restart on the nearest bar line, the
+tempo, and after a rest of ``resume_bars`` the next onset is a restart: where the held grid expects
+it, or, once the grid's place is unsure by ``lost_place`` of a beat, on the nearest bar line; the
 period known again only to ``resume_spread`` (a player who comes back a little faster is found).
 
 Pure: times in, times out; the engine's player clock (``live.player_clock``) holds one under a
