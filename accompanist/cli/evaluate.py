@@ -78,13 +78,22 @@ def cmd_eval(a: argparse.Namespace) -> int:
         check_sampling(t)
     check_sampling(None, a.top_p, two_part=a.two_part, key_lock=a.key_lock)
     if a.files:
-        figures = ev.measure_files(a.files, a.voice)
+        from accompanist.evaluation import melody_respond as mr
+
+        answered = [f for f in a.files if mr.is_respond_file(f)]
+        if answered:  # call and response: the melody models' table
+            rows = mr.measure_respond_files(answered)
+            print(json.dumps(rows, indent=2) if a.json else "\n".join(mr.format_rows(rows)))
+        rest = [f for f in a.files if f not in answered]
+        if not rest:
+            return 0
+        figures = ev.measure_files(rest, a.voice)
         print(
             json.dumps(figures, indent=2)
             if a.json
             else ev.table_header()
             + "\n"
-            + ev.format_row(count(len(a.files), "file"), figures)
+            + ev.format_row(count(len(rest), "file"), figures)
             + "\n"
             + ev.bach_row(a.voice)
         )

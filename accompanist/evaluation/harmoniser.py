@@ -97,7 +97,8 @@ def measure_files(paths: list[Path], voice: str = "both") -> dict:
         melody = named.get("melody") or named.get("player")
         if melody is None or "accompaniment" not in named:
             raise AccompanistError(
-                f"{p}: needs tracks named 'melody' (or 'player') and 'accompaniment', as accompanist writes them"
+                f"{p}: needs tracks named 'melody' (or 'player') and 'accompaniment', or 'call' and 'answer', "
+                "as accompanist writes them"
             )
         check_length(song, melody.notes, 4, f"track '{melody.name}'")
         step = song.ticks_per_beat / 4

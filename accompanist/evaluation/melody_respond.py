@@ -254,3 +254,44 @@ def format_rl_table(tables: dict[str, dict]) -> list[str]:
         cells = "".join(f"{t[k]:17.3f}" if isinstance(t.get(k), (int, float)) else f"{'':17s}" for k, _ in RL_COLUMNS)
         lines.append(f"{name[:32]:32s}{cells}")
     return lines
+
+
+def is_respond_file(path) -> bool:
+    """A file written by `accompanist respond` (tracks ``call`` and ``answer``)."""
+    from accompanist.music.midi_io import read_midi
+
+    names = {t.name for t in read_midi(path).tracks}
+    return {"call", "answer"} <= names
+
+
+def measure_respond_files(paths: list) -> list[dict]:
+    """The melody table of the answers in `accompanist respond`'s files, and of their calls beside
+    them: each answer from the bar line it starts on, in its file's meter, its notes judged in the
+    key of its own call."""
+    from accompanist.music.meter import bar_phase_of_midi
+    from accompanist.music.midi_io import read_midi
+    from accompanist.music.notes import notes_to_tokens
+    from accompanist.offline.two_track import check_length
+
+    answers, calls, keys, bars = [], [], [], []
+    for p in paths:
+        song = read_midi(p)
+        named = {t.name: t for t in song.tracks}
+        if not {"call", "answer"} <= set(named) or not named["call"].notes or not named["answer"].notes:
+            raise AccompanistError(f"{p}: needs tracks 'call' and 'answer' with notes, as accompanist respond writes")
+        for name in ("call", "answer"):
+            check_length(song, named[name].notes, 4, f"track '{name}'")
+        step = song.ticks_per_beat / 4
+        call, _ = notes_to_tokens(named["call"].notes, step)
+        whole, _ = notes_to_tokens(named["answer"].notes, step)
+        phase = bar_phase_of_midi(song.time_meta, len(whole), step, 4)
+        first = int(np.flatnonzero(whole < 128)[0])
+        start = int(np.flatnonzero(phase[: first + 1] == 0)[-1]) if (phase[: first + 1] == 0).any() else first
+        answers.append(whole[start:])
+        calls.append(call)
+        keys.append(find_key(call))
+        bars.append(int(phase.max()) + 1)
+    return [
+        {"label": f"answers ({len(paths)} files)", **_table(answers, keys, bars)},
+        {"label": "their calls", **_table(calls, keys, bars)},
+    ]
