@@ -202,3 +202,31 @@ def test_respond_settings_are_checked_in_one_line(use_tiny_models, change, words
     with pytest.raises(AccompanistError, match=words):
         check_settings(s)
         card_for(s.mode, change.get("model"))
+
+
+def test_a_key_let_go_a_16th_early_is_no_rest_in_the_call():
+    from accompanist.music.melody_line import legato
+    from accompanist.music.tokens import HOLD, REST
+
+    played = [67, HOLD, HOLD, REST, 71, REST, 74, REST, REST, 72, REST, REST, REST]
+    assert legato(np.array(played)).tolist() == [
+        67, HOLD, HOLD, HOLD, 71, HOLD, 74, REST, REST, 72, REST, REST, REST,
+    ]  # fmt: skip
+
+
+def test_the_rl_tuner_answers_a_detached_call_on_the_8ths_as_a_legato_one():
+    # a keyboard player lifts each key before the next strike: read as rests, the RL tuner put
+    # every answer note on the 16th after the 8th (live), where the same call written legato
+    # (a file) was answered on them
+    from accompanist.inference.cards import load_card
+
+    card = load_card("rl-tuner")
+    odd = []
+    for seed in range(4):
+        mode = RespondMode(card, sampling_of(card), BAR, np.random.default_rng(seed))
+        detached = [s.copy() for s in quarter_notes(2)]  # each quarter held three 16ths
+        for i, s in enumerate(detached + silence(4)):
+            mode.hear(i, s)
+            step = mode.next_step()
+            odd += [i % 2 == 0] * int(step[roll.ONSET].any())  # the step after i sounds at i + 1
+    assert len(odd) > 20 and np.mean(odd) < 0.1

@@ -26,7 +26,7 @@ from accompanist.inference.sampling_config import MelodySampling, VrashSampling
 from accompanist.live.mode import Controls, Reply
 from accompanist.music import roll
 from accompanist.music.events import tokens_to_events
-from accompanist.music.melody_line import melody_token
+from accompanist.music.melody_line import legato, melody_token
 from accompanist.music.tokens import HOLD, REST
 
 
@@ -102,7 +102,7 @@ class RespondMode(Controls):
 
     def _answer(self, start: int) -> dict:
         """Answer the call that ends at bar line ``start``; the next call starts empty."""
-        call = np.array(self.call[: self.last_sound - self.call_start + 1], np.int64)
+        call = legato(np.array(self.call[: self.last_sound - self.call_start + 1], np.int64))
         spb = self.steps_per_bar
         call_bars = -(-len(call) // spb)  # whole bars, from the bar line before its first note
         steps = (self.answer_bars or call_bars) * spb

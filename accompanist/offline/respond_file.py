@@ -22,7 +22,7 @@ from accompanist.inference.sampling import check_sampling
 from accompanist.music import roll
 from accompanist.music.events import PITCH_HI, PITCH_LO, Events, events_to_tokens, tokens_to_events
 from accompanist.music.keys import Key, find_key
-from accompanist.music.melody_line import melody_tokens
+from accompanist.music.melody_line import legato, melody_tokens
 from accompanist.music.meter import bar_phase_of_midi
 from accompanist.music.midi_io import Part, note_events, write_midi
 from accompanist.music.notes import Note, answer_velocity, notes_to_tokens, tokens_to_notes
@@ -133,6 +133,7 @@ def respond_file(
         played = np.flatnonzero(call_tokens != 128)
         end = int(played[-1]) + 1
         call_tokens = call_tokens[:end]
+    call_tokens = legato(call_tokens)  # as live: a key let go a 16th early is no rest
     start = int(downbeats[np.searchsorted(downbeats, end)])
     if followed is not None and perf.offsets is not None:  # followed: where the answer's bar line fell
         at = start - int(np.flatnonzero(tokens[:end] < 128)[0])
