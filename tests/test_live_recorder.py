@@ -92,8 +92,29 @@ def test_a_tempo_with_a_tick_puts_that_time_exactly_there(tmp_path):
     rec.write()
     notes = [t for t, m in read(tmp_path / "s.mid")["player"] if m.type == "note_on"]
     assert notes == [3840]
-    tempi = [t for t, m in read(tmp_path / "s.mid")["conductor"] if m.type == "set_tempo"]
-    assert tempi == [0, 1920]  # the same tempo again is no new event
+    tempi = [
+        (t, round(mido.tempo2bpm(m.tempo), 1))
+        for t, m in read(tmp_path / "s.mid")["conductor"]
+        if m.type == "set_tempo"
+    ]
+    # the file starts at the first beat's tempo (not the guess before the DAW was heard), and
+    # the same tempo again is no new event
+    assert tempi == [(0, 100.4)]
+
+
+def test_following_a_daw_the_tempo_map_starts_at_the_tempo_it_plays(tmp_path):
+    # a steady 90 bpm clock, the guess 120, the take on the file's next whole bar: the map read
+    # 120 -> 143.7 -> 90.5 -> 90 (issue 22 item 17); now 90 from tick 0
+    rec = Recorder(tmp_path / "s.mid", bpm=120, start=0.0, program=0, channel=0)
+    beat = 60 / 90
+    for i in range(8):
+        rec.tempo(1.3 + i * beat, 90.0, tick=1920 + 480 * i)
+    rec.played(1.3 + 2 * beat, on(60))
+    rec.write()
+    song = read(tmp_path / "s.mid")
+    tempi = [(t, round(mido.tempo2bpm(m.tempo), 2)) for t, m in song["conductor"] if m.type == "set_tempo"]
+    assert tempi == [(0, 90.0)]
+    assert [t for t, m in song["player"] if m.type == "note_on"] == [1920 + 960]
 
 
 def test_two_tempo_changes_for_one_step_keep_the_second(tmp_path):

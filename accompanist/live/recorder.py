@@ -72,6 +72,7 @@ class Recorder:
         self._conductor = _Track([mido.MetaMessage("track_name", name="conductor"), _tempo(bpm)])
         self._written_bpm = bpm
         self._anchor: float | None = None  #: time of the last anchor, once there is one
+        self._rebase = False  #: the first anchor is set: the next one says the file's first tempo
         self._player = _Track([mido.MetaMessage("track_name", name="player")])
         self._answer = _Track(
             [
@@ -119,15 +120,31 @@ class Recorder:
                 self._write_tempo(at, bpm)
                 self._forget_tempi(t)
                 return
-            if tick > tick0:
+            if self._anchor is None and len(self._tempi) == 1:
+                # the first anchor: the stretch before it is no tempo anyone played (the guess,
+                # then the wait for a whole bar); the first beat after it will say the file's
+                self._rebase = True
+            elif tick > tick0:
                 # kept within what a tempo event can hold (mido: at most 2^24 - 1 us a beat, 3.6
                 # bpm), whatever the anchors say (a DAW paused between two of them)
                 real = min(max((tick - tick0) / TICKS_PER_BEAT / (t - t0) * 60.0, MIN_BPM), MAX_BPM)
+                if self._rebase:
+                    self._start_at(t0, tick0, real)
                 self._tempi[-1] = (t0, tick0, real)
                 self._write_tempo(tick0, real)
+            self._rebase = self._rebase and len(self._tempi) == 1
             self._tempi.append((t, float(max(tick, tick0)), bpm))
             self._anchor = t
             self._forget_tempi(t)
+
+    def _start_at(self, t: float, tick: float, bpm: float) -> None:
+        """The file's tempo map starts at ``bpm``: its tick 0 is where that tempo puts it before
+        the anchor (t, tick), and the conductor's first tempo is it (a DAW reads the file's
+        tempo from its first event)."""
+        self._tempi[0] = (t - tick / TICKS_PER_BEAT * 60.0 / bpm, 0.0, bpm)
+        self._conductor = _Track([mido.MetaMessage("track_name", name="conductor"), _tempo(bpm)])
+        self._written_bpm = bpm
+        self._rebase = False
 
     def _forget_tempi(self, t: float) -> None:
         """Keep the tempo map's last ``TEMPO_MEMORY`` seconds (and the change in effect before
