@@ -264,7 +264,10 @@ def run_engine(
         extra["daw_bpm_estimate"] = round(engine.clock.bpm, 2)
     errors, lost = _errors(planned, data["heard"])
     if mode == "loop":  # how long each pass took to harmonise, and how much of the step was left
-        extra["harmonise_pass"] = _pct([p["harmonize_ms"] / 1e3 for p in passes])
+        timed = [p["harmonize_ms"] for p in passes if p.get("harmonize_ms") is not None]
+        extra["harmonise_pass"] = _pct([ms / 1e3 for ms in timed])
+        # the first pass, harmonised when the session is youngest (the warm-up's work)
+        extra["first_pass_ms"] = timed[0] if timed else None
         extra["lead_before_next_pass_ms_min"] = min((p["lead_ms"] for p in passes), default=None)
     if mode == "respond":  # how long each answer took to make, before its bar line
         extra["answers"] = len(responses)

@@ -239,6 +239,8 @@ def _bench_live(a: argparse.Namespace) -> int:
     print(f"loop mode, model {lp['model']} ({r['seconds']:g} s):")
     print(row("output timing error (loop)", lp["output_error"]))
     print(row("harmonise a pass", lp.get("harmonise_pass", {})))
+    if lp.get("first_pass_ms") is not None:
+        print(f"  the first pass: {lp['first_pass_ms']:.2f} ms")
     print(f"  least time left before the next pass began: {lp.get('lead_before_next_pass_ms_min')} ms")
     rp = r["respond_mode"]
     print(f"respond mode, model {rp['model']} ({r['seconds']:g} s, {rp.get('answers', 0)} answers):")

@@ -16,6 +16,7 @@ from accompanist.inference.sampling_config import HarmonySampling
 from accompanist.live.mode import Controls, Reply
 from accompanist.music import roll
 from accompanist.music.melody_line import melody_tokens
+from accompanist.music.tokens import HOLD
 
 
 class LoopMode(Controls):
@@ -29,9 +30,13 @@ class LoopMode(Controls):
         self.answer_steps: np.ndarray | None = None
         self.locked = False
         self.fresh = False  #: refresh asked: the pass now playing is harmonised afresh when it closes
-        # ONNX Runtime sets itself up on the first runs (tens of milliseconds): not at a deadline.
-        # A pass of the session's length, so the first real one is as fast as the later ones.
-        self.runner.harmonize(np.full(pass_steps, 67, np.int64), sampling.temperature, np.random.default_rng(0))
+        # ONNX Runtime sets itself up on the first runs (tens of milliseconds), and each prior's
+        # code its first time: not at a deadline. Passes of the session's length, with its priors
+        # and a tune that has a key, so the first real pass is as fast as the later ones.
+        scale = np.resize(np.array([60, HOLD, 64, HOLD, 67, HOLD, 65, 62], np.int64), pass_steps)
+        c = sampling
+        for _ in range(2):
+            self.runner.harmonize(scale, c.temperature, np.random.default_rng(0), c.top_p, c.two_part, c.key_lock)
 
     def closed(self, k: int, index: int, phase: int, melody: np.ndarray, played: np.ndarray) -> Reply:
         """Hear step ``index`` of the pass; at the pass's last step, harmonise the pass; then the
