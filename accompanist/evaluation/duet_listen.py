@@ -88,7 +88,9 @@ def play_collection(
     rng = np.random.default_rng(seed)
     stats, answers, played, timing = [], [], [], Timing()
     for i, (tokens, phases) in enumerate(zip(tunes.melodies, tunes.phases, strict=True)):
-        perf = perform(tokens_to_roll(tokens), player, runner.steps_per_beat, tune=i)
+        bar = int(phases.max()) + 1 if len(phases) else 4 * runner.steps_per_beat
+        # the tune's own meter: a followed grid's bars and downbeats are the player's
+        perf = perform(tokens_to_roll(tokens), player, runner.steps_per_beat, i, max(bar // runner.steps_per_beat, 1))
         acc = runner.accompany(perf.played, sampling, rng, heard=perf.heard, phases=phases)
         stats.append(poly_stats(melody_tokens_of(perf.played), acc, phases=phases))
         answers.append(acc)
