@@ -162,3 +162,31 @@ def test_a_preset_stores_and_restores_the_map(tmp_path, monkeypatch):
     (tmp_path / "bad.json").write_text('{"settings": {"controls": ["lock=note:36", "panic=note:36"]}}')
     with pytest.raises(AccompanistError, match="both take note 36"):
         load_preset("bad")
+
+
+def test_a_knob_swept_is_acted_on_a_few_times_and_ends_where_it_rests():
+    import threading
+
+    from accompanist.live.control_input import KNOB_EVERY, ControlInput
+    from accompanist.live.settings import Settings
+
+    s = Settings(controls=["temperature=cc:74", "panic=note:36"])
+    inp = ControlInput(lambda: s, lambda line: None)
+    acted: list[tuple[str, int | None]] = []
+    running = threading.Event()
+    running.set()
+    serve = threading.Thread(target=inp.serve, args=(running, lambda c, v: acted.append((c.action, v)), print))
+    serve.start()
+    try:
+        for v in range(64, 128, 8):  # eight values in 80 ms
+            assert inp.take(mido.Message("control_change", control=74, value=v))
+            time.sleep(0.01)
+        inp.take(mido.Message("note_on", note=36, velocity=100))  # a pad meanwhile: at once
+        time.sleep(3 * KNOB_EVERY)
+    finally:
+        running.clear()
+        serve.join(1)
+    knob = [v for a, v in acted if a == "temperature"]
+    assert knob[0] == 64 and knob[-1] == 120 and len(knob) <= 3
+    order = [a for a, _ in acted]
+    assert "panic" in order and order.index("panic") < len(order) - 1  # before the knob came to rest

@@ -2,12 +2,13 @@
 (a mapped message is an action, never a note of the melody nor of the recording's player
 track), and MIDI learn (the next controller, pad or program change the player sends is mapped).
 The actions run on a thread of their own (``accompanist-controls``): a model loading for a new
-mode never holds up the input, and a knob turned fast is taken at its latest value."""
+mode never holds up the input, and a knob turned fast is taken at its latest value, eight times a second at most."""
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 import mido
@@ -16,6 +17,9 @@ from accompanist.live.controls import ACTIONS, Control, ControlMap
 from accompanist.live.settings import Settings, is_players
 
 PRESS = 64  #: a controller at or above this is a button held down (General MIDI's switch rule)
+#: seconds: a knob turned is acted on (and said) at most this often; the model reads it at the
+#: next step anyway, and a sweep said at every one of its values floods the terminal
+KNOB_EVERY = 0.125
 
 
 class ControlInput:
@@ -98,10 +102,20 @@ class ControlInput:
         act: Callable[[Control, int | None], None],
         learned: Callable[[Control], None],
     ) -> None:
-        """The controls thread: each action in the order it came, a knob at its latest value."""
+        """The controls thread: each action in the order it came; a knob at its latest value, at
+        most every ``KNOB_EVERY`` seconds, and always where it comes to rest."""
+        due: dict[str, tuple[Control, int]] = {}  #: knobs moved and not yet acted on
+        acted: dict[str, float] = {}  #: when each knob was last acted on
         while running.is_set():
+            now = time.monotonic()
+            for action, (c, v) in list(due.items()):
+                if now - acted.get(action, -KNOB_EVERY) >= KNOB_EVERY:
+                    del due[action]
+                    acted[action] = now
+                    act(c, v)
+            wait = min((acted[a] + KNOB_EVERY - now for a in due), default=0.1)
             try:
-                batch = [self._items.get(timeout=0.1)]
+                batch = [self._items.get(timeout=max(wait, 0.001))]
             except queue.Empty:
                 continue
             while True:
@@ -109,14 +123,13 @@ class ControlInput:
                     batch.append(self._items.get_nowait())
                 except queue.Empty:
                     break
-            latest = {c.action: v for c, v in batch if ACTIONS[c.action][0] == "knob" and v != -1}
             for c, v in batch:
                 if v == -1:
                     learned(c)
                 elif ACTIONS[c.action][0] != "knob":
                     act(c, v)
-                elif c.action in latest:
-                    act(c, latest.pop(c.action))
+                else:
+                    due[c.action] = (c, v)
 
 
 def _shape(msg: mido.Message) -> tuple[str | None, int | None, int | None]:
