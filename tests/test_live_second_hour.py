@@ -10,7 +10,7 @@ from pathlib import Path
 
 import mido
 import pytest
-from helpers import TINY_DUET, TINY_MELODY
+from helpers import TINY_DUET, TINY_DUET_LISTEN, TINY_MELODY
 from jack_rig import BPM, Rig, drain
 
 from accompanist.errors import AccompanistError
@@ -111,6 +111,12 @@ def test_messages_a_musician_can_act_on():
         (["--no-midi-out"], "you will hear: nothing: no MIDI out and no synth (add --synth"),
         ([], "you will hear: nothing from accompanist itself: the answer goes out as MIDI"),
         (["--synth"], "but not your own notes (your keyboard or DAW sounds them; --monitor adds them)"),
+        # the lag as it is at the port, and what a DAW's own compensation does to it (item 14)
+        (
+            ["--model", TINY_DUET_LISTEN, "--listen-ms", "25"],
+            "answers leave acc-say-out:out 25 ms after each beat, to hear the note they answer; a DAW records "
+            "them that late, less the input latency it makes up for itself",
+        ),
     ],
 )
 def test_the_start_lines_say_what_will_sound_and_how_to_change_it(tmp_path, flags, said):

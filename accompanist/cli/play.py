@@ -251,8 +251,9 @@ def cmd_live(a: argparse.Namespace) -> int:
                 print(f"  you will hear: {_what_sounds(settings)}")
                 if ev.get("listen_ms"):
                     print(
-                        f"  answers sound {ev['listen_ms']:g} ms after each beat, to hear the note they answer "
-                        "(move the answer's track that much earlier in a DAW to line it up)"
+                        f"  answers leave {ev['output'] or 'for the synth'} {ev['listen_ms']:g} ms after each beat, "
+                        "to hear the note they answer; a DAW records them that late, less the input latency it "
+                        "makes up for itself: move the answer's track earlier by what its first take shows"
                     )
                 if settings.clock == "external":
                     print(f"  waiting for the DAW's clock: press play in the DAW (MIDI clock into {ev['input']})")
