@@ -230,3 +230,74 @@ def test_the_rl_tuner_answers_a_detached_call_on_the_8ths_as_a_legato_one():
             step = mode.next_step()
             odd += [i % 2 == 0] * int(step[roll.ONSET].any())  # the step after i sounds at i + 1
     assert len(odd) > 20 and np.mean(odd) < 0.1
+
+
+def held_on(steps: list[np.ndarray], pitch: int = 66) -> list[np.ndarray]:
+    """The steps with ``pitch`` sounding on and on after them (its release lost on the way)."""
+    out = [s.copy() for s in steps]
+    p = pitch - roll.PITCH_LO
+    for s in out[-4:]:
+        s[roll.FRAME, p] = 1
+    return out
+
+
+def test_a_call_whose_last_release_was_lost_ends_a_bar_after_its_last_strike(respond):
+    mode = respond()
+    call = quarter_notes(2, pitches=(67, 71, 74, 66))  # its last note, 66, never let go:
+    ringing = [s.copy() for s in silence(9)]
+    for s in ringing:
+        s[roll.FRAME, 66 - roll.PITCH_LO] = 1
+    got = feed(mode, held_on(call) + ringing)
+    # the bar after the call had no strike: answered from bar 4 (step 48) for the two bars struck,
+    # not held open to the 8-bar limit
+    assert next(iter(got)) == 3 * BAR and got[3 * BAR]["call_bars"] == 2
+
+
+def test_an_open_call_says_its_bar_each_bar(respond):
+    mode = respond(max_bars=8)
+    said = []
+    for i, s in enumerate(quarter_notes(3) + silence(2)):
+        r = mode.closed(i, i, i % BAR, s, roll.empty(1)[0])
+        if r.say is not None:
+            said.append(r.say)
+    calls = [d for kind, d in said if kind == "call"]
+    assert [c["bar"] for c in calls] == [2, 3, 4] and all(c["of"] == 8 for c in calls)
+    assert [kind for kind, _ in said][-1] == "response"
+    from accompanist.live.terminal import describe
+
+    assert describe({"type": "call", **calls[0]}) == "call: bar 2 of at most 8"
+
+
+@pytest.mark.usefixtures("jack_server", "use_tiny_models")
+def test_a_call_played_with_the_pedal_held_down_ends_on_silence_and_the_panel_says_its_bar(tmp_path, qtbot):
+    from accompanist.ui.where import WhereAmI
+
+    rig = Rig(tmp_path, mode="respond", model=TINY_MELODY)
+    clock = rig.engine.clock
+    try:
+        bar0 = (clock.step_at(time.perf_counter()) // BAR + 1) * BAR
+        sleep_to(clock.boundary(bar0) - 0.05)
+        rig.player.send(mido.Message("control_change", control=64, value=127))  # and never let up
+        for i, note in enumerate((67, 71, 74, 72, 71, 69, 67, 66)):
+            sleep_to(clock.boundary(bar0 + 4 * i))
+            rig.player.send(mido.Message("note_on", note=note, velocity=90))
+            sleep_to(clock.boundary(bar0 + 4 * i + 3))
+            rig.player.send(mido.Message("note_off", note=note, velocity=0))
+        sleep_to(clock.boundary(bar0 + 5 * BAR) + 0.1)
+    finally:
+        rig.stop()
+    events = []
+    while not rig.events.empty():
+        events.append(rig.events.get())
+    responses = [e for e in events if e["type"] == "response"]
+    assert responses and responses[0]["step"] == bar0 + 3 * BAR and responses[0]["call_bars"] == 2
+    assert [e["bar"] for e in events if e["type"] == "call"][:2] == [2, 3]
+    where = WhereAmI()
+    qtbot.addWidget(where)
+    where.begin(4, 4, 0, "internal", "respond")
+    for e in events:
+        where.feed(e)
+        if e["type"] == "call" and e["bar"] == 3:
+            where.feed({"type": "step", "step": e["step"]})
+            assert "call: bar 3 of at most 8" in where.place.text()
+    assert "call:" not in where.place.text()  # answered: no call open

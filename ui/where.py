@@ -14,6 +14,7 @@ from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from accompanist.live.settings import MODE_SETTINGS
+from accompanist.live.terminal import call_state
 
 FLASH_MS = 90  #: how long the beat light stays lit
 #: a change of these makes the mode anew: a loop begins again (the temperature is read each pass)
@@ -44,6 +45,7 @@ class WhereAmI(QWidget):
         self.external, self.mode = False, "duet"
         self.tempo_of: str | None = None
         self.passes = 0  #: passes closed since the loop began
+        self.call = ""  #: respond mode: the call still open, as the engine last said it
         self._light(None)
 
     def begin(
@@ -74,6 +76,8 @@ class WhereAmI(QWidget):
 
     def feed(self, ev: dict) -> None:
         kind = ev["type"]
+        if kind in ("call", "response", "clear", "panic"):  # respond mode: the call open, or not now
+            self.call = call_state(ev) if kind == "call" else ""
         if kind == "step":
             self._step(ev["step"])
             if self.tempo_of and ev.get("seconds"):
@@ -102,6 +106,8 @@ class WhereAmI(QWidget):
             where = f"bar {bar}   beat {beat}"
             if self.mode == "loop" and self.passes:
                 where += f"   pass {self.pass_no}"
+            if self.mode == "respond" and self.call:
+                where += f"   {self.call}"
             self.place.setText(where)
         if on_beat:
             self._light("#d33" if now % bar_steps == 0 else "#e90")

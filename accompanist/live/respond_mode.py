@@ -1,8 +1,11 @@
 """Call and response, live: the player's phrase is the call, the melody model's phrase the answer.
 
-A call begins with the bar of its first note. It ends at a bar line when the bar before it was
-silent (Magenta's MIDI interface's rule: a whole bar without a note), when it reaches ``max_bars``,
-or when the player asks (``end_call``: a key, a button), at the next bar line. The answer is as long
+A call begins with the bar of its first note. It ends at a bar line when no note was struck in the
+bar before it (Magenta's MIDI interface's rule, a whole bar without a note, counted from strikes:
+a note whose release was lost on the way, or the sustain pedal held down, would keep a bar that
+sounds from ever being silent, and the call would swallow the next phrase to its limit), when it
+reaches ``max_bars``, or when the player asks (``end_call``: a key, a button), at the next bar
+line. While a call is open, each bar says so ("call: bar 3 of at most 8"). The answer is as long
 as the call (whole bars from the call's first bar to its last note's) or ``answer_bars``, and
 starts on the bar line where the call ended, in the key heard, on the grid. It is made a bar at a
 time: at the step close before that bar line the model reads the call and writes the first bar,
@@ -59,6 +62,7 @@ class RespondMode(Controls):
         self.call: list[int] | None = None  #: tokens from the call's first bar line; None: no call
         self.call_start = 0  #: its first step (a bar line)
         self.last_sound = -1  #: the last step of the call where the player sounded
+        self.last_onset = -1  #: the last step of the call where the player struck a note
         self.current = -1  #: the pitch the player holds, as a token's history needs it
         self.end_asked = False
         self.queue.clear()
@@ -73,6 +77,9 @@ class RespondMode(Controls):
         """Hear the call's step; the answer's step to sound at the coming boundary."""
         got = self.hear(index, melody)
         if got is None:
+            if self.call is not None and index % self.steps_per_bar == self.steps_per_bar - 1:
+                bar = (index + 1 - self.call_start) // self.steps_per_bar + 1  # the call's bar now beginning
+                return Reply(self.next_step(), ("call", {"step": k + 1, "bar": bar, "of": self.max_bars}))
             return Reply(self.next_step())
         bar = (k + 1) // self.steps_per_bar + 1  # the bar line it starts on, counted from 1 as a player counts
         return Reply(self.next_step(), ("response", {"step": k + 1, "bar": bar, **got}), "answer_ms")
@@ -88,6 +95,8 @@ class RespondMode(Controls):
             self.call.append(token)
             if token != REST:
                 self.last_sound = index
+            if token < 128:
+                self.last_onset = index
         if index % self.steps_per_bar != self.steps_per_bar - 1:
             return None
         if len(self.queue) <= self.steps_per_bar:
@@ -95,16 +104,19 @@ class RespondMode(Controls):
         if self.call is None:
             return None
         bars = (index + 1 - self.call_start) // self.steps_per_bar
-        silent_bar = index - self.last_sound >= self.steps_per_bar
-        if not (silent_bar or bars >= self.max_bars or self.end_asked):
+        quiet_bar = index - self.last_onset >= self.steps_per_bar
+        if not (quiet_bar or bars >= self.max_bars or self.end_asked):
             return None
         return self._answer(index + 1)
 
     def _answer(self, start: int) -> dict:
         """Answer the call that ends at bar line ``start``; the next call starts empty."""
-        call = legato(np.array(self.call[: self.last_sound - self.call_start + 1], np.int64))
+        # a note held past the bar of the last strike (a release lost, the pedal down) is cut at its
+        # bar line: the call is the phrase struck, not the sound left ringing
         spb = self.steps_per_bar
-        call_bars = -(-len(call) // spb)  # whole bars, from the bar line before its first note
+        end = min(self.last_sound, self.last_onset - self.last_onset % spb + spb - 1) if self.last_onset >= 0 else -1
+        call = legato(np.array(self.call[: end - self.call_start + 1], np.int64))
+        call_bars = max(-(-len(call) // spb), 1)  # whole bars, from the bar line before its first note
         steps = (self.answer_bars or call_bars) * spb
         c0 = self.call_start
         phase_of = lambda s: (c0 + s) % spb  # noqa: E731  (steps from the call's first bar line)
@@ -117,7 +129,7 @@ class RespondMode(Controls):
         stream = self.runner.stream(events, phase_of, gap, c.temperature, None, c.key_lock, self.rng, **family)
         self.streams.append([stream, steps])
         made = self._make_bar()
-        self.call, self.last_sound, self.end_asked = None, -1, False
+        self.call, self.last_sound, self.last_onset, self.end_asked = None, -1, -1, False
         return {"call_bars": call_bars, "answer_bars": steps // spb, "first_bar_notes": made}
 
     def _make_bar(self) -> int:

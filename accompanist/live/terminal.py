@@ -81,6 +81,11 @@ def _channel(value) -> str:
     return str(channel_to_user(int(value))) if str(value).isdigit() else str(value)
 
 
+def call_state(event: dict) -> str:
+    """A call still open, as the terminal's bar line and the panel say it."""
+    return f"call: bar {event['bar']} of at most {event['of']}"
+
+
 def describe(event: dict) -> str | None:
     """The line a terminal shows for an engine event a musician cares about, or None."""
     kind = event["type"]
@@ -113,6 +118,8 @@ def describe(event: dict) -> str | None:
         return f"{event['source']} is now {event['action']} (--control {event['text']})"
     if kind == "end_call":
         return "call ended: the answer starts at the next bar line"
+    if kind == "call":
+        return call_state(event)
     if kind == "response":
         return (
             f"answering a call of {count(event['call_bars'], 'bar')} with {count(event['answer_bars'], 'bar')}"
