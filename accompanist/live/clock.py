@@ -94,13 +94,16 @@ class ExternalClock:
     the estimate by a fraction of its error, so one late stamp barely moves the grid, and a stall
     and its burst (late, then early) are neither a tempo nor a loss. When the error stays over
     half an interval, the same way, for ``RELEARN`` ticks running, either ticks were lost (each
-    stamp an interval after the last, all late by whole intervals: they are counted, ``lost``)
-    or the DAW changed its tempo faster than the loop follows (a jump, a steep ramp: the tempo
-    is learned again). A boundary is the filtered time of the last tick plus the ticks still to
-    come times the filtered interval: where the DAW's tick for it will fall."""
+    stamp an interval after the last, its least stalled ones late by the same whole number of
+    intervals: they are counted, ``lost``) or the DAW changed its tempo faster than the loop
+    follows (late by parts of an interval, later and later: a jump, a steep ramp: the tempo is
+    learned again); while stalls leave it unclear, up to ``DECIDE`` stamps are waited for. A
+    boundary is the filtered time of the last tick plus the ticks still to come times the
+    filtered interval: where the DAW's tick for it will fall."""
 
     WARM = 8
     RELEARN = 3
+    DECIDE = 8  #: late stamps in a row after which a trend that stalls cannot explain is a tempo
 
     def __init__(self, steps_per_beat: int, bandwidth: float = 0.5, initial_bpm: float = 120.0):
         if TICKS_PER_BEAT % steps_per_beat:
@@ -193,31 +196,43 @@ class ExternalClock:
                 self._late.append((self.ticks, t, error))
                 self.last_tick += self.interval
                 if len(self._late) >= self.RELEARN:
-                    if not self._found_lost():  # the DAW's tempo moved: learn it again from here
+                    verdict = self._lost_or_moved()
+                    if verdict == "moved" or (verdict is None and len(self._late) >= self.DECIDE):
+                        # the DAW's tempo moved: learn it again from here
                         self._learning, self._learned_from, self.last_tick = [t], self.ticks, t
-                    self._late = []
+                    if verdict is not None or len(self._late) >= self.DECIDE:
+                        self._late = []
                 return
             self._late = []
             w = 2 * math.pi * self.bandwidth * self.interval
             self.last_tick += self.interval + math.sqrt(2) * w * error
             self.interval += w * w * error
 
-    def _found_lost(self) -> bool:
-        """RELEARN stamps in a row, each late by about the same whole number of intervals from
-        where the grid was (the tempo did not change: a slower one makes each later than the
-        last): ticks were lost on the way. Count them and go on from there. A stamp is never
-        early, so the least late says the number; a stall may make one of them later still."""
+    def _lost_or_moved(self) -> str | None:
+        """Stamps late in a row: "lost" when ticks were lost on the way (each stamp late by a
+        whole number of intervals from where the grid was, the newest two alike: counted, and
+        on from there), "moved" when the DAW's tempo moved (a stamp
+        sooner than whole ticks allow: a slower tempo makes each later by a part of an interval),
+        None while the stamps cannot yet say (a stall makes stamps later still, by any amount,
+        until its burst; a second tick lost inside the run raises the number by one).
+        A stamp is never early, so the number is read from the newest, least stalled, stamps."""
         ticks, base, interval = self._late_from
         late = [(t - base) / interval - (k - ticks) for k, t, _ in self._late]
-        missing = round(min(late))
-        steady = late[-1] - late[0] <= 0.12 * (len(late) - 1)
-        if missing < 1 or not steady or not all(-0.25 <= x - missing <= 0.6 for x in late):
-            return False
+        # the ticks lost by each stamp (never early, by more than jitter), no more than any later
+        # stamp shows (a stall only delays a stamp, by any amount)
+        whole = list(itertools.accumulate(reversed([math.floor(x + 0.25) for x in late]), min))[::-1]
+        least = sorted(late[-4:])[:2]  # the newest stamps least delayed by a stall
+        growing = all(b - a > 0.02 for a, b in itertools.pairwise(late))
+        if whole[-1] < 1 or (late[0] < 0.75 and growing):
+            return "moved"  # late by a part of an interval, later and later: a slower tempo
+        if least[1] - least[0] > 0.1 or least[0] - whole[-1] > 0.3:
+            return None
+        missing = whole[-1]
         self.ticks += missing
         self.lost += missing
         self.interval = interval  # the loop took the gap for a slower tempo: it was not
         self.last_tick = base + (self.ticks - ticks) * interval
-        return True
+        return "lost"
 
     def _learn(self, t: float) -> None:
         """The tempo from the stamps since learning began: the median interval finds the scale,
