@@ -293,7 +293,7 @@ def test_a_call_played_with_the_pedal_held_down_ends_on_silence_and_the_panel_sa
     assert responses and responses[0]["step"] == bar0 + 3 * BAR and responses[0]["call_bars"] == 2
     assert [e["bar"] for e in events if e["type"] == "call"][:2] == [2, 3]
     where = WhereAmI()
-    qtbot.addWidget(where)
+    qtbot.addWidget(where)  # (owned and closed by qtbot: its beat light's timer goes with it)
     where.begin(4, 4, 0, "internal", "respond")
     for e in events:
         where.feed(e)
@@ -301,3 +301,4 @@ def test_a_call_played_with_the_pedal_held_down_ends_on_silence_and_the_panel_sa
             where.feed({"type": "step", "step": e["step"]})
             assert "call: bar 3 of at most 8" in where.place.text()
     assert "call:" not in where.place.text()  # answered: no call open
+    where._off.stop()

@@ -156,7 +156,7 @@ def test_respond_says_the_bar_its_answer_starts_on(tiny_models):
         if 16 <= k < 48 and k % 4 == 0:  # a two-bar call from bar 2, then silence
             step[:, 60 + k % 12 - roll.PITCH_LO] = 1
         reply = mode.closed(k, k, k % 16, step, roll.empty(1)[0])
-        if reply.say:
+        if reply.say and reply.say[0] == "response":  # (each bar of the open call says so too)
             said.append(reply.say[1])
     assert said and said[0]["bar"] == 5 and said[0]["step"] == 64  # after the silent bar 4
     assert "from bar 5" in describe({"type": "response", "answer_ms": 2.0, **said[0]})

@@ -40,7 +40,9 @@ class WhereAmI(QWidget):
         self._off = QTimer(self)
         self._off.setSingleShot(True)
         self._off.setInterval(FLASH_MS)
-        self._off.timeout.connect(lambda: self._light(None))
+        # a bound method, not a lambda: Qt drops the connection with the widget, so a flash timed
+        # out after the window went calls nothing (a lambda kept calling into it: a segfault)
+        self._off.timeout.connect(self._unlight)
         self.steps_per_beat, self.beats_per_bar, self.origin = 4, 4, 0
         self.external, self.mode = False, "duet"
         self.tempo_of: str | None = None
@@ -112,6 +114,9 @@ class WhereAmI(QWidget):
         if on_beat:
             self._light("#d33" if now % bar_steps == 0 else "#e90")
             self._off.start()
+
+    def _unlight(self) -> None:
+        self._light(None)
 
     def _light(self, color: str | None) -> None:
         self.beat_light.setStyleSheet(f"background: {color or '#ddd'}; border-radius: 13px;")
