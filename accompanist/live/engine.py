@@ -388,5 +388,5 @@ class Engine:
             "messages_out": out.sent if out else 0,
             "sent_early_ms": round(out.lead * 1e3, 3) if out else None,
             "listen_ms": round(self.listen * 1e3, 3),
-            **(session.worker.lag.figures() if session else {}),
+            **self.lag_felt,
         }

@@ -114,9 +114,7 @@ def respond_file(
     call_tokens = tokens[:cut]
     if not (call_tokens < 128).any():
         raise AccompanistError(f"{in_path}: no notes in the call's first {count(limit, 'bar')}; nothing to answer")
-    played = np.flatnonzero(call_tokens != 128)
-    end = int(played[-1]) + 1  # the call ends where its last note does
-    call_tokens = call_tokens[:end]
+    call_tokens, end = _to_last_note(call_tokens)
     followed = None
     if jitter_ms or tempo_curve is not None:  # the call as the live engine would hear it played
         from accompanist.evaluation.player import PlayerConfig, perform
@@ -129,10 +127,7 @@ def respond_file(
         perf = perform(np.concatenate([written, roll.empty(ahead - end)]), cfg, spb, beats_per_bar=bar // spb)
         heard = melody_tokens(perf.played[:end])
         followed = {"call_notes_as_written": _as_written(written, perf.played[:end])}
-        call_tokens = heard
-        played = np.flatnonzero(call_tokens != 128)
-        end = int(played[-1]) + 1
-        call_tokens = call_tokens[:end]
+        call_tokens, end = _to_last_note(heard)
     call_tokens = legato(call_tokens)  # as live: a key let go a 16th early is no rest
     start = int(downbeats[np.searchsorted(downbeats, end)])
     if followed is not None and perf.offsets is not None:  # followed: where the answer's bar line fell
@@ -188,6 +183,12 @@ def respond_file(
         time.perf_counter() - t0,
         followed,
     )
+
+
+def _to_last_note(tokens: np.ndarray) -> tuple[np.ndarray, int]:
+    """A call cut where its last note ends, and that step."""
+    end = int(np.flatnonzero(tokens != 128)[-1]) + 1
+    return tokens[:end], end
 
 
 def _as_written(written: np.ndarray, played: np.ndarray) -> float:
